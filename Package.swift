@@ -1,0 +1,51 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// One list of settings for every Swift target (as Hummingbird does). Release builds of the
+// arithmetic skip exclusivity checks: the field code passes pointers to GMP on every operation.
+let swiftSettings: [SwiftSetting] = [
+    .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "ZKSettle",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "BN254", targets: ["BN254"]),
+        .library(name: "Groth16", targets: ["Groth16"]),
+        .library(name: "Circuits", targets: ["Circuits"]),
+        .executable(name: "zksettle-admin", targets: ["zksettle-admin"]),
+        .executable(name: "zksettle-bench", targets: ["zksettle-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // System libraries (Debian: libgmp-dev, libssl-dev).
+        .systemLibrary(name: "CGMP", path: "Sources/CGMP", providers: [.apt(["libgmp-dev"])]),
+        .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", providers: [.apt(["libssl-dev"])]),
+
+        // Algebra: BN254 fields, curves, pairing on GMP's mpn layer.
+        .target(name: "BN254", dependencies: ["CGMP"], swiftSettings: swiftSettings),
+        // Proof system: Groth16 verification (snarkjs JSON), batch verification.
+        .target(name: "Groth16", dependencies: ["BN254", "COpenSSL"], swiftSettings: swiftSettings),
+        // Circuits: R1CS builder and gadgets (the transfer circuit lands with the circuits issue).
+        .target(name: "Circuits", dependencies: ["BN254"], path: "circuits", swiftSettings: swiftSettings),
+
+        .executableTarget(
+            name: "zksettle-admin",
+            dependencies: ["Groth16", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "zksettle-bench",
+            dependencies: ["BN254", "Groth16", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: swiftSettings),
+
+        // Shared by the test targets: where ../shared/vectors is, a seeded generator.
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),
+        .testTarget(name: "BN254Tests", dependencies: ["BN254", "CGMP", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "Groth16Tests", dependencies: ["Groth16", "BN254", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "CircuitsTests", dependencies: ["Circuits", "BN254", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "CLITests", dependencies: ["zksettle-admin", "TestSupport"], swiftSettings: swiftSettings),
+    ]
+)

@@ -1,0 +1,129 @@
+import BN254
+import Testing
+import TestSupport
+
+@Suite struct TowerTests {
+    @Test func fp12FieldLaws() {
+        var rng = SeededGenerator(label: "fp12")
+        for _ in 0..<5 {
+            let a = rng.fp12(), b = rng.fp12(), c = rng.fp12()
+            #expect((a * b) * c == a * (b * c))
+            #expect(a * (b + c) == a * b + a * c)
+            #expect(a.squared() == a * a)
+            #expect(a * a.inverse() == .one)
+            let s = Fp6(rng.fp2(), rng.fp2(), rng.fp2())
+            #expect(s.squared() == s * s)
+            #expect(s * s.inverse() == .one)
+        }
+    }
+
+    @Test func frobeniusIsThePPower() {
+        var rng = SeededGenerator(label: "frobenius")
+        let a = rng.fp12()
+        let p = GMPInteger.p
+        #expect(a.frobenius(1) == a.pow(p.limbs))
+        #expect(a.frobenius(2) == a.pow(p.power(2).limbs))
+        #expect(a.frobenius(3) == a.frobenius(1).frobenius(2))
+    }
+
+    @Test func sparseLineProductMatchesDenseProduct() {
+        var rng = SeededGenerator(label: "line")
+        let f = rng.fp12()
+        let (l0, l1, l2) = (rng.fp2(), rng.fp2(), rng.fp2())
+        let dense = Fp12(Fp6(l0, .zero, .zero), Fp6(l1, l2, .zero))
+        #expect(f.mulByLine(l0, l1, l2) == f * dense)
+    }
+
+    @Test func cyclotomicSquaringMatchesSquaring() {
+        var rng = SeededGenerator(label: "cyclotomic")
+        let f = rng.fp12()
+        // Map into the cyclotomic subgroup with the easy part of the final exponentiation.
+        var g = f.conjugate() * f.inverse()
+        g = g.frobenius(2) * g
+        #expect(g.cyclotomicSquared() == g.squared())
+        #expect(g.cyclotomicPow(bnParameterX) == g.pow([UInt(bnParameterX)]))
+        #expect(g * g.conjugate() == .one)
+    }
+}
+
+@Suite struct GroupLawTests {
+    @Test func g1Laws() { laws(G1Jacobian.self, label: "g1") { $0.g1() } }
+    @Test func g2Laws() { laws(G2Jacobian.self, label: "g2") { $0.g2() } }
+
+    func laws<C>(_: JacobianPoint<C>.Type, label: String, random: (inout SeededGenerator) -> JacobianPoint<C>) {
+        var rng = SeededGenerator(label: label)
+        let p = random(&rng), q = random(&rng), s = random(&rng)
+        let o = JacobianPoint<C>.infinity
+        #expect(p.isOnCurve && q.isOnCurve)
+        #expect((p + q) + s == p + (q + s))
+        #expect(p + q == q + p)
+        #expect(p + o == p && o + p == p)
+        #expect((p - p).isInfinity)
+        #expect(p + p == p.doubled())
+        #expect(p.adding(q.affine) == p + q)
+        #expect(p.adding(p.affine) == p.doubled())
+        #expect(p.adding((-p).affine).isInfinity)
+        #expect(p.multiplied(by: FrParameters.modulus).isInfinity)  // [r]P = O
+        let a = rng.fr(), b = rng.fr()
+        #expect(p.multiplied(by: a).multiplied(by: b) == p.multiplied(by: a * b))
+        #expect(p.multiplied(by: a) + p.multiplied(by: b) == p.multiplied(by: a + b))
+        #expect(p.multiplied(by: Fr(3)) == p + p + p)
+        let batch = [p, o, q, p + q]
+        #expect(JacobianPoint<C>.batchAffine(batch) == batch.map(\.affine))
+    }
+
+    @Test func g2SubgroupCriteriaAgree() {
+        var rng = SeededGenerator(label: "g2-subgroup")
+        // Random points of the twist: almost none lie in the order-r subgroup.
+        var outside = 0
+        for _ in 0..<6 {
+            var x = rng.fp2()
+            var y = (x.squared() * x + G2Curve.b).squareRoot()
+            while y == nil { x = rng.fp2(); y = (x.squared() * x + G2Curve.b).squareRoot() }
+            let q = G2Affine(x: x, y: y!)
+            #expect(q.isOnCurve)
+            #expect(q.isInSubgroup == q.isInSubgroupReference)
+            if !q.isInSubgroup { outside += 1 }
+            // Clearing the cofactor 2p − r lands in the subgroup.
+            let h = (GMPInteger.p + GMPInteger.p - GMPInteger.r).limbs
+            let cleared = q.jacobian.multiplied(by: h).affine
+            #expect(cleared.isInSubgroup && cleared.isInSubgroupReference)
+        }
+        #expect(outside == 6)
+        let g = rng.g2().affine
+        #expect(g.isInSubgroup && g.isInSubgroupReference)
+    }
+}
+
+@Suite struct PairingTests {
+    @Test func bilinearity() {
+        var rng = SeededGenerator(label: "bilinear")
+        let p = G1Jacobian.generator.multiplied(by: rng.fr()).affine
+        let q = G2Jacobian.generator.multiplied(by: rng.fr()).affine
+        let a = rng.fr(), b = rng.fr()
+        let e = Pairing.pairing(p, q)
+        let eab = Pairing.pairing(p.jacobian.multiplied(by: a).affine, q.jacobian.multiplied(by: b).affine)
+        #expect(eab == e.pow(a * b))
+        #expect(!e.isOne)  // non-degenerate
+        #expect(e.pow(Fr.zero - Fr.one) * e == GT(.one))  // e^r = 1
+        // e(P, Q1 + Q2) = e(P, Q1)·e(P, Q2)
+        let q2 = rng.g2().affine
+        #expect(Pairing.pairing(p, (q.jacobian + q2.jacobian).affine) == e * Pairing.pairing(p, q2))
+        #expect(Pairing.pairing(.infinity, q).isOne && Pairing.pairing(p, .infinity).isOne)
+    }
+
+    @Test func finalExponentiationLandsInGT() {
+        var rng = SeededGenerator(label: "final-exp")
+        let f = rng.fp12()
+        let g = Pairing.finalExponentiation(MillerLoopResult(f))
+        #expect(g.value.pow(GMPInteger.r.limbs) == .one)
+    }
+
+    @Test func multiMillerLoopIsTheProductOfLoops() {
+        var rng = SeededGenerator(label: "multi-miller")
+        let pairs = (0..<3).map { _ in (rng.g1().affine, G2Prepared(rng.g2().affine)) }
+        let joint = Pairing.multiMillerLoop(pairs)
+        let separate = pairs.map { Pairing.multiMillerLoop([$0]) }.reduce(MillerLoopResult(.one), *)
+        #expect(Pairing.finalExponentiation(joint) == Pairing.finalExponentiation(separate))
+    }
+}
