@@ -13,6 +13,7 @@ let package = Package(
     products: [
         .library(name: "BN254", targets: ["BN254"]),
         .library(name: "Groth16", targets: ["Groth16"]),
+        .library(name: "Groth16Prover", targets: ["Groth16Prover"]),
         .library(name: "Circuits", targets: ["Circuits"]),
         .executable(name: "zksettle-admin", targets: ["zksettle-admin"]),
         .executable(name: "zksettle-bench", targets: ["zksettle-bench"]),
@@ -29,8 +30,11 @@ let package = Package(
         .target(name: "BN254", dependencies: ["CGMP"], swiftSettings: swiftSettings),
         // Proof system: Groth16 verification (snarkjs JSON), batch verification.
         .target(name: "Groth16", dependencies: ["BN254", "COpenSSL"], swiftSettings: swiftSettings),
-        // Circuits: R1CS builder and gadgets (the transfer circuit lands with the circuits issue).
-        .target(name: "Circuits", dependencies: ["BN254"], path: "circuits", swiftSettings: swiftSettings),
+        // Prover side: R1CS, development setup, proving keys, the Groth16 prover (MSM, NTT).
+        // The server links Groth16 only; wallets and tools link this.
+        .target(name: "Groth16Prover", dependencies: ["BN254", "Groth16", "COpenSSL"], swiftSettings: swiftSettings),
+        // Circuits: R1CS builder, gadgets beside their native twins, the transfer circuit.
+        .target(name: "Circuits", dependencies: ["BN254", "Groth16Prover"], path: "circuits", swiftSettings: swiftSettings),
 
         .executableTarget(
             name: "zksettle-admin",
@@ -45,7 +49,8 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "BN254Tests", dependencies: ["BN254", "CGMP", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "Groth16Tests", dependencies: ["Groth16", "BN254", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "CircuitsTests", dependencies: ["Circuits", "BN254", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "Groth16ProverTests", dependencies: ["Groth16Prover", "Groth16", "BN254", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "CircuitsTests", dependencies: ["Circuits", "Groth16Prover", "Groth16", "BN254", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "CLITests", dependencies: ["zksettle-admin", "TestSupport"], swiftSettings: swiftSettings),
     ]
 )

@@ -1,6 +1,7 @@
 import BN254
+import Groth16Prover
 
-/// Placeholder module for the circuits issue: the R1CS builder and gadgets land there.
+/// Placeholder until the circuits issue: the R1CS builder and gadgets land here.
 public enum CircuitsModule {
     public static let version = 0
 }
