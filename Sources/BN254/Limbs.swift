@@ -54,33 +54,66 @@ public struct Limbs: Sendable {
         return 64 - v.0.leadingZeroBitCount
     }
 
-    /// `a + b`, wrapping at 2^256, and the carry out.
+    /// `a + b`, wrapping at 2^256, and the carry out (0 or 1). Branch-free (compiles to adc).
     @inlinable @inline(__always)
-    public static func addWithCarry(_ a: Limbs, _ b: Limbs) -> (Limbs, Bool) {
-        let (s0, c0) = a.v.0.addingReportingOverflow(b.v.0)
-        var (s1, c1) = a.v.1.addingReportingOverflow(b.v.1)
-        var c: Bool
-        if c0 { (s1, c) = s1.addingReportingOverflow(1); c1 = c1 || c }
-        var (s2, c2) = a.v.2.addingReportingOverflow(b.v.2)
-        if c1 { (s2, c) = s2.addingReportingOverflow(1); c2 = c2 || c }
-        var (s3, c3) = a.v.3.addingReportingOverflow(b.v.3)
-        if c2 { (s3, c) = s3.addingReportingOverflow(1); c3 = c3 || c }
-        return (Limbs(s0, s1, s2, s3), c3)
+    public static func add(_ a: Limbs, _ b: Limbs) -> (Limbs, UInt) {
+        var c: UInt = 0
+        let s0 = adc(a.v.0, b.v.0, &c)
+        let s1 = adc(a.v.1, b.v.1, &c)
+        let s2 = adc(a.v.2, b.v.2, &c)
+        let s3 = adc(a.v.3, b.v.3, &c)
+        return (Limbs(s0, s1, s2, s3), c)
     }
 
-    /// `a - b`, wrapping at 2^256, and the borrow out.
+    /// `a - b`, wrapping at 2^256, and the borrow out (0 or 1). Branch-free (compiles to sbb).
+    @inlinable @inline(__always)
+    public static func sub(_ a: Limbs, _ b: Limbs) -> (Limbs, UInt) {
+        var c: UInt = 0
+        let d0 = sbb(a.v.0, b.v.0, &c)
+        let d1 = sbb(a.v.1, b.v.1, &c)
+        let d2 = sbb(a.v.2, b.v.2, &c)
+        let d3 = sbb(a.v.3, b.v.3, &c)
+        return (Limbs(d0, d1, d2, d3), c)
+    }
+
+    /// `mask ? a : b` limb-wise for a mask of all ones or all zeros.
+    @inlinable @inline(__always)
+    public static func select(_ mask: UInt, _ a: Limbs, _ b: Limbs) -> Limbs {
+        Limbs((a.v.0 & mask) | (b.v.0 & ~mask), (a.v.1 & mask) | (b.v.1 & ~mask),
+              (a.v.2 & mask) | (b.v.2 & ~mask), (a.v.3 & mask) | (b.v.3 & ~mask))
+    }
+
+    /// `a + b` with a Bool carry (kept for callers that branch on it).
+    @inlinable @inline(__always)
+    public static func addWithCarry(_ a: Limbs, _ b: Limbs) -> (Limbs, Bool) {
+        let (s, c) = add(a, b)
+        return (s, c != 0)
+    }
+
+    /// `a - b` with a Bool borrow.
     @inlinable @inline(__always)
     public static func subWithBorrow(_ a: Limbs, _ b: Limbs) -> (Limbs, Bool) {
-        let (d0, b0) = a.v.0.subtractingReportingOverflow(b.v.0)
-        var (d1, b1) = a.v.1.subtractingReportingOverflow(b.v.1)
-        var c: Bool
-        if b0 { (d1, c) = d1.subtractingReportingOverflow(1); b1 = b1 || c }
-        var (d2, b2) = a.v.2.subtractingReportingOverflow(b.v.2)
-        if b1 { (d2, c) = d2.subtractingReportingOverflow(1); b2 = b2 || c }
-        var (d3, b3) = a.v.3.subtractingReportingOverflow(b.v.3)
-        if b2 { (d3, c) = d3.subtractingReportingOverflow(1); b3 = b3 || c }
-        return (Limbs(d0, d1, d2, d3), b3)
+        let (d, c) = sub(a, b)
+        return (d, c != 0)
     }
+}
+
+/// Add with carry: returns a + b + carry mod 2^64 and sets carry to the carry out.
+@inlinable @inline(__always)
+public func adc(_ a: UInt, _ b: UInt, _ carry: inout UInt) -> UInt {
+    let (s1, o1) = a.addingReportingOverflow(b)
+    let (s2, o2) = s1.addingReportingOverflow(carry)
+    carry = (o1 ? 1 : 0) | (o2 ? 1 : 0)
+    return s2
+}
+
+/// Subtract with borrow: returns a − b − borrow mod 2^64 and sets borrow to the borrow out.
+@inlinable @inline(__always)
+public func sbb(_ a: UInt, _ b: UInt, _ borrow: inout UInt) -> UInt {
+    let (d1, o1) = a.subtractingReportingOverflow(b)
+    let (d2, o2) = d1.subtractingReportingOverflow(borrow)
+    borrow = (o1 ? 1 : 0) | (o2 ? 1 : 0)
+    return d2
 }
 
 /// Eight limbs: an unreduced double-width product, input of Montgomery reduction.

@@ -77,27 +77,31 @@ public struct PrimeField<P: FieldParameters>: Sendable, Hashable, CustomStringCo
         h.combine(montgomery.v.2); h.combine(montgomery.v.3)
     }
 
-    // MARK: Additive group (inline Swift; m < 2^254 so a + b never carries out of 256 bits)
+    // MARK: Additive group (inline, branch-free: m < 2^254 so a + b never carries out of 256 bits)
+
+    /// `x mod m` for x < 2m: subtract m unless that borrows.
+    @inlinable @inline(__always)
+    static func reduceOnce(_ x: Limbs) -> Limbs {
+        let (d, borrow) = Limbs.sub(x, P.modulus)
+        return Limbs.select(0 &- borrow, x, d)
+    }
 
     @inlinable @inline(__always)
     public static func + (a: Self, b: Self) -> Self {
-        let (s, _) = Limbs.addWithCarry(a.montgomery, b.montgomery)
-        if s >= P.modulus { return Self(montgomery: Limbs.subWithBorrow(s, P.modulus).0) }
-        return Self(montgomery: s)
+        Self(montgomery: reduceOnce(Limbs.add(a.montgomery, b.montgomery).0))
     }
 
     @inlinable @inline(__always)
     public static func - (a: Self, b: Self) -> Self {
-        let (d, borrow) = Limbs.subWithBorrow(a.montgomery, b.montgomery)
-        if borrow { return Self(montgomery: Limbs.addWithCarry(d, P.modulus).0) }
-        return Self(montgomery: d)
+        let (d, borrow) = Limbs.sub(a.montgomery, b.montgomery)
+        let m = P.modulus
+        let mask = 0 &- borrow
+        let fix = Limbs(m.v.0 & mask, m.v.1 & mask, m.v.2 & mask, m.v.3 & mask)
+        return Self(montgomery: Limbs.add(d, fix).0)
     }
 
     @inlinable @inline(__always)
-    public static prefix func - (a: Self) -> Self {
-        if a.isZero { return a }
-        return Self(montgomery: Limbs.subWithBorrow(P.modulus, a.montgomery).0)
-    }
+    public static prefix func - (a: Self) -> Self { Self.zero - a }
 
     @inlinable @inline(__always)
     public static func += (a: inout Self, b: Self) { a = a + b }
@@ -112,8 +116,9 @@ public struct PrimeField<P: FieldParameters>: Sendable, Hashable, CustomStringCo
     /// `self / 2`.
     @inlinable
     public func halved() -> Self {
-        var x = montgomery
-        if x.v.0 & 1 == 1 { x = Limbs.addWithCarry(x, P.modulus).0 }  // < 2m < 2^255: no carry
+        let m = P.modulus
+        let mask = 0 &- (montgomery.v.0 & 1)
+        let x = Limbs.add(montgomery, Limbs(m.v.0 & mask, m.v.1 & mask, m.v.2 & mask, m.v.3 & mask)).0  // < 2m: no carry
         return Self(montgomery: Limbs(
             (x.v.0 >> 1) | (x.v.1 << 63), (x.v.1 >> 1) | (x.v.2 << 63),
             (x.v.2 >> 1) | (x.v.3 << 63), x.v.3 >> 1))
@@ -172,8 +177,9 @@ public struct PrimeField<P: FieldParameters>: Sendable, Hashable, CustomStringCo
                 }
             }
         }
-        if carry != 0 || r >= P.modulus { r = Limbs.subWithBorrow(r, P.modulus).0 }
-        return r
+        // carry is always 0 for m < 2^254 and t < m·2^256; r < 2m.
+        _ = carry
+        return reduceOnce(r)
     }
 
     /// Multiplicative inverse (`mpn_sec_invert`); the inverse of zero is zero.
