@@ -23,12 +23,33 @@ extension AffinePoint where C == G2Curve {
         return jacobian.multiplied(by: FrParameters.modulus).isInfinity
     }
 
-    /// Membership in the order-r subgroup: ψ(Q) = [6x²]Q (Scott, "A note on group membership
-    /// tests for G1, G2 and GT on BLS pairing-friendly curves", section on BN curves). About half
-    /// the cost of [r]Q; tests check that both criteria agree on points in and outside G2.
+    /// Membership in the order-r subgroup with one 63-bit scalar multiplication:
+    /// [x+1]Q + ψ([x]Q) + ψ²([x]Q) = ψ³([2x]Q) (El Housni, Guillevic, Piellard, "Co-factor
+    /// clearing and subgroup membership testing on pairing-friendly curves", 2022, section 5.1
+    /// for BN curves). Tests check it against [r]Q = O on points inside and outside G2.
     public var isInSubgroup: Bool {
         if isInfinity { return true }
+        let q = jacobian
+        let xq = q.multiplied(by: [UInt(bnParameterX)])
+        let psiXQ = xq.psi()
+        let lhs = xq + q + psiXQ + psiXQ.psi()
+        let rhs = psiXQ.psi().psi().doubled()
+        return lhs == rhs
+    }
+
+    /// The older criterion ψ(Q) = [6x²]Q (127-bit multiplication), kept as a cross-check.
+    public var isInSubgroupPsi6x2: Bool {
+        if isInfinity { return true }
         return G2Jacobian(psi()) == jacobian.multiplied(by: G2Curve.sixXSquared)
+    }
+}
+
+extension JacobianPoint where C == G2Curve {
+    /// ψ on Jacobian coordinates: conjugation is a field automorphism, so
+    /// (X̄·γ₂, Ȳ·γ₃, Z̄) represents (x̄·γ₂, ȳ·γ₃) without an inversion.
+    public func psi() -> Self {
+        let g = FrobeniusConstants.shared.gamma[0]
+        return Self(x: x.conjugate() * g[2], y: y.conjugate() * g[3], z: z.conjugate())
     }
 }
 

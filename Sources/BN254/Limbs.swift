@@ -99,21 +99,20 @@ public struct Limbs: Sendable {
 }
 
 /// Add with carry: returns a + b + carry mod 2^64 and sets carry to the carry out.
+/// Written on UInt128 so that LLVM emits an add/adc chain rather than branches.
 @inlinable @inline(__always)
 public func adc(_ a: UInt, _ b: UInt, _ carry: inout UInt) -> UInt {
-    let (s1, o1) = a.addingReportingOverflow(b)
-    let (s2, o2) = s1.addingReportingOverflow(carry)
-    carry = (o1 ? 1 : 0) | (o2 ? 1 : 0)
-    return s2
+    let t = UInt128(a) &+ UInt128(b) &+ UInt128(carry)
+    carry = UInt(truncatingIfNeeded: t >> 64)
+    return UInt(truncatingIfNeeded: t)
 }
 
 /// Subtract with borrow: returns a − b − borrow mod 2^64 and sets borrow to the borrow out.
 @inlinable @inline(__always)
 public func sbb(_ a: UInt, _ b: UInt, _ borrow: inout UInt) -> UInt {
-    let (d1, o1) = a.subtractingReportingOverflow(b)
-    let (d2, o2) = d1.subtractingReportingOverflow(borrow)
-    borrow = (o1 ? 1 : 0) | (o2 ? 1 : 0)
-    return d2
+    let t = UInt128(a) &- UInt128(b) &- UInt128(borrow)
+    borrow = UInt(truncatingIfNeeded: t >> 64) & 1
+    return UInt(truncatingIfNeeded: t)
 }
 
 /// Eight limbs: an unreduced double-width product, input of Montgomery reduction.

@@ -22,39 +22,37 @@ extension PrimeField {
         return wide
     }
 
-    /// `a -= b` on 512 bits (`mpn_sub_n`); returns the borrow.
+    /// `a -= b` on 512 bits; returns the borrow. Inline carry chain: an 8-limb subtraction is
+    /// cheaper than a call (the products and reductions are what GMP is for).
     @inlinable @inline(__always)
     static func wideSubtract(_ a: inout WideLimbs, _ b: WideLimbs) -> Bool {
-        var y = b
-        return withUnsafeMutablePointer(to: &a) { ap in
-            withUnsafeMutablePointer(to: &y) { yp in
-                __gmpn_sub_n(limbPointer(ap), limbPointer(ap), limbPointer(yp), 8) != 0
-            }
-        }
+        var c: UInt = 0
+        a.v.0 = sbb(a.v.0, b.v.0, &c); a.v.1 = sbb(a.v.1, b.v.1, &c)
+        a.v.2 = sbb(a.v.2, b.v.2, &c); a.v.3 = sbb(a.v.3, b.v.3, &c)
+        a.v.4 = sbb(a.v.4, b.v.4, &c); a.v.5 = sbb(a.v.5, b.v.5, &c)
+        a.v.6 = sbb(a.v.6, b.v.6, &c); a.v.7 = sbb(a.v.7, b.v.7, &c)
+        return c != 0
     }
 
-    /// `a += b` on 512 bits (`mpn_add_n`); returns the carry.
+    /// `a += b` on 512 bits; returns the carry.
     @inlinable @inline(__always)
     static func wideAdd(_ a: inout WideLimbs, _ b: WideLimbs) -> Bool {
-        var y = b
-        return withUnsafeMutablePointer(to: &a) { ap in
-            withUnsafeMutablePointer(to: &y) { yp in
-                __gmpn_add_n(limbPointer(ap), limbPointer(ap), limbPointer(yp), 8) != 0
-            }
-        }
+        var c: UInt = 0
+        a.v.0 = adc(a.v.0, b.v.0, &c); a.v.1 = adc(a.v.1, b.v.1, &c)
+        a.v.2 = adc(a.v.2, b.v.2, &c); a.v.3 = adc(a.v.3, b.v.3, &c)
+        a.v.4 = adc(a.v.4, b.v.4, &c); a.v.5 = adc(a.v.5, b.v.5, &c)
+        a.v.6 = adc(a.v.6, b.v.6, &c); a.v.7 = adc(a.v.7, b.v.7, &c)
+        return c != 0
     }
 
     /// `a += m·2^256`: turns a wrapped-negative difference of products back into a value in
     /// [0, m·2^256) with the same residue after reduction.
     @inlinable @inline(__always)
     static func wideAddModulusHigh(_ a: inout WideLimbs) {
-        var m = P.modulus
-        withUnsafeMutablePointer(to: &a) { ap in
-            withUnsafePointer(to: &m) { mp in
-                let high = limbPointer(ap) + 4
-                _ = __gmpn_add_n(high, high, limbPointer(mp), 4)
-            }
-        }
+        let m = P.modulus
+        var c: UInt = 0
+        a.v.4 = adc(a.v.4, m.v.0, &c); a.v.5 = adc(a.v.5, m.v.1, &c)
+        a.v.6 = adc(a.v.6, m.v.2, &c); a.v.7 = adc(a.v.7, m.v.3, &c)
     }
 
     /// `a - b` as a non-negative double-width value (adds m·2^256 when it would be negative).

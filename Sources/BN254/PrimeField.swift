@@ -155,30 +155,27 @@ public struct PrimeField<P: FieldParameters>: Sendable, Hashable, CustomStringCo
     }
 
     /// Montgomery reduction (REDC) of a double-width value t < m·2^256: returns t·R^-1 mod m,
-    /// fully reduced. Four `mpn_addmul_1` rows, each storing its carry in the limb it zeroed,
-    /// then one `mpn_add_n` folds the carries into the high half (the layout of GMP's redc_1).
-    /// Clobbers `t`.
+    /// fully reduced. Four `mpn_addmul_1` rows (t += q·m·2^(64i)), each storing its carry in
+    /// the limb it zeroed (the layout of GMP's own redc_1); the carries are then folded into
+    /// the high half with an inline carry chain. Clobbers `t`.
     @inlinable @inline(__always)
     public static func reduce(_ t: inout WideLimbs) -> Limbs {
-        var r = Limbs.zero
         var m = P.modulus
         let inv = P.montInv
-        let carry: mp_limb_t = withUnsafeMutablePointer(to: &t) { tp in
+        withUnsafeMutablePointer(to: &t) { tp in
             withUnsafePointer(to: &m) { mp in
-                withUnsafeMutablePointer(to: &r) { rp in
-                    let mm = limbPointer(mp)
-                    var u = limbPointer(tp)
-                    for _ in 0..<4 {
-                        let q = u[0] &* inv
-                        u[0] = __gmpn_addmul_1(u, mm, 4, q)
-                        u += 1
-                    }
-                    return __gmpn_add_n(limbPointer(rp), u, u - 4, 4)
+                let mm = limbPointer(mp)
+                var u = limbPointer(tp)
+                for _ in 0..<4 {
+                    let q = u[0] &* inv
+                    u[0] = __gmpn_addmul_1(u, mm, 4, q)
+                    u += 1
                 }
             }
         }
-        // carry is always 0 for m < 2^254 and t < m·2^256; r < 2m.
-        _ = carry
+        // high half + carries; < 2m < 2^255 for t < m·2^256, so no carry out.
+        var c: UInt = 0
+        let r = Limbs(adc(t.v.4, t.v.0, &c), adc(t.v.5, t.v.1, &c), adc(t.v.6, t.v.2, &c), adc(t.v.7, t.v.3, &c))
         return reduceOnce(r)
     }
 

@@ -83,11 +83,13 @@ import TestSupport
             let q = G2Affine(x: x, y: y!)
             #expect(q.isOnCurve)
             #expect(q.isInSubgroup == q.isInSubgroupReference)
+            #expect(q.isInSubgroupPsi6x2 == q.isInSubgroupReference)
             if !q.isInSubgroup { outside += 1 }
             // Clearing the cofactor 2p − r lands in the subgroup.
             let h = (GMPInteger.p + GMPInteger.p - GMPInteger.r).limbs
             let cleared = q.jacobian.multiplied(by: h).affine
-            #expect(cleared.isInSubgroup && cleared.isInSubgroupReference)
+            #expect(cleared.isInSubgroup && cleared.isInSubgroupReference && cleared.isInSubgroupPsi6x2)
+            #expect(G2Jacobian(cleared.psi()) == cleared.jacobian.psi())
         }
         #expect(outside == 6)
         let g = rng.g2().affine
