@@ -37,7 +37,7 @@ public struct AffinePoint<C: CurveParameters>: Sendable, Equatable {
 /// A point in Jacobian coordinates (x = X/Z², y = Y/Z³); Z = 0 is the point at infinity.
 /// Formulas for a = 0 from the Explicit-Formulas Database (dbl-2009-l, add-2007-bl, madd-2007-bl).
 @frozen
-public struct JacobianPoint<C: CurveParameters>: Sendable, CustomStringConvertible {
+public struct JacobianPoint<C: CurveParameters>: Sendable, Equatable, CustomStringConvertible {
     public var x: C.Field
     public var y: C.Field
     public var z: C.Field

@@ -20,7 +20,8 @@ public enum Groth16 {
         return Pairing.finalExponentiation(halves[0] * halves[1]) == pvk.alphaBeta
     }
 
-    /// Verifies many proofs at once with independent random 128-bit weights ρᵢ (OpenSSL CSPRNG):
+    /// Verifies many proofs at once with independent random 128-bit weights ρᵢ (OpenSSL CSPRNG,
+    /// drawn as ρ = a + b·λ with 64-bit a, b; see `SecureRandom.glvWeight`):
     ///
     ///   ∏ e(ρᵢAᵢ, Bᵢ) · e((Σρᵢ)α, −β) · e(Σρᵢ·vk_xᵢ, −γ) · e(ΣρᵢCᵢ, −δ) = 1
     ///
@@ -66,7 +67,8 @@ public enum Groth16 {
     /// One randomized batch equation over proofs whose input counts are right.
     static func batchCheck(_ pvk: PreparedVerifyingKey, _ items: [(proof: Proof, publicInputs: [Fr])]) -> Bool {
         let n = items.count
-        let weights = (0..<n).map { _ in SecureRandom.weight128() }
+        let draws = (0..<n).map { _ in SecureRandom.glvWeight() }
+        let weights = draws.map(\.scalar)
         // Σρᵢ·(1, xᵢ₁, …, xᵢₖ): one IC combination for the whole batch.
         var icScalars = [Fr](repeating: .zero, count: pvk.publicInputCount + 1)
         for (w, item) in zip(weights, items) {
@@ -80,8 +82,8 @@ public enum Groth16 {
             var sumC = G1Jacobian.infinity
             var scaledA: [G1Jacobian] = []
             for i in chunks[w] {
-                scaledA.append(items[i].proof.a.jacobian.multiplied(by: weights[i]))
-                sumC += items[i].proof.c.jacobian.multiplied(by: weights[i])
+                scaledA.append(items[i].proof.a.jacobian.multipliedGLV(draws[i].a, draws[i].b))
+                sumC += items[i].proof.c.jacobian.multipliedGLV(draws[i].a, draws[i].b)
             }
             let affA = G1Jacobian.batchAffine(scaledA)
             let pairs = chunks[w].enumerated().map { (k, i) in (affA[k], G2Prepared(items[i].proof.b)) }

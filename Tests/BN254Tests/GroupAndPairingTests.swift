@@ -129,3 +129,28 @@ import TestSupport
         #expect(Pairing.finalExponentiation(joint) == Pairing.finalExponentiation(separate))
     }
 }
+
+@Suite struct EndomorphismTests {
+    @Test func glvConstantsAreCubeRootsThatMatch() {
+        let beta = G1Endomorphism.beta, lambda = G1Endomorphism.lambda
+        #expect(!beta.isOne && beta * beta * beta == .one)
+        #expect(!lambda.isOne && lambda * lambda * lambda == .one)
+        var rng = SeededGenerator(label: "glv")
+        let p = rng.g1()
+        #expect(p.endomorphism() == p.multiplied(by: lambda))
+    }
+
+    @Test func glvMultiplicationIsTheScalarMultiplication() {
+        var rng = SeededGenerator(label: "glv-mul")
+        for _ in 0..<20 {
+            let p = rng.g1()
+            let a = rng.next(), b = rng.next()
+            let k = Fr(a) + Fr(b) * G1Endomorphism.lambda
+            #expect(p.multipliedGLV(a, b) == p.multiplied(by: k))
+        }
+        let p = rng.g1()
+        #expect(p.multipliedGLV(0, 0).isInfinity)
+        #expect(p.multipliedGLV(1, 0) == p)
+        #expect(p.multipliedGLV(UInt64.max, UInt64.max) == p.multiplied(by: Fr(UInt64.max) * (Fr.one + G1Endomorphism.lambda)))
+    }
+}
