@@ -151,9 +151,9 @@ extension Pairing {
         var t = f.conjugate() * f.inverse()
         t = t.frobenius(2) * t
         let x = bnParameterX
-        let fx = t.cyclotomicPow(x)
-        let fx2 = fx.cyclotomicPow(x)
-        let fx3 = fx2.cyclotomicPow(x)
+        let fx = t.cyclotomicPowNAF(x)
+        let fx2 = fx.cyclotomicPowNAF(x)
+        let fx3 = fx2.cyclotomicPowNAF(x)
         let y0 = t.frobenius(1) * t.frobenius(2) * t.frobenius(3)
         let y1 = t.conjugate()
         let y2 = fx2.frobenius(2)

@@ -42,6 +42,8 @@ import TestSupport
         g = g.frobenius(2) * g
         #expect(g.cyclotomicSquared() == g.squared())
         #expect(g.cyclotomicPow(bnParameterX) == g.pow([UInt(bnParameterX)]))
+        #expect(g.cyclotomicPowNAF(bnParameterX) == g.pow([UInt(bnParameterX)]))
+        #expect(g.cyclotomicPowNAF(0b1011_0111) == g.pow([0b1011_0111]))
         #expect(g * g.conjugate() == .one)
     }
 }

@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""Side-by-side: ZKSettle's benchmarks and the third-party anchors, in one run, as ratios.
+
+    swift build -c release
+    python3 scripts/compare-anchors.py            # ~2 minutes; prints a Markdown table and JSON
+
+Runs ../shared/anchors/bench_anchors.py (arkworks via groth16py, mcl via mclbn256) in the
+anchors venv (created by ../shared/vectors/tools/make.sh venv if missing), then
+zksettle-bench on the same vectors, alternating so that machine noise hits both sides.
+"""
+import json
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHARED = os.path.join(os.path.dirname(ROOT), "shared")
+BENCH = os.path.join(ROOT, ".build", "release", "zksettle-bench")
+VENV = os.environ.get("ANCHORS_VENV", os.path.expanduser("~/.cache/zksettle-anchors"))
+T1 = os.path.join(SHARED, "vectors", "groth16", "transfer_v1")
+MUL = os.path.join(SHARED, "vectors", "groth16", "multiplier")
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def anchors():
+    if not os.path.exists(os.path.join(VENV, "bin", "python")):
+        log("creating the anchors venv (once) ...")
+        subprocess.run(["bash", os.path.join(SHARED, "vectors", "tools", "make.sh"), "venv"], check=True)
+    log("running the anchors (arkworks, mcl) ...")
+    out = subprocess.run([os.path.join(VENV, "bin", "python"), os.path.join(SHARED, "anchors", "bench_anchors.py")],
+                         check=True, capture_output=True, text=True).stdout
+    return json.loads(out)
+
+
+def ours(*args):
+    out = subprocess.run([BENCH, *args], check=True, capture_output=True, text=True).stdout
+    return json.loads(out)
+
+
+def verify_args(d, case):
+    return ["verify", "--vk", os.path.join(d, "verification_key.json"),
+            "--proof", os.path.join(d, case, "proof.json"), "--public", os.path.join(d, case, "public.json")]
+
+
+def main():
+    if not os.path.exists(BENCH):
+        sys.exit("build first: swift build -c release")
+    log("zksettle-bench (first pass) ...")
+    first = {
+        "pairing": ours("pairing", "--iterations", "200"),
+        "verify7": ours(*verify_args(T1, "valid_t1"), "--iterations", "100"),
+        "verify1": ours(*verify_args(MUL, "valid_ab"), "--iterations", "100"),
+        "batch64": ours(*verify_args(T1, "valid_t1"), "--batch", "64", "--iterations", "15"),
+    }
+    a = anchors()
+    log("zksettle-bench (second pass) ...")
+    second = {
+        "pairing": ours("pairing", "--iterations", "200"),
+        "verify7": ours(*verify_args(T1, "valid_t1"), "--iterations", "100"),
+        "verify1": ours(*verify_args(MUL, "valid_ab"), "--iterations", "100"),
+        "batch64": ours(*verify_args(T1, "valid_t1"), "--batch", "64", "--iterations", "15"),
+    }
+
+    def best(key, field):
+        return min(first[key][field], second[key][field])
+
+    mcl_pair = a["mcl"]["pairing"]["median_ms"]
+    mcl_prod4 = a["mcl"]["pairing_product_4"]["median_ms"]
+    ark = a["arkworks_verify"]
+    ark7 = [v for k, v in ark.items() if k.startswith("public_7")][0]["verify_snarkjs_json"]["median_ms"]
+    ark1 = [v for k, v in ark.items() if k.startswith("public_1")][0]["verify_snarkjs_json"]["median_ms"]
+    rows = [
+        ("one pairing", best("pairing", "ms_per_op"), "mcl pairing", mcl_pair, "≤ 2.0"),
+        ("4-pair product (4 Miller loops + 1 final exp)", best("pairing", "ms_pairing_product_4"), "mcl 4-pair product", mcl_prod4, "—"),
+        ("Groth16 verify, 1 public input, snarkjs JSON", best("verify1", "ms_per_proof"), "arkworks verify_snarkjs, 1 public", ark1, "≤ 1.0"),
+        ("Groth16 verify, 7 public inputs, snarkjs JSON", best("verify7", "ms_per_proof"), "arkworks verify_snarkjs, 7 public", ark7, "≤ 1.0"),
+        ("batch of 64, 7 public inputs, per proof", best("batch64", "ms_per_proof"), "arkworks single verify, 7 public", ark7, "≤ 0.33"),
+    ]
+    print("| measurement | ZKSettle ms | anchor | anchor ms | ratio | target |")
+    print("|---|---:|---|---:|---:|---|")
+    for name, ms, anchor, ams, target in rows:
+        print(f"| {name} | {ms:.3f} | {anchor} | {ams:.3f} | {ms / ams:.2f} | {target} |")
+    result = {"ours_first": first, "ours_second": second, "anchors": a,
+              "ratios": {name: round(ms / ams, 3) for name, ms, _, ams, _ in rows}}
+    with open(os.path.join(ROOT, ".build", "compare-anchors.json"), "w") as f:
+        json.dump(result, f, indent=1)
+    log("full JSON: .build/compare-anchors.json")
+
+
+if __name__ == "__main__":
+    main()
