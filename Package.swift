@@ -13,6 +13,7 @@ let package = Package(
     products: [
         .library(name: "BN254", targets: ["BN254"]),
         .library(name: "Groth16", targets: ["Groth16"]),
+        .library(name: "Protocol", targets: ["Protocol"]),
         .library(name: "Groth16Prover", targets: ["Groth16Prover"]),
         .library(name: "Circuits", targets: ["Circuits"]),
         .executable(name: "zksettle-admin", targets: ["zksettle-admin"]),
@@ -30,6 +31,8 @@ let package = Package(
         .target(name: "BN254", dependencies: ["CGMP"], swiftSettings: swiftSettings),
         // Proof system: Groth16 verification (snarkjs JSON), batch verification.
         .target(name: "Groth16", dependencies: ["BN254", "COpenSSL"], swiftSettings: swiftSettings),
+        // Protocol v1 shared by server and wallet: notes, nullifiers, external data, the tree.
+        .target(name: "Protocol", dependencies: ["BN254", "COpenSSL"], swiftSettings: swiftSettings),
         // Prover side: R1CS, development setup, proving keys, the Groth16 prover (MSM, NTT).
         // The server links Groth16 only; wallets and tools link this.
         .target(name: "Groth16Prover", dependencies: ["BN254", "Groth16", "COpenSSL"], swiftSettings: swiftSettings),
@@ -49,6 +52,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "BN254Tests", dependencies: ["BN254", "CGMP", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "Groth16Tests", dependencies: ["Groth16", "BN254", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "ProtocolTests", dependencies: ["Protocol", "BN254", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "Groth16ProverTests", dependencies: ["Groth16Prover", "Groth16", "BN254", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "CircuitsTests", dependencies: ["Circuits", "Groth16Prover", "Groth16", "BN254", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "CLITests", dependencies: ["zksettle-admin", "TestSupport"], swiftSettings: swiftSettings),

@@ -1,0 +1,136 @@
+import BN254
+import Protocol
+import Testing
+import TestSupport
+
+@Suite struct ExtDataTests {
+    let sample = ExtData(recipient: "", extAmount: 0, fee: 0, encryptedOutputs: [[1, 2, 3], [4]])
+
+    @Test func encodingLayoutIsTheDocumentedOne() {
+        let e = ExtData(recipient: "ab", extAmount: -2, fee: 1, encryptedOutputs: [[9], []])
+        let expected: [UInt8] = Array("zksettle/extdata/v1".utf8) + [0, 2, 0x61, 0x62]
+            + [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe] + [0, 0, 0, 0, 0, 0, 0, 1]
+            + [0, 0, 0, 1, 9] + [0, 0, 0, 0]
+        #expect(e.canonicalEncoding == expected)
+    }
+
+    @Test func hashIsSHA256ReducedModR() {
+        let digest = SHA256.hash(sample.canonicalEncoding)
+        let value = GMPInteger(decimal: digestDecimal(digest)).mod(GMPInteger.r)
+        #expect(GMPInteger(limbs: sample.hash.canonical) == value)
+        // SHA-256 itself against a published value.
+        #expect(SHA256.hex(Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    }
+
+    func digestDecimal(_ d: [UInt8]) -> String {
+        var x = GMPInteger(0)
+        for b in d { x = x * GMPInteger(256) + GMPInteger(UInt(b)) }
+        return x.description
+    }
+
+    @Test func everyFieldChangesTheHash() {
+        let base = sample.hash
+        var e = sample; e.fee = 1; #expect(e.hash != base)
+        e = sample; e.extAmount = 5; #expect(e.hash != base)
+        e = sample; e.encryptedOutputs[1] = [5]; #expect(e.hash != base)
+        e = sample; e.encryptedOutputs = [[1, 2], [3, 4]]; #expect(e.hash != base)  // lengths are framed
+        e = sample; e.recipient = "x"; e.extAmount = -1; #expect(e.hash != base)
+    }
+
+    @Test func publicAmountIsExtAmountMinusFeeModR() {
+        #expect(ExtData(recipient: "", extAmount: 100, fee: 0, encryptedOutputs: [[], []]).publicAmount == Fr(100))
+        #expect(ExtData(recipient: "r", extAmount: -100, fee: 3, encryptedOutputs: [[], []]).publicAmount == -Fr(103))
+        #expect(ExtData(recipient: "", extAmount: 0, fee: 7, encryptedOutputs: [[], []]).publicAmount == -Fr(7))
+        #expect(ExtData(recipient: "r", extAmount: Int64.min, fee: 0, encryptedOutputs: [[], []]).publicAmount == -Fr(UInt64(1) << 63))
+    }
+
+    @Test func validationRefusesWhatItShould() {
+        #expect(throws: ExtData.Problem.recipientRequiredForWithdrawal) {
+            try ExtData(recipient: "", extAmount: -1, fee: 0, encryptedOutputs: [[], []]).validate()
+        }
+        #expect(throws: ExtData.Problem.recipientOnlyForWithdrawal) {
+            try ExtData(recipient: "bob", extAmount: 1, fee: 0, encryptedOutputs: [[], []]).validate()
+        }
+        #expect(throws: ExtData.Problem.wrongOutputCount(1)) {
+            try ExtData(recipient: "", extAmount: 1, fee: 0, encryptedOutputs: [[]]).validate()
+        }
+        #expect(throws: ExtData.Problem.outputTooLarge(index: 1, bytes: 1025)) {
+            try ExtData(recipient: "", extAmount: 1, fee: 0, encryptedOutputs: [[], [UInt8](repeating: 0, count: 1025)]).validate()
+        }
+        #expect(throws: ExtData.Problem.recipientTooLong(257)) {
+            try ExtData(recipient: String(repeating: "a", count: 257), extAmount: -1, fee: 0, encryptedOutputs: [[], []]).validate()
+        }
+        #expect(throws: ExtData.Problem.feeExceedsWithdrawal) {
+            try ExtData(recipient: "r", extAmount: Int64.min, fee: 1, encryptedOutputs: [[], []]).validate()
+        }
+        #expect(throws: Never.self) { try sample.validate() }
+    }
+}
+
+@Suite struct MerkleTreeTests {
+    /// Reference: the root recomputed from scratch over the full 2^depth leaves of a small prefix.
+    func naiveRoot(_ leaves: [Fr]) -> Fr {
+        var level = leaves
+        for h in 0..<MerkleTree.depth {
+            var next: [Fr] = []
+            var i = 0
+            while i < level.count || (i == 0 && next.isEmpty) {
+                let l = i < level.count ? level[i] : MerkleTree.zeros[h]
+                let r = i + 1 < level.count ? level[i + 1] : MerkleTree.zeros[h]
+                next.append(Poseidon.hash(l, r))
+                i += 2
+            }
+            level = next
+        }
+        return level[0]
+    }
+
+    @Test func emptyTreeRootIsTheZeroChain() {
+        let t = MerkleTree()
+        #expect(t.root == MerkleTree.zeros[MerkleTree.depth])
+        #expect(MerkleTree.zeros[1] == Poseidon.hash(.zero, .zero))
+    }
+
+    @Test func batchAppendEqualsOneByOneAndTheNaiveRoot() throws {
+        var rng = SeededGenerator(label: "merkle")
+        let leaves = (0..<37).map { _ in Fr(rng.next()) }
+        var single = MerkleTree()
+        for l in leaves { try single.append(l) }
+        var batched = MerkleTree()
+        try batched.append(contentsOf: Array(leaves[0..<5]))
+        try batched.append(contentsOf: Array(leaves[5..<6]))
+        try batched.append(contentsOf: Array(leaves[6...]))
+        #expect(single.root == batched.root)
+        #expect(single.root == naiveRoot(leaves))
+        #expect(try MerkleTree(leaves: leaves).root == single.root)
+    }
+
+    @Test func pathsAuthenticateEveryLeafAndOnlyIt() throws {
+        var rng = SeededGenerator(label: "merkle-path")
+        let leaves = (0..<21).map { _ in Fr(rng.next()) }
+        let t = try MerkleTree(leaves: leaves)
+        for (i, leaf) in leaves.enumerated() {
+            let path = try t.path(i)
+            #expect(path.count == MerkleTree.depth)
+            #expect(MerkleTree.root(leaf: leaf, index: i, path: path) == t.root)
+            #expect(MerkleTree.root(leaf: leaf + .one, index: i, path: path) != t.root)
+            #expect(MerkleTree.root(leaf: leaf, index: i ^ 1, path: path) != t.root)
+        }
+        #expect(throws: MerkleTreeError.noSuchLeaf(index: 21, count: 21)) { try t.path(21) }
+        #expect(throws: MerkleTreeError.self) { try t.path(-1) }
+    }
+}
+
+@Suite struct NoteTests {
+    @Test func keysCommitmentsAndNullifiersFollowTheFormulas() {
+        var rng = SeededGenerator(label: "note")
+        let key = SpendingKey(Fr(rng.next()))
+        #expect(key.nullifierKey == Poseidon.hash(key.sk))
+        #expect(key.ownerKey == Poseidon.hash(Poseidon.hash(key.sk)))
+        let note = Note(value: 42, owner: key.ownerKey, blinding: Fr(rng.next()))
+        #expect(note.commitment == Poseidon.hash(Fr(42), key.ownerKey, note.blinding))
+        let nf = note.nullifier(nullifierKey: key.nullifierKey, leafIndex: 7)
+        #expect(nf == Poseidon.hash(key.nullifierKey, note.commitment, Fr(7)))
+        #expect(nf != note.nullifier(nullifierKey: key.nullifierKey, leafIndex: 8))
+    }
+}
