@@ -107,15 +107,28 @@ public enum Poseidon {
         }
     }
 
-    /// `state ← M · state`.
+    /// `state ← M · state`, with lazy reduction: each row's t products are summed double-width
+    /// and reduced once (t REDCs per round instead of t²). A reduced product is below
+    /// m² < m·2^254 and REDC accepts anything below m·2^256, so the running sum is kept below
+    /// m·2^256 by subtracting m·2^256 whenever its high half reaches m (possible only from the
+    /// fifth product on, i.e. t ≥ 5); the sum before that check is below 1.25·m·2^256 < 2^512.
     @inline(__always)
     private static func mix(_ s: UnsafeMutablePointer<Fr>, scratch: UnsafeMutablePointer<Fr>,
                             _ m: UnsafePointer<Fr>, _ t: Int) {
         var row = m
         for i in 0..<t {
-            var acc = row[0] * s[0]
-            for j in 1..<t { acc = acc + row[j] * s[j] }
-            scratch[i] = acc
+            var acc = Fr.wideProduct(row[0].montgomery, s[0].montgomery)
+            for j in 1..<t {
+                _ = Fr.wideAdd(&acc, Fr.wideProduct(row[j].montgomery, s[j].montgomery))
+                if j >= 4 {
+                    let high = Limbs(acc.v.4, acc.v.5, acc.v.6, acc.v.7)
+                    if high >= FrParameters.modulus {
+                        let h = Limbs.subWithBorrow(high, FrParameters.modulus).0
+                        acc.v.4 = h.v.0; acc.v.5 = h.v.1; acc.v.6 = h.v.2; acc.v.7 = h.v.3
+                    }
+                }
+            }
+            scratch[i] = Fr(montgomery: Fr.reduce(&acc))
             row += t
         }
         for i in 0..<t { s[i] = scratch[i] }
