@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "BN254", targets: ["BN254"]),
         .library(name: "Groth16", targets: ["Groth16"]),
         .library(name: "Protocol", targets: ["Protocol"]),
+        .library(name: "Settlement", targets: ["Settlement"]),
         .library(name: "Groth16Prover", targets: ["Groth16Prover"]),
         .library(name: "Circuits", targets: ["Circuits"]),
         .executable(name: "zksettle-admin", targets: ["zksettle-admin"]),
@@ -21,11 +22,13 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // System libraries (Debian: libgmp-dev, libssl-dev).
         .systemLibrary(name: "CGMP", path: "Sources/CGMP", providers: [.apt(["libgmp-dev"])]),
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
 
         // Algebra: BN254 fields, curves, pairing on GMP's mpn layer.
         .target(name: "BN254", dependencies: ["CGMP"], swiftSettings: swiftSettings),
@@ -33,6 +36,11 @@ let package = Package(
         .target(name: "Groth16", dependencies: ["BN254", "COpenSSL"], swiftSettings: swiftSettings),
         // Protocol v1 shared by server and wallet: notes, nullifiers, external data, the tree.
         .target(name: "Protocol", dependencies: ["BN254", "COpenSSL"], swiftSettings: swiftSettings),
+        // Settlement domain: admission, verifier pool, sequencer, the ledger (SQLite).
+        // Needs the verifier, never the prover or the circuits.
+        .target(name: "Settlement", dependencies: ["BN254", "Groth16", "Protocol", "CSQLite",
+                                                   .product(name: "Logging", package: "swift-log")],
+                swiftSettings: swiftSettings),
         // Prover side: R1CS, development setup, proving keys, the Groth16 prover (MSM, NTT).
         // The server links Groth16 only; wallets and tools link this.
         .target(name: "Groth16Prover", dependencies: ["BN254", "Groth16", "COpenSSL"], swiftSettings: swiftSettings),
@@ -52,6 +60,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "BN254Tests", dependencies: ["BN254", "CGMP", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "Groth16Tests", dependencies: ["Groth16", "BN254", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "SettlementTests", dependencies: ["Settlement", "Protocol", "Groth16", "BN254", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "ProtocolTests", dependencies: ["Protocol", "BN254", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "Groth16ProverTests", dependencies: ["Groth16Prover", "Groth16", "BN254", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "CircuitsTests", dependencies: ["Circuits", "Groth16Prover", "Groth16", "BN254", "TestSupport"], swiftSettings: swiftSettings),

@@ -134,3 +134,28 @@ import TestSupport
         #expect(nf != note.nullifier(nullifierKey: key.nullifierKey, leafIndex: 8))
     }
 }
+
+@Suite struct ReceiptTests {
+    @Test func signedReceiptsVerifyAndTamperingIsDetected() throws {
+        let key = Ed25519Key.generate()
+        let r = Receipt(transferID: [UInt8](repeating: 7, count: 32), batch: 3, leafIndices: [10, 11], root: Fr(99), settledAt: 1_700_000_000_000).signed(with: key)
+        #expect(r.signature.count == 64)
+        #expect(r.verify(publicKey: key.publicKey))
+        var t = r; t.batch = 4
+        #expect(!t.verify(publicKey: key.publicKey))
+        t = r; t.root = Fr(100)
+        #expect(!t.verify(publicKey: key.publicKey))
+        #expect(!r.verify(publicKey: Ed25519Key.generate().publicKey))
+        // The key round-trips through its seed.
+        #expect(try Ed25519Key(privateKey: key.privateKey).publicKey == key.publicKey)
+        #expect(throws: Ed25519Key.Failure.badKey) { try Ed25519Key(privateKey: [1, 2, 3]) }
+    }
+
+    @Test func rfc8032TestVector1() throws {
+        // RFC 8032 section 7.1, TEST 1 (empty message).
+        func hex(_ s: String) -> [UInt8] { stride(from: 0, to: s.count, by: 2).map { UInt8(String(Array(s)[$0..<$0 + 2]), radix: 16)! } }
+        let key = try Ed25519Key(privateKey: hex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"))
+        #expect(key.publicKey == hex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"))
+        #expect(key.sign([]) == hex("e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b"))
+    }
+}

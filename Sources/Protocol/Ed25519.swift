@@ -1,0 +1,50 @@
+import COpenSSL
+
+/// Ed25519 signatures through OpenSSL's EVP interface (the server signs settlement receipts).
+public struct Ed25519Key: Sendable {
+    /// The 32-byte private seed. Keep it secret (stored mode 0600 by the server).
+    public let privateKey: [UInt8]
+    public let publicKey: [UInt8]
+
+    public enum Failure: Error, Equatable, Sendable { case badKey, openSSL(String) }
+
+    /// A fresh key from OpenSSL's CSPRNG.
+    public static func generate() -> Ed25519Key {
+        var seed = [UInt8](repeating: 0, count: 32)
+        precondition(RAND_bytes(&seed, 32) == 1, "OpenSSL RAND_bytes failed")
+        return try! Ed25519Key(privateKey: seed)
+    }
+
+    public init(privateKey: [UInt8]) throws(Failure) {
+        guard privateKey.count == 32 else { throw .badKey }
+        guard let pkey = EVP_PKEY_new_raw_private_key(NID_ED25519, nil, privateKey, 32) else { throw .badKey }
+        defer { EVP_PKEY_free(pkey) }
+        var pub = [UInt8](repeating: 0, count: 32)
+        var len = 32
+        guard EVP_PKEY_get_raw_public_key(pkey, &pub, &len) == 1, len == 32 else { throw .openSSL("EVP_PKEY_get_raw_public_key") }
+        self.privateKey = privateKey
+        self.publicKey = pub
+    }
+
+    public func sign(_ message: [UInt8]) -> [UInt8] {
+        let pkey = EVP_PKEY_new_raw_private_key(NID_ED25519, nil, privateKey, 32)!
+        defer { EVP_PKEY_free(pkey) }
+        let ctx = EVP_MD_CTX_new()!
+        defer { EVP_MD_CTX_free(ctx) }
+        precondition(EVP_DigestSignInit(ctx, nil, nil, nil, pkey) == 1)
+        var sig = [UInt8](repeating: 0, count: 64)
+        var len = 64
+        precondition(EVP_DigestSign(ctx, &sig, &len, message, message.count) == 1 && len == 64)
+        return sig
+    }
+
+    public static func verify(publicKey: [UInt8], message: [UInt8], signature: [UInt8]) -> Bool {
+        guard publicKey.count == 32, signature.count == 64,
+              let pkey = EVP_PKEY_new_raw_public_key(NID_ED25519, nil, publicKey, 32) else { return false }
+        defer { EVP_PKEY_free(pkey) }
+        guard let ctx = EVP_MD_CTX_new() else { return false }
+        defer { EVP_MD_CTX_free(ctx) }
+        guard EVP_DigestVerifyInit(ctx, nil, nil, nil, pkey) == 1 else { return false }
+        return EVP_DigestVerify(ctx, signature, 64, message, message.count) == 1
+    }
+}

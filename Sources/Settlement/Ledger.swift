@@ -1,0 +1,166 @@
+import BN254
+import Protocol
+
+/// The header of a settled batch. Headers are hash-chained: each names the hash of the one
+/// before, so rewriting history changes every later hash (tamper evidence for auditors).
+public struct BatchHeader: Sendable, Equatable {
+    public var number: Int64
+    /// Hash of the previous header; 32 zero bytes for batch 1.
+    public var previousHash: [UInt8]
+    /// Tree root after this batch.
+    public var root: Fr
+    /// Leaves in the tree after this batch.
+    public var leafCount: Int64
+    /// The transfers settled by this batch, in the order they were applied.
+    public var transferIDs: [TransferID]
+    /// Unix time of the commit, milliseconds.
+    public var createdAt: Int64
+
+    public init(number: Int64, previousHash: [UInt8], root: Fr, leafCount: Int64, transferIDs: [TransferID], createdAt: Int64) {
+        self.number = number; self.previousHash = previousHash; self.root = root
+        self.leafCount = leafCount; self.transferIDs = transferIDs; self.createdAt = createdAt
+    }
+
+    /// SHA-256 of, version 1:
+    ///
+    ///     "zksettle/batch/v1" ‖ u64 number ‖ previousHash (32) ‖ root (32) ‖ u64 leafCount
+    ///       ‖ u64 createdAt ‖ u32 count ‖ transferID (32) …
+    public var hash: [UInt8] {
+        var out = Array("zksettle/batch/v1".utf8)
+        out += bigEndian(UInt64(bitPattern: number), 8) + previousHash + root.bigEndianBytes
+        out += bigEndian(UInt64(bitPattern: leafCount), 8) + bigEndian(UInt64(bitPattern: createdAt), 8)
+        out += bigEndian(UInt64(transferIDs.count), 4)
+        for id in transferIDs { out += id.bytes }
+        return SHA256.hash(out)
+    }
+
+    public static let genesisHash = [UInt8](repeating: 0, count: 32)
+}
+
+/// A transfer as the ledger keeps it once settled.
+public struct SettledTransfer: Sendable, Equatable {
+    public var id: TransferID
+    public var publicInputs: TransferPublicInputs
+    public var extData: ExtData
+    /// The proof as snarkjs `proof.json` bytes (for `db verify --proofs`).
+    public var proofJSON: [UInt8]
+    /// Leaf indices of the two output commitments.
+    public var leafIndices: [Int64]
+    public var receipt: Receipt
+
+    public init(id: TransferID, publicInputs: TransferPublicInputs, extData: ExtData, proofJSON: [UInt8], leafIndices: [Int64], receipt: Receipt) {
+        self.id = id; self.publicInputs = publicInputs; self.extData = extData
+        self.proofJSON = proofJSON; self.leafIndices = leafIndices; self.receipt = receipt
+    }
+}
+
+/// One leaf of the commitment tree with the encrypted note that opens it.
+public struct LeafRecord: Sendable, Equatable {
+    public var index: Int64
+    public var commitment: Fr
+    public var encryptedOutput: [UInt8]
+    public var transferID: TransferID
+    public var batch: Int64
+
+    public init(index: Int64, commitment: Fr, encryptedOutput: [UInt8], transferID: TransferID, batch: Int64) {
+        self.index = index; self.commitment = commitment; self.encryptedOutput = encryptedOutput
+        self.transferID = transferID; self.batch = batch
+    }
+}
+
+/// Who spent a nullifier, and when.
+public struct NullifierRecord: Sendable, Equatable {
+    public var nullifier: Fr
+    public var transferID: TransferID
+    public var batch: Int64
+    public var spentAt: Int64
+
+    public init(nullifier: Fr, transferID: TransferID, batch: Int64, spentAt: Int64) {
+        self.nullifier = nullifier; self.transferID = transferID; self.batch = batch; self.spentAt = spentAt
+    }
+}
+
+/// Money owed to a withdrawal's recipient.
+public struct Payout: Sendable, Equatable {
+    public enum Status: String, Sendable { case pending, paid }
+    public var id: Int64
+    public var transferID: TransferID
+    public var recipient: String
+    public var amount: UInt64
+    public var status: Status
+    public var createdAt: Int64
+    public var paidAt: Int64?
+
+    public init(id: Int64, transferID: TransferID, recipient: String, amount: UInt64, status: Status, createdAt: Int64, paidAt: Int64?) {
+        self.id = id; self.transferID = transferID; self.recipient = recipient; self.amount = amount
+        self.status = status; self.createdAt = createdAt; self.paidAt = paidAt
+    }
+}
+
+/// Everything one batch writes, in one transaction.
+public struct BatchCommit: Sendable {
+    public var header: BatchHeader
+    public var transfers: [SettledTransfer]
+    public var leaves: [LeafRecord]
+    public var nullifiers: [NullifierRecord]
+    /// New payouts (ids are assigned by the ledger).
+    public var payouts: [(transferID: TransferID, recipient: String, amount: UInt64)]
+
+    public init(header: BatchHeader, transfers: [SettledTransfer], leaves: [LeafRecord], nullifiers: [NullifierRecord],
+                payouts: [(transferID: TransferID, recipient: String, amount: UInt64)]) {
+        self.header = header; self.transfers = transfers; self.leaves = leaves
+        self.nullifiers = nullifiers; self.payouts = payouts
+    }
+}
+
+/// What the server needs at start to rebuild its in-memory state.
+public struct LedgerSnapshot: Sendable {
+    /// Every leaf commitment, by index.
+    public var leaves: [Fr]
+    /// Every spent nullifier.
+    public var spentNullifiers: [Fr]
+    /// The newest headers, oldest first (at most `recentRootWindow`), for the accepted roots.
+    public var recentHeaders: [BatchHeader]
+
+    public init(leaves: [Fr], spentNullifiers: [Fr], recentHeaders: [BatchHeader]) {
+        self.leaves = leaves; self.spentNullifiers = spentNullifiers; self.recentHeaders = recentHeaders
+    }
+}
+
+/// Counts for operators.
+public struct LedgerCounts: Sendable, Equatable {
+    public var batches: Int64
+    public var transfers: Int64
+    public var nullifiers: Int64
+    public var leaves: Int64
+    public var pendingPayouts: Int64
+
+    public init(batches: Int64, transfers: Int64, nullifiers: Int64, leaves: Int64, pendingPayouts: Int64) {
+        self.batches = batches; self.transfers = transfers; self.nullifiers = nullifiers
+        self.leaves = leaves; self.pendingPayouts = pendingPayouts
+    }
+}
+
+/// Durable storage of settled history. The settlement pipeline is its only writer
+/// (`commit`); reads may come from any thread. SQLite (`SQLiteLedger`) is the implementation;
+/// PostgreSQL is the planned second (DESIGN.md section 8).
+public protocol Ledger: AnyObject, Sendable {
+    /// State to rebuild the tree, the spent set and the root window on start.
+    func loadSnapshot(recentRootWindow: Int) throws -> LedgerSnapshot
+    /// Writes a whole batch atomically; durable when it returns. Throws and writes nothing if
+    /// any row conflicts (a nullifier or leaf index already present, a broken header chain).
+    func commit(_ batch: BatchCommit) throws
+    func settledTransfer(_ id: TransferID) throws -> SettledTransfer?
+    func nullifier(_ nf: Fr) throws -> NullifierRecord?
+    func batchHeader(_ number: Int64) throws -> BatchHeader?
+    func leaves(from index: Int64, limit: Int) throws -> [LeafRecord]
+    func payouts(pendingOnly: Bool) throws -> [Payout]
+    /// Marks a pending payout paid; false if there is no such pending payout.
+    func markPayoutPaid(_ id: Int64, at time: Int64) throws -> Bool
+    func counts() throws -> LedgerCounts
+}
+
+@inline(__always)
+func bigEndian(_ v: UInt64, _ n: Int) -> [UInt8] {
+    (0..<n).map { UInt8(truncatingIfNeeded: v >> UInt64(8 * (n - 1 - $0))) }
+}

@@ -1,0 +1,60 @@
+import BN254
+
+/// Why a transfer was refused. A closed list: each case has a stable `code`; the HTTP layer
+/// (and only it) maps codes to statuses.
+public enum Rejection: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The request could not be decoded (JSON, numbers, points, counts).
+    case malformed(String)
+    /// Well-formed, but the Groth16 proof does not verify.
+    case invalidProof
+    /// The proof's root is not one of the last 100 accepted roots.
+    case unknownRoot(Fr)
+    /// A nullifier was already spent (or is being spent) by another transfer.
+    case doubleSpend(Fr)
+    /// External data does not match the proof or is not acceptable.
+    case badExtData(String)
+    /// A deposit without the operator's deposit credential.
+    case unauthorized(String)
+    /// The intake queue is full: retry after the given number of seconds.
+    case overloaded(retryAfterSeconds: Int)
+    /// The server is shutting down and takes no new transfers.
+    case unavailable(String)
+    /// The commitment tree is full.
+    case treeFull
+    /// The ledger could not be written; nothing was settled.
+    case storageFailure(String)
+
+    public var code: String {
+        switch self {
+        case .malformed: return "malformed"
+        case .invalidProof: return "invalid_proof"
+        case .unknownRoot: return "unknown_root"
+        case .doubleSpend: return "double_spend"
+        case .badExtData: return "bad_ext_data"
+        case .unauthorized: return "unauthorized"
+        case .overloaded: return "overloaded"
+        case .unavailable: return "unavailable"
+        case .treeFull: return "tree_full"
+        case .storageFailure: return "storage_failure"
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .malformed(let s): return "malformed request: \(s)"
+        case .invalidProof: return "the proof does not verify for these public inputs"
+        case .unknownRoot(let r): return "unknown Merkle root \(r): sync and prove against a recent root"
+        case .doubleSpend(let nf): return "nullifier \(nf) is already spent"
+        case .badExtData(let s): return "external data rejected: \(s)"
+        case .unauthorized(let s): return s
+        case .overloaded(let s): return "the server is at capacity; retry in \(s) s"
+        case .unavailable(let s): return s
+        case .treeFull: return "the commitment tree is full"
+        case .storageFailure(let s): return "the ledger could not be written: \(s)"
+        }
+    }
+
+    /// Every code, for documentation and tests.
+    public static let allCodes = ["malformed", "invalid_proof", "unknown_root", "double_spend", "bad_ext_data",
+                                  "unauthorized", "overloaded", "unavailable", "tree_full", "storage_failure"]
+}

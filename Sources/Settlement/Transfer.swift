@@ -1,0 +1,73 @@
+import BN254
+import Foundation
+import Groth16
+import Protocol
+
+/// The seven public inputs of the transfer statement, in circuit order (DESIGN.md section 4).
+public struct TransferPublicInputs: Sendable, Equatable {
+    public var root: Fr
+    public var publicAmount: Fr
+    public var extDataHash: Fr
+    public var nullifiers: [Fr]   // 2
+    public var commitments: [Fr]  // 2
+
+    public static let count = 7
+
+    public init(root: Fr, publicAmount: Fr, extDataHash: Fr, nullifiers: [Fr], commitments: [Fr]) {
+        self.root = root; self.publicAmount = publicAmount; self.extDataHash = extDataHash
+        self.nullifiers = nullifiers; self.commitments = commitments
+    }
+
+    /// From `public.json` order: [root, publicAmount, extDataHash, nf0, nf1, cmOut0, cmOut1].
+    public init(_ values: [Fr]) throws(Rejection) {
+        guard values.count == Self.count else {
+            throw .malformed("expected \(Self.count) public inputs [root, publicAmount, extDataHash, nf0, nf1, cmOut0, cmOut1], got \(values.count)")
+        }
+        self.init(root: values[0], publicAmount: values[1], extDataHash: values[2],
+                  nullifiers: [values[3], values[4]], commitments: [values[5], values[6]])
+    }
+
+    public var array: [Fr] { [root, publicAmount, extDataHash] + nullifiers + commitments }
+}
+
+/// A transfer's identity: SHA-256 of its seven public inputs (32-byte big-endian each).
+/// Proof bytes are not part of it: Groth16 proofs can be re-randomized, so a re-submission
+/// with a different proof of the same statement is the same transfer.
+public struct TransferID: Sendable, Hashable, CustomStringConvertible {
+    public let bytes: [UInt8]
+
+    public init(_ inputs: TransferPublicInputs) {
+        bytes = SHA256.hash(inputs.array.flatMap(\.bigEndianBytes))
+    }
+
+    public init?(hex: String) {
+        let chars = Array(hex.utf8)
+        guard chars.count == 64 else { return nil }
+        var out: [UInt8] = []
+        for i in stride(from: 0, to: 64, by: 2) {
+            guard let v = UInt8(String(decoding: chars[i..<i + 2], as: UTF8.self), radix: 16) else { return nil }
+            out.append(v)
+        }
+        bytes = out
+    }
+
+    public init(bytes: [UInt8]) { precondition(bytes.count == 32); self.bytes = bytes }
+
+    public var hex: String { bytes.map { b in let s = String(b, radix: 16); return s.count == 1 ? "0" + s : s }.joined() }
+    public var description: String { hex }
+}
+
+/// A decoded transfer request (the body of `POST /v1/transfers`).
+public struct TransferRequest: Sendable {
+    public var proof: Proof
+    public var publicInputs: TransferPublicInputs
+    public var extData: ExtData
+    /// The operator's deposit credential; required when extData.extAmount > 0.
+    public var depositToken: String?
+
+    public init(proof: Proof, publicInputs: TransferPublicInputs, extData: ExtData, depositToken: String? = nil) {
+        self.proof = proof; self.publicInputs = publicInputs; self.extData = extData; self.depositToken = depositToken
+    }
+
+    public var id: TransferID { TransferID(publicInputs) }
+}
