@@ -23,6 +23,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
     ],
     targets: [
         // System libraries (Debian: libgmp-dev, libssl-dev).
@@ -39,7 +40,8 @@ let package = Package(
         // Settlement domain: admission, verifier pool, sequencer, the ledger (SQLite).
         // Needs the verifier, never the prover or the circuits.
         .target(name: "Settlement", dependencies: ["BN254", "Groth16", "Protocol", "CSQLite",
-                                                   .product(name: "Logging", package: "swift-log")],
+                                                   .product(name: "Logging", package: "swift-log"),
+                                                   .product(name: "Metrics", package: "swift-metrics")],
                 swiftSettings: swiftSettings),
         // Prover side: R1CS, development setup, proving keys, the Groth16 prover (MSM, NTT).
         // The server links Groth16 only; wallets and tools link this.

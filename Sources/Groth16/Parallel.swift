@@ -11,11 +11,12 @@ final class Slots<T>: @unchecked Sendable {
 
 /// `body(0..<count)` on all cores; results in index order.
 func parallelMap<T>(_ count: Int, _ body: @Sendable (Int) -> T) -> [T] {
+    if count == 1 { return [body(0)] }
     let slots = Slots<T>(count)
     DispatchQueue.concurrentPerform(iterations: count) { i in slots.set(i, body(i)) }
     return slots.buffer.map { $0! }
 }
 
-enum ProcessInfoShim {
-    static let cores = ProcessInfo.processInfo.activeProcessorCount
+public enum ProcessInfoShim {
+    public static let cores = ProcessInfo.processInfo.activeProcessorCount
 }

@@ -29,7 +29,11 @@ public enum Groth16 {
     /// exponentiation. A false proof passes with probability about 2⁻¹²⁸. When the product is
     /// not 1 the batch is bisected, with fresh weights, down to single proofs, so the outcome
     /// names every invalid proof.
-    public static func batchVerify(_ pvk: PreparedVerifyingKey, _ items: [(proof: Proof, publicInputs: [Fr])]) -> BatchOutcome {
+    ///
+    /// `parallelism` caps the threads one batch uses (default: all cores); a pool that runs a
+    /// batch per core passes 1.
+    public static func batchVerify(_ pvk: PreparedVerifyingKey, _ items: [(proof: Proof, publicInputs: [Fr])],
+                                   parallelism: Int = ProcessInfoShim.cores) -> BatchOutcome {
         var outcome = BatchOutcome(valid: [Bool](repeating: false, count: items.count), failures: [:], batchChecks: 0)
         var candidates: [Int] = []
         for (i, item) in items.enumerated() {
@@ -39,11 +43,12 @@ public enum Groth16 {
                 candidates.append(i)
             }
         }
-        bisect(pvk, items, candidates, &outcome)
+        bisect(pvk, items, candidates, max(1, parallelism), &outcome)
         return outcome
     }
 
-    static func bisect(_ pvk: PreparedVerifyingKey, _ items: [(proof: Proof, publicInputs: [Fr])], _ indices: [Int], _ outcome: inout BatchOutcome) {
+    static func bisect(_ pvk: PreparedVerifyingKey, _ items: [(proof: Proof, publicInputs: [Fr])], _ indices: [Int],
+                       _ parallelism: Int, _ outcome: inout BatchOutcome) {
         if indices.isEmpty { return }
         if indices.count == 1 {
             let i = indices[0]
@@ -54,18 +59,18 @@ public enum Groth16 {
             return
         }
         outcome.batchChecks += 1
-        if batchCheck(pvk, indices.map { items[$0] }) {
+        if batchCheck(pvk, indices.map { items[$0] }, parallelism: parallelism) {
             for i in indices { outcome.valid[i] = true }
             return
         }
         outcome.bisections += 1
         let mid = indices.count / 2
-        bisect(pvk, items, Array(indices[..<mid]), &outcome)
-        bisect(pvk, items, Array(indices[mid...]), &outcome)
+        bisect(pvk, items, Array(indices[..<mid]), parallelism, &outcome)
+        bisect(pvk, items, Array(indices[mid...]), parallelism, &outcome)
     }
 
     /// One randomized batch equation over proofs whose input counts are right.
-    static func batchCheck(_ pvk: PreparedVerifyingKey, _ items: [(proof: Proof, publicInputs: [Fr])]) -> Bool {
+    static func batchCheck(_ pvk: PreparedVerifyingKey, _ items: [(proof: Proof, publicInputs: [Fr])], parallelism: Int) -> Bool {
         let n = items.count
         let draws = (0..<n).map { _ in SecureRandom.glvWeight() }
         let weights = draws.map(\.scalar)
@@ -75,7 +80,7 @@ public enum Groth16 {
             icScalars[0] += w
             for (j, x) in item.publicInputs.enumerated() { icScalars[j + 1] += w * x }
         }
-        let workers = max(1, min(ProcessInfoShim.cores, n))
+        let workers = max(1, min(parallelism, n))
         // Per-proof work (ρᵢAᵢ, ρᵢCᵢ, the lines of Bᵢ) in parallel chunks.
         let chunks = (0..<workers).map { w in stride(from: w, to: n, by: workers).map { $0 } }
         let partial = parallelMap(workers) { w -> (MillerLoopResult, G1Jacobian) in

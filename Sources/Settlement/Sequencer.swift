@@ -1,0 +1,111 @@
+import BN254
+import Protocol
+
+/// A transfer after the verifier pool: its proof either verified or did not.
+public struct VerifiedTransfer: Sendable {
+    public var request: TransferRequest
+    public var proofJSON: [UInt8]
+    public var proofValid: Bool
+
+    public init(request: TransferRequest, proofJSON: [UInt8], proofValid: Bool) {
+        self.request = request; self.proofJSON = proofJSON; self.proofValid = proofValid
+    }
+}
+
+/// What happened to one transfer.
+public enum Decision: Sendable {
+    case settled(SettledTransfer)
+    case rejected(Rejection)
+}
+
+/// The sequencer as a pure state machine (STYLE.md: input → actions, no clock, no disk):
+/// the committed tree, spent set and accepted-root window, and a function that applies an
+/// ordered list of verified transfers and returns the next state, the batch to write, and a
+/// decision for each transfer. The service adopts the next state only after the batch is durable.
+public struct SequencerState: Sendable {
+    public static let defaultRootWindow = 100
+
+    public private(set) var tree: MerkleTree
+    public private(set) var spent: Set<Fr>
+    /// Accepted roots, oldest first: the empty tree's root until 100 batches exist, then the
+    /// roots of the last 100 batches.
+    public private(set) var rootWindow: [Fr]
+    public private(set) var lastHeader: BatchHeader?
+    public let windowSize: Int
+
+    public init(snapshot: LedgerSnapshot, windowSize: Int = SequencerState.defaultRootWindow) throws(MerkleTreeError) {
+        self.windowSize = windowSize
+        tree = try MerkleTree(leaves: snapshot.leaves)
+        spent = Set(snapshot.spentNullifiers)
+        lastHeader = snapshot.recentHeaders.last
+        var roots = snapshot.recentHeaders.map(\.root)
+        if (snapshot.recentHeaders.first?.number ?? 1) == 1 { roots.insert(MerkleTree.zeros[MerkleTree.depth], at: 0) }
+        rootWindow = Array(roots.suffix(windowSize))
+    }
+
+    public var currentRoot: Fr { tree.root }
+    public var nextBatchNumber: Int64 { (lastHeader?.number ?? 0) + 1 }
+    public func isKnownRoot(_ root: Fr) -> Bool { rootWindow.contains(root) }
+    public func isSpent(_ nullifier: Fr) -> Bool { spent.contains(nullifier) }
+
+    /// Applies transfers in the given (arrival) order. A nullifier spent before, or earlier in
+    /// this batch, rejects the later transfer. `now` stamps the batch; `key` signs receipts.
+    public func applying(_ items: [VerifiedTransfer], now: Int64, key: Ed25519Key) -> (next: SequencerState, commit: BatchCommit?, decisions: [Decision]) {
+        var next = self
+        var decisions = [Decision?](repeating: nil, count: items.count)
+        var accepted: [Int] = []
+        var newLeaves: [Fr] = []
+        for (i, item) in items.enumerated() {
+            let inputs = item.request.publicInputs
+            if !item.proofValid { decisions[i] = .rejected(.invalidProof); continue }
+            if !isKnownRoot(inputs.root) { decisions[i] = .rejected(.unknownRoot(inputs.root)); continue }
+            if let nf = inputs.nullifiers.first(where: { next.spent.contains($0) }) {
+                decisions[i] = .rejected(.doubleSpend(nf)); continue
+            }
+            if inputs.nullifiers[0] == inputs.nullifiers[1] {
+                decisions[i] = .rejected(.malformed("the two nullifiers are equal")); continue
+            }
+            if tree.count + newLeaves.count + 2 > MerkleTree.capacity { decisions[i] = .rejected(.treeFull); continue }
+            for nf in inputs.nullifiers { next.spent.insert(nf) }
+            newLeaves += inputs.commitments
+            accepted.append(i)
+        }
+        if accepted.isEmpty { return (self, nil, decisions.map { $0! }) }
+
+        let firstLeaf = Int64(tree.count)
+        do { try next.tree.append(contentsOf: newLeaves) } catch { preconditionFailure("capacity was checked: \(error)") }
+        let batch = nextBatchNumber
+        let root = next.tree.root
+        let header = BatchHeader(number: batch, previousHash: lastHeader?.hash ?? BatchHeader.genesisHash, root: root,
+                                 leafCount: Int64(next.tree.count),
+                                 transferIDs: accepted.map { items[$0].request.id }, createdAt: now)
+        var transfers: [SettledTransfer] = []
+        var leaves: [LeafRecord] = []
+        var nullifiers: [NullifierRecord] = []
+        var payouts: [(transferID: TransferID, recipient: String, amount: UInt64)] = []
+        for (k, i) in accepted.enumerated() {
+            let req = items[i].request
+            let id = req.id
+            let indices = [firstLeaf + Int64(2 * k), firstLeaf + Int64(2 * k + 1)]
+            let receipt = Receipt(transferID: id.bytes, batch: batch, leafIndices: indices, root: root, settledAt: now).signed(with: key)
+            let settled = SettledTransfer(id: id, publicInputs: req.publicInputs, extData: req.extData,
+                                          proofJSON: items[i].proofJSON, leafIndices: indices, receipt: receipt)
+            transfers.append(settled)
+            for (j, cm) in req.publicInputs.commitments.enumerated() {
+                leaves.append(LeafRecord(index: indices[j], commitment: cm, encryptedOutput: req.extData.encryptedOutputs[j], transferID: id, batch: batch))
+            }
+            for nf in req.publicInputs.nullifiers {
+                nullifiers.append(NullifierRecord(nullifier: nf, transferID: id, batch: batch, spentAt: now))
+            }
+            if req.extData.extAmount < 0 {
+                payouts.append((id, req.extData.recipient, req.extData.extAmount.magnitude))
+            }
+            decisions[i] = .settled(settled)
+        }
+        next.lastHeader = header
+        next.rootWindow.append(root)
+        if next.rootWindow.count > windowSize { next.rootWindow.removeFirst(next.rootWindow.count - windowSize) }
+        let commit = BatchCommit(header: header, transfers: transfers, leaves: leaves, nullifiers: nullifiers, payouts: payouts)
+        return (next, commit, decisions.map { $0! })
+    }
+}
