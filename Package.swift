@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "Groth16", targets: ["Groth16"]),
         .library(name: "Protocol", targets: ["Protocol"]),
         .library(name: "Settlement", targets: ["Settlement"]),
+        .library(name: "SettlementHTTP", targets: ["SettlementHTTP"]),
         .library(name: "Groth16Prover", targets: ["Groth16Prover"]),
         .library(name: "Circuits", targets: ["Circuits"]),
         .executable(name: "zksettle-admin", targets: ["zksettle-admin"]),
@@ -24,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // System libraries (Debian: libgmp-dev, libssl-dev).
@@ -42,6 +45,12 @@ let package = Package(
         .target(name: "Settlement", dependencies: ["BN254", "Groth16", "Protocol", "CSQLite",
                                                    .product(name: "Logging", package: "swift-log"),
                                                    .product(name: "Metrics", package: "swift-metrics")],
+                swiftSettings: swiftSettings),
+        // HTTP API v1 on Hummingbird 2: routes, JSON, error mapping (DESIGN.md section 6).
+        .target(name: "SettlementHTTP", dependencies: ["Settlement", "Protocol", "Groth16", "BN254",
+                                                       .product(name: "Hummingbird", package: "hummingbird"),
+                                                       .product(name: "Prometheus", package: "swift-prometheus")],
+                resources: [.copy("openapi.yaml")],
                 swiftSettings: swiftSettings),
         // Prover side: R1CS, development setup, proving keys, the Groth16 prover (MSM, NTT).
         // The server links Groth16 only; wallets and tools link this.
@@ -63,6 +72,9 @@ let package = Package(
         .testTarget(name: "BN254Tests", dependencies: ["BN254", "CGMP", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "Groth16Tests", dependencies: ["Groth16", "BN254", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "SettlementTests", dependencies: ["Settlement", "Protocol", "Groth16", "BN254", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "SettlementHTTPTests", dependencies: ["SettlementHTTP", "Settlement", "Protocol", "Groth16", "BN254", "TestSupport",
+                                                               .product(name: "HummingbirdTesting", package: "hummingbird")],
+                    swiftSettings: swiftSettings),
         .testTarget(name: "ProtocolTests", dependencies: ["Protocol", "BN254", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "Groth16ProverTests", dependencies: ["Groth16Prover", "Groth16", "BN254", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "CircuitsTests", dependencies: ["Circuits", "Groth16Prover", "Groth16", "BN254", "TestSupport"], swiftSettings: swiftSettings),
