@@ -56,7 +56,7 @@ let package = Package(
         // The server links Groth16 only; wallets and tools link this.
         .target(name: "Groth16Prover", dependencies: ["BN254", "Groth16", "COpenSSL"], swiftSettings: swiftSettings),
         // Circuits: R1CS builder, gadgets beside their native twins, the transfer circuit.
-        .target(name: "Circuits", dependencies: ["BN254", "Groth16Prover"], path: "circuits", swiftSettings: swiftSettings),
+        .target(name: "Circuits", dependencies: ["BN254", "Protocol", "Groth16Prover"], path: "circuits", swiftSettings: swiftSettings),
 
         .executableTarget(
             name: "zksettle-admin",
@@ -77,7 +77,7 @@ let package = Package(
                     swiftSettings: swiftSettings),
         .testTarget(name: "ProtocolTests", dependencies: ["Protocol", "BN254", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "Groth16ProverTests", dependencies: ["Groth16Prover", "Groth16", "BN254", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "CircuitsTests", dependencies: ["Circuits", "Groth16Prover", "Groth16", "BN254", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "CircuitsTests", dependencies: ["Circuits", "Protocol", "Groth16Prover", "Groth16", "BN254", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "CLITests", dependencies: ["zksettle-admin", "TestSupport"], swiftSettings: swiftSettings),
     ]
 )
