@@ -27,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // System libraries (Debian: libgmp-dev, libssl-dev).
@@ -49,7 +50,8 @@ let package = Package(
         // HTTP API v1 on Hummingbird 2: routes, JSON, error mapping (DESIGN.md section 6).
         .target(name: "SettlementHTTP", dependencies: ["Settlement", "Protocol", "Groth16", "BN254",
                                                        .product(name: "Hummingbird", package: "hummingbird"),
-                                                       .product(name: "Prometheus", package: "swift-prometheus")],
+                                                       .product(name: "Prometheus", package: "swift-prometheus"),
+                                                       .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
                 resources: [.copy("openapi.yaml")],
                 swiftSettings: swiftSettings),
         // Prover side: R1CS, development setup, proving keys, the Groth16 prover (MSM, NTT).

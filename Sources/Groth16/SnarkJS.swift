@@ -33,7 +33,11 @@ public enum SnarkJS {
     }
 
     public static func proof(from data: Data) throws(Groth16Error) -> Proof {
-        let obj = try object(data, what: "proof")
+        try proof(try object(data, what: "proof"))
+    }
+
+    /// A proof from an already parsed `proof.json` object (for example inside a request body).
+    public static func proof(_ obj: [String: Any]) throws(Groth16Error) -> Proof {
         try checkProtocol(obj)
         return Proof(unchecked: try g1(obj["pi_a"], "pi_a"), try g2(obj["pi_b"], "pi_b"), try g1(obj["pi_c"], "pi_c"))
     }

@@ -84,9 +84,16 @@ public final class SettlementService: @unchecked Sendable {
     public var queueDepth: Int { lock.lock(); defer { lock.unlock() }; return pending }
 
     /// The authentication path of a leaf in the committed tree.
-    public func path(leafIndex: Int) throws(MerkleTreeError) -> (root: Fr, path: [Fr]) {
+    public func path(leafIndex: Int) throws(MerkleTreeError) -> (leaf: Fr, root: Fr, path: [Fr]) {
         lock.lock(); let tree = state.tree; lock.unlock()
-        return (tree.root, try tree.path(leafIndex))
+        let path = try tree.path(leafIndex)
+        return (tree.node(height: 0, index: leafIndex), tree.root, path)
+    }
+
+    /// Everything `GET /v1/tree` reports, read in one critical section.
+    public var treeSummary: (root: Fr, leafCount: Int, lastBatch: Int64, acceptedRoots: [Fr]) {
+        lock.lock(); defer { lock.unlock() }
+        return (state.currentRoot, state.tree.count, state.lastHeader?.number ?? 0, state.rootWindow)
     }
 
     public enum TransferStatus: Sendable {

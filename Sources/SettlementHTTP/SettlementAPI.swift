@@ -1,0 +1,367 @@
+import BN254
+import Foundation
+import Groth16
+import HTTPTypes
+import Hummingbird
+import Logging
+import Prometheus
+import Protocol
+import Settlement
+
+/// What `GET /v1/params` publishes: everything a wallet needs to prove and to check receipts.
+public struct PublicParameters: Sendable {
+    public var circuitID: String
+    public var verifyingKey: VerifyingKey
+    /// The server's Ed25519 receipt key (32 bytes).
+    public var receiptPublicKey: [UInt8]
+    /// Path of the proving-key file served by `GET /v1/params/proving-key` (nil: not served).
+    public var provingKeyPath: String?
+    /// Says that the keys come from a development setup (unsafe for real funds).
+    public var developmentKeys: Bool
+
+    public init(circuitID: String, verifyingKey: VerifyingKey, receiptPublicKey: [UInt8], provingKeyPath: String?, developmentKeys: Bool) {
+        self.circuitID = circuitID; self.verifyingKey = verifyingKey; self.receiptPublicKey = receiptPublicKey
+        self.provingKeyPath = provingKeyPath; self.developmentKeys = developmentKeys
+    }
+}
+
+/// HTTP API v1 (DESIGN.md section 6; `openapi.yaml` beside this file describes it).
+///
+/// The handlers are thin: decode, call `SettlementService` or the ledger, encode. Every error
+/// leaves through `APIError`, so every failure has the documented JSON shape and a status.
+public struct SettlementAPI: Sendable {
+    public let service: SettlementService
+    public let parameters: PublicParameters
+    /// Bearer token for `/v1/admin/*`; nil disables the admin routes.
+    public let adminToken: String?
+    /// Where `/metrics` reads from (the registry the process bootstrapped swift-metrics with).
+    public let registry: PrometheusCollectorRegistry
+
+    public init(service: SettlementService, parameters: PublicParameters, adminToken: String?, registry: PrometheusCollectorRegistry) {
+        self.service = service; self.parameters = parameters; self.adminToken = adminToken; self.registry = registry
+    }
+
+    public static let depositTokenHeader = HTTPField.Name("X-Deposit-Token")!
+
+    // MARK: Routes
+
+    public func addRoutes<Context: RequestContext>(to router: Router<Context>) {
+        router.post("/v1/transfers") { request, _ in await respond { try await postTransfer(request) } }
+        router.get("/v1/transfers/:id") { _, context in await respond { try getTransfer(context.parameters.get("id") ?? "") } }
+        router.get("/v1/tree") { _, _ in await respond { getTree() } }
+        router.get("/v1/tree/path/:leaf") { _, context in await respond { try getPath(context.parameters.get("leaf") ?? "") } }
+        router.get("/v1/notes") { request, _ in await respond { try getNotes(request.uri.queryParameters) } }
+        router.get("/v1/nullifiers/:nf") { _, context in await respond { try getNullifier(context.parameters.get("nf") ?? "") } }
+        router.get("/v1/batches/:n") { _, context in await respond { try getBatch(context.parameters.get("n") ?? "") } }
+        router.get("/v1/params") { _, _ in await respond { getParams() } }
+        router.get("/v1/params/proving-key") { _, _ in await respond { try getProvingKey() } }
+        router.get("/healthz") { _, _ in await respond { healthz() } }
+        router.get("/metrics") { _, _ in metrics() }
+        router.get("/v1/admin/stats") { request, _ in await respond { try authorize(request); return try adminStats() } }
+        router.get("/v1/admin/payouts") { request, _ in
+            await respond { try authorize(request); return try adminPayouts(request.uri.queryParameters) }
+        }
+        router.post("/v1/admin/payouts/:id/paid") { request, context in
+            await respond { try authorize(request); return try adminMarkPaid(context.parameters.get("id") ?? "") }
+        }
+    }
+
+    /// A router with the API and a JSON 404 for everything else.
+    public func makeRouter() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.middlewares.add(JSONErrorMiddleware())
+        addRoutes(to: router)
+        return router
+    }
+
+    // MARK: Transfers
+
+    func postTransfer(_ request: Request) async throws -> Response {
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > TransferBody.maxBytes {
+            throw APIError.payloadTooLarge
+        }
+        let buffer = try await collectBody(request)
+        let wait = request.uri.queryParameters.get("wait").map { $0 != "false" && $0 != "0" } ?? true
+        let transfer = try decodeTransfer(buffer, depositToken: request.headers[Self.depositTokenHeader])
+        let id = transfer.id
+        let service = self.service
+        if !wait {
+            // Settlement goes on without the client; GET /v1/transfers/{id} tells the outcome.
+            Task { _ = await service.submit(transfer, proofJSON: []) }
+            return jsonResponse(["status": "pending", "transfer_id": id.hex], status: .accepted)
+        }
+        // An unstructured task: a client that hangs up does not cancel a settlement in flight.
+        switch await Task(operation: { await service.submit(transfer, proofJSON: []) }).value {
+        case .success(let settled): return jsonResponse(Self.settlementJSON(settled))
+        case .failure(let rejection): throw APIError(rejection)
+        }
+    }
+
+    func collectBody(_ request: Request) async throws -> ByteBuffer {
+        do { return try await request.body.collect(upTo: TransferBody.maxBytes) } catch {
+            if let e = error as? HTTPResponseError, e.status == .contentTooLarge { throw APIError.payloadTooLarge }
+            throw error
+        }
+    }
+
+    func decodeTransfer(_ buffer: ByteBuffer, depositToken: String?) throws(APIError) -> TransferRequest {
+        do { return try TransferBody.decode(Data(buffer: buffer), depositToken: depositToken) } catch { throw APIError(error) }
+    }
+
+    func getTransfer(_ idText: String) throws -> Response {
+        guard let id = TransferID(hex: idText.lowercased()) else {
+            throw APIError.malformed("transfer id: expected 64 hex digits")
+        }
+        let status = try storage { try service.status(of: id) }
+        switch status {
+        case .settled(let t): return jsonResponse(Self.settlementJSON(t))
+        case .pending: return jsonResponse(["status": "pending", "transfer_id": id.hex])
+        case .unknown: throw APIError.notFound("no transfer \(id.hex) is settled or in flight here")
+        }
+    }
+
+    /// The answer for a settled transfer: the signed receipt and the public effects.
+    public static func settlementJSON(_ t: SettledTransfer) -> [String: Any] {
+        [
+            "status": "settled",
+            "transfer_id": t.id.hex,
+            "receipt": receiptJSON(t.receipt),
+            "public_inputs": t.publicInputs.array.map(\.decimalString),
+            "ext_amount": String(t.extData.extAmount),
+            "fee": String(t.extData.fee),
+        ]
+    }
+
+    /// A receipt in JSON; `signature` is Ed25519 over `Receipt.signedBytes` (hex).
+    public static func receiptJSON(_ r: Receipt) -> [String: Any] {
+        [
+            "transfer_id": hex(r.transferID),
+            "batch": r.batch,
+            "leaf_indices": r.leafIndices,
+            "root": r.root.decimalString,
+            "settled_at": r.settledAt,
+            "signature": hex(r.signature),
+        ]
+    }
+
+    // MARK: Tree, notes, nullifiers, batches
+
+    func getTree() -> Response {
+        let s = service.treeSummary
+        return jsonResponse([
+            "root": s.root.decimalString, "leaf_count": s.leafCount, "depth": MerkleTree.depth,
+            "last_batch": s.lastBatch, "accepted_roots": s.acceptedRoots.map(\.decimalString),
+        ])
+    }
+
+    func getPath(_ text: String) throws -> Response {
+        guard let index = Int(text), index >= 0 else { throw APIError.malformed("leaf index: expected a non-negative integer") }
+        do {
+            let p = try service.path(leafIndex: index)
+            return jsonResponse([
+                "leaf_index": index, "commitment": p.leaf.decimalString, "root": p.root.decimalString,
+                "path": p.path.map(\.decimalString),
+            ])
+        } catch {
+            throw APIError.notFound(error.description)
+        }
+    }
+
+    static let maxNotesPerPage = 10_000
+
+    func getNotes(_ query: Hummingbird.Parameters) throws -> Response {
+        let from = try queryInt(query, "from", default: 0)
+        let limit = try queryInt(query, "limit", default: 1000)
+        guard from >= 0, limit >= 1, limit <= Self.maxNotesPerPage else {
+            throw APIError.malformed("from must be ≥ 0 and limit between 1 and \(Self.maxNotesPerPage)")
+        }
+        let leaves = try storage { try service.ledger.leaves(from: Int64(from), limit: limit) }
+        let notes: [[String: Any]] = leaves.map {
+            ["leaf_index": $0.index, "commitment": $0.commitment.decimalString,
+             "encrypted_output": Data($0.encryptedOutput).base64EncodedString(), "batch": $0.batch]
+        }
+        let next = from + leaves.count
+        return jsonResponse(["notes": notes, "next": next, "leaf_count": service.leafCount])
+    }
+
+    func getNullifier(_ text: String) throws -> Response {
+        let nf: Fr
+        do { nf = try Fr(decimal: text) } catch { throw APIError.malformed("nullifier: \(error) (expected a canonical decimal below r)") }
+        guard let record = try storage({ try service.ledger.nullifier(nf) }) else {
+            return jsonResponse(["nullifier": nf.decimalString, "spent": false])
+        }
+        return jsonResponse(Self.nullifierJSON(record))
+    }
+
+    public static func nullifierJSON(_ r: NullifierRecord) -> [String: Any] {
+        ["nullifier": r.nullifier.decimalString, "spent": true, "transfer_id": r.transferID.hex,
+         "batch": r.batch, "spent_at": r.spentAt]
+    }
+
+    func getBatch(_ text: String) throws -> Response {
+        guard let n = Int64(text), n >= 1 else { throw APIError.malformed("batch number: expected an integer ≥ 1") }
+        guard let h = try storage({ try service.ledger.batchHeader(n) }) else {
+            throw APIError.notFound("no batch \(n) (the last is \(service.treeSummary.lastBatch))")
+        }
+        return jsonResponse(Self.batchJSON(h))
+    }
+
+    public static func batchJSON(_ h: BatchHeader) -> [String: Any] {
+        ["number": h.number, "hash": hex(h.hash), "previous_hash": hex(h.previousHash), "root": h.root.decimalString,
+         "leaf_count": h.leafCount, "transfer_count": h.transferIDs.count, "transfer_ids": h.transferIDs.map(\.hex),
+         "created_at": h.createdAt]
+    }
+
+    // MARK: Parameters, health, metrics
+
+    func getParams() -> Response {
+        let vk = (try? JSONSerialization.jsonObject(with: SnarkJS.encode(parameters.verifyingKey))) ?? [:]
+        var out: [String: Any] = [
+            "protocol": "zksettle/v1",
+            "circuit_id": parameters.circuitID,
+            "verifying_key": vk,
+            "tree_depth": MerkleTree.depth,
+            "root_window": service.config.rootWindow,
+            "receipt_public_key": hex(parameters.receiptPublicKey),
+            "deposits_enabled": service.config.depositToken != nil,
+            "max_batch": service.config.maxBatch,
+            "development_keys": parameters.developmentKeys,
+            "proving_key_available": parameters.provingKeyPath != nil,
+        ]
+        if parameters.developmentKeys { out["warning"] = "development keys from a local setup: unsafe for real funds" }
+        return jsonResponse(out)
+    }
+
+    func getProvingKey() throws -> Response {
+        guard let path = parameters.provingKeyPath, let data = FileManager.default.contents(atPath: path) else {
+            throw APIError.notFound("this server does not serve its proving key")
+        }
+        var headers = HTTPFields()
+        headers[.contentType] = "application/octet-stream"
+        headers[.contentDisposition] = "attachment; filename=\"transfer.zkspk\""
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    func healthz() -> Response {
+        let s = service.treeSummary
+        return jsonResponse(["status": "ok", "last_batch": s.lastBatch, "leaf_count": s.leafCount, "queue_depth": service.queueDepth])
+    }
+
+    func metrics() -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+    }
+
+    // MARK: Admin
+
+    func authorize(_ request: Request) throws {
+        guard let expected = adminToken else {
+            throw APIError.unauthorized("admin routes are disabled: start the server with --admin-token")
+        }
+        let header = request.headers[.authorization] ?? ""
+        guard header.hasPrefix("Bearer "), constantTimeEquals(Array(header.dropFirst(7).utf8), Array(expected.utf8)) else {
+            throw APIError.unauthorized("admin routes need \"Authorization: Bearer <admin token>\"")
+        }
+    }
+
+    func adminStats() throws -> Response {
+        let c = try storage { try service.ledger.counts() }
+        let s = service.treeSummary
+        return jsonResponse(["batches": c.batches, "transfers": c.transfers, "nullifiers": c.nullifiers, "leaves": c.leaves,
+                     "pending_payouts": c.pendingPayouts, "last_batch": s.lastBatch, "root": s.root.decimalString,
+                     "queue_depth": service.queueDepth])
+    }
+
+    func adminPayouts(_ query: Hummingbird.Parameters) throws -> Response {
+        let pendingOnly = query.get("pending").map { $0 == "true" || $0 == "1" } ?? false
+        let payouts = try storage { try service.ledger.payouts(pendingOnly: pendingOnly) }
+        return jsonResponse(["payouts": payouts.map(Self.payoutJSON)])
+    }
+
+    public static func payoutJSON(_ p: Payout) -> [String: Any] {
+        var o: [String: Any] = ["id": p.id, "transfer_id": p.transferID.hex, "recipient": p.recipient,
+                                "amount": String(p.amount), "status": p.status.rawValue, "created_at": p.createdAt]
+        o["paid_at"] = p.paidAt ?? NSNull()
+        return o
+    }
+
+    func adminMarkPaid(_ text: String) throws -> Response {
+        guard let id = Int64(text) else { throw APIError.malformed("payout id: expected an integer") }
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        guard try storage({ try service.ledger.markPayoutPaid(id, at: now) }) else {
+            throw APIError.notFound("no pending payout \(id)")
+        }
+        return jsonResponse(["id": id, "status": "paid", "paid_at": now])
+    }
+
+    // MARK: Plumbing
+
+    func queryInt(_ query: Hummingbird.Parameters, _ name: String, default value: Int) throws -> Int {
+        guard let text = query.get(name) else { return value }
+        guard let v = Int(text) else { throw APIError.malformed("\(name): expected an integer") }
+        return v
+    }
+
+    /// Ledger reads: a failure is the server's fault, reported as `storage_failure`.
+    func storage<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let e as APIError { throw e } catch {
+            throw APIError(.internalServerError, "storage_failure", "the ledger could not be read: \(error)")
+        }
+    }
+}
+
+/// Runs a handler and turns any error into the API's JSON error shape.
+func respond(_ body: () async throws -> Response) async -> Response {
+    do { return try await body() } catch let e as APIError { return e.response } catch {
+        return APIError(.internalServerError, "internal", "internal error: \(error)").response
+    }
+}
+
+/// Turns the router's own errors (unknown route, wrong method) into the API's JSON shape.
+struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do { return try await next(request, context) } catch let e as APIError { return e.response } catch let e as HTTPResponseError {
+            switch e.status.code {
+            case 404: return APIError.notFound("no route \(request.method) \(request.uri.path); see openapi.yaml").response
+            case 405: return APIError(.methodNotAllowed, "method_not_allowed", "\(request.method) is not allowed on \(request.uri.path)").response
+            case 413: return APIError.payloadTooLarge.response
+            default: return APIError(e.status, "malformed", "\(e)").response
+            }
+        } catch {
+            return APIError(.internalServerError, "internal", "internal error: \(error)").response
+        }
+    }
+}
+
+extension APIError {
+    static let payloadTooLarge = APIError(.contentTooLarge, "payload_too_large", "the body is larger than \(TransferBody.maxBytes) bytes")
+
+    var response: Response {
+        var r = jsonResponse(json, status: status)
+        if let s = retryAfter { r.headers[.retryAfter] = String(s) }
+        return r
+    }
+}
+
+func jsonResponse(_ object: [String: Any], status: HTTPResponse.Status = .ok) -> Response {
+    let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+    var headers = HTTPFields()
+    headers[.contentType] = "application/json; charset=utf-8"
+    return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+}
+
+func hex(_ bytes: [UInt8]) -> String {
+    let digits = Array("0123456789abcdef".utf8)
+    var out: [UInt8] = []
+    out.reserveCapacity(bytes.count * 2)
+    for b in bytes { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 15)]) }
+    return String(decoding: out, as: UTF8.self)
+}
+
+func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    if a.count != b.count { return false }
+    var diff: UInt8 = 0
+    for i in 0..<a.count { diff |= a[i] ^ b[i] }
+    return diff == 0
+}
