@@ -61,6 +61,21 @@ public struct MerkleTree: Sendable {
     @discardableResult
     public mutating func append(_ leaf: Fr) throws(MerkleTreeError) -> Int { try append(contentsOf: [leaf]) }
 
+    /// Takes over the leaves `other` appended beyond this tree's, copying the nodes they changed
+    /// (about k + depth values for k new leaves) instead of hashing again. `other` must be this
+    /// tree with leaves appended. Lets a reader's copy follow a writer's tree in O(k), where
+    /// assigning the whole tree would copy every level once the two share storage.
+    public mutating func adoptAppended(from other: MerkleTree) {
+        precondition(other.count >= count, "adoptAppended: the other tree is smaller")
+        let oldCount = count
+        for h in 0...Self.depth {
+            let lo = oldCount >> h
+            let src = other.levels[h]
+            if lo < levels[h].count { levels[h].removeSubrange(lo...) }
+            if lo < src.count { levels[h].append(contentsOf: src[lo...]) }
+        }
+    }
+
     /// The authentication path of a leaf: its sibling at each height, bottom up.
     public func path(_ index: Int) throws(MerkleTreeError) -> [Fr] {
         guard index >= 0 && index < count else { throw .noSuchLeaf(index: index, count: count) }

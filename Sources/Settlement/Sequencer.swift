@@ -48,36 +48,55 @@ public struct SequencerState: Sendable {
     public func isKnownRoot(_ root: Fr) -> Bool { rootWindow.contains(root) }
     public func isSpent(_ nullifier: Fr) -> Bool { spent.contains(nullifier) }
 
+    /// Follows a working state that applied and durably committed one more batch: copies its
+    /// new tree nodes, adds the batch's nullifiers, takes its root window and header. O(batch).
+    public mutating func adopt(committed working: SequencerState, nullifiers: [Fr]) {
+        tree.adoptAppended(from: working.tree)
+        for nf in nullifiers { spent.insert(nf) }
+        rootWindow = working.rootWindow
+        lastHeader = working.lastHeader
+    }
+
     /// Applies transfers in the given (arrival) order. A nullifier spent before, or earlier in
     /// this batch, rejects the later transfer. `now` stamps the batch; `key` signs receipts.
     public func applying(_ items: [VerifiedTransfer], now: Int64, key: Ed25519Key) -> (next: SequencerState, commit: BatchCommit?, decisions: [Decision]) {
         var next = self
+        let (commit, decisions) = next.apply(items, now: now, key: key)
+        return (next, commit, decisions)
+    }
+
+    /// `applying` in place: O(batch) work when this state's storage is not shared (the
+    /// sequencer's private working copy), where `applying` on a shared state copies the tree
+    /// and the spent set.
+    public mutating func apply(_ items: [VerifiedTransfer], now: Int64, key: Ed25519Key) -> (commit: BatchCommit?, decisions: [Decision]) {
         var decisions = [Decision?](repeating: nil, count: items.count)
+        let startCount = tree.count
         var accepted: [Int] = []
         var newLeaves: [Fr] = []
         for (i, item) in items.enumerated() {
             let inputs = item.request.publicInputs
             if !item.proofValid { decisions[i] = .rejected(.invalidProof); continue }
             if !isKnownRoot(inputs.root) { decisions[i] = .rejected(.unknownRoot(inputs.root)); continue }
-            if let nf = inputs.nullifiers.first(where: { next.spent.contains($0) }) {
+            if let nf = inputs.nullifiers.first(where: { spent.contains($0) }) {
                 decisions[i] = .rejected(.doubleSpend(nf)); continue
             }
             if inputs.nullifiers[0] == inputs.nullifiers[1] {
                 decisions[i] = .rejected(.malformed("the two nullifiers are equal")); continue
             }
-            if tree.count + newLeaves.count + 2 > MerkleTree.capacity { decisions[i] = .rejected(.treeFull); continue }
-            for nf in inputs.nullifiers { next.spent.insert(nf) }
+            if startCount + newLeaves.count + 2 > MerkleTree.capacity { decisions[i] = .rejected(.treeFull); continue }
+            for nf in inputs.nullifiers { spent.insert(nf) }
             newLeaves += inputs.commitments
             accepted.append(i)
         }
-        if accepted.isEmpty { return (self, nil, decisions.map { $0! }) }
+        if accepted.isEmpty { return (nil, decisions.map { $0! }) }
 
-        let firstLeaf = Int64(tree.count)
-        do { try next.tree.append(contentsOf: newLeaves) } catch { preconditionFailure("capacity was checked: \(error)") }
+        let firstLeaf = Int64(startCount)
+        do { try tree.append(contentsOf: newLeaves) } catch { preconditionFailure("capacity was checked: \(error)") }
+        let previousHash = lastHeader?.hash ?? BatchHeader.genesisHash
         let batch = nextBatchNumber
-        let root = next.tree.root
-        let header = BatchHeader(number: batch, previousHash: lastHeader?.hash ?? BatchHeader.genesisHash, root: root,
-                                 leafCount: Int64(next.tree.count),
+        let root = tree.root
+        let header = BatchHeader(number: batch, previousHash: previousHash, root: root,
+                                 leafCount: Int64(tree.count),
                                  transferIDs: accepted.map { items[$0].request.id }, createdAt: now)
         var transfers: [SettledTransfer] = []
         var leaves: [LeafRecord] = []
@@ -102,10 +121,10 @@ public struct SequencerState: Sendable {
             }
             decisions[i] = .settled(settled)
         }
-        next.lastHeader = header
-        next.rootWindow.append(root)
-        if next.rootWindow.count > windowSize { next.rootWindow.removeFirst(next.rootWindow.count - windowSize) }
+        lastHeader = header
+        rootWindow.append(root)
+        if rootWindow.count > windowSize { rootWindow.removeFirst(rootWindow.count - windowSize) }
         let commit = BatchCommit(header: header, transfers: transfers, leaves: leaves, nullifiers: nullifiers, payouts: payouts)
-        return (next, commit, decisions.map { $0! })
+        return (commit, decisions.map { $0! })
     }
 }

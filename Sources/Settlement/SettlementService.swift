@@ -25,6 +25,9 @@ public final class SettlementService: @unchecked Sendable {
     // Guarded by `lock`.
     private let lock = NSLock()
     private var state: SequencerState
+    /// The sequencer thread's own copy, mutated in place (O(batch) per batch); `state`, which
+    /// readers see, follows it only after each batch is durable.
+    private var working: SequencerState
     private var waiters: [TransferID: [CheckedContinuation<Result<SettledTransfer, Rejection>, Never>]] = [:]
     private var inFlightNullifiers: [Fr: TransferID] = [:]
     private var nextSequence: Int64 = 0
@@ -56,6 +59,7 @@ public final class SettlementService: @unchecked Sendable {
         self.logger = logger
         let snapshot = try ledger.loadSnapshot(recentRootWindow: config.rootWindow)
         state = try SequencerState(snapshot: snapshot, windowSize: config.rootWindow)
+        working = state
         let pvk = PreparedVerifyingKey(verifyingKey)
         pool = VerifierPool(pvk: pvk, config: config)
         pool.deliver = { [weak self] items, seqs, stats in self?.verified(items, seqs, stats) }
@@ -85,9 +89,11 @@ public final class SettlementService: @unchecked Sendable {
 
     /// The authentication path of a leaf in the committed tree.
     public func path(leafIndex: Int) throws(MerkleTreeError) -> (leaf: Fr, root: Fr, path: [Fr]) {
-        lock.lock(); let tree = state.tree; lock.unlock()
-        let path = try tree.path(leafIndex)
-        return (tree.node(height: 0, index: leafIndex), tree.root, path)
+        // Read under the lock: holding a copy of the tree past it would make the next batch
+        // copy every level.
+        lock.lock(); defer { lock.unlock() }
+        let path = try state.tree.path(leafIndex)
+        return (state.tree.node(height: 0, index: leafIndex), state.tree.root, path)
     }
 
     /// Everything `GET /v1/tree` reports, read in one critical section.
@@ -236,18 +242,20 @@ public final class SettlementService: @unchecked Sendable {
     }
 
     private func applyAndCommit(_ items: [VerifiedTransfer]) {
-        lock.lock(); let current = state; lock.unlock()
         let now = Int64(Date().timeIntervalSince1970 * 1000)
-        var (next, commit, decisions) = current.applying(items, now: now, key: receiptKey)
-        if let commit {
+        var (commit, decisions) = working.apply(items, now: now, key: receiptKey)
+        var committed = false
+        if let batch = commit {
             let t0 = DispatchTime.now().uptimeNanoseconds
             do {
-                try ledger.commit(commit)
+                try ledger.commit(batch)
+                committed = true
                 commitTimer.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - t0))
-                logger.debug("batch committed", metadata: ["batch": "\(commit.header.number)", "transfers": "\(commit.transfers.count)", "root": "\(commit.header.root)"])
+                logger.debug("batch committed", metadata: ["batch": "\(batch.header.number)", "transfers": "\(batch.transfers.count)", "root": "\(batch.header.root)"])
             } catch {
-                logger.error("batch commit failed; nothing in it settled", metadata: ["batch": "\(commit.header.number)", "error": "\(error)"])
-                next = current
+                logger.error("batch commit failed; nothing in it settled", metadata: ["batch": "\(batch.header.number)", "error": "\(error)"])
+                commit = nil
+                lock.lock(); working = state; lock.unlock()  // back to the durable state (a full copy: rare)
                 decisions = decisions.map { d in
                     if case .settled = d { return .rejected(.storageFailure("\(error)")) }
                     return d
@@ -256,7 +264,8 @@ public final class SettlementService: @unchecked Sendable {
         }
         var resume: [(CheckedContinuation<Result<SettledTransfer, Rejection>, Never>, Result<SettledTransfer, Rejection>)] = []
         lock.lock()
-        state = next  // adopt committed state and release in-flight marks in one critical section
+        // Publish the committed state and release in-flight marks in one critical section.
+        if committed, let batch = commit { state.adopt(committed: working, nullifiers: batch.nullifiers.map(\.nullifier)) }
         for (item, decision) in zip(items, decisions) {
             let id = item.request.id
             for nf in item.request.publicInputs.nullifiers where inFlightNullifiers[nf] == id { inFlightNullifiers[nf] = nil }

@@ -105,6 +105,20 @@ import TestSupport
         #expect(try MerkleTree(leaves: leaves).root == single.root)
     }
 
+    @Test func aReaderCopyFollowsTheWriterByAdoptingAppendedNodes() throws {
+        var rng = SeededGenerator(label: "merkle-adopt")
+        var writer = MerkleTree()
+        var reader = MerkleTree()
+        for size in [1, 3, 2, 8, 1, 16, 5, 0, 7] {
+            try writer.append(contentsOf: (0..<size).map { _ in Fr(rng.next()) })
+            reader.adoptAppended(from: writer)
+            #expect(reader.root == writer.root)
+            #expect(reader.count == writer.count)
+            for i in 0..<writer.count { #expect(try reader.path(i) == writer.path(i)) }
+        }
+        #expect(reader.root == (try MerkleTree(leaves: writer.leaves)).root)
+    }
+
     @Test func pathsAuthenticateEveryLeafAndOnlyIt() throws {
         var rng = SeededGenerator(label: "merkle-path")
         let leaves = (0..<21).map { _ in Fr(rng.next()) }
