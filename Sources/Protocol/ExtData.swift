@@ -30,6 +30,7 @@ public struct ExtData: Sendable, Equatable, Codable {
         case wrongOutputCount(Int)
         case outputTooLarge(index: Int, bytes: Int)
         case feeExceedsWithdrawal
+        case amountOutOfRange
 
         public var description: String {
             switch self {
@@ -39,6 +40,7 @@ public struct ExtData: Sendable, Equatable, Codable {
             case .wrongOutputCount(let n): return "expected 2 encrypted outputs, got \(n)"
             case .outputTooLarge(let i, let n): return "encrypted output \(i) is \(n) bytes; at most \(ExtData.maxEncryptedOutputBytes)"
             case .feeExceedsWithdrawal: return "extAmount - fee overflows"
+            case .amountOutOfRange: return "extAmount must be above -2^63"
             }
         }
     }
@@ -47,6 +49,7 @@ public struct ExtData: Sendable, Equatable, Codable {
     public func validate() throws(Problem) {
         let r = Array(recipient.utf8)
         if r.count > Self.maxRecipientBytes { throw .recipientTooLong(r.count) }
+        if extAmount == .min { throw .amountOutOfRange }
         if extAmount < 0 && r.isEmpty { throw .recipientRequiredForWithdrawal }
         if extAmount >= 0 && !r.isEmpty { throw .recipientOnlyForWithdrawal }
         if encryptedOutputs.count != 2 { throw .wrongOutputCount(encryptedOutputs.count) }
@@ -79,6 +82,27 @@ public struct ExtData: Sendable, Equatable, Codable {
         for o in encryptedOutputs { out += be(UInt64(o.count), bytes: 4) + o }
         return out
     }
+
+    /// Parses `canonicalEncoding` back (the ledger stores external data in this form).
+    public init(canonicalEncoding bytes: [UInt8]) throws(DecodingError) {
+        var i = 0
+        func take(_ n: Int) throws(DecodingError) -> ArraySlice<UInt8> {
+            guard n >= 0, i + n <= bytes.count else { throw .truncated }
+            defer { i += n }
+            return bytes[i..<i + n]
+        }
+        func int(_ n: Int) throws(DecodingError) -> UInt64 { try take(n).reduce(0) { $0 << 8 | UInt64($1) } }
+        guard Array(try take(19)) == Array("zksettle/extdata/v1".utf8) else { throw .wrongTag }
+        let rlen = Int(try int(2))
+        guard let recipient = String(validating: try take(rlen), as: UTF8.self) else { throw .badUTF8 }
+        let extAmount = Int64(bitPattern: try int(8))
+        let fee = try int(8)
+        var outputs: [[UInt8]] = []
+        while i < bytes.count { outputs.append(Array(try take(Int(try int(4))))) }
+        self.init(recipient: recipient, extAmount: extAmount, fee: fee, encryptedOutputs: outputs)
+    }
+
+    public enum DecodingError: Error, Equatable, Sendable { case truncated, wrongTag, badUTF8 }
 
     /// SHA-256 of the canonical encoding, reduced mod r: the `extDataHash` public input.
     public var hash: Fr { Fr(reducingBigEndian: SHA256.hash(canonicalEncoding)) }
