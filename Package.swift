@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "Circuits", targets: ["Circuits"]),
         .executable(name: "zksettle-admin", targets: ["zksettle-admin"]),
         .executable(name: "zksettle-bench", targets: ["zksettle-bench"]),
+        .executable(name: "zksettle-server", targets: ["zksettle-server"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -60,6 +61,18 @@ let package = Package(
         // Circuits: R1CS builder, gadgets beside their native twins, the transfer circuit.
         .target(name: "Circuits", dependencies: ["BN254", "Protocol", "Groth16Prover"], path: "circuits", swiftSettings: swiftSettings),
 
+        // Peer side: proving transfers from notes (the wallet grows here).
+        .target(name: "Wallet", dependencies: ["BN254", "Groth16", "Groth16Prover", "Circuits", "Protocol", "Settlement"],
+                swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "zksettle-server",
+            dependencies: ["Settlement", "SettlementHTTP", "Protocol", "Groth16", "Groth16Prover", "Circuits",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "Metrics", package: "swift-metrics"),
+                           .product(name: "Prometheus", package: "swift-prometheus")],
+            swiftSettings: swiftSettings),
         .executableTarget(
             name: "zksettle-admin",
             dependencies: ["Groth16", .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -75,11 +88,13 @@ let package = Package(
         .testTarget(name: "Groth16Tests", dependencies: ["Groth16", "BN254", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "SettlementTests", dependencies: ["Settlement", "Protocol", "Groth16", "BN254", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "SettlementHTTPTests", dependencies: ["SettlementHTTP", "Settlement", "Protocol", "Groth16", "BN254", "TestSupport",
+                                                               "Wallet", "Circuits", "Groth16Prover",
+                                                               .product(name: "Prometheus", package: "swift-prometheus"),
                                                                .product(name: "HummingbirdTesting", package: "hummingbird")],
                     swiftSettings: swiftSettings),
         .testTarget(name: "ProtocolTests", dependencies: ["Protocol", "BN254", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "Groth16ProverTests", dependencies: ["Groth16Prover", "Groth16", "BN254", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "CircuitsTests", dependencies: ["Circuits", "Protocol", "Groth16Prover", "Groth16", "BN254", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "CLITests", dependencies: ["zksettle-admin", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "CLITests", dependencies: ["zksettle-admin", "zksettle-server", "TestSupport"], swiftSettings: swiftSettings),
     ]
 )

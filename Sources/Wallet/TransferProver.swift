@@ -1,0 +1,80 @@
+import BN254
+import Circuits
+import Foundation
+import Groth16
+import Groth16Prover
+import Protocol
+import Settlement
+
+/// A note this wallet can spend: the note, its key, and where it sits in the tree.
+public struct SpendableNote: Sendable {
+    public var note: Note
+    public var key: SpendingKey
+    public var leafIndex: Int
+    /// Authentication path against the root the proof will name (bottom-up siblings).
+    public var path: [Fr]
+
+    public init(note: Note, key: SpendingKey, leafIndex: Int, path: [Fr]) {
+        self.note = note; self.key = key; self.leafIndex = leafIndex; self.path = path
+    }
+
+    public var nullifier: Fr { note.nullifier(nullifierKey: key.nullifierKey, leafIndex: leafIndex) }
+}
+
+/// Builds and proves transfers of the 2-in/2-out circuit (DESIGN.md section 4): the part of a
+/// wallet that turns notes, outputs and external data into a `TransferRequest`.
+public final class TransferProver: @unchecked Sendable {
+    public let provingKey: ProvingKey
+
+    public init(provingKey: ProvingKey) { self.provingKey = provingKey }
+
+    public enum Failure: Error, CustomStringConvertible {
+        case tooManyInputs(Int)
+        case wrongOutputCount(Int)
+        case unbalanced(inputs: UInt64, publicAmount: Int64, outputs: UInt64)
+
+        public var description: String {
+            switch self {
+            case .tooManyInputs(let n): return "a transfer spends at most 2 notes, got \(n): merge notes first"
+            case .wrongOutputCount(let n): return "a transfer creates exactly 2 notes, got \(n)"
+            case .unbalanced(let i, let p, let o):
+                return "values do not balance: inputs \(i) + (extAmount − fee) \(p) ≠ outputs \(o)"
+            }
+        }
+    }
+
+    /// Proves a transfer spending `inputs` (0…2 notes; the rest are dummies of value 0) into
+    /// `outputs` (2 notes), binding `extData`. `root` is the root the input paths lead to.
+    public func prove(inputs: [SpendableNote], outputs: [Note], extData: ExtData, root: Fr,
+                      progress: ((String, Double) -> Void)? = nil) throws -> TransferRequest {
+        guard inputs.count <= 2 else { throw Failure.tooManyInputs(inputs.count) }
+        guard outputs.count == 2 else { throw Failure.wrongOutputCount(outputs.count) }
+        let inSum = inputs.reduce(UInt64(0)) { $0 &+ $1.note.value }
+        let outSum = outputs.reduce(UInt64(0)) { $0 &+ $1.value }
+        let net = extData.extAmount - Int64(clamping: extData.fee)
+        guard Int64(clamping: inSum) + net == Int64(clamping: outSum) else {
+            throw Failure.unbalanced(inputs: inSum, publicAmount: net, outputs: outSum)
+        }
+        var spent = inputs
+        while spent.count < 2 { spent.append(Self.dummy()) }
+        let witness = TransferWitness(
+            root: root, publicAmount: extData.publicAmount, extDataHash: extData.hash,
+            inputs: spent.map { TransferInput(value: $0.note.value, spendingKey: $0.key, blinding: $0.note.blinding, leafIndex: $0.leafIndex, path: $0.path) },
+            outputs: outputs.map { TransferOutput(value: $0.value, owner: $0.owner, blinding: $0.blinding) })
+        let z = try TransferCircuit.assignment(witness)
+        let proof = try Prover.prove(provingKey: provingKey, r1cs: TransferCircuit.r1cs, assignment: z,
+                                     progress: progress.map { p in { stage, fraction in p(stage.rawValue, fraction) } })
+        let publicInputs = try TransferPublicInputs(witness.publicInputs)
+        return TransferRequest(proof: proof, publicInputs: publicInputs, extData: extData)
+    }
+
+    /// A dummy input: value 0 under a fresh random key, so its nullifier is unique.
+    static func dummy() -> SpendableNote {
+        let key = SpendingKey(randomFr())
+        return SpendableNote(note: Note(value: 0, owner: key.ownerKey, blinding: randomFr()), key: key,
+                             leafIndex: 0, path: Array(repeating: .zero, count: MerkleTree.depth))
+    }
+}
+
+/// A uniformly random element of Fr from OpenSSL's CSPRNG.
+public func randomFr() -> Fr { Fr(reducingBigEndian: SecureRandom.bytes(48)) }

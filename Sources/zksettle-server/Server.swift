@@ -1,0 +1,140 @@
+import ArgumentParser
+import Foundation
+import Groth16
+import Hummingbird
+import Logging
+import Metrics
+import Prometheus
+import Protocol
+import Settlement
+import SettlementHTTP
+
+/// `zksettle-server`: the settlement API on an embedded SQLite ledger.
+///
+/// Every option also reads an environment variable (named in its help); a flag wins over the
+/// environment, the environment over the files in the data directory.
+@main
+struct Server: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "zksettle-server",
+        abstract: "Settle private transfers: HTTP API, parallel batch verification, SQLite ledger.",
+        discussion: """
+            On first start the data directory gets a development proving/verifying key pair for the
+            transfer circuit (unsafe for real funds), an Ed25519 receipt key, a deposit token and an
+            admin token; later starts reuse them. SIGINT/SIGTERM drain in-flight batches, then exit.
+            """)
+
+    @Option(help: "Address to listen on (env ZKSETTLE_HOST).")
+    var host: String = env("ZKSETTLE_HOST") ?? "127.0.0.1"
+
+    @Option(help: "TCP port (env ZKSETTLE_PORT).")
+    var port: Int = env("ZKSETTLE_PORT").flatMap(Int.init) ?? 8080
+
+    @Option(help: "Data directory: ledger, keys, secrets (env ZKSETTLE_DATA).")
+    var data: String = env("ZKSETTLE_DATA") ?? "./zksettle-data"
+
+    @Option(help: "Operator's deposit credential (env ZKSETTLE_DEPOSIT_TOKEN; default: <data>/deposit-token, made on first start).")
+    var depositToken: String?
+
+    @Option(help: "Bearer token of the admin routes (env ZKSETTLE_ADMIN_TOKEN; default: <data>/admin-token, made on first start).")
+    var adminToken: String?
+
+    @Option(help: "Proofs per verification batch (env ZKSETTLE_BATCH_SIZE).")
+    var batchSize: Int = env("ZKSETTLE_BATCH_SIZE").flatMap(Int.init) ?? 64
+
+    @Option(help: "Longest a proof waits for its batch to fill, in milliseconds (env ZKSETTLE_FLUSH_MS).")
+    var flushMs: Int = env("ZKSETTLE_FLUSH_MS").flatMap(Int.init) ?? 5
+
+    @Option(help: "Verifier threads (env ZKSETTLE_WORKERS; default: one per core).")
+    var workers: Int = env("ZKSETTLE_WORKERS").flatMap(Int.init) ?? ProcessInfoCores.count
+
+    @Option(help: "Admitted transfers waiting for verification or commit; beyond it, 503 (env ZKSETTLE_QUEUE).")
+    var queueCapacity: Int = env("ZKSETTLE_QUEUE").flatMap(Int.init) ?? 4096
+
+    @Option(help: "trace, debug, info, notice, warning, error or critical (env LOG_LEVEL).")
+    var logLevel: String = env("LOG_LEVEL") ?? "info"
+
+    @Flag(help: "Refuse all deposits (no deposit token is read or made).")
+    var noDeposits = false
+
+    func validate() throws {
+        guard (1...65535).contains(port) || port == 0 else { throw ValidationError("--port must be 0…65535") }
+        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
+        guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
+        guard flushMs >= 0 else { throw ValidationError("--flush-ms must be ≥ 0") }
+        guard queueCapacity >= 1 else { throw ValidationError("--queue-capacity must be at least 1") }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
+    }
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var h = StreamLogHandler.standardError(label: label)
+            h.logLevel = level
+            return h
+        }
+        let logger = Logger(label: "zksettle.server")
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+
+        do {
+            let dir = try DataDirectory(path: data)
+            logger.info("data directory", metadata: ["path": "\(dir.url.path)"])
+            let keys = try TransferKeys.loadOrCreate(in: dir, logger: logger)
+            let (receiptKey, receiptCreated) = try dir.receiptKey()
+            if receiptCreated { logger.notice("made a new receipt signing key", metadata: ["file": "\(dir.url.appendingPathComponent("receipt.key").path)"]) }
+
+            var config = SettlementConfig()
+            config.maxBatch = batchSize
+            config.flushMilliseconds = flushMs
+            config.workers = workers
+            config.queueCapacity = queueCapacity
+            if !noDeposits {
+                config.depositToken = try resolve(depositToken, env: "ZKSETTLE_DEPOSIT_TOKEN", file: "deposit-token", in: dir, logger: logger)
+            }
+            let admin = try resolve(adminToken, env: "ZKSETTLE_ADMIN_TOKEN", file: "admin-token", in: dir, logger: logger)
+
+            let ledger = try SQLiteLedger(path: dir.ledgerPath)
+            let service = try SettlementService(config: config, ledger: ledger, verifyingKey: keys.verifyingKey,
+                                                receiptKey: receiptKey, logger: Logger(label: "zksettle.settlement"))
+            let api = SettlementAPI(service: service, parameters: PublicParameters(
+                circuitID: keys.circuitID, verifyingKey: keys.verifyingKey, receiptPublicKey: receiptKey.publicKey,
+                provingKeyPath: dir.provingKeyURL.path, developmentKeys: true),
+                adminToken: admin, registry: registry)
+            let host = self.host, port = self.port, settings = config
+            let app = Application(
+                router: api.makeRouter(),
+                configuration: .init(address: .hostname(host, port: port), serverName: "zksettle"),
+                services: [SettlementLifecycle(service: service)],
+                onServerRunning: { channel in
+                    let bound = channel.localAddress?.port ?? port
+                    logger.notice("zksettle-server listening", metadata: [
+                        "url": "http://\(host):\(bound)", "batch_size": "\(settings.maxBatch)", "workers": "\(settings.workers)",
+                        "deposits": "\(settings.depositToken != nil ? "enabled" : "disabled")",
+                    ])
+                },
+                logger: Logger(label: "zksettle.http"))
+            try await app.runService()
+            logger.notice("zksettle-server stopped")
+        } catch let e as ServerError {
+            logger.critical("\(e.description)")
+            throw ExitCode(1)
+        }
+    }
+
+    /// A secret from its flag, its environment variable, or its file (made on first start).
+    func resolve(_ flag: String?, env name: String, file: String, in dir: DataDirectory, logger: Logger) throws -> String {
+        if let flag { return flag }
+        if let v = env(name), !v.isEmpty { return v }
+        let (value, created) = try dir.secret(file)
+        let path = dir.url.appendingPathComponent(file).path
+        if created {
+            logger.notice("made a new \(file)", metadata: ["file": "\(path)"])
+        } else {
+            logger.info("using \(file)", metadata: ["file": "\(path)"])
+        }
+        return value
+    }
+}
+
+func env(_ name: String) -> String? { ProcessInfo.processInfo.environment[name] }
