@@ -50,7 +50,7 @@ struct DataDirectory {
     func writePrivate(_ data: Data, to file: URL) throws {
         let tmp = file.appendingPathExtension("tmp")
         FileManager.default.createFile(atPath: tmp.path, contents: data, attributes: [.posixPermissions: 0o600])
-        _ = try FileManager.default.replaceItemAt(file, withItemAt: tmp)
+        guard rename(tmp.path, file.path) == 0 else { throw ServerError("cannot write \(file.path): \(String(cString: strerror(errno)))") }
     }
 }
 
