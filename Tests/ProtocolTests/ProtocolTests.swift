@@ -44,6 +44,15 @@ import TestSupport
         #expect(ExtData(recipient: "r", extAmount: Int64.min, fee: 0, encryptedOutputs: [[], []]).publicAmount == -Fr(UInt64(1) << 63))
     }
 
+    @Test func canonicalEncodingParsesBackAndRefusesDamage() throws {
+        let e = ExtData(recipient: "bank:é", extAmount: -77, fee: 3, encryptedOutputs: [[1, 2, 3], []])
+        #expect(try ExtData(canonicalEncoding: e.canonicalEncoding) == e)
+        #expect(throws: ExtData.DecodingError.truncated) { try ExtData(canonicalEncoding: Array(e.canonicalEncoding.dropLast())) }
+        var tag = e.canonicalEncoding
+        tag[0] ^= 1
+        #expect(throws: ExtData.DecodingError.wrongTag) { try ExtData(canonicalEncoding: tag) }
+    }
+
     @Test func validationRefusesWhatItShould() {
         #expect(throws: ExtData.Problem.recipientRequiredForWithdrawal) {
             try ExtData(recipient: "", extAmount: -1, fee: 0, encryptedOutputs: [[], []]).validate()
@@ -61,7 +70,10 @@ import TestSupport
             try ExtData(recipient: String(repeating: "a", count: 257), extAmount: -1, fee: 0, encryptedOutputs: [[], []]).validate()
         }
         #expect(throws: ExtData.Problem.feeExceedsWithdrawal) {
-            try ExtData(recipient: "r", extAmount: Int64.min, fee: 1, encryptedOutputs: [[], []]).validate()
+            try ExtData(recipient: "r", extAmount: Int64.min + 1, fee: 2, encryptedOutputs: [[], []]).validate()
+        }
+        #expect(throws: ExtData.Problem.amountOutOfRange) {
+            try ExtData(recipient: "r", extAmount: Int64.min, fee: 0, encryptedOutputs: [[], []]).validate()
         }
         #expect(throws: Never.self) { try sample.validate() }
     }
