@@ -160,7 +160,7 @@ public enum TransferCircuit {
                 for t in lc { u64(t.variable); bytes += t.coefficient.bigEndianBytes }
             }
         }
-        return SHA256.hash(bytes).map { String(format: "%02x", $0) }.joined()
+        return SHA256.hex(bytes)
     }()
 
     /// The full assignment z (z[0] = 1, then the 7 public inputs, then private variables).

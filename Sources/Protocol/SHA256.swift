@@ -16,6 +16,6 @@ public enum SHA256 {
     }
 
     public static func hex<C: Collection>(_ data: C) -> String where C.Element == UInt8 {
-        hash(data).map { b in let s = String(b, radix: 16); return s.count == 1 ? "0" + s : s }.joined()
+        Hex.encode(hash(data))
     }
 }

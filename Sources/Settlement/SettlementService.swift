@@ -315,8 +315,8 @@ public final class SettlementService: @unchecked Sendable {
     }
 }
 
-/// Compares secrets without an early exit.
-func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+/// Compares secrets without an early exit (deposit tokens here, admin tokens in the HTTP layer).
+public func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
     if a.count != b.count { return false }
     var diff: UInt8 = 0
     for i in 0..<a.count { diff |= a[i] ^ b[i] }

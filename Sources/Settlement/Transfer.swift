@@ -41,19 +41,13 @@ public struct TransferID: Sendable, Hashable, CustomStringConvertible {
     }
 
     public init?(hex: String) {
-        let chars = Array(hex.utf8)
-        guard chars.count == 64 else { return nil }
-        var out: [UInt8] = []
-        for i in stride(from: 0, to: 64, by: 2) {
-            guard let v = UInt8(String(decoding: chars[i..<i + 2], as: UTF8.self), radix: 16) else { return nil }
-            out.append(v)
-        }
-        bytes = out
+        guard let bytes = Hex.decode(hex), bytes.count == 32 else { return nil }
+        self.bytes = bytes
     }
 
     public init(bytes: [UInt8]) { precondition(bytes.count == 32); self.bytes = bytes }
 
-    public var hex: String { bytes.map { b in let s = String(b, radix: 16); return s.count == 1 ? "0" + s : s }.joined() }
+    public var hex: String { Hex.encode(bytes) }
     public var description: String { hex }
 }
 

@@ -135,12 +135,12 @@ public struct SettlementAPI: Sendable {
     /// A receipt in JSON; `signature` is Ed25519 over `Receipt.signedBytes` (hex).
     public static func receiptJSON(_ r: Receipt) -> [String: Any] {
         [
-            "transfer_id": hex(r.transferID),
+            "transfer_id": Hex.encode(r.transferID),
             "batch": r.batch,
             "leaf_indices": r.leafIndices,
             "root": r.root.decimalString,
             "settled_at": r.settledAt,
-            "signature": hex(r.signature),
+            "signature": Hex.encode(r.signature),
         ]
     }
 
@@ -207,7 +207,7 @@ public struct SettlementAPI: Sendable {
     }
 
     public static func batchJSON(_ h: BatchHeader) -> [String: Any] {
-        ["number": h.number, "hash": hex(h.hash), "previous_hash": hex(h.previousHash), "root": h.root.decimalString,
+        ["number": h.number, "hash": Hex.encode(h.hash), "previous_hash": Hex.encode(h.previousHash), "root": h.root.decimalString,
          "leaf_count": h.leafCount, "transfer_count": h.transferIDs.count, "transfer_ids": h.transferIDs.map(\.hex),
          "created_at": h.createdAt]
     }
@@ -222,7 +222,7 @@ public struct SettlementAPI: Sendable {
             "verifying_key": vk,
             "tree_depth": MerkleTree.depth,
             "root_window": service.config.rootWindow,
-            "receipt_public_key": hex(parameters.receiptPublicKey),
+            "receipt_public_key": Hex.encode(parameters.receiptPublicKey),
             "deposits_enabled": service.config.depositToken != nil,
             "max_batch": service.config.maxBatch,
             "development_keys": parameters.developmentKeys,
@@ -260,7 +260,7 @@ public struct SettlementAPI: Sendable {
             throw APIError.unauthorized("admin routes are disabled: start the server with --admin-token")
         }
         let header = request.headers[.authorization] ?? ""
-        guard header.hasPrefix("Bearer "), constantTimeEquals(Array(header.dropFirst(7).utf8), Array(expected.utf8)) else {
+        guard header.hasPrefix("Bearer "), constantTimeEqual(Array(header.dropFirst(7).utf8), Array(expected.utf8)) else {
             throw APIError.unauthorized("admin routes need \"Authorization: Bearer <admin token>\"")
         }
     }
@@ -351,17 +351,3 @@ func jsonResponse(_ object: [String: Any], status: HTTPResponse.Status = .ok) ->
     return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
 }
 
-func hex(_ bytes: [UInt8]) -> String {
-    let digits = Array("0123456789abcdef".utf8)
-    var out: [UInt8] = []
-    out.reserveCapacity(bytes.count * 2)
-    for b in bytes { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 15)]) }
-    return String(decoding: out, as: UTF8.self)
-}
-
-func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-    if a.count != b.count { return false }
-    var diff: UInt8 = 0
-    for i in 0..<a.count { diff |= a[i] ^ b[i] }
-    return diff == 0
-}

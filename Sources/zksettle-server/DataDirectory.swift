@@ -33,14 +33,14 @@ struct DataDirectory {
             guard !text.isEmpty else { throw ServerError("\(file.path) is empty: delete it to make a new one") }
             return (text, false)
         }
-        let value = SecureRandom.bytes(32).map { String(format: "%02x", $0) }.joined()
+        let value = Hex.encode(SecureRandom.bytes(32))
         try writePrivate(Data((value + "\n").utf8), to: file)
         return (value, true)
     }
 
     func receiptKey() throws -> (key: Ed25519Key, created: Bool) {
         let (text, created) = try secret("receipt.key")
-        guard let bytes = decodeHex(text), bytes.count == 32, let key = try? Ed25519Key(privateKey: bytes) else {
+        guard let bytes = Hex.decode(text), bytes.count == 32, let key = try? Ed25519Key(privateKey: bytes) else {
             throw ServerError("\(url.appendingPathComponent("receipt.key").path) is not a 32-byte hex Ed25519 key")
         }
         return (key, created)
@@ -57,15 +57,4 @@ struct DataDirectory {
 struct ServerError: Error, CustomStringConvertible {
     let description: String
     init(_ d: String) { description = d }
-}
-
-func decodeHex(_ s: String) -> [UInt8]? {
-    let c = Array(s.utf8)
-    guard c.count % 2 == 0 else { return nil }
-    var out: [UInt8] = []
-    for i in stride(from: 0, to: c.count, by: 2) {
-        guard let b = UInt8(String(decoding: c[i..<i + 2], as: UTF8.self), radix: 16) else { return nil }
-        out.append(b)
-    }
-    return out
 }
