@@ -10,7 +10,7 @@ final class Slots<T>: @unchecked Sendable {
 }
 
 /// `body(0..<count)` on all cores; results in index order.
-func parallelMap<T>(_ count: Int, _ body: @Sendable (Int) -> T) -> [T] {
+public func parallelMap<T>(_ count: Int, _ body: @Sendable (Int) -> T) -> [T] {
     if count == 1 { return [body(0)] }
     let slots = Slots<T>(count)
     DispatchQueue.concurrentPerform(iterations: count) { i in slots.set(i, body(i)) }

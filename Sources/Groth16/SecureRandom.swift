@@ -11,6 +11,11 @@ public enum SecureRandom {
         return out
     }
 
+    /// A uniformly random nonzero element of Fr (setup trapdoors, proof blinding).
+    public static func nonzeroScalar() -> Fr {
+        while true { let x = scalar(); if !x.isZero { return x } }
+    }
+
     /// A uniformly random nonzero 128-bit scalar (a batch-verification weight).
     public static func weight128() -> Fr {
         while true {

@@ -1,5 +1,5 @@
 import BN254
-import Dispatch
+import Foundation
 
 /// A radix-2 evaluation domain H = {ωⁱ} of size n = 2ᵏ in Fr (2-adicity 28), with the NTT and
 /// the coset NTT over gH (g = 5, the multiplicative generator arkworks uses for BN254's Fr).
@@ -126,15 +126,4 @@ public func batchInverse(_ xs: [Fr]) -> [Fr] {
         inv *= xs[i]
     }
     return out
-}
-
-/// `body(i)` for i in 0..<count on all cores; results in index order.
-func parallelMap<T>(_ count: Int, _ body: @Sendable (Int) -> T) -> [T] {
-    if count == 1 { return [body(0)] }
-    let slots = UnsafeMutableBufferPointer<T?>.allocate(capacity: count)
-    slots.initialize(repeating: nil)
-    defer { slots.deinitialize(); slots.deallocate() }
-    nonisolated(unsafe) let out = slots
-    DispatchQueue.concurrentPerform(iterations: count) { i in out[i] = body(i) }
-    return slots.map { $0! }
 }

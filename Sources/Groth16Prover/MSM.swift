@@ -1,5 +1,6 @@
 import BN254
 import Foundation
+import Groth16
 
 /// Multi-scalar multiplication Σ sᵢ·Pᵢ by Pippenger's bucket method, windows split across
 /// cores. Variable time: for the prover's own witness on its own machine only.

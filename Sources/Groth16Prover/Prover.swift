@@ -37,8 +37,7 @@ public enum Prover {
         let h: [Fr] = quotient(r1cs, z, domain)
         progress?(.quotient, 1)
 
-        func nonzero() -> Fr { while true { let x = Fr(reducingBigEndian: SecureRandom.bytes(48)); if !x.isZero { return x } } }
-        let r = nonzero(), s = nonzero()
+        let r = SecureRandom.nonzeroScalar(), s = SecureRandom.nonzeroScalar()
 
         // MSMs: the G2 one and the G1 ones, each split across cores.
         progress?(.msm, 0)

@@ -19,10 +19,10 @@ public enum DevelopmentSetup {
                                 progress: ((ProverStage, Double) -> Void)? = nil) throws -> (ProvingKey, VerifyingKey) {
         let n = r1cs.variableCount, pub = r1cs.publicCount, m = r1cs.constraints.count
         let domain = EvaluationDomain(minimumSize: m + pub + 1)
-        func nonzero() -> Fr { while true { let x = Fr(reducingBigEndian: SecureRandom.bytes(48)); if !x.isZero { return x } } }
-        var tau = nonzero()
-        while domain.vanishing(at: tau).isZero { tau = nonzero() }
-        let alpha = nonzero(), beta = nonzero(), gamma = nonzero(), delta = nonzero()
+        var tau = SecureRandom.nonzeroScalar()
+        while domain.vanishing(at: tau).isZero { tau = SecureRandom.nonzeroScalar() }
+        let alpha = SecureRandom.nonzeroScalar(), beta = SecureRandom.nonzeroScalar()
+        let gamma = SecureRandom.nonzeroScalar(), delta = SecureRandom.nonzeroScalar()
 
         progress?(.qap, 0)
         let lagrange = domain.lagrangeAt(tau)

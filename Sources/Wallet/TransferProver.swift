@@ -70,11 +70,8 @@ public final class TransferProver: @unchecked Sendable {
 
     /// A dummy input: value 0 under a fresh random key, so its nullifier is unique.
     static func dummy() -> SpendableNote {
-        let key = SpendingKey(randomFr())
-        return SpendableNote(note: Note(value: 0, owner: key.ownerKey, blinding: randomFr()), key: key,
+        let key = SpendingKey(SecureRandom.scalar())
+        return SpendableNote(note: Note(value: 0, owner: key.ownerKey, blinding: SecureRandom.scalar()), key: key,
                              leafIndex: 0, path: Array(repeating: .zero, count: MerkleTree.depth))
     }
 }
-
-/// A uniformly random element of Fr from OpenSSL's CSPRNG.
-public func randomFr() -> Fr { Fr(reducingBigEndian: SecureRandom.bytes(48)) }

@@ -104,9 +104,9 @@ extension TestClientProtocol {
 
 /// A peer in a test: a spending key and fresh notes to it.
 struct Peer: Sendable {
-    let key = SpendingKey(randomFr())
+    let key = SpendingKey(SecureRandom.scalar())
     var owner: Fr { key.ownerKey }
-    func note(_ value: UInt64) -> Note { Note(value: value, owner: owner, blinding: randomFr()) }
+    func note(_ value: UInt64) -> Note { Note(value: value, owner: owner, blinding: SecureRandom.scalar()) }
 }
 
 /// Stand-in ciphertexts: the server stores and serves them, it never reads them.
