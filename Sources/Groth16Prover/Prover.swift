@@ -63,13 +63,8 @@ public enum Prover {
         let n = domain.size, m = r1cs.constraints.count
         var a = [Fr](repeating: .zero, count: n), b = a, c = a
         z.withUnsafeBufferPointer { z in
-            @inline(__always) func eval(_ lc: LinearCombination) -> Fr {
-                var acc = Fr.zero
-                for t in lc { acc += t.coefficient.isOne ? z[t.variable] : t.coefficient * z[t.variable] }
-                return acc
-            }
             for (i, con) in r1cs.constraints.enumerated() {
-                a[i] = eval(con.a); b[i] = eval(con.b); c[i] = eval(con.c)
+                a[i] = R1CS.evaluate(con.a, z); b[i] = R1CS.evaluate(con.b, z); c[i] = R1CS.evaluate(con.c, z)
             }
         }
         for j in 0...r1cs.publicCount { a[m + j] = z[j] }

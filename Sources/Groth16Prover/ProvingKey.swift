@@ -152,12 +152,12 @@ private struct Reader {
     }
     // Lengths were checked up front: the point readers cannot run past the end.
     mutating func limbs() -> Limbs {
-        var l = [UInt](repeating: 0, count: 4)
-        bytes.withUnsafeBytes { raw in
-            for i in 0..<4 { l[i] = UInt(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset + 8 * i, as: UInt64.self))) }
-        }
+        let o = offset
         offset += 32
-        return Limbs(l[0], l[1], l[2], l[3])
+        return bytes.withUnsafeBytes { raw in
+            func limb(_ i: Int) -> UInt { UInt(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: o + 8 * i, as: UInt64.self))) }
+            return Limbs(limb(0), limb(1), limb(2), limb(3))
+        }
     }
     mutating func g1() -> G1Affine {
         let x = limbs(), y = limbs()

@@ -35,12 +35,20 @@ public struct R1CS: Sendable {
     /// The index of the first constraint that the full assignment `z` (z[0] = 1) violates.
     public func firstUnsatisfied(_ z: [Fr]) -> Int? {
         precondition(z.count == variableCount && z.first == .one)
-        @inline(__always) func eval(_ lc: LinearCombination) -> Fr {
-            lc.reduce(Fr.zero) { $0 + $1.coefficient * z[$1.variable] }
+        return z.withUnsafeBufferPointer { z in
+            for (i, c) in constraints.enumerated()
+            where Self.evaluate(c.a, z) * Self.evaluate(c.b, z) != Self.evaluate(c.c, z) {
+                return i
+            }
+            return nil
         }
-        for (i, c) in constraints.enumerated() where eval(c.a) * eval(c.b) != eval(c.c) {
-            return i
-        }
-        return nil
+    }
+
+    /// ⟨lc, z⟩, skipping the product for unit coefficients (most of them).
+    @inlinable
+    public static func evaluate(_ lc: LinearCombination, _ z: UnsafeBufferPointer<Fr>) -> Fr {
+        var acc = Fr.zero
+        for t in lc { acc += t.coefficient.isOne ? z[t.variable] : t.coefficient * z[t.variable] }
+        return acc
     }
 }

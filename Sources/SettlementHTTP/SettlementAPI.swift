@@ -37,8 +37,12 @@ public struct SettlementAPI: Sendable {
     /// Where `/metrics` reads from (the registry the process bootstrapped swift-metrics with).
     public let registry: PrometheusCollectorRegistry
 
+    /// The `GET /v1/params` body: fixed for the life of the server, so encoded once.
+    let paramsBody: Data
+
     public init(service: SettlementService, parameters: PublicParameters, adminToken: String?, registry: PrometheusCollectorRegistry) {
         self.service = service; self.parameters = parameters; self.adminToken = adminToken; self.registry = registry
+        paramsBody = encodeJSON(Self.paramsJSON(parameters, service.config))
     }
 
     public static let depositTokenHeader = HTTPField.Name("X-Deposit-Token")!
@@ -214,22 +218,24 @@ public struct SettlementAPI: Sendable {
 
     // MARK: Parameters, health, metrics
 
-    func getParams() -> Response {
+    func getParams() -> Response { jsonResponse(data: paramsBody) }
+
+    static func paramsJSON(_ parameters: PublicParameters, _ config: SettlementConfig) -> [String: Any] {
         let vk = (try? JSONSerialization.jsonObject(with: SnarkJS.encode(parameters.verifyingKey))) ?? [:]
         var out: [String: Any] = [
             "protocol": "zksettle/v1",
             "circuit_id": parameters.circuitID,
             "verifying_key": vk,
             "tree_depth": MerkleTree.depth,
-            "root_window": service.config.rootWindow,
+            "root_window": config.rootWindow,
             "receipt_public_key": Hex.encode(parameters.receiptPublicKey),
-            "deposits_enabled": service.config.depositToken != nil,
-            "max_batch": service.config.maxBatch,
+            "deposits_enabled": config.depositToken != nil,
+            "max_batch": config.maxBatch,
             "development_keys": parameters.developmentKeys,
             "proving_key_available": parameters.provingKeyPath != nil,
         ]
         if parameters.developmentKeys { out["warning"] = "development keys from a local setup: unsafe for real funds" }
-        return jsonResponse(out)
+        return out
     }
 
     func getProvingKey() throws -> Response {
@@ -345,7 +351,14 @@ extension APIError {
 }
 
 func jsonResponse(_ object: [String: Any], status: HTTPResponse.Status = .ok) -> Response {
-    let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+    jsonResponse(data: encodeJSON(object), status: status)
+}
+
+func encodeJSON(_ object: [String: Any]) -> Data {
+    (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+}
+
+func jsonResponse(data: Data, status: HTTPResponse.Status = .ok) -> Response {
     var headers = HTTPFields()
     headers[.contentType] = "application/json; charset=utf-8"
     return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
