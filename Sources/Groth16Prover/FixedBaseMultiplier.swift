@@ -1,44 +1,78 @@
 import BN254
-import Foundation
 
-/// [s]·G for many s and one fixed G: a table of d·2^(8i)·G (d < 256) makes each product 32
-/// mixed additions. For the development setup, which multiplies tens of thousands of scalars.
+/// [s]·G for many s and one fixed G (the development setup's tens of thousands of key points).
+///
+/// A table of d·2^(ck)·G for signed digits 1 ≤ d ≤ 2^(c−1) in each of ⌈255/c⌉ windows makes
+/// each product one mixed addition per window and no doubling; the products are normalised
+/// to affine in chunks with one inversion each. The window grows with the number of products
+/// (the table costs 2^(c−1) additions per window, once).
 public struct FixedBaseMultiplier<C: CurveParameters>: Sendable {
-    static var windows: Int { 32 }
-    let table: [AffinePoint<C>]  // windows × 255, row-major
+    let window: Int
+    let windows: Int
+    let table: [AffinePoint<C>]  // windows × 2^(c−1), row-major
 
-    public init(_ base: AffinePoint<C>) {
+    /// A table for about `expectedProducts` multiplications (sets the window size).
+    public init(_ base: AffinePoint<C>, expectedProducts: Int = 1 << 14) {
+        var c = 4
+        // Minimise products·⌈255/c⌉ + ⌈255/c⌉·2^(c−1), capped at 2^13 entries per window.
+        var best = Int.max
+        for w in 4...14 {
+            let cost = ((255 + w - 1) / w) * (max(expectedProducts, 1) + (1 << (w - 1)))
+            if cost < best { best = cost; c = w }
+        }
+        window = c
+        windows = (255 + c - 1) / c
+        let half = 1 << (c - 1)
         var points: [JacobianPoint<C>] = []
-        points.reserveCapacity(Self.windows * 255)
+        points.reserveCapacity(windows * half)
         var b = base.jacobian
-        for _ in 0..<Self.windows {
+        for _ in 0..<windows {
             var m = b
-            for _ in 0..<255 { points.append(m); m = m + b }
-            for _ in 0..<8 { b = b.doubled() }
+            for _ in 0..<half { points.append(m); m = m + b }
+            for _ in 0..<c { b = b.doubled() }
         }
         table = JacobianPoint<C>.batchAffine(points)
     }
 
     public func multiply(_ s: Fr) -> JacobianPoint<C> {
+        if s.isZero { return .infinity }
         let k = s.canonical
+        let c = window, half = 1 << (c - 1), mask = UInt(1 << c) - 1
         var acc = JacobianPoint<C>.infinity
-        for i in 0..<Self.windows {
-            let d = Int((k[i >> 3] >> UInt((i & 7) * 8)) & 0xff)
-            if d != 0 { acc = acc.adding(table[i * 255 + d - 1]) }
+        var carry = 0
+        table.withUnsafeBufferPointer { t in
+            for i in 0..<windows {
+                let bit = i * c, limb = bit >> 6, shift = bit & 63
+                var chunk = limb < 4 ? k[limb] >> UInt(shift) : 0
+                if shift + c > 64 && limb + 1 < 4 { chunk |= k[limb + 1] << UInt(64 - shift) }
+                var d = Int(chunk & mask) + carry
+                if d > half { d -= 1 << c; carry = 1 } else { carry = 0 }
+                if d > 0 { acc = acc.adding(t[i * half + d - 1]) } else if d < 0 { acc = acc.adding(-t[i * half - d - 1]) }
+            }
         }
         return acc
     }
 
-    /// Affine [sᵢ]·G for all i, on all cores.
-    public func multiplyAll(_ scalars: [Fr]) -> [AffinePoint<C>] {
-        let threads = ProcessInfo.processInfo.activeProcessorCount
-        let chunk = (scalars.count + threads - 1) / max(threads, 1)
+    /// Affine [sᵢ]·G for all i on all cores. `progress(done)` is called on the calling thread
+    /// after each round of chunks with the number of products finished.
+    public func multiplyAll(_ scalars: [Fr], progress: ((Int) -> Void)? = nil) -> [AffinePoint<C>] {
         if scalars.isEmpty { return [] }
-        let parts = (scalars.count + chunk - 1) / chunk
-        let pieces: [[AffinePoint<C>]] = parallelMap(parts) { p in
-            let range = (p * chunk)..<min(scalars.count, (p + 1) * chunk)
-            return JacobianPoint<C>.batchAffine(range.map { multiply(scalars[$0]) })
+        let threads = MSM.defaultParallelism
+        let chunk = 2048
+        var out: [AffinePoint<C>] = []
+        out.reserveCapacity(scalars.count)
+        var start = 0
+        while start < scalars.count {
+            let end = min(scalars.count, start + chunk * threads)
+            let lo = start
+            let pieces: [[AffinePoint<C>]] = parallelMap((end - lo + chunk - 1) / chunk) { p in
+                let range = (lo + p * chunk)..<min(end, lo + (p + 1) * chunk)
+                return JacobianPoint<C>.batchAffine(range.map { multiply(scalars[$0]) })
+            }
+            for piece in pieces { out += piece }
+            start = end
+            progress?(start)
         }
-        return pieces.flatMap { $0 }
+        return out
     }
 }
