@@ -65,6 +65,9 @@ struct SyntheticProveBench: ParsableCommand {
     @Option(help: "log2 of the number of constraints.")
     var logConstraints = 14
 
+    @Option(help: "Exact number of constraints (overrides --log-constraints); 2^k − publicInputs − 1 fills a domain of 2^k exactly.")
+    var constraints: Int?
+
     @Option(help: "Public inputs.")
     var publicInputs = 7
 
@@ -72,9 +75,11 @@ struct SyntheticProveBench: ParsableCommand {
     var iterations = 5
 
     func run() throws {
-        let (r1cs, z) = SyntheticCircuit.make(constraints: 1 << logConstraints, publicInputs: publicInputs, seed: 1)
+        let count = constraints ?? (1 << logConstraints)
+        guard count >= 1 else { throw ValidationError("--constraints must be positive") }
+        let (r1cs, z) = SyntheticCircuit.make(constraints: count, publicInputs: publicInputs, seed: 1)
         let t0 = Timer.now()
-        let (pk, vk) = try DevelopmentSetup.generate(r1cs: r1cs, circuitID: "synthetic-\(logConstraints)")
+        let (pk, vk) = try DevelopmentSetup.generate(r1cs: r1cs, circuitID: "synthetic-\(count)")
         let setupMs = Double(Timer.now() - t0) / 1e6
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("zksettle-bench-\(getpid()).zkspk")
         defer { try? FileManager.default.removeItem(at: url) }
