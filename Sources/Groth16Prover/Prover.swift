@@ -28,11 +28,13 @@ public enum ProverError: Error, CustomStringConvertible, Equatable {
 /// 2. **Quotient** — a, b, c are evaluations on the domain H; inverse NTT to coefficients, coset
 ///    NTT to evaluations on gH, h = (a·b − c)/Z there (Z(gωⁱ) = gⁿ − 1 is one constant), and
 ///    coset inverse NTT back to the coefficients of h (degree ≤ n − 2). Seven NTTs on all cores.
-/// 3. **MSMs** — Σ z·A (G1), Σ z·B (G1 and G2), and Σ z_priv·L + Σ hᵢ·Hᵢ (G1, one MSM over
-///    the concatenated queries), all scheduled window by window on one worker pool so that
-///    the G2 MSM runs beside the G1 ones (`MSM.run`).
-/// 4. **Blinding** — with r, s uniform in Fr from OpenSSL's CSPRNG:
-///    A = α + Σ z·A + r·δ,  B = β + Σ z·B + s·δ,  C = Σ z_priv·L + Σ h·H + s·A + r·B₁ − r·s·δ.
+/// 3. **MSMs** — with r, s uniform in Fr from OpenSSL's CSPRNG, the proof is
+///    A = α + Σ z·A + r·δ,  B = β + Σ z·B + s·δ (G2),  C = Σ z_priv·L + Σ h·H + s·A + r·B₁ − r·s·δ
+///    with B₁ = β + Σ z·B + s·δ in G1. Since r·B₁ = r·β + Σ (r·z)·B + r·s·δ, the last two terms
+///    of C are r·β + Σ (r·z)·B: the G1 B-query joins C's MSM (queries L, H and B₁ concatenated)
+///    instead of being a fourth MSM, and r·s·δ cancels. Three MSMs (A and C in G1, B in G2),
+///    scheduled window by window on one worker pool so that the G2 one runs beside the G1 ones
+///    (`MSM.run`).
 ///
 /// The R1CS is an argument rather than part of the key file: circuits rebuild it in
 /// milliseconds, and the key records the circuit id and sizes, which are checked here.
@@ -54,15 +56,17 @@ public enum Prover {
 
         progress?(.msm, 0)
         let r = randomScalar(), s = randomScalar()
-        let privateZ = Array(z[(pk.publicCount + 1)...])
-        let sums = MSM.run(g1: [.init(pk.a, z), .init(pk.b1, z), .init(pk.l + pk.h, privateZ + h[0..<(domain.size - 1)])],
-                           g2: [.init(pk.b2, z)])
+        // r·B₁ = r·β + Σ (r·z_k)·B_k + r·s·δ, so C's B₁ term joins C's MSM and r·s·δ cancels.
+        var cScalars = Array(z[(pk.publicCount + 1)...])
+        cScalars.reserveCapacity(cScalars.count + domain.size - 1 + z.count)
+        cScalars += h[0..<(domain.size - 1)]
+        for zk in z { cScalars.append(r * zk) }
+        let sums = MSM.run(g1: [.init(pk.a, z), .init(pk.l + pk.h + pk.b1, cScalars)], g2: [.init(pk.b2, z)])
         progress?(.msm, 1)
 
         let a1 = pk.alpha1.jacobian + sums.g1[0] + pk.delta1.jacobian.multiplied(by: r)
         let b2 = pk.beta2.jacobian + sums.g2[0] + pk.delta2.jacobian.multiplied(by: s)
-        let b1 = pk.beta1.jacobian + sums.g1[1] + pk.delta1.jacobian.multiplied(by: s)
-        let c1 = sums.g1[2] + a1.multiplied(by: s) + b1.multiplied(by: r) - pk.delta1.jacobian.multiplied(by: r * s)
+        let c1 = sums.g1[1] + a1.multiplied(by: s) + pk.beta1.jacobian.multiplied(by: r)
         let affine = G1Jacobian.batchAffine([a1, c1])
         return Proof(unchecked: affine[0], b2.affine, affine[1])
     }
