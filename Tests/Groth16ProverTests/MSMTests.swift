@@ -92,6 +92,23 @@ import TestSupport
         #expect(out.g2 == [Self.naive(c, sc)], "seed \(rng.seed)")
     }
 
+    /// Affine batch addition against Jacobian addition, with every special case in one batch.
+    @Test func batchAddMatchesJacobianAddition() {
+        var rng = SeededGenerator(label: "batch-add")
+        let p = Self.points(40, &rng, G1Jacobian.generator)
+        var q = Self.points(40, &rng, G1Jacobian.generator)
+        var left = p
+        left[0] = .infinity; q[1] = .infinity; q[2] = p[2]; q[3] = -p[3]; left[4] = .infinity; q[4] = .infinity
+        let expected = zip(left, q).map { ($0.jacobian + $1.jacobian).affine }
+        AffinePoint.batchAdd(&left, q)
+        #expect(left == expected, "seed \(rng.seed)")
+        var g2 = Self.points(5, &rng, G2Jacobian.generator)
+        let h2 = [g2[0], -g2[1], .infinity] + Self.points(2, &rng, G2Jacobian.generator)
+        let e2 = zip(g2, h2).map { ($0.jacobian + $1.jacobian).affine }
+        AffinePoint.batchAdd(&g2, h2)
+        #expect(g2 == e2)
+    }
+
     @Test func windowSizeGrowsWithN() {
         let sizes = [1, 16, 256, 4096, 1 << 14, 1 << 16, 1 << 20].map(MSM.windowBits(for:))
         #expect(sizes == sizes.sorted())
