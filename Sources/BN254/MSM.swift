@@ -194,6 +194,7 @@ final class BucketPlan<C: CurveParameters>: @unchecked Sendable {
     }
 
     deinit {
+        digits.update(repeating: 0, count: max(1, windows * n))  // digits of a prover's witness
         digits.deallocate()
         windowSums.deinitialize(count: max(1, windows))
         windowSums.deallocate()

@@ -39,6 +39,18 @@ public enum ProverError: Error, CustomStringConvertible, Equatable {
 /// The R1CS is an argument rather than part of the key file: circuits rebuild it in
 /// milliseconds, and the key records the circuit id and sizes, which are checked here.
 public enum Prover {
+    /// A proof that `z` satisfies `r1cs`, under `pk` (made for the same circuit).
+    ///
+    /// - Parameters:
+    ///   - z: the full assignment in the iden3 layout: z[0] = 1, then the public inputs, then
+    ///     the private variables (`r1cs.variableCount` values).
+    ///   - checkSatisfied: refuse an assignment that violates a constraint (`.unsatisfied`).
+    ///     On by default (it costs n multiplications); off, such an assignment yields a proof
+    ///     that fails verification.
+    ///   - progress: called on the calling thread at the start (0) and end (1) of the
+    ///     `.witness`, `.quotient` and `.msm` stages.
+    /// - Throws: `ProverError` for a wrong-length assignment, z[0] ≠ 1, a key whose sizes do
+    ///   not match the circuit, or an unsatisfied constraint.
     public static func prove(provingKey pk: ProvingKey, r1cs: R1CS, assignment z: [Fr],
                              checkSatisfied: Bool = true,
                              progress: ((ProverStage, Double) -> Void)? = nil) throws(ProverError) -> Proof {
@@ -51,7 +63,8 @@ public enum Prover {
         progress?(.witness, 1)
 
         progress?(.quotient, 0)
-        let h = quotient(&a, &b, &c, domain)
+        var h = quotient(&a, &b, &c, domain)
+        defer { for i in h.indices { h[i] = .zero } }
         progress?(.quotient, 1)
 
         progress?(.msm, 0)
@@ -68,6 +81,9 @@ public enum Prover {
         let b2 = pk.beta2.jacobian + sums.g2[0] + pk.delta2.jacobian.multiplied(by: s)
         let c1 = sums.g1[1] + a1.multiplied(by: s) + pk.beta1.jacobian.multiplied(by: r)
         let affine = G1Jacobian.batchAffine([a1, c1])
+        // Witness-derived values: overwrite before the buffers are freed (best effort).
+        for i in cScalars.indices { cScalars[i] = .zero }
+        for i in a.indices { a[i] = .zero; b[i] = .zero; c[i] = .zero }
         return Proof(unchecked: affine[0], b2.affine, affine[1])
     }
 
