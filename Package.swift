@@ -57,7 +57,7 @@ let package = Package(
                 swiftSettings: swiftSettings),
         // Prover side: R1CS, development setup, proving keys, the Groth16 prover (MSM, NTT).
         // The server links Groth16 only; wallets and tools link this.
-        .target(name: "Groth16Prover", dependencies: ["BN254", "Groth16", "COpenSSL"], swiftSettings: swiftSettings),
+        .target(name: "Groth16Prover", dependencies: ["BN254", "Groth16", "Protocol"], swiftSettings: swiftSettings),
         // Circuits: R1CS builder, gadgets beside their native twins, the transfer circuit.
         .target(name: "Circuits", dependencies: ["BN254", "Protocol", "Groth16Prover"], path: "circuits", swiftSettings: swiftSettings),
 

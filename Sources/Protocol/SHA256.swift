@@ -3,13 +3,16 @@ import COpenSSL
 /// SHA-256 through OpenSSL's EVP interface.
 public enum SHA256 {
     public static func hash<C: Collection>(_ data: C) -> [UInt8] where C.Element == UInt8 {
-        let bytes = Array(data)
+        if let digest = data.withContiguousStorageIfAvailable({ hash(UnsafeRawBufferPointer($0)) }) { return digest }
+        return Array(data).withUnsafeBytes { hash($0) }
+    }
+
+    /// The digest of raw bytes in place (large buffers such as key files are not copied).
+    public static func hash(_ bytes: UnsafeRawBufferPointer) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: 32)
         var len: UInt32 = 0
-        let ok = bytes.withUnsafeBytes { input in
-            out.withUnsafeMutableBytes { output in
-                EVP_Digest(input.baseAddress, input.count, output.baseAddress!.assumingMemoryBound(to: UInt8.self), &len, EVP_sha256(), nil)
-            }
+        let ok = out.withUnsafeMutableBytes { output in
+            EVP_Digest(bytes.baseAddress, bytes.count, output.baseAddress!.assumingMemoryBound(to: UInt8.self), &len, EVP_sha256(), nil)
         }
         precondition(ok == 1 && len == 32, "OpenSSL SHA-256 failed")
         return out
