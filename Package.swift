@@ -75,7 +75,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .executableTarget(
             name: "zksettle-admin",
-            dependencies: ["Groth16", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Groth16", "BN254", "Circuits", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings),
         .executableTarget(
             name: "zksettle-bench",

@@ -16,7 +16,7 @@ struct Admin: ParsableCommand {
               1  the proof is invalid or malformed
               2  bad usage, or an input file that cannot be read or used
             """,
-        subcommands: [ProofCommand.self])
+        subcommands: [ProofCommand.self, CircuitCommand.self])
 
     static func main() {
         do {
