@@ -8,7 +8,8 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "zksettle-bench",
         abstract: "Measure ZKSettle's hot paths. Each subcommand prints one JSON object on stdout.",
-        subcommands: [FieldBench.self, PairingBench.self, VerifyBench.self, ProveBench.self, MSMBench.self, SyntheticProveBench.self])
+        subcommands: [FieldBench.self, PairingBench.self, VerifyBench.self, ProveBench.self, MSMBench.self, SyntheticProveBench.self,
+                      PoseidonBench.self])
 }
 
 /// Timing helpers: medians over repeated samples, in milliseconds.
