@@ -47,6 +47,26 @@ public struct SettlementAPI: Sendable {
 
     public static let depositTokenHeader = HTTPField.Name("X-Deposit-Token")!
 
+    /// Every route as (method, pattern), as `addRoutes` registers them and `openapi.yaml`
+    /// documents them (a test holds the three together). The router answers 404 for a known
+    /// path with another method; this table turns that into 405 with an `Allow` header.
+    public static let routeTable: [(method: String, path: String)] = [
+        ("POST", "/v1/transfers"), ("GET", "/v1/transfers/:id"), ("GET", "/v1/tree"),
+        ("GET", "/v1/tree/path/:leaf"), ("GET", "/v1/notes"), ("GET", "/v1/nullifiers/:nf"),
+        ("GET", "/v1/batches/:n"), ("GET", "/v1/params"), ("GET", "/v1/params/proving-key"),
+        ("GET", "/healthz"), ("GET", "/metrics"), ("GET", "/v1/admin/stats"), ("GET", "/v1/admin/payouts"),
+        ("POST", "/v1/admin/payouts/:id/paid"),
+    ]
+
+    /// The methods the route table allows on a concrete path (empty: no such path).
+    static func methods(forPath path: String) -> [String] {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: true)
+        return routeTable.filter { route in
+            let pattern = route.path.split(separator: "/", omittingEmptySubsequences: true)
+            return pattern.count == parts.count && zip(pattern, parts).allSatisfy { $0.hasPrefix(":") || $0 == $1 }
+        }.map(\.method)
+    }
+
     // MARK: Routes
 
     public func addRoutes<Context: RequestContext>(to router: Router<Context>) {
@@ -176,8 +196,8 @@ public struct SettlementAPI: Sendable {
     func getNotes(_ query: Hummingbird.Parameters) throws -> Response {
         let from = try queryInt(query, "from", default: 0)
         let limit = try queryInt(query, "limit", default: 1000)
-        guard from >= 0, limit >= 1, limit <= Self.maxNotesPerPage else {
-            throw APIError.malformed("from must be ≥ 0 and limit between 1 and \(Self.maxNotesPerPage)")
+        guard from >= 0, from <= 1 << MerkleTree.depth, limit >= 1, limit <= Self.maxNotesPerPage else {
+            throw APIError.malformed("from must be between 0 and \(1 << MerkleTree.depth) (the tree's capacity) and limit between 1 and \(Self.maxNotesPerPage)")
         }
         let leaves = try storage { try service.ledger.leaves(from: Int64(from), limit: limit) }
         let notes: [[String: Any]] = leaves.map {
@@ -280,7 +300,12 @@ public struct SettlementAPI: Sendable {
     }
 
     func adminPayouts(_ query: Hummingbird.Parameters) throws -> Response {
-        let pendingOnly = query.get("pending").map { $0 == "true" || $0 == "1" } ?? false
+        let pendingOnly: Bool
+        switch query.get("pending") {
+        case nil, "false": pendingOnly = false
+        case "true": pendingOnly = true
+        case let other?: throw APIError.malformed("pending: expected true or false, not \(other.prefix(40))")
+        }
         let payouts = try storage { try service.ledger.payouts(pendingOnly: pendingOnly) }
         return jsonResponse(["payouts": payouts.map(Self.payoutJSON)])
     }
@@ -329,7 +354,13 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do { return try await next(request, context) } catch let e as APIError { return e.response } catch let e as HTTPResponseError {
             switch e.status.code {
-            case 404: return APIError.notFound("no route \(request.method) \(request.uri.path); see openapi.yaml").response
+            case 404:
+                let allowed = SettlementAPI.methods(forPath: request.uri.path)
+                guard !allowed.isEmpty else { return APIError.notFound("no route \(request.method) \(request.uri.path); see openapi.yaml").response }
+                var response = APIError(.methodNotAllowed, "method_not_allowed",
+                                        "\(request.method) is not allowed on \(request.uri.path) (allowed: \(allowed.joined(separator: ", ")))").response
+                response.headers[.allow] = allowed.joined(separator: ", ")
+                return response
             case 405: return APIError(.methodNotAllowed, "method_not_allowed", "\(request.method) is not allowed on \(request.uri.path)").response
             case 413: return APIError.payloadTooLarge.response
             default: return APIError(e.status, "malformed", "\(e)").response

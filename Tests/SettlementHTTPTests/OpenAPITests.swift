@@ -1,0 +1,53 @@
+import Foundation
+import HTTPTypes
+import SettlementHTTP
+import Testing
+import TestSupport
+
+/// The OpenAPI document and the server agree on the routes (schemathesis, run from .ci/run,
+/// checks the answers against the document's schemas).
+@Suite struct OpenAPITests {
+    /// (METHOD, path with {params} as :) for every operation in openapi.yaml.
+    private func documented() throws -> Set<String> {
+        let url = SharedVectors.repositoryRoot.appendingPathComponent("Sources/SettlementHTTP/openapi.yaml")
+        let text = try String(contentsOf: url, encoding: .utf8)
+        var out = Set<String>()
+        var path: String?
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("components:") { break }
+            if line.hasPrefix("  /"), line.hasSuffix(":") {
+                path = String(line.dropFirst(2).dropLast())
+            } else if let p = path, line.hasPrefix("    "), !line.hasPrefix("     "),
+                      let m = ["get", "post", "put", "delete", "patch"].first(where: { line == "    \($0):" }) {
+                out.insert("\(m.uppercased()) \(Self.shape(p))")
+            }
+        }
+        return out
+    }
+
+    /// A path with every parameter replaced by `*`.
+    private static func shape(_ p: String) -> String {
+        p.split(separator: "/").map { $0.hasPrefix("{") || $0.hasPrefix(":") ? "*" : String($0) }.joined(separator: "/")
+    }
+
+    @Test func everyRouteIsDocumentedAndEveryDocumentedRouteIsServed() throws {
+        let served = Set(SettlementAPI.routeTable.map { "\($0.method) \(Self.shape($0.path))" })
+        let doc = try documented()
+        #expect(doc.count >= 14)
+        #expect(served == doc, "served but undocumented: \(served.subtracting(doc)); documented but not served: \(doc.subtracting(served))")
+    }
+
+    @Test func anUndocumentedMethodOnAKnownPathIs405WithAllow() async throws {
+        try await TestServer.run { client, _ in
+            let trace = try await client.call(.init("TRACE")!, "/v1/tree")
+            #expect(trace.status == 405 && trace.errorCode == "method_not_allowed", "\(trace.json)")
+            #expect(trace.headers[.allow] == "GET")
+            let delete = try await client.call(.delete, "/v1/transfers/\(String(repeating: "ab", count: 32))")
+            #expect(delete.status == 405 && delete.headers[.allow] == "GET")
+            #expect(try await client.call(.get, "/v1/transfers").headers[.allow] == "POST")
+            #expect(try await client.call(.post, "/v1/nowhere").status == 404)
+            // An unknown value of ?pending= is malformed, not silently "false".
+            #expect(try await client.admin("/v1/admin/payouts?pending=yes").errorCode == "malformed")
+        }
+    }
+}
