@@ -7,6 +7,7 @@ import Protocol
 import Settlement
 import SettlementHTTP
 import Testing
+import TestSupport
 import Wallet
 
 /// End to end: real proofs, a real server on loopback, a real SQLite file.
@@ -115,6 +116,9 @@ import Wallet
                 return try! JSONSerialization.data(withJSONObject: b)
             }
             let r = Fr.modulusDecimalForTests
+            // A point on the twist outside the order-r subgroup, from the shared vectors.
+            let vectors = try SharedVectors.json("bn254.json") as! [String: Any]
+            let notInSubgroup = (vectors["g2_not_in_subgroup"] as! [String: Any])["point"] as! [[String]]
             var headers = HTTPFields()
             headers[SettlementAPI.depositTokenHeader] = depositToken
             let cases: [(String, Data, Int, String)] = [
@@ -126,6 +130,15 @@ import Wallet
                 ("point off the curve", variant { var p = $0["proof"] as! [String: Any]; var a = p["pi_a"] as! [String]; a[1] = "5"; p["pi_a"] = a; $0["proof"] = p }, 400, "malformed"),
                 ("ext data changed", variant { var e = $0["ext_data"] as! [String: Any]; e["ext_amount"] = "11"; $0["ext_data"] = e }, 422, "bad_ext_data"),
                 ("bad base64", variant { var e = $0["ext_data"] as! [String: Any]; e["encrypted_outputs"] = ["%%%", "AA=="]; $0["ext_data"] = e }, 400, "malformed"),
+                ("missing proof", variant { $0["proof"] = nil }, 400, "malformed"),
+                ("eight public inputs", variant { $0["public_inputs"] = ($0["public_inputs"] as! [String]) + ["1"] }, 400, "malformed"),
+                ("public input not canonical", variant { var p = $0["public_inputs"] as! [String]; p[1] = "0" + p[1]; $0["public_inputs"] = p }, 400, "malformed"),
+                ("coordinate ≥ p", variant { var p = $0["proof"] as! [String: Any]; var a = p["pi_a"] as! [String]; a[0] = FpParameters.modulusDecimal; p["pi_a"] = a; $0["proof"] = p }, 400, "malformed"),
+                ("G2 point off the twist", variant { var p = $0["proof"] as! [String: Any]; var b = p["pi_b"] as! [[String]]; b[1][0] = "5"; p["pi_b"] = b; $0["proof"] = p }, 400, "malformed"),
+                ("pi_b outside the subgroup", variant { var p = $0["proof"] as! [String: Any]; p["pi_b"] = notInSubgroup + [["1", "0"]]; $0["proof"] = p }, 400, "malformed"),
+                ("ext_amount out of range", variant { var e = $0["ext_data"] as! [String: Any]; e["ext_amount"] = "9223372036854775808"; $0["ext_data"] = e }, 400, "malformed"),
+                ("fee not an integer", variant { var e = $0["ext_data"] as! [String: Any]; e["fee"] = "1.5"; $0["ext_data"] = e }, 400, "malformed"),
+                ("three ciphertexts", variant { var e = $0["ext_data"] as! [String: Any]; e["encrypted_outputs"] = ["AA==", "AA==", "AA=="]; $0["ext_data"] = e }, 422, "bad_ext_data"),
                 ("oversized body", Data(repeating: 0x20, count: TransferBody.maxBytes + 1), 413, "payload_too_large"),
             ]
             for (name, data, status, code) in cases {
@@ -135,6 +148,9 @@ import Wallet
             }
             // A deposit without the token, a proof that does not verify, an unknown root.
             #expect(try await client.post(good).errorCode == "unauthorized")
+            var wrongToken = HTTPFields()
+            wrongToken[SettlementAPI.depositTokenHeader] = depositToken + "x"
+            #expect(try await client.call(.post, "/v1/transfers", body: TransferBody.encode(good), headers: wrongToken).errorCode == "unauthorized")
             var forged = good
             forged.proof = Proof(unchecked: good.proof.c, good.proof.b, good.proof.a)
             let forgedReply = try await client.post(forged, token: depositToken)
@@ -153,23 +169,66 @@ import Wallet
         }
     }
 
-    @Test func aRestartedServerKeepsItsLedgerAndReturnsTheSameReceipt() async throws {
+    @Test func aFullQueueAnswers503WithRetryAfterAndLosesNothingAdmitted() async throws {
+        // One admitted transfer fills the queue; the batch waits 1.5 s for company before it flushes.
+        try await TestServer.run(configure: { $0.queueCapacity = 1; $0.flushMilliseconds = 1500 }) { client, server in
+            let root = try await client.root()
+            let (first, _) = try deposit(3, to: Peer(), root: root)
+            let (second, _) = try deposit(4, to: Peer(), root: root)
+            var headers = HTTPFields()
+            headers[SettlementAPI.depositTokenHeader] = depositToken
+            let accepted = try await client.call(.post, "/v1/transfers?wait=false", body: TransferBody.encode(first), headers: headers)
+            #expect(accepted.status == 202, "\(accepted.json)")
+            let refused = try await client.post(second, token: depositToken)
+            #expect(refused.status == 503 && refused.errorCode == "overloaded", "\(refused.json)")
+            #expect(refused.headers[.retryAfter] != nil)
+            // The admitted one settles; once the queue drains the refused one is welcome.
+            #expect(try await client.post(first, token: depositToken).status == 200)
+            #expect(try await client.post(second, token: depositToken).status == 200)
+            #expect(try server.ledger.counts().transfers == 2)
+        }
+    }
+
+    @Test func aRestartedServerKeepsItsLedgerAndStillRefusesSpentNullifiers() async throws {
         let dir = try TestServer.temporaryDirectory()
         let key = Ed25519Key.generate()
-        let (first, root) = try await TestServer.run(in: dir, receiptKey: key) { client, _ in
-            let (dep, _) = try deposit(7, to: Peer(), root: try await client.root())
-            let reply = try await client.post(dep, token: depositToken)
-            return (reply.body, try await client.root())
+        let alice = Peer()
+        struct Before: @unchecked Sendable {
+            let receipt: Data, payID: String, root: Fr, notes: Data, acceptedRoots: [String]
+            let spend: SpendableNote, spendRoot: Fr, spentNullifier: String
         }
-        try await TestServer.run(in: dir, receiptKey: key) { client, _ in
-            #expect(try await client.root() == root)
-            let id = (try JSONSerialization.jsonObject(with: first) as! [String: Any])["transfer_id"] as! String
-            let again = try await client.get("/v1/transfers/\(id)")
-            #expect(again.body == first)
-            let batch = try await client.get("/v1/batches/1").json
-            #expect(batch["transfer_ids"] as? [String] == [id])
-            let metrics = String(decoding: try await client.get("/metrics").body, as: UTF8.self)
-            _ = metrics
+        let before = try await TestServer.run(in: dir, receiptKey: key) { client, _ in
+            let (dep, notes) = try deposit(7, to: alice, root: try await client.root())
+            let reply = try await client.post(dep, token: depositToken)
+            #expect(reply.status == 200, "\(reply.json)")
+            // Alice spends the deposited note: its nullifier is now spent.
+            let (spend, spendRoot) = try await client.spendable(notes[0], of: alice, at: leafIndices(reply)[0])
+            let pay = try Keys.prover.prove(inputs: [spend], outputs: [Peer().note(7), alice.note(0)],
+                                            extData: ExtData(recipient: "", extAmount: 0, fee: 0, encryptedOutputs: ciphertexts()), root: spendRoot)
+            #expect(try await client.post(pay).status == 200)
+            let tree = try await client.get("/v1/tree").json
+            return Before(receipt: reply.body, payID: pay.id.hex, root: try await client.root(),
+                          notes: try await client.get("/v1/notes?from=0&limit=100").body,
+                          acceptedRoots: tree["accepted_roots"] as? [String] ?? [],
+                          spend: spend, spendRoot: spendRoot, spentNullifier: spend.nullifier.decimalString)
+        }
+        try await TestServer.run(in: dir, receiptKey: key) { client, server in
+            // Every leaf, root and receipt is there.
+            #expect(try await client.root() == before.root)
+            #expect(try await client.get("/v1/notes?from=0&limit=100").body == before.notes)
+            #expect(try await client.get("/v1/tree").json["accepted_roots"] as? [String] == before.acceptedRoots)
+            let id = (try JSONSerialization.jsonObject(with: before.receipt) as! [String: Any])["transfer_id"] as! String
+            #expect(try await client.get("/v1/transfers/\(id)").body == before.receipt)
+            #expect(try await client.get("/v1/batches/1").json["transfer_ids"] as? [String] == [id])
+            let nf = try await client.get("/v1/nullifiers/\(before.spentNullifier)").json
+            #expect(nf["spent"] as? Bool == true && nf["transfer_id"] as? String == before.payID)
+            // A new transfer spending the same note, with different outputs, is refused.
+            let again = try Keys.prover.prove(inputs: [before.spend], outputs: [Peer().note(3), alice.note(4)],
+                                              extData: ExtData(recipient: "", extAmount: 0, fee: 0, encryptedOutputs: ciphertexts()),
+                                              root: before.spendRoot)
+            let reply = try await client.post(again)
+            #expect(reply.status == 409 && reply.errorCode == "double_spend", "\(reply.json)")
+            #expect(try server.ledger.counts().transfers == 2)
         }
     }
 }
