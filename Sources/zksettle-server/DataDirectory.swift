@@ -49,7 +49,9 @@ struct DataDirectory {
     /// Writes a file readable by its owner only, atomically (write then rename).
     func writePrivate(_ data: Data, to file: URL) throws {
         let tmp = file.appendingPathExtension("tmp")
-        FileManager.default.createFile(atPath: tmp.path, contents: data, attributes: [.posixPermissions: 0o600])
+        guard FileManager.default.createFile(atPath: tmp.path, contents: data, attributes: [.posixPermissions: 0o600]) else {
+            throw ServerError("cannot write \(tmp.path): check that \(file.deletingLastPathComponent().path) is writable")
+        }
         guard rename(tmp.path, file.path) == 0 else { throw ServerError("cannot write \(file.path): \(String(cString: strerror(errno)))") }
     }
 }

@@ -1,0 +1,219 @@
+import ArgumentParser
+import BN254
+import Foundation
+import Groth16
+import Groth16Prover
+import Protocol
+import Settlement
+import SettlementHTTP
+import Wallet
+
+/// `zksettle-bench load`: settled transfers per second through a running server's HTTP API.
+///
+/// The corpus is N distinct valid transfers, each a deposit (two dummy inputs, two fresh output
+/// notes, `ext_amount` > 0): every one carries a real Groth16 proof, two fresh nullifiers and two
+/// leaves, so the server does for each what it does for any private transfer (admission, batch
+/// verification, nullifier checks, a durable commit). Deposits need no earlier state, so one
+/// corpus replays against any fresh ledger made with the same keys. Proving is slow (about half a
+/// second each), so the corpus is written once to disk, keyed by the server's verifying key and
+/// its current root, and reused; the proving key comes from the server
+/// (`GET /v1/params/proving-key`).
+///
+/// The server must be fresh (its root is the corpus root, and the root stays in its window of
+/// accepted roots for the run): replaying into a ledger that already holds the corpus gives
+/// `double_spend` or old receipts, not a measurement. `scripts/load.sh` does it all.
+struct LoadBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "load",
+        abstract: "Post a corpus of distinct valid transfers to a server; settled/s and latency as JSON.",
+        discussion: """
+            Run against a fresh ledger (scripts/load.sh makes one with cached keys, starts the
+            server, runs this and stops it). The first run for a set of keys proves the corpus
+            (progress on stderr) and caches it under --corpus.
+            """)
+
+    @Option(help: "The server's base URL.") var server = "http://127.0.0.1:8080"
+    @Option(help: "Transfers to post (each once).") var transfers = 1000
+    @Option(help: "Concurrent clients, each with its own kept-alive connection.") var concurrency = 64
+    @Option(name: .customLong("deposit-token"), help: "The server's deposit token (default: $ZKSETTLE_DEPOSIT_TOKEN).")
+    var depositToken: String?
+    @Option(help: "Corpus cache directory (default: ~/.cache/zksettle/load-corpus).") var corpus: String?
+
+    func run() throws {
+        guard let token = depositToken ?? ProcessInfo.processInfo.environment["ZKSETTLE_DEPOSIT_TOKEN"] else {
+            throw ValidationError("the corpus is deposits: pass --deposit-token (it is in the server's data directory, file deposit-token)")
+        }
+        guard transfers > 0, concurrency > 0 else { throw ValidationError("--transfers and --concurrency must be positive") }
+        let client = try HTTPConnection(server)
+        let params = try getJSON(client, "/v1/params")
+        let tree = try getJSON(client, "/v1/tree")
+        guard params["deposits_enabled"] as? Bool == true else {
+            throw ValidationError("the server at \(server) refuses deposits (started with --no-deposits)")
+        }
+        guard let vk = params["verifying_key"], let circuitID = params["circuit_id"] as? String,
+              let rootText = tree["root"] as? String, let root = try? Fr(decimal: rootText) else {
+            throw ValidationError("\(server)/v1/params or /v1/tree lacks verifying_key, circuit_id or root: is it a zksettle-server?")
+        }
+        let leafCount = tree["leaf_count"] as? Int ?? 0
+        if leafCount > 0 {
+            FileHandle.standardError.write(Data("note: the ledger already holds \(leafCount) leaves; the corpus is made for its current root\n".utf8))
+        }
+
+        let vkBytes = try JSONSerialization.data(withJSONObject: vk, options: [.sortedKeys])
+        let key = SHA256.hex(Array(circuitID.utf8) + Array(vkBytes) + root.bigEndianBytes).prefix(16)
+        let base = corpus.map { URL(fileURLWithPath: $0) }
+            ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/zksettle/load-corpus")
+        let dir = base.appendingPathComponent(String(key), isDirectory: true)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let bodies = try loadOrProve(dir: dir, client: client, root: root, count: transfers)
+
+        let outcome = replay(bodies, token: token)
+        emit(outcome.report(transfers: transfers, concurrency: concurrency, server: server, corpus: dir.path))
+    }
+
+    private func getJSON(_ client: HTTPConnection, _ path: String) throws -> [String: Any] {
+        let r = try client.get(path)
+        guard r.status == 200, let obj = r.json as? [String: Any] else {
+            throw ValidationError("GET \(server)\(path) answered \(r.status): is it a zksettle-server?")
+        }
+        return obj
+    }
+
+    /// Request bodies from `dir/transfers.jsonl`, proving and appending the missing ones.
+    private func loadOrProve(dir: URL, client: HTTPConnection, root: Fr, count: Int) throws -> [Data] {
+        let file = dir.appendingPathComponent("transfers.jsonl")
+        var bodies: [Data] = []
+        if let existing = try? Data(contentsOf: file) {
+            bodies = existing.split(separator: UInt8(ascii: "\n")).map { Data($0) }
+        }
+        if bodies.count >= count { return Array(bodies.prefix(count)) }
+
+        let pkURL = dir.appendingPathComponent("transfer.zkspk")
+        if !FileManager.default.fileExists(atPath: pkURL.path) {
+            FileHandle.standardError.write(Data("downloading the proving key from \(server)…\n".utf8))
+            let r = try client.get("/v1/params/proving-key")
+            guard r.status == 200 else { throw ValidationError("GET /v1/params/proving-key answered \(r.status): the corpus needs the server's proving key") }
+            try r.body.write(to: pkURL, options: .atomic)
+        }
+        let prover = TransferProver(provingKey: try ProvingKey.load(from: pkURL))
+        let handle = try openForAppend(file)
+        defer { try? handle.close() }
+        let missing = count - bodies.count
+        let start = Timer.now()
+        FileHandle.standardError.write(Data("proving \(missing) corpus transfers (cached in \(dir.path))\n".utf8))
+        for i in 0..<missing {
+            let amount = UInt64.random(in: 1...1_000)
+            let outputs = [Note(value: amount, owner: SecureRandom.scalar(), blinding: SecureRandom.scalar()),
+                           Note(value: 0, owner: SecureRandom.scalar(), blinding: SecureRandom.scalar())]
+            let ext = ExtData(recipient: "", extAmount: Int64(amount), fee: 0,
+                              encryptedOutputs: [SecureRandom.bytes(120), SecureRandom.bytes(120)])
+            let request = try prover.prove(inputs: [], outputs: outputs, extData: ext, root: root)
+            let body = TransferBody.encode(request)
+            try handle.write(contentsOf: body + Data([UInt8(ascii: "\n")]))
+            bodies.append(body)
+            let elapsed = Double(Timer.now() - start) / 1e9
+            let eta = elapsed / Double(i + 1) * Double(missing - i - 1)
+            FileHandle.standardError.write(Data("\r  \(i + 1)/\(missing) proved, \(String(format: "%.0f", elapsed)) s, about \(String(format: "%.0f", eta)) s left   ".utf8))
+        }
+        FileHandle.standardError.write(Data("\n".utf8))
+        return bodies
+    }
+
+    private func openForAppend(_ file: URL) throws -> FileHandle {
+        if !FileManager.default.fileExists(atPath: file.path),
+           !FileManager.default.createFile(atPath: file.path, contents: nil) {
+            throw ValidationError("cannot create \(file.path): check that the corpus directory is writable")
+        }
+        let h = try FileHandle(forWritingTo: file)
+        try h.seekToEnd()
+        return h
+    }
+
+    /// Posts every body once from `concurrency` threads; each request waits for settlement.
+    private func replay(_ bodies: [Data], token: String) -> LoadOutcome {
+        let state = LoadState(count: bodies.count)
+        let start = Timer.now()
+        let url = server
+        DispatchQueue.concurrentPerform(iterations: concurrency) { _ in
+            guard let connection = try? HTTPConnection(url, timeoutSeconds: 120) else { return }
+            while let i = state.next() {
+                let t0 = Timer.now()
+                let outcome: String
+                do {
+                    let r = try connection.post("/v1/transfers", body: bodies[i], headers: [SettlementAPI.depositTokenHeader.rawName: token])
+                    if r.status == 200 {
+                        outcome = "settled"
+                    } else {
+                        outcome = ((r.json as? [String: Any])?["error"] as? [String: Any])?["code"] as? String ?? "http_\(r.status)"
+                    }
+                } catch {
+                    outcome = "transport_error"
+                }
+                state.record(i, outcome: outcome, ms: Double(Timer.now() - t0) / 1e6)
+            }
+        }
+        return state.outcome(seconds: Double(Timer.now() - start) / 1e9)
+    }
+}
+
+/// Shared by the replay threads: the next index to post, and each result.
+private final class LoadState: @unchecked Sendable {
+    private let lock = NSLock()
+    private var nextIndex = 0
+    private let count: Int
+    private var latencies: [Double] = []
+    private var outcomes: [String: Int] = [:]
+
+    init(count: Int) { self.count = count; latencies.reserveCapacity(count) }
+
+    func next() -> Int? {
+        lock.lock(); defer { lock.unlock() }
+        guard nextIndex < count else { return nil }
+        defer { nextIndex += 1 }
+        return nextIndex
+    }
+
+    func record(_ i: Int, outcome: String, ms: Double) {
+        lock.lock(); defer { lock.unlock() }
+        outcomes[outcome, default: 0] += 1
+        if outcome == "settled" { latencies.append(ms) }
+    }
+
+    func outcome(seconds: Double) -> LoadOutcome {
+        lock.lock(); defer { lock.unlock() }
+        return LoadOutcome(seconds: seconds, settledLatencies: latencies.sorted(), outcomes: outcomes)
+    }
+}
+
+private struct LoadOutcome {
+    let seconds: Double
+    let settledLatencies: [Double]
+    let outcomes: [String: Int]
+
+    func percentile(_ p: Double) -> Double {
+        guard !settledLatencies.isEmpty else { return 0 }
+        let i = min(settledLatencies.count - 1, Int((p * Double(settledLatencies.count)).rounded(.up)) - 1)
+        return round4(settledLatencies[max(0, i)])
+    }
+
+    func report(transfers: Int, concurrency: Int, server: String, corpus: String) -> [String: Any] {
+        let settled = outcomes["settled"] ?? 0
+        var rejects = outcomes
+        rejects["settled"] = nil
+        return [
+            "benchmark": "load",
+            "server": server,
+            "transfers": transfers,
+            "concurrency": concurrency,
+            "settled": settled,
+            "rejects": rejects,
+            "seconds": round4(seconds),
+            "settled_per_second": (Double(settled) / seconds * 10).rounded() / 10,
+            "p50_ms": percentile(0.50),
+            "p99_ms": percentile(0.99),
+            "max_ms": settledLatencies.last.map(round4) ?? 0,
+            "corpus": corpus,
+            "kind": "deposits (2 dummy inputs, 2 outputs): a full proof, 2 nullifiers, 2 leaves each",
+        ]
+    }
+}
