@@ -435,21 +435,23 @@ public final class SQLiteLedger: Ledger, @unchecked Sendable {
     /// SQLite's own checks: `PRAGMA integrity_check` (b-trees, indexes, NOT NULL, CHECK) and
     /// `PRAGMA foreign_key_check`. Empty when both pass.
     public func integrityCheck() throws -> [String] {
-        try read { db in
-            var problems: [String] = []
-            try db.withStatement("PRAGMA integrity_check") { s in
-                while try s.step() {
-                    let line = s.text(0)
-                    if line != "ok" { problems.append("integrity_check: \(line)") }
-                }
+        try read { db in try Self.integrityProblems(db) }
+    }
+
+    static func integrityProblems(_ db: SQLiteConnection) throws -> [String] {
+        var problems: [String] = []
+        try db.withStatement("PRAGMA integrity_check") { s in
+            while try s.step() {
+                let line = s.text(0)
+                if line != "ok" { problems.append("integrity_check: \(line)") }
             }
-            try db.withStatement("PRAGMA foreign_key_check") { s in
-                while try s.step() {
-                    problems.append("foreign_key_check: \(s.text(0)) row \(s.isNull(1) ? "?" : String(s.int64(1))) has no parent in \(s.text(2))")
-                }
-            }
-            return problems
         }
+        try db.withStatement("PRAGMA foreign_key_check") { s in
+            while try s.step() {
+                problems.append("foreign_key_check: \(s.text(0)) row \(s.isNull(1) ? "?" : String(s.int64(1))) has no parent in \(s.text(2))")
+            }
+        }
+        return problems
     }
 
     // MARK: Helpers
