@@ -79,7 +79,8 @@ let package = Package(
             swiftSettings: swiftSettings),
         .executableTarget(
             name: "zksettle-bench",
-            dependencies: ["BN254", "Groth16", "Groth16Prover", "Circuits", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["BN254", "Groth16", "Groth16Prover", "Circuits", "Protocol", "Settlement",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings),
 
         // Shared by the test targets: where ../shared/vectors is, a seeded generator.

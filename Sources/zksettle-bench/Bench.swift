@@ -8,7 +8,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "zksettle-bench",
         abstract: "Measure ZKSettle's hot paths. Each subcommand prints one JSON object on stdout.",
-        subcommands: [FieldBench.self, PairingBench.self, VerifyBench.self, ProveBench.self])
+        subcommands: [FieldBench.self, PairingBench.self, VerifyBench.self, ProveBench.self, LedgerBench.self])
 }
 
 /// Timing helpers: medians over repeated samples, in milliseconds.
