@@ -127,7 +127,7 @@ private struct LedgerAuditor {
             }
         }
         var nullifiers: [NullifierRow] = []
-        try db.withStatement("SELECT nullifier, transfer_id, batch FROM nullifiers ORDER BY rowid") { s in
+        try db.withStatement("SELECT nullifier, transfer_id, batch FROM nullifiers ORDER BY batch, nullifier") { s in
             while try s.step() { nullifiers.append(NullifierRow(nullifier: s.blob(0), transferID: s.blob(1), batch: s.int64(2))) }
         }
         var payouts: [[UInt8]: [PayoutRow]] = [:]

@@ -8,7 +8,7 @@
 /// - a nullifier is spent once (`nullifiers` primary key); a leaf index is filled once and
 ///   leaves are appended contiguously from 0 (primary key + trigger);
 /// - batch numbers run 1, 2, 3, … and each header names the hash of the one before (trigger);
-/// - every leaf and nullifier names a transfer of the same batch (composite foreign keys);
+/// - every leaf and nullifier names a transfer of the same batch (foreign key + trigger);
 /// - settled history is append-only (triggers); the only mutations are a payout going from
 ///   `pending` to `paid`, once, and old roots leaving the window;
 /// - a transfer has at most one payout.
@@ -25,7 +25,8 @@ enum LedgerSchema {
     /// `proof_json` the snarkjs proof bytes. A transfer's receipt is rebuilt from its row and
     /// its batch's root (commit checks that the receipt states exactly those); only the Ed25519
     /// signature is stored. `transfers` keeps a rowid: its rows (proof, ciphertexts) are too
-    /// large for a WITHOUT ROWID b-tree.
+    /// large for a WITHOUT ROWID b-tree; `nullifiers` has small rows and is looked up by
+    /// nullifier, so it is WITHOUT ROWID (one random-key b-tree written per nullifier, not two).
     static let v1 = """
         CREATE TABLE batches (
             number            INTEGER PRIMARY KEY CHECK (number >= 1),
@@ -56,26 +57,23 @@ enum LedgerSchema {
             leaf_index1       INTEGER NOT NULL UNIQUE CHECK (leaf_index1 = leaf_index0 + 1),
             receipt_signature BLOB    NOT NULL,
             created_at        INTEGER NOT NULL,
-            UNIQUE (batch, position),
-            UNIQUE (id, batch)
+            UNIQUE (batch, position)
         ) STRICT;
 
         CREATE TABLE leaves (
             leaf_index        INTEGER PRIMARY KEY CHECK (leaf_index >= 0 AND leaf_index < 1048576),
             commitment        BLOB    NOT NULL CHECK (length(commitment) = 32),
             encrypted_output  BLOB    NOT NULL,
-            transfer_id       BLOB    NOT NULL,
-            batch             INTEGER NOT NULL,
-            FOREIGN KEY (transfer_id, batch) REFERENCES transfers(id, batch)
+            transfer_id       BLOB    NOT NULL REFERENCES transfers(id),
+            batch             INTEGER NOT NULL
         ) STRICT;
 
         CREATE TABLE nullifiers (
             nullifier         BLOB    PRIMARY KEY CHECK (length(nullifier) = 32),
-            transfer_id       BLOB    NOT NULL,
+            transfer_id       BLOB    NOT NULL REFERENCES transfers(id),
             batch             INTEGER NOT NULL,
-            spent_at          INTEGER NOT NULL,
-            FOREIGN KEY (transfer_id, batch) REFERENCES transfers(id, batch)
-        ) STRICT;
+            spent_at          INTEGER NOT NULL
+        ) STRICT, WITHOUT ROWID;
         CREATE INDEX nullifiers_by_batch ON nullifiers(batch);
         CREATE INDEX nullifiers_by_spent_at ON nullifiers(spent_at);
 
@@ -102,6 +100,16 @@ enum LedgerSchema {
         WHEN NEW.number <> COALESCE((SELECT max(number) FROM batches), 0) + 1
           OR NEW.previous_hash <> COALESCE((SELECT hash FROM batches WHERE number = NEW.number - 1), zeroblob(32))
         BEGIN SELECT RAISE(ABORT, 'batch header does not extend the chain'); END;
+
+        -- A leaf or nullifier belongs to its transfer's batch. (A trigger, not a composite
+        -- foreign key: that would need a second random-key index on transfers, written on
+        -- every commit; this reads the id index the foreign key reads anyway.)
+        CREATE TRIGGER leaves_same_batch BEFORE INSERT ON leaves
+        WHEN NEW.batch IS NOT (SELECT batch FROM transfers WHERE id = NEW.transfer_id)
+        BEGIN SELECT RAISE(ABORT, 'a leaf belongs to its transfer''s batch'); END;
+        CREATE TRIGGER nullifiers_same_batch BEFORE INSERT ON nullifiers
+        WHEN NEW.batch IS NOT (SELECT batch FROM transfers WHERE id = NEW.transfer_id)
+        BEGIN SELECT RAISE(ABORT, 'a nullifier belongs to its transfer''s batch'); END;
 
         -- Leaves are appended left to right with no gap.
         CREATE TRIGGER leaves_contiguous BEFORE INSERT ON leaves

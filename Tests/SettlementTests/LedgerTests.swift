@@ -168,8 +168,10 @@ struct RawSQLError: Error, CustomStringConvertible {
         #expect(try ledger.nullifier(fx.fr()) == nil)
         #expect(try ledger.leaves(from: 0, limit: 100) == batch.leaves)
         #expect(try ledger.leaves(from: 4, limit: 1) == [batch.leaves[4]])
-        #expect(try ledger.nullifiers(batch: 1, limit: 100) == batch.nullifiers)
-        #expect(try ledger.nullifiers(limit: 2, offset: 1) == Array(batch.nullifiers[1...2]))
+        // Within a batch, nullifiers are listed by value (the order of their index).
+        let byValue = batch.nullifiers.sorted { $0.nullifier.bigEndianBytes.lexicographicallyPrecedes($1.nullifier.bigEndianBytes) }
+        #expect(try ledger.nullifiers(batch: 1, limit: 100) == byValue)
+        #expect(try ledger.nullifiers(limit: 2, offset: 1) == Array(byValue[1...2]))
         #expect(try ledger.nullifiers(since: fx.clock, limit: 100).count == 6)
         #expect(try ledger.nullifiers(since: fx.clock + 1, limit: 100).isEmpty)
         #expect(try ledger.nullifiers(batch: 2, limit: 100).isEmpty)
