@@ -419,3 +419,38 @@ struct RawSQLError: Error, CustomStringConvertible {
         #expect(items.allSatisfy { $0.request.publicInputs.nullifiers.allSatisfy(follower.isSpent) })
     }
 }
+
+@Suite struct LedgerConcurrencyTests {
+    /// Reads from other threads while the writer commits: every read is one snapshot, so it
+    /// sees whole batches only (2 nullifiers and 2 leaves per transfer, a header per batch).
+    @Test func readersSeeWholeBatchesWhileTheWriterCommits() async throws {
+        let path = try temporaryLedgerPath()
+        let ledger = try SQLiteLedger(path: path)
+        let other = try SQLiteLedger(path: path, readOnly: true)
+        var fx = try LedgerFixture(label: "ledger-concurrent")
+        let batches = (0..<30).map { i in fx.commitBatch(1 + i % 5) }
+        let expectedBatches = Int64(batches.count)
+        try await withThrowingTaskGroup(of: Int.self) { group in
+            group.addTask {
+                for b in batches { try ledger.commit(b) }
+                return 0
+            }
+            for reader in [ledger, other, ledger] {
+                group.addTask {
+                    var reads = 0
+                    while true {
+                        let c = try reader.counts()
+                        #expect(c.nullifiers == 2 * c.transfers && c.leaves == 2 * c.transfers, "\(c)")
+                        let snapshot = try reader.loadSnapshot(recentRootWindow: 100)
+                        #expect(snapshot.leaves.count == Int(snapshot.recentHeaders.last?.leafCount ?? 0))
+                        #expect(snapshot.spentNullifiers.count == snapshot.leaves.count)
+                        reads += 1
+                        if c.batches == expectedBatches { return reads }
+                    }
+                }
+            }
+            for try await _ in group {}
+        }
+        #expect(try ledger.audit(receiptPublicKey: fx.key.publicKey) == [])
+    }
+}
