@@ -1,149 +1,177 @@
 import CSQLite
-import Foundation
 
-/// A failure reported by SQLite, with its result code, message and the SQL that caused it.
-public struct SQLiteError: Error, CustomStringConvertible, Sendable {
-    public let code: Int32
-    public let message: String
-    public let sql: String?
+/// A failed SQLite call: the result code, the extended code, `sqlite3_errmsg` and the SQL
+/// that was running (or the operation, for calls without SQL).
+public struct SQLiteError: Error, Equatable, CustomStringConvertible, Sendable {
+    /// The primary result code (`SQLITE_CONSTRAINT`, `SQLITE_BUSY`, …).
+    public var code: Int32
+    /// The extended result code (`SQLITE_CONSTRAINT_PRIMARYKEY`, …).
+    public var extendedCode: Int32
+    public var message: String
+    public var sql: String
 
-    public var description: String {
-        "SQLite error \(code): \(message)" + (sql.map { " (in: \($0.prefix(120)))" } ?? "")
+    /// A UNIQUE / PRIMARY KEY / CHECK / FOREIGN KEY / trigger violation.
+    public var isConstraintViolation: Bool { code == SQLITE_CONSTRAINT }
+    /// A PRIMARY KEY or UNIQUE constraint failed (the row already exists).
+    public var isUniqueViolation: Bool {
+        // SQLITE_CONSTRAINT_PRIMARYKEY and _UNIQUE are macros Swift cannot import.
+        extendedCode == SQLITE_CONSTRAINT | (6 << 8) || extendedCode == SQLITE_CONSTRAINT | (8 << 8)
     }
 
-    /// A UNIQUE / PRIMARY KEY / CHECK / FOREIGN KEY violation.
-    public var isConstraintViolation: Bool { code & 0xff == SQLITE_CONSTRAINT }
+    public var description: String {
+        "SQLite error \(extendedCode) (\(String(cString: sqlite3_errstr(extendedCode)))): \(message) [in: \(sql.prefix(160))]"
+    }
 }
 
-/// A thin wrapper over one sqlite3 connection: prepared statements cached by SQL text.
-/// Not thread-safe: each owner serializes its use (the ledger holds a lock per connection).
+/// One SQLite connection (sqlite3 C API). Not thread-safe: the owner serializes access
+/// (`SQLiteLedger` holds each connection behind a lock). Prepared statements are cached per
+/// SQL text and live as long as the connection.
 final class SQLiteConnection {
-    private(set) var handle: OpaquePointer?
-    private var cache: [String: SQLiteStatement] = [:]
+    let handle: OpaquePointer
     let path: String
+    private var cache: [String: SQLiteStatement] = [:]
 
-    init(path: String, readOnly: Bool) throws {
-        self.path = path
-        let flags = readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
-        let rc = sqlite3_open_v2(path, &handle, flags | SQLITE_OPEN_NOMUTEX, nil)
-        guard rc == SQLITE_OK else {
-            let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
-            sqlite3_close(handle)
-            handle = nil
-            throw SQLiteError(code: rc, message: "\(message): \(path)", sql: nil)
+    /// Opens (read-write: creating if needed) a database file. Extended result codes are on.
+    init(path: String, readOnly: Bool) throws(SQLiteError) {
+        var db: OpaquePointer?
+        let flags = (readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)) | SQLITE_OPEN_NOMUTEX
+        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        guard rc == SQLITE_OK, let db else {
+            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(rc))
+            if let db { sqlite3_close_v2(db) }
+            throw SQLiteError(code: rc & 0xff, extendedCode: rc, message: message, sql: "open \(path)")
         }
-        sqlite3_extended_result_codes(handle, 1)
-        sqlite3_busy_timeout(handle, 5000)
+        handle = db
+        self.path = path
+        sqlite3_extended_result_codes(db, 1)
     }
 
     deinit {
-        cache.removeAll()
+        for statement in cache.values { statement.finalize() }
         sqlite3_close_v2(handle)
     }
 
-    func execute(_ sql: String) throws {
-        var err: UnsafeMutablePointer<CChar>?
-        let rc = sqlite3_exec(handle, sql, nil, nil, &err)
+    func error(_ rc: Int32, sql: String) -> SQLiteError {
+        SQLiteError(code: rc & 0xff, extendedCode: sqlite3_extended_errcode(handle),
+                    message: String(cString: sqlite3_errmsg(handle)), sql: sql)
+    }
+
+    /// Runs one or more statements that return no rows of interest (schema, pragmas).
+    func execute(_ sql: String) throws(SQLiteError) {
+        var message: UnsafeMutablePointer<CChar>?
+        let rc = sqlite3_exec(handle, sql, nil, nil, &message)
         if rc != SQLITE_OK {
-            let message = err.map { String(cString: $0) } ?? String(cString: sqlite3_errmsg(handle))
-            sqlite3_free(err)
-            throw SQLiteError(code: rc, message: message, sql: sql)
+            var e = error(rc, sql: sql)
+            if let message { e.message = String(cString: message); sqlite3_free(message) }
+            throw e
         }
     }
 
-    /// A cached prepared statement, reset and with bindings cleared.
-    func statement(_ sql: String) throws -> SQLiteStatement {
+    /// Runs `body` with the cached prepared statement for `sql`; resets it and clears its
+    /// bindings afterwards, whatever happens (a statement left mid-step would pin a snapshot).
+    func withStatement<T>(_ sql: String, _ body: (SQLiteStatement) throws -> T) throws -> T {
+        let statement: SQLiteStatement
         if let s = cache[sql] {
-            sqlite3_reset(s.handle)
-            sqlite3_clear_bindings(s.handle)
-            return s
+            statement = s
+        } else {
+            var stmt: OpaquePointer?
+            let rc = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &stmt, nil)
+            guard rc == SQLITE_OK, let stmt else { throw error(rc, sql: sql) }
+            statement = SQLiteStatement(stmt, connection: self, sql: sql)
+            cache[sql] = statement
         }
-        var stmt: OpaquePointer?
-        let rc = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &stmt, nil)
-        guard rc == SQLITE_OK, let stmt else { throw error(rc, sql) }
-        let s = SQLiteStatement(handle: stmt, connection: self, sql: sql)
-        cache[sql] = s
-        return s
+        defer { statement.reset() }
+        return try body(statement)
     }
 
-    func error(_ rc: Int32, _ sql: String?) -> SQLiteError {
-        SQLiteError(code: rc, message: String(cString: sqlite3_errmsg(handle)), sql: sql)
+    /// The single integer of a query such as `PRAGMA user_version` or `SELECT count(*) …`.
+    func scalar(_ sql: String) throws -> Int64 {
+        try withStatement(sql) { s in
+            guard try s.step() else { throw error(SQLITE_ERROR, sql: sql + " (returned no row)") }
+            return s.int64(0)
+        }
     }
 
-    /// Rows of a query, each read by `row`.
-    func query<T>(_ sql: String, _ bindings: [SQLiteValue] = [], _ row: (SQLiteStatement) throws -> T) throws -> [T] {
-        let s = try statement(sql)
-        try s.bind(bindings)
-        var out: [T] = []
-        while try s.step() { out.append(try row(s)) }
-        return out
-    }
-
-    func run(_ sql: String, _ bindings: [SQLiteValue] = []) throws {
-        let s = try statement(sql)
-        try s.bind(bindings)
-        while try s.step() {}
-    }
-
-    func scalarInt(_ sql: String, _ bindings: [SQLiteValue] = []) throws -> Int64 {
-        try query(sql, bindings) { $0.int(0) }.first ?? 0
-    }
-
+    /// Rows changed by the last INSERT, UPDATE or DELETE.
+    var changes: Int { Int(sqlite3_changes(handle)) }
     var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+    /// False inside an open transaction.
+    var isAutocommit: Bool { sqlite3_get_autocommit(handle) != 0 }
 }
 
-enum SQLiteValue {
-    case int(Int64)
-    case blob([UInt8])
-    case text(String)
-    case null
-}
-
+/// A prepared statement. Bind indices start at 1, column indices at 0 (as in the C API).
 final class SQLiteStatement {
     let handle: OpaquePointer
     unowned let connection: SQLiteConnection
     let sql: String
+    private var finalized = false
 
-    init(handle: OpaquePointer, connection: SQLiteConnection, sql: String) {
+    fileprivate init(_ handle: OpaquePointer, connection: SQLiteConnection, sql: String) {
         self.handle = handle; self.connection = connection; self.sql = sql
     }
 
-    deinit { sqlite3_finalize(handle) }
-
-    func bind(_ values: [SQLiteValue]) throws {
-        for (i, v) in values.enumerated() {
-            let idx = Int32(i + 1)
-            let rc: Int32
-            switch v {
-            case .int(let x): rc = sqlite3_bind_int64(handle, idx, x)
-            case .text(let s): rc = sqlite3_bind_text(handle, idx, s, -1, zks_sqlite_transient())
-            case .null: rc = sqlite3_bind_null(handle, idx)
-            case .blob(let b):
-                rc = b.withUnsafeBytes { sqlite3_bind_blob(handle, idx, $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(b.count), zks_sqlite_transient()) }
-            }
-            guard rc == SQLITE_OK else { throw connection.error(rc, sql) }
-        }
+    fileprivate func finalize() {
+        if !finalized { sqlite3_finalize(handle); finalized = true }
     }
 
-    /// Advances; true while a row is available.
-    func step() throws -> Bool {
+    func reset() {
+        sqlite3_reset(handle)
+        sqlite3_clear_bindings(handle)
+    }
+
+    private func check(_ rc: Int32) throws(SQLiteError) {
+        if rc != SQLITE_OK { throw connection.error(rc, sql: sql) }
+    }
+
+    // MARK: Binding
+
+    func bind(_ i: Int32, _ value: Int64) throws(SQLiteError) { try check(sqlite3_bind_int64(handle, i, value)) }
+
+    func bind(_ i: Int32, _ value: String) throws(SQLiteError) {
+        try check(sqlite3_bind_text(handle, i, value, -1, zks_sqlite_transient()))
+    }
+
+    /// Binds a BLOB; an empty array binds an empty BLOB (never NULL).
+    func bind(_ i: Int32, blob value: [UInt8]) throws(SQLiteError) {
+        if value.isEmpty { try check(sqlite3_bind_zeroblob(handle, i, 0)); return }
+        let rc = value.withUnsafeBytes { raw in
+            sqlite3_bind_blob(handle, i, raw.baseAddress, Int32(raw.count), zks_sqlite_transient())
+        }
+        try check(rc)
+    }
+
+    func bindNull(_ i: Int32) throws(SQLiteError) { try check(sqlite3_bind_null(handle, i)) }
+
+    // MARK: Stepping
+
+    /// Advances; true when a row is available, false when done.
+    func step() throws(SQLiteError) -> Bool {
         let rc = sqlite3_step(handle)
         if rc == SQLITE_ROW { return true }
         if rc == SQLITE_DONE { return false }
-        let e = connection.error(rc, sql)
-        sqlite3_reset(handle)
-        throw e
+        throw connection.error(rc, sql: sql)
     }
 
-    func int(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
+    /// Runs a statement to its end (INSERT, UPDATE, DELETE, BEGIN, COMMIT).
+    func run() throws(SQLiteError) {
+        while try step() {}
+    }
+
+    // MARK: Columns
+
     func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
+    func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
+    func optionalInt64(_ column: Int32) -> Int64? { isNull(column) ? nil : int64(column) }
+
     func text(_ column: Int32) -> String {
         guard let p = sqlite3_column_text(handle, column) else { return "" }
-        return String(cString: p)
-    }
-    func blob(_ column: Int32) -> [UInt8] {
         let n = Int(sqlite3_column_bytes(handle, column))
-        guard n > 0, let p = sqlite3_column_blob(handle, column) else { return [] }
+        return String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self)
+    }
+
+    func blob(_ column: Int32) -> [UInt8] {
+        guard let p = sqlite3_column_blob(handle, column) else { return [] }
+        let n = Int(sqlite3_column_bytes(handle, column))
         return Array(UnsafeRawBufferPointer(start: p, count: n))
     }
 }

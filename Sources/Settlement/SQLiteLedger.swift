@@ -3,368 +3,526 @@ import CSQLite
 import Foundation
 import Protocol
 
-/// Why the ledger refused a write or could not be opened.
-public enum LedgerError: Error, CustomStringConvertible, Sendable, Equatable {
-    /// The batch does not extend the stored history (number, previous hash, leaf indices).
-    case brokenChain(String)
-    /// A row conflicts with one already stored (a spent nullifier, an existing leaf or transfer).
-    case conflict(String)
-    /// The file was written by a newer build.
-    case schemaTooNew(found: Int32, supported: Int32)
-    /// A read-only open of a file that holds no ledger.
-    case noLedger(String)
-    /// Stored data that cannot be decoded.
-    case corrupt(String)
-
-    public var description: String {
-        switch self {
-        case .brokenChain(let s): return "the batch does not extend the ledger: \(s)"
-        case .conflict(let s): return "the batch conflicts with the ledger: \(s)"
-        case .schemaTooNew(let f, let s): return "the ledger has schema version \(f); this build knows up to \(s): upgrade zksettle"
-        case .noLedger(let p): return "\(p) holds no ZKSettle ledger (start zksettle-server on it first, or check --data)"
-        case .corrupt(let s): return "the ledger holds data that cannot be decoded: \(s)"
-        }
-    }
-}
-
-/// The ledger in one SQLite file (DESIGN.md section 5): WAL, `synchronous=FULL`, a versioned
-/// schema whose constraints enforce the invariants themselves (a nullifier is a primary key, a
-/// leaf index is a primary key, every row names its batch), one transaction per batch.
+/// The ledger in one SQLite file (DESIGN.md section 5), through the sqlite3 C API.
 ///
-/// Two connections: the writer (the sequencer's `commit`, and payout marks) and a reader for
-/// everything else, so HTTP reads proceed while a batch commit waits for its fsync. A
-/// read-only ledger (`readOnly: true`: auditors, `zksettle-admin --data`) never writes and is
-/// safe beside a running server thanks to WAL.
+/// - Read-write: the file is created if needed and migrated (`LedgerSchema`); it runs in WAL
+///   mode with `synchronous=FULL`, so a batch is durable when `commit` returns, and readers
+///   (this object's own reader connection, or another process opening the file read-only)
+///   never block the writer nor see half a batch.
+/// - Read-only (`readOnly: true`, for `zksettle-admin` and auditors): opened with
+///   `SQLITE_OPEN_READONLY`, safe beside a running server; never migrates, and refuses a file
+///   without the schema or with a newer one.
+///
+/// Thread safety: `commit` and `markPayoutPaid` serialize on the writer connection; every read
+/// runs in its own read transaction on a separate connection (a consistent snapshot).
 public final class SQLiteLedger: Ledger, @unchecked Sendable {
-    public static let schemaVersion: Int32 = 1
     public let path: String
     public let readOnly: Bool
+    /// How many of the newest batch roots the `roots` table keeps (DESIGN.md: the last 100).
+    public static let rootsKept = Int64(SequencerState.defaultRootWindow)
+
+    /// 'ZKSL': marks the file as a ZKSettle ledger (`PRAGMA application_id`).
+    static let applicationID: Int64 = 0x5A4B_534C
+    static let busyTimeoutMilliseconds = 5000
+    /// The writer's page cache: a commit touches random pages of the nullifier and transfer-id
+    /// indexes, which SQLite's default 2 MiB cache would re-read from disk on every batch.
+    static let writerCacheKiB = 65536
 
     private let writer: SQLiteConnection?
-    private let writeLock = NSLock()
+    private let writerLock = NSLock()
     private let reader: SQLiteConnection
-    private let readLock = NSLock()
+    private let readerLock = NSLock()
 
     public init(path: String, readOnly: Bool = false) throws {
         self.path = path
         self.readOnly = readOnly
         if readOnly {
-            guard FileManager.default.fileExists(atPath: path) else { throw LedgerError.noLedger(path) }
+            guard FileManager.default.fileExists(atPath: path) else { throw LedgerError.noLedger(path: path) }
             writer = nil
-            reader = try SQLiteConnection(path: path, readOnly: true)
-            let version = try reader.scalarInt("PRAGMA user_version")
-            if version == 0 { throw LedgerError.noLedger(path) }
-            if version > Int64(Self.schemaVersion) { throw LedgerError.schemaTooNew(found: Int32(version), supported: Self.schemaVersion) }
         } else {
-            let w = try SQLiteConnection(path: path, readOnly: false)
-            try w.execute("PRAGMA journal_mode=WAL")
-            try w.execute("PRAGMA synchronous=FULL")
-            try w.execute("PRAGMA foreign_keys=ON")
+            let w = try guarded { try SQLiteConnection(path: path, readOnly: false) }
+            try guarded {
+                try w.execute("""
+                    PRAGMA busy_timeout = \(Self.busyTimeoutMilliseconds);
+                    PRAGMA journal_mode = WAL;
+                    PRAGMA synchronous = FULL;
+                    PRAGMA foreign_keys = ON;
+                    PRAGMA cache_size = -\(Self.writerCacheKiB);
+                    PRAGMA journal_size_limit = \(64 << 20);
+                    """)
+            }
             try Self.migrate(w)
             writer = w
-            reader = try SQLiteConnection(path: path, readOnly: false)
-            try reader.execute("PRAGMA foreign_keys=ON")
         }
+        reader = try guarded { try SQLiteConnection(path: path, readOnly: true) }
+        try guarded { try reader.execute("PRAGMA busy_timeout = \(Self.busyTimeoutMilliseconds)") }
+        try Self.checkSchema(reader, path: path)
     }
 
-    // MARK: Schema
+    /// The schema version of the open file (`PRAGMA user_version`).
+    public func schemaVersion() throws -> Int64 {
+        try read { try $0.scalar("PRAGMA user_version") }
+    }
 
-    /// Migrations by `PRAGMA user_version`: step i takes the file from version i to i + 1.
-    static let migrations: [String] = [
-        """
-        CREATE TABLE batches (
-            number         INTEGER PRIMARY KEY CHECK (number >= 1),
-            previous_hash  BLOB NOT NULL CHECK (length(previous_hash) = 32),
-            hash           BLOB NOT NULL UNIQUE CHECK (length(hash) = 32),
-            root           BLOB NOT NULL CHECK (length(root) = 32),
-            leaf_count     INTEGER NOT NULL CHECK (leaf_count >= 0),
-            transfer_count INTEGER NOT NULL CHECK (transfer_count >= 1),
-            created_at     INTEGER NOT NULL
-        ) STRICT;
-        CREATE TABLE transfers (
-            id            BLOB PRIMARY KEY CHECK (length(id) = 32),
-            batch         INTEGER NOT NULL REFERENCES batches(number),
-            position      INTEGER NOT NULL CHECK (position >= 0),
-            status        TEXT NOT NULL CHECK (status IN ('settled')),
-            reason        TEXT,
-            public_inputs BLOB NOT NULL CHECK (length(public_inputs) = 224),
-            ext_data      BLOB NOT NULL,
-            proof_json    BLOB NOT NULL,
-            leaf_index0   INTEGER NOT NULL,
-            leaf_index1   INTEGER NOT NULL,
-            settled_at    INTEGER NOT NULL,
-            signature     BLOB NOT NULL CHECK (length(signature) = 64),
-            UNIQUE (batch, position)
-        ) STRICT, WITHOUT ROWID;
-        CREATE TABLE nullifiers (
-            nullifier   BLOB PRIMARY KEY CHECK (length(nullifier) = 32),
-            transfer_id BLOB NOT NULL REFERENCES transfers(id),
-            batch       INTEGER NOT NULL REFERENCES batches(number),
-            spent_at    INTEGER NOT NULL
-        ) STRICT, WITHOUT ROWID;
-        CREATE INDEX nullifiers_by_batch ON nullifiers(batch);
-        CREATE INDEX nullifiers_by_time ON nullifiers(spent_at);
-        CREATE TABLE leaves (
-            leaf_index       INTEGER PRIMARY KEY CHECK (leaf_index >= 0),
-            commitment       BLOB NOT NULL CHECK (length(commitment) = 32),
-            encrypted_output BLOB NOT NULL,
-            transfer_id      BLOB NOT NULL REFERENCES transfers(id),
-            batch            INTEGER NOT NULL REFERENCES batches(number)
-        ) STRICT;
-        CREATE TABLE roots (
-            batch INTEGER PRIMARY KEY REFERENCES batches(number),
-            root  BLOB NOT NULL CHECK (length(root) = 32)
-        ) STRICT;
-        CREATE TABLE payouts (
-            id          INTEGER PRIMARY KEY AUTOINCREMENT,
-            transfer_id BLOB NOT NULL UNIQUE REFERENCES transfers(id),
-            recipient   TEXT NOT NULL CHECK (length(recipient) > 0),
-            amount      INTEGER NOT NULL CHECK (amount > 0),
-            status      TEXT NOT NULL CHECK (status IN ('pending', 'paid')),
-            created_at  INTEGER NOT NULL,
-            paid_at     INTEGER,
-            CHECK ((status = 'paid') = (paid_at IS NOT NULL))
-        );
-        CREATE INDEX payouts_by_status ON payouts(status, id);
-        """,
-    ]
+    public static var supportedSchemaVersion: Int64 { LedgerSchema.currentVersion }
 
-    /// The roots table keeps the last `rootsKept` batch roots (the accepted window).
-    public static let rootsKept: Int64 = 100
+    // MARK: Migrations
 
-    static func migrate(_ db: SQLiteConnection) throws {
-        let version = try db.scalarInt("PRAGMA user_version")
-        if version > Int64(migrations.count) {
-            throw LedgerError.schemaTooNew(found: Int32(version), supported: Int32(migrations.count))
-        }
-        for step in Int(version)..<migrations.count {
+    /// Applies every pending migration step in one IMMEDIATE transaction (a second process
+    /// opening the same file waits, then finds nothing left to do).
+    private static func migrate(_ db: SQLiteConnection) throws(LedgerError) {
+        try guarded {
+            var version = try db.scalar("PRAGMA user_version")
+            if version > LedgerSchema.currentVersion {
+                throw LedgerError.schemaTooNew(found: version, supported: LedgerSchema.currentVersion)
+            }
+            if version == LedgerSchema.currentVersion { return }
             try db.execute("BEGIN IMMEDIATE")
             do {
-                try db.execute(migrations[step])
-                try db.execute("PRAGMA user_version = \(step + 1)")
+                version = try db.scalar("PRAGMA user_version")
+                if version == 0 {
+                    let app = try db.scalar("PRAGMA application_id")
+                    if app != 0 && app != applicationID {
+                        throw LedgerError.corrupt("\(db.path) is not a ZKSettle ledger (application_id \(app))")
+                    }
+                    try db.execute("PRAGMA application_id = \(applicationID)")
+                }
+                while version < LedgerSchema.currentVersion {
+                    try db.execute(LedgerSchema.migrations[Int(version)])
+                    version += 1
+                    try db.execute("PRAGMA user_version = \(version)")
+                }
                 try db.execute("COMMIT")
             } catch {
-                try? db.execute("ROLLBACK")
+                rollback(db)
                 throw error
             }
         }
     }
 
-    // MARK: Writes
+    private static func checkSchema(_ db: SQLiteConnection, path: String) throws(LedgerError) {
+        let (version, app) = try guarded { (try db.scalar("PRAGMA user_version"), try db.scalar("PRAGMA application_id")) }
+        if version == 0 { throw .noLedger(path: path) }
+        if app != applicationID { throw .corrupt("\(path) is not a ZKSettle ledger (application_id \(app))") }
+        if version > LedgerSchema.currentVersion {
+            throw .schemaTooNew(found: version, supported: LedgerSchema.currentVersion)
+        }
+    }
+
+    private static func rollback(_ db: SQLiteConnection) {
+        if !db.isAutocommit { try? db.execute("ROLLBACK") }
+    }
+
+    // MARK: Commit
 
     public func commit(_ batch: BatchCommit) throws {
-        guard let db = writer else { throw SQLiteError(code: SQLITE_READONLY, message: "the ledger is open read-only", sql: nil) }
-        writeLock.lock(); defer { writeLock.unlock() }
-        try db.execute("BEGIN IMMEDIATE")
-        do {
-            try write(batch, db)
-            try db.execute("COMMIT")
-        } catch {
-            try? db.execute("ROLLBACK")
-            if let e = error as? SQLiteError, e.isConstraintViolation { throw LedgerError.conflict(e.message) }
-            throw error
+        guard let writer else { throw LedgerError.readOnly }
+        try Self.checkConsistency(batch)
+        let header = batch.header
+        writerLock.lock(); defer { writerLock.unlock() }
+        try guarded {
+            try writer.withStatement("BEGIN IMMEDIATE") { try $0.run() }
+            do {
+                // The chain and the tree continue from the last stored header.
+                let last = try writer.withStatement("SELECT number, hash, leaf_count FROM batches ORDER BY number DESC LIMIT 1") { s in
+                    try s.step() ? (number: s.int64(0), hash: s.blob(1), leafCount: s.int64(2)) : nil
+                }
+                let expectedNumber = (last?.number ?? 0) + 1
+                if header.number != expectedNumber { throw LedgerError.batchOutOfOrder(expected: expectedNumber, got: header.number) }
+                if header.previousHash != (last?.hash ?? BatchHeader.genesisHash) { throw LedgerError.previousHashMismatch(batch: header.number) }
+                let firstLeaf = last?.leafCount ?? 0
+                if let first = batch.leaves.first?.index, first != firstLeaf {
+                    throw first < firstLeaf ? LedgerError.leafAlreadyPresent(first) : LedgerError.leafIndexGap(expected: firstLeaf, got: first)
+                }
+                if header.leafCount != firstLeaf + Int64(batch.leaves.count) {
+                    throw LedgerError.inconsistentBatch("header leafCount \(header.leafCount), but \(firstLeaf) leaves + \(batch.leaves.count) new")
+                }
+                try insert(batch, into: writer)
+                try writer.withStatement("COMMIT") { try $0.run() }
+            } catch {
+                Self.rollback(writer)
+                throw error
+            }
         }
     }
 
-    private func write(_ batch: BatchCommit, _ db: SQLiteConnection) throws {
+    private func insert(_ batch: BatchCommit, into db: SQLiteConnection) throws {
+        let header = batch.header
+        let number = header.number
+        let rootBytes = header.root.bigEndianBytes
+        try db.withStatement("""
+            INSERT INTO batches (number, previous_hash, hash, root, leaf_count, transfer_count, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """) { s in
+            try s.bind(1, number); try s.bind(2, blob: header.previousHash); try s.bind(3, blob: header.hash)
+            try s.bind(4, blob: rootBytes); try s.bind(5, header.leafCount)
+            try s.bind(6, Int64(batch.transfers.count)); try s.bind(7, header.createdAt)
+            try s.run()
+        }
+        try db.withStatement("""
+            INSERT INTO transfers (id, batch, position, root, public_amount, ext_data_hash, nullifier0, nullifier1,
+                                   commitment0, commitment1, ext_data, proof_json, leaf_index0, leaf_index1,
+                                   receipt_signature, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """) { s in
+            for (position, t) in batch.transfers.enumerated() {
+                let p = t.publicInputs
+                try s.bind(1, blob: t.id.bytes); try s.bind(2, number); try s.bind(3, Int64(position))
+                try s.bind(4, blob: p.root.bigEndianBytes); try s.bind(5, blob: p.publicAmount.bigEndianBytes)
+                try s.bind(6, blob: p.extDataHash.bigEndianBytes)
+                try s.bind(7, blob: p.nullifiers[0].bigEndianBytes); try s.bind(8, blob: p.nullifiers[1].bigEndianBytes)
+                try s.bind(9, blob: p.commitments[0].bigEndianBytes); try s.bind(10, blob: p.commitments[1].bigEndianBytes)
+                try s.bind(11, blob: t.extData.canonicalEncoding); try s.bind(12, blob: t.proofJSON)
+                try s.bind(13, t.leafIndices[0]); try s.bind(14, t.leafIndices[1])
+                try s.bind(15, blob: t.receipt.signature); try s.bind(16, t.receipt.settledAt)
+                do { try s.run() } catch let e as SQLiteError where e.isUniqueViolation && e.message.contains("transfers.id") {
+                    throw LedgerError.transferAlreadySettled(t.id)
+                }
+                s.reset()
+            }
+        }
+        try db.withStatement("INSERT INTO leaves (leaf_index, commitment, encrypted_output, transfer_id, batch) VALUES (?, ?, ?, ?, ?)") { s in
+            for leaf in batch.leaves {
+                try s.bind(1, leaf.index); try s.bind(2, blob: leaf.commitment.bigEndianBytes)
+                try s.bind(3, blob: leaf.encryptedOutput); try s.bind(4, blob: leaf.transferID.bytes); try s.bind(5, leaf.batch)
+                do { try s.run() } catch let e as SQLiteError where e.isConstraintViolation {
+                    throw LedgerError.leafAlreadyPresent(leaf.index)
+                }
+                s.reset()
+            }
+        }
+        try db.withStatement("INSERT INTO nullifiers (nullifier, transfer_id, batch, spent_at) VALUES (?, ?, ?, ?)") { s in
+            for nf in batch.nullifiers {
+                try s.bind(1, blob: nf.nullifier.bigEndianBytes); try s.bind(2, blob: nf.transferID.bytes)
+                try s.bind(3, nf.batch); try s.bind(4, nf.spentAt)
+                do { try s.run() } catch let e as SQLiteError where e.isUniqueViolation {
+                    throw LedgerError.nullifierAlreadySpent(nf.nullifier)
+                }
+                s.reset()
+            }
+        }
+        try db.withStatement("INSERT INTO roots (batch, root) VALUES (?, ?)") { s in
+            try s.bind(1, number); try s.bind(2, blob: rootBytes); try s.run()
+        }
+        try db.withStatement("DELETE FROM roots WHERE batch <= ?") { s in
+            try s.bind(1, number - Self.rootsKept); try s.run()
+        }
+        try db.withStatement("INSERT INTO payouts (transfer_id, recipient, amount, created_at) VALUES (?, ?, ?, ?)") { s in
+            for p in batch.payouts {
+                try s.bind(1, blob: p.transferID.bytes); try s.bind(2, p.recipient)
+                try s.bind(3, Int64(p.amount)); try s.bind(4, header.createdAt)
+                try s.run()
+                s.reset()
+            }
+        }
+    }
+
+    /// Checks that the records of one batch agree with each other before anything is written:
+    /// the header lists the transfers in order; each receipt states this batch; leaves,
+    /// nullifiers and payouts are exactly the ones the transfers imply, in order; no nullifier
+    /// is spent twice; leaf indices run on. (That each id hashes its public inputs is left to
+    /// the audit: `TransferRequest.id` computes it, and 64 SHA-256 calls are a visible share
+    /// of a commit.)
+    static func checkConsistency(_ batch: BatchCommit) throws(LedgerError) {
         let h = batch.header
-        // The batch must extend the stored chain.
-        let last = try db.query("SELECT number, hash, leaf_count FROM batches ORDER BY number DESC LIMIT 1") {
-            ($0.int(0), $0.blob(1), $0.int(2))
-        }.first
-        let (lastNumber, lastHash, lastLeaves) = last ?? (0, BatchHeader.genesisHash, 0)
-        guard h.number == lastNumber + 1 else { throw LedgerError.brokenChain("batch \(h.number) after batch \(lastNumber)") }
-        guard h.previousHash == lastHash else { throw LedgerError.brokenChain("batch \(h.number) names a previous hash that is not batch \(lastNumber)'s") }
-        let leafIndices = batch.leaves.map(\.index)
-        guard leafIndices == Array(lastLeaves..<lastLeaves + Int64(batch.leaves.count)), h.leafCount == lastLeaves + Int64(batch.leaves.count) else {
-            throw LedgerError.brokenChain("leaves must continue at index \(lastLeaves) and end at the header's leaf count \(h.leafCount)")
-        }
-        guard h.transferIDs == batch.transfers.map(\.id) else { throw LedgerError.brokenChain("the header's transfer list differs from the batch's transfers") }
+        func fail(_ s: String) -> LedgerError { .inconsistentBatch(s) }
+        if h.number < 1 { throw .batchOutOfOrder(expected: 1, got: h.number) }
+        if h.previousHash.count != 32 { throw fail("previousHash is \(h.previousHash.count) bytes") }
+        if h.transferIDs != batch.transfers.map(\.id) { throw fail("header transferIDs differ from the transfers") }
 
-        try db.run("INSERT INTO batches (number, previous_hash, hash, root, leaf_count, transfer_count, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                   [.int(h.number), .blob(h.previousHash), .blob(h.hash), .blob(h.root.bigEndianBytes), .int(h.leafCount),
-                    .int(Int64(h.transferIDs.count)), .int(h.createdAt)])
-        for (position, t) in batch.transfers.enumerated() {
-            guard t.leafIndices.count == 2 else { throw LedgerError.brokenChain("transfer \(t.id) has \(t.leafIndices.count) leaves") }
-            try db.run("""
-                INSERT INTO transfers (id, batch, position, status, reason, public_inputs, ext_data, proof_json,
-                                       leaf_index0, leaf_index1, settled_at, signature)
-                VALUES (?, ?, ?, 'settled', NULL, ?, ?, ?, ?, ?, ?, ?)
-                """,
-                [.blob(t.id.bytes), .int(h.number), .int(Int64(position)), .blob(t.publicInputs.array.flatMap(\.bigEndianBytes)),
-                 .blob(t.extData.canonicalEncoding), .blob(t.proofJSON), .int(t.leafIndices[0]), .int(t.leafIndices[1]),
-                 .int(t.receipt.settledAt), .blob(t.receipt.signature)])
+        var seen = Set<Fr>()
+        for nf in batch.nullifiers where !seen.insert(nf.nullifier).inserted {
+            throw .duplicateNullifierInBatch(nf.nullifier)
         }
-        for l in batch.leaves {
-            try db.run("INSERT INTO leaves (leaf_index, commitment, encrypted_output, transfer_id, batch) VALUES (?, ?, ?, ?, ?)",
-                       [.int(l.index), .blob(l.commitment.bigEndianBytes), .blob(l.encryptedOutput), .blob(l.transferID.bytes), .int(h.number)])
+        var expectedLeaves: [LeafRecord] = []
+        var expectedNullifiers: [(Fr, TransferID)] = []
+        var expectedPayouts: [(TransferID, String, UInt64)] = []
+        for t in batch.transfers {
+            let p = t.publicInputs
+            guard p.nullifiers.count == 2, p.commitments.count == 2 else { throw fail("transfer \(t.id) does not have 2 nullifiers and 2 commitments") }
+            guard t.leafIndices.count == 2, t.leafIndices[1] == t.leafIndices[0] + 1 else { throw fail("transfer \(t.id) leaf indices \(t.leafIndices)") }
+            guard t.extData.encryptedOutputs.count == 2 else { throw fail("transfer \(t.id) has \(t.extData.encryptedOutputs.count) encrypted outputs") }
+            let r = t.receipt
+            guard r.transferID == t.id.bytes, r.batch == h.number, r.leafIndices == t.leafIndices,
+                  r.root == h.root, r.settledAt == h.createdAt else {
+                throw fail("receipt of \(t.id) does not state this batch (number, root, time, leaves)")
+            }
+            for j in 0..<2 {
+                expectedLeaves.append(LeafRecord(index: t.leafIndices[j], commitment: p.commitments[j],
+                                                 encryptedOutput: t.extData.encryptedOutputs[j], transferID: t.id, batch: h.number))
+                expectedNullifiers.append((p.nullifiers[j], t.id))
+            }
+            if t.extData.extAmount < 0 { expectedPayouts.append((t.id, t.extData.recipient, t.extData.extAmount.magnitude)) }
         }
-        for n in batch.nullifiers {
-            try db.run("INSERT INTO nullifiers (nullifier, transfer_id, batch, spent_at) VALUES (?, ?, ?, ?)",
-                       [.blob(n.nullifier.bigEndianBytes), .blob(n.transferID.bytes), .int(h.number), .int(n.spentAt)])
+        for (i, leaf) in batch.leaves.enumerated() where i > 0 && leaf.index != batch.leaves[i - 1].index + 1 {
+            throw .leafIndexGap(expected: batch.leaves[i - 1].index + 1, got: leaf.index)
         }
-        try db.run("INSERT INTO roots (batch, root) VALUES (?, ?)", [.int(h.number), .blob(h.root.bigEndianBytes)])
-        try db.run("DELETE FROM roots WHERE batch <= ?", [.int(h.number - Self.rootsKept)])
-        for p in batch.payouts {
-            guard let amount = Int64(exactly: p.amount) else { throw LedgerError.conflict("payout amount \(p.amount) out of range") }
-            try db.run("INSERT INTO payouts (transfer_id, recipient, amount, status, created_at) VALUES (?, ?, ?, 'pending', ?)",
-                       [.blob(p.transferID.bytes), .text(p.recipient), .int(amount), .int(h.createdAt)])
+        if batch.leaves != expectedLeaves { throw fail("leaves are not the transfers' output commitments in order") }
+        guard batch.nullifiers.count == expectedNullifiers.count,
+              zip(batch.nullifiers, expectedNullifiers).allSatisfy({ $0.nullifier == $1.0 && $0.transferID == $1.1 && $0.batch == h.number })
+        else { throw fail("nullifier records are not the transfers' nullifiers in order") }
+        guard batch.payouts.count == expectedPayouts.count,
+              zip(batch.payouts, expectedPayouts).allSatisfy({ $0.transferID == $1.0 && $0.recipient == $1.1 && $0.amount == $1.2 })
+        else { throw fail("payouts are not the batch's withdrawals in order") }
+        if let big = batch.payouts.first(where: { $0.amount > UInt64(Int64.max) }) {
+            throw fail("payout of \(big.amount) exceeds 2^63 - 1")
         }
-    }
-
-    public func markPayoutPaid(_ id: Int64, at time: Int64) throws -> Bool {
-        guard let db = writer else { throw SQLiteError(code: SQLITE_READONLY, message: "the ledger is open read-only", sql: nil) }
-        writeLock.lock(); defer { writeLock.unlock() }
-        try db.run("UPDATE payouts SET status = 'paid', paid_at = ? WHERE id = ? AND status = 'pending'", [.int(time), .int(id)])
-        return sqlite3_changes(db.handle) == 1
     }
 
     // MARK: Reads
 
-    private func read<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
-        readLock.lock(); defer { readLock.unlock() }
-        // One read transaction: every query in `body` sees the same committed state.
-        try reader.execute("BEGIN")
-        defer { try? reader.execute("COMMIT") }
-        return try body(reader)
-    }
-
     public func loadSnapshot(recentRootWindow: Int) throws -> LedgerSnapshot {
         try read { db in
             var leaves: [Fr] = []
-            var expected: Int64 = 0
-            for (index, cm) in try db.query("SELECT leaf_index, commitment FROM leaves ORDER BY leaf_index", [], { ($0.int(0), $0.blob(1)) }) {
-                guard index == expected else { throw LedgerError.corrupt("leaf \(expected) is missing (next stored is \(index))") }
-                leaves.append(try fr(cm, "leaf \(index)"))
-                expected += 1
+            try db.withStatement("SELECT leaf_index, commitment FROM leaves ORDER BY leaf_index") { s in
+                while try s.step() {
+                    guard s.int64(0) == Int64(leaves.count) else { throw LedgerError.corrupt("leaf \(leaves.count) is missing (next stored leaf is \(s.int64(0)))") }
+                    leaves.append(try Self.fr(s, 1, "leaves.commitment"))
+                }
             }
-            let spent = try db.query("SELECT nullifier FROM nullifiers", []) { try fr($0.blob(0), "nullifier") }
-            let numbers = try db.query("SELECT number FROM batches ORDER BY number DESC LIMIT ?", [.int(Int64(recentRootWindow))]) { $0.int(0) }
-            let headers = try numbers.reversed().map { try header($0, db)! }
+            var spent: [Fr] = []
+            try db.withStatement("SELECT nullifier FROM nullifiers") { s in
+                while try s.step() { spent.append(try Self.fr(s, 0, "nullifiers.nullifier")) }
+            }
+            let last = try db.scalar("SELECT COALESCE(max(number), 0) FROM batches")
+            let headers = try Self.headers(db, from: max(1, last - Int64(max(1, recentRootWindow)) + 1), limit: max(1, recentRootWindow))
             return LedgerSnapshot(leaves: leaves, spentNullifiers: spent, recentHeaders: headers)
         }
     }
 
     public func settledTransfer(_ id: TransferID) throws -> SettledTransfer? {
         try read { db in
-            try db.query("""
-                SELECT t.public_inputs, t.ext_data, t.proof_json, t.leaf_index0, t.leaf_index1, t.settled_at, t.signature,
-                       t.batch, b.root
+            try db.withStatement("""
+                SELECT t.batch, t.root, t.public_amount, t.ext_data_hash, t.nullifier0, t.nullifier1, t.commitment0,
+                       t.commitment1, t.ext_data, t.proof_json, t.leaf_index0, t.leaf_index1, t.receipt_signature,
+                       t.created_at, b.root
                 FROM transfers t JOIN batches b ON b.number = t.batch WHERE t.id = ?
-                """, [.blob(id.bytes)]) { s in
-                let inputs = try TransferPublicInputs(try frs(s.blob(0), "transfer \(id) public inputs"))
-                let ext: ExtData
-                do { ext = try ExtData(canonicalEncoding: s.blob(1)) } catch { throw LedgerError.corrupt("transfer \(id) external data: \(error)") }
-                let leaves = [s.int(3), s.int(4)]
-                let receipt = Receipt(transferID: id.bytes, batch: s.int(7), leafIndices: leaves, root: try fr(s.blob(8), "batch root"),
-                                      settledAt: s.int(5), signature: s.blob(6))
-                return SettledTransfer(id: id, publicInputs: inputs, extData: ext, proofJSON: s.blob(2), leafIndices: leaves, receipt: receipt)
-            }.first
+                """) { s in
+                try s.bind(1, blob: id.bytes)
+                guard try s.step() else { return nil }
+                let inputs = TransferPublicInputs(
+                    root: try Self.fr(s, 1, "transfers.root"), publicAmount: try Self.fr(s, 2, "transfers.public_amount"),
+                    extDataHash: try Self.fr(s, 3, "transfers.ext_data_hash"),
+                    nullifiers: [try Self.fr(s, 4, "transfers.nullifier0"), try Self.fr(s, 5, "transfers.nullifier1")],
+                    commitments: [try Self.fr(s, 6, "transfers.commitment0"), try Self.fr(s, 7, "transfers.commitment1")])
+                let extData: ExtData
+                do { extData = try ExtData(canonicalEncoding: s.blob(8)) } catch { throw LedgerError.corrupt("transfer \(id): \(error)") }
+                let batch = s.int64(0)
+                let leafIndices = [s.int64(10), s.int64(11)]
+                let receipt = Receipt(transferID: id.bytes, batch: batch, leafIndices: leafIndices,
+                                      root: try Self.fr(s, 14, "batches.root"), settledAt: s.int64(13), signature: s.blob(12))
+                return SettledTransfer(id: id, publicInputs: inputs, extData: extData, proofJSON: s.blob(9),
+                                       leafIndices: leafIndices, receipt: receipt)
+            }
         }
     }
 
     public func nullifier(_ nf: Fr) throws -> NullifierRecord? {
         try read { db in
-            try db.query("SELECT transfer_id, batch, spent_at FROM nullifiers WHERE nullifier = ?", [.blob(nf.bigEndianBytes)]) {
-                NullifierRecord(nullifier: nf, transferID: try transferID($0.blob(0)), batch: $0.int(1), spentAt: $0.int(2))
-            }.first
+            try db.withStatement("SELECT nullifier, transfer_id, batch, spent_at FROM nullifiers WHERE nullifier = ?") { s in
+                try s.bind(1, blob: nf.bigEndianBytes)
+                return try s.step() ? try Self.nullifierRecord(s) : nil
+            }
         }
     }
 
-    /// Spent nullifiers, oldest first, optionally of one batch or since a time (Unix ms).
+    /// Spent nullifiers for auditors, oldest batch first (by nullifier within a batch): of one
+    /// batch, and/or spent at or after a time (Unix ms, then ordered by time), a page of
+    /// `limit` after skipping `offset`.
     public func nullifiers(batch: Int64? = nil, since: Int64? = nil, limit: Int = 1000, offset: Int = 0) throws -> [NullifierRecord] {
-        try read { db in
-            try db.query("""
-                SELECT nullifier, transfer_id, batch, spent_at FROM nullifiers
-                WHERE (?1 IS NULL OR batch = ?1) AND (?2 IS NULL OR spent_at >= ?2)
-                ORDER BY batch, spent_at, nullifier LIMIT ?3 OFFSET ?4
-                """, [batch.map { .int($0) } ?? .null, since.map { .int($0) } ?? .null, .int(Int64(limit)), .int(Int64(offset))]) {
-                NullifierRecord(nullifier: try fr($0.blob(0), "nullifier"), transferID: try transferID($0.blob(1)), batch: $0.int(2), spentAt: $0.int(3))
+        let columns = "SELECT nullifier, transfer_id, batch, spent_at FROM nullifiers"
+        let sql: String
+        switch (batch, since) {
+        case (nil, nil): sql = "\(columns) ORDER BY batch, nullifier LIMIT ?3 OFFSET ?4"
+        case (.some, nil): sql = "\(columns) WHERE batch = ?1 ORDER BY nullifier LIMIT ?3 OFFSET ?4"
+        case (nil, .some): sql = "\(columns) WHERE spent_at >= ?2 ORDER BY spent_at, nullifier LIMIT ?3 OFFSET ?4"
+        case (.some, .some): sql = "\(columns) WHERE batch = ?1 AND spent_at >= ?2 ORDER BY nullifier LIMIT ?3 OFFSET ?4"
+        }
+        return try read { db in
+            try db.withStatement(sql) { s in
+                if let batch { try s.bind(1, batch) }
+                if let since { try s.bind(2, since) }
+                try s.bind(3, Int64(max(0, limit))); try s.bind(4, Int64(max(0, offset)))
+                var out: [NullifierRecord] = []
+                while try s.step() { out.append(try Self.nullifierRecord(s)) }
+                return out
             }
         }
     }
 
     public func batchHeader(_ number: Int64) throws -> BatchHeader? {
-        try read { db in try header(number, db) }
+        try read { db in try Self.headers(db, from: number, limit: 1).first { $0.number == number } }
     }
 
-    /// Headers from `number` on, at most `limit`.
+    /// Headers from `number` on, in order, at most `limit` (each with its transfer ids).
     public func batchHeaders(from number: Int64, limit: Int) throws -> [BatchHeader] {
+        try read { db in try Self.headers(db, from: number, limit: limit) }
+    }
+
+    /// The stored hash of a batch header (what the next header's previousHash must be).
+    public func storedBatchHash(_ number: Int64) throws -> [UInt8]? {
         try read { db in
-            let numbers = try db.query("SELECT number FROM batches WHERE number >= ? ORDER BY number LIMIT ?", [.int(number), .int(Int64(limit))]) { $0.int(0) }
-            return try numbers.map { try header($0, db)! }
+            try db.withStatement("SELECT hash FROM batches WHERE number = ?") { s in
+                try s.bind(1, number)
+                return try s.step() ? s.blob(0) : nil
+            }
         }
     }
 
-    private func header(_ number: Int64, _ db: SQLiteConnection) throws -> BatchHeader? {
-        guard let row = try db.query("SELECT previous_hash, root, leaf_count, created_at FROM batches WHERE number = ?", [.int(number)], {
-            ($0.blob(0), $0.blob(1), $0.int(2), $0.int(3))
-        }).first else { return nil }
-        let ids = try db.query("SELECT id FROM transfers WHERE batch = ? ORDER BY position", [.int(number)]) { try transferID($0.blob(0)) }
-        return BatchHeader(number: number, previousHash: row.0, root: try fr(row.1, "batch \(number) root"), leafCount: row.2,
-                           transferIDs: ids, createdAt: row.3)
-    }
-
-    /// The stored hash of a batch header (what the next header names as previous).
-    public func storedBatchHash(_ number: Int64) throws -> [UInt8]? {
-        try read { db in try db.query("SELECT hash FROM batches WHERE number = ?", [.int(number)]) { $0.blob(0) }.first }
+    /// The accepted-root window as stored in `roots`, oldest first.
+    public func storedRoots() throws -> [(batch: Int64, root: Fr)] {
+        try read { db in
+            try db.withStatement("SELECT batch, root FROM roots ORDER BY batch") { s in
+                var out: [(batch: Int64, root: Fr)] = []
+                while try s.step() { out.append((s.int64(0), try Self.fr(s, 1, "roots.root"))) }
+                return out
+            }
+        }
     }
 
     public func leaves(from index: Int64, limit: Int) throws -> [LeafRecord] {
         try read { db in
-            try db.query("SELECT leaf_index, commitment, encrypted_output, transfer_id, batch FROM leaves WHERE leaf_index >= ? ORDER BY leaf_index LIMIT ?",
-                         [.int(index), .int(Int64(limit))]) {
-                LeafRecord(index: $0.int(0), commitment: try fr($0.blob(1), "leaf"), encryptedOutput: $0.blob(2),
-                           transferID: try transferID($0.blob(3)), batch: $0.int(4))
+            try db.withStatement("""
+                SELECT leaf_index, commitment, encrypted_output, transfer_id, batch FROM leaves
+                WHERE leaf_index >= ? ORDER BY leaf_index LIMIT ?
+                """) { s in
+                try s.bind(1, index); try s.bind(2, Int64(max(0, limit)))
+                var out: [LeafRecord] = []
+                while try s.step() {
+                    out.append(LeafRecord(index: s.int64(0), commitment: try Self.fr(s, 1, "leaves.commitment"),
+                                          encryptedOutput: s.blob(2), transferID: try Self.transferID(s, 3), batch: s.int64(4)))
+                }
+                return out
             }
         }
     }
 
     public func payouts(pendingOnly: Bool) throws -> [Payout] {
-        try read { db in
-            try db.query("SELECT id, transfer_id, recipient, amount, status, created_at, paid_at FROM payouts WHERE (?1 = 0 OR status = 'pending') ORDER BY id",
-                         [.int(pendingOnly ? 1 : 0)]) {
-                Payout(id: $0.int(0), transferID: try transferID($0.blob(1)), recipient: $0.text(2), amount: UInt64($0.int(3)),
-                       status: Payout.Status(rawValue: $0.text(4)) ?? .pending, createdAt: $0.int(5), paidAt: $0.isNull(6) ? nil : $0.int(6))
+        let sql = "SELECT id, transfer_id, recipient, amount, status, created_at, paid_at FROM payouts"
+            + (pendingOnly ? " WHERE status = 'pending'" : "") + " ORDER BY id"
+        return try read { db in
+            try db.withStatement(sql) { s in
+                var out: [Payout] = []
+                while try s.step() {
+                    guard let status = Payout.Status(rawValue: s.text(4)), s.int64(3) > 0 else {
+                        throw LedgerError.corrupt("payout \(s.int64(0)) has status \(s.text(4)) and amount \(s.int64(3))")
+                    }
+                    out.append(Payout(id: s.int64(0), transferID: try Self.transferID(s, 1), recipient: s.text(2),
+                                      amount: UInt64(s.int64(3)), status: status, createdAt: s.int64(5), paidAt: s.optionalInt64(6)))
+                }
+                return out
             }
+        }
+    }
+
+    public func markPayoutPaid(_ id: Int64, at time: Int64) throws -> Bool {
+        guard let writer else { throw LedgerError.readOnly }
+        writerLock.lock(); defer { writerLock.unlock() }
+        return try guarded {
+            try writer.withStatement("UPDATE payouts SET status = 'paid', paid_at = ? WHERE id = ? AND status = 'pending'") { s in
+                try s.bind(1, time); try s.bind(2, id); try s.run()
+            }
+            return writer.changes == 1
         }
     }
 
     public func counts() throws -> LedgerCounts {
         try read { db in
-            LedgerCounts(batches: try db.scalarInt("SELECT count(*) FROM batches"),
-                         transfers: try db.scalarInt("SELECT count(*) FROM transfers"),
-                         nullifiers: try db.scalarInt("SELECT count(*) FROM nullifiers"),
-                         leaves: try db.scalarInt("SELECT count(*) FROM leaves"),
-                         pendingPayouts: try db.scalarInt("SELECT count(*) FROM payouts WHERE status = 'pending'"))
+            try db.withStatement("""
+                SELECT (SELECT count(*) FROM batches), (SELECT count(*) FROM transfers), (SELECT count(*) FROM nullifiers),
+                       (SELECT count(*) FROM leaves), (SELECT count(*) FROM payouts WHERE status = 'pending')
+                """) { s in
+                _ = try s.step()
+                return LedgerCounts(batches: s.int64(0), transfers: s.int64(1), nullifiers: s.int64(2),
+                                    leaves: s.int64(3), pendingPayouts: s.int64(4))
+            }
         }
     }
 
-    /// The stored accepted roots (the last `rootsKept` batches), oldest first.
-    public func storedRoots() throws -> [(batch: Int64, root: Fr)] {
-        try read { db in try db.query("SELECT batch, root FROM roots ORDER BY batch") { ($0.int(0), try fr($0.blob(1), "root")) } }
-    }
-
-    /// SQLite's own checks: `PRAGMA integrity_check` and `foreign_key_check`; empty when sound.
+    /// SQLite's own checks: `PRAGMA integrity_check` (b-trees, indexes, NOT NULL, CHECK) and
+    /// `PRAGMA foreign_key_check`. Empty when both pass.
     public func integrityCheck() throws -> [String] {
-        try read { db in
-            var problems = try db.query("PRAGMA integrity_check") { $0.text(0) }.filter { $0 != "ok" }
-            problems += try db.query("PRAGMA foreign_key_check") { "row \($0.int(1)) of \($0.text(0)) refers to a missing row of \($0.text(2))" }
-            return problems
+        try read { db in try Self.integrityProblems(db) }
+    }
+
+    static func integrityProblems(_ db: SQLiteConnection) throws -> [String] {
+        var problems: [String] = []
+        try db.withStatement("PRAGMA integrity_check") { s in
+            while try s.step() {
+                let line = s.text(0)
+                if line != "ok" { problems.append("integrity_check: \(line)") }
+            }
         }
+        try db.withStatement("PRAGMA foreign_key_check") { s in
+            while try s.step() {
+                problems.append("foreign_key_check: \(s.text(0)) row \(s.isNull(1) ? "?" : String(s.int64(1))) has no parent in \(s.text(2))")
+            }
+        }
+        return problems
+    }
+
+    // MARK: Helpers
+
+    /// Runs `body` inside a read transaction on the reader connection (one consistent snapshot).
+    func read<T>(_ body: (SQLiteConnection) throws -> T) throws(LedgerError) -> T {
+        readerLock.lock(); defer { readerLock.unlock() }
+        return try guarded {
+            try reader.withStatement("BEGIN") { try $0.run() }
+            do {
+                let value = try body(reader)
+                try reader.withStatement("COMMIT") { try $0.run() }
+                return value
+            } catch {
+                Self.rollback(reader)
+                throw error
+            }
+        }
+    }
+
+    /// Headers `from`…, with their transfer ids in order.
+    static func headers(_ db: SQLiteConnection, from number: Int64, limit: Int) throws -> [BatchHeader] {
+        var headers: [BatchHeader] = []
+        try db.withStatement("""
+            SELECT number, previous_hash, root, leaf_count, created_at FROM batches
+            WHERE number >= ? ORDER BY number LIMIT ?
+            """) { s in
+            try s.bind(1, number); try s.bind(2, Int64(max(0, limit)))
+            while try s.step() {
+                headers.append(BatchHeader(number: s.int64(0), previousHash: s.blob(1), root: try fr(s, 2, "batches.root"),
+                                           leafCount: s.int64(3), transferIDs: [], createdAt: s.int64(4)))
+            }
+        }
+        guard let first = headers.first?.number, let last = headers.last?.number else { return [] }
+        try db.withStatement("SELECT batch, id FROM transfers WHERE batch BETWEEN ? AND ? ORDER BY batch, position") { s in
+            try s.bind(1, first); try s.bind(2, last)
+            while try s.step() {
+                let k = Int(s.int64(0) - first)
+                guard headers.indices.contains(k), headers[k].number == s.int64(0) else { continue }
+                headers[k].transferIDs.append(try transferID(s, 1))
+            }
+        }
+        return headers
+    }
+
+    static func fr(_ s: SQLiteStatement, _ column: Int32, _ what: String) throws(LedgerError) -> Fr {
+        do { return try Fr(bigEndian: s.blob(column)) } catch { throw .corrupt("\(what): \(error)") }
+    }
+
+    static func transferID(_ s: SQLiteStatement, _ column: Int32) throws(LedgerError) -> TransferID {
+        let bytes = s.blob(column)
+        guard bytes.count == 32 else { throw .corrupt("a transfer id of \(bytes.count) bytes") }
+        return TransferID(bytes: bytes)
+    }
+
+    static func nullifierRecord(_ s: SQLiteStatement) throws(LedgerError) -> NullifierRecord {
+        NullifierRecord(nullifier: try fr(s, 0, "nullifiers.nullifier"), transferID: try transferID(s, 1),
+                        batch: s.int64(2), spentAt: s.int64(3))
     }
 }
 
-private func fr(_ bytes: [UInt8], _ what: String) throws -> Fr {
-    do { return try Fr(bigEndian: bytes) } catch { throw LedgerError.corrupt("\(what): \(error)") }
-}
-
-private func frs(_ bytes: [UInt8], _ what: String) throws -> [Fr] {
-    guard bytes.count % 32 == 0 else { throw LedgerError.corrupt("\(what): \(bytes.count) bytes") }
-    return try stride(from: 0, to: bytes.count, by: 32).map { try fr(Array(bytes[$0..<$0 + 32]), what) }
-}
-
-private func transferID(_ bytes: [UInt8]) throws -> TransferID {
-    guard bytes.count == 32 else { throw LedgerError.corrupt("a transfer id of \(bytes.count) bytes") }
-    return TransferID(bytes: bytes)
+/// Maps SQLite's errors to `LedgerError.sqlite`; lets ledger errors through.
+func guarded<T>(_ body: () throws -> T) throws(LedgerError) -> T {
+    do { return try body() } catch let e as LedgerError { throw e } catch let e as SQLiteError { throw .sqlite(e) } catch {
+        throw .corrupt("\(error)")
+    }
 }

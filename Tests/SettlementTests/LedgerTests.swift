@@ -7,29 +7,47 @@ import Settlement
 import Testing
 import TestSupport
 
-/// Ledger batches made the way the sequencer makes them (real Poseidon tree, real receipts),
-/// with proofs marked verified: the ledger and the sequencer never look at proofs.
+/// Ledger batches made the way the sequencer makes them: real Poseidon note commitments and
+/// nullifiers (DESIGN.md section 4), the real incremental tree, receipts signed with a real
+/// Ed25519 key, proofs in snarkjs JSON. Proofs are marked verified: the ledger and the
+/// sequencer never look at proofs.
 struct LedgerFixture {
     var state: SequencerState
     let key = Ed25519Key.generate()
     var rng: SeededGenerator
+    let spender: SpendingKey
     var clock: Int64 = 1_700_000_000_000
 
     init(label: String, snapshot: LedgerSnapshot = LedgerSnapshot(leaves: [], spentNullifiers: [], recentHeaders: [])) throws {
         state = try SequencerState(snapshot: snapshot)
         rng = SeededGenerator(label: label)
+        spender = SpendingKey(Self.randomFr(&rng))
     }
 
-    mutating func fr() -> Fr { Fr(reducingBigEndian: (0..<4).flatMap { _ in withUnsafeBytes(of: rng.next()) { Array($0) } }) }
+    static func randomFr(_ rng: inout SeededGenerator) -> Fr {
+        Fr(reducingBigEndian: (0..<4).flatMap { _ in withUnsafeBytes(of: rng.next()) { Array($0) } })
+    }
+
+    mutating func fr() -> Fr { Self.randomFr(&rng) }
+
+    /// A note of the fixture's spender: cm = H3(value, pk, blinding).
+    mutating func note() -> Note { Note(value: rng.next() % 1_000_000, owner: spender.ownerKey, blinding: fr()) }
+
+    /// A real nullifier nf = H3(nk, cm, leafIndex) of a fresh note at some leaf index.
+    mutating func nullifier() -> Fr { note().nullifier(nullifierKey: spender.nullifierKey, leafIndex: Int(rng.next() % 1_000_000)) }
+
+    /// Stand-in ciphertext of an encrypted output (random bytes of the note-encryption size).
+    mutating func ciphertext() -> [UInt8] { (0..<120).map { _ in UInt8(truncatingIfNeeded: rng.next()) } }
 
     /// A transfer whose public inputs are consistent with its external data and the current root.
-    mutating func transfer(nullifiers: [Fr]? = nil, extAmount: Int64 = 0, recipient: String = "") -> VerifiedTransfer {
-        let ext = ExtData(recipient: recipient, extAmount: extAmount, fee: 0, encryptedOutputs: [[1, 2, 3], [4, 5]])
+    mutating func transfer(nullifiers: [Fr]? = nil, extAmount: Int64 = 0, fee: UInt64 = 0, recipient: String = "") -> VerifiedTransfer {
+        let ext = ExtData(recipient: recipient, extAmount: extAmount, fee: fee, encryptedOutputs: [ciphertext(), ciphertext()])
         let inputs = TransferPublicInputs(root: state.currentRoot, publicAmount: ext.publicAmount, extDataHash: ext.hash,
-                                          nullifiers: nullifiers ?? [fr(), fr()], commitments: [fr(), fr()])
+                                          nullifiers: nullifiers ?? [nullifier(), nullifier()],
+                                          commitments: [note().commitment, note().commitment])
         let proof = Proof(unchecked: G1Affine.generator, G2Affine.generator, G1Affine.generator)
         return VerifiedTransfer(request: TransferRequest(proof: proof, publicInputs: inputs, extData: ext),
-                                proofJSON: Array("{\"pi_a\":[]}".utf8), proofValid: true)
+                                proofJSON: Array(SnarkJS.encode(proof)), proofValid: true)
     }
 
     /// Applies `items` as the sequencer would and returns the batch to commit.
@@ -37,6 +55,15 @@ struct LedgerFixture {
         clock += 1000
         let (commit, decisions) = state.apply(items, now: clock, key: key)
         return (commit, decisions)
+    }
+
+    /// A batch of `n` plain transfers, every `withdrawalEvery`-th one a withdrawal.
+    mutating func commitBatch(_ n: Int, withdrawalEvery: Int = 0) -> BatchCommit {
+        let items = (0..<n).map { i in
+            withdrawalEvery > 0 && i % withdrawalEvery == 0
+                ? transfer(extAmount: -Int64(100 + i), fee: 3, recipient: "acct:\(i)") : transfer()
+        }
+        return batch(items).0!
     }
 }
 
@@ -46,76 +73,162 @@ func temporaryLedgerPath() throws -> String {
     return dir.appendingPathComponent("ledger.sqlite").path
 }
 
+/// Runs SQL on a ledger file through a plain sqlite3 connection (no ledger code), as an
+/// operator with the sqlite3 shell would: to inspect pragmas, or to corrupt a copy on purpose.
+func rawSQL(_ path: String, _ sql: String) throws {
+    var db: OpaquePointer?
+    guard sqlite3_open(path, &db) == SQLITE_OK else { throw RawSQLError(message: "cannot open \(path)") }
+    defer { sqlite3_close(db) }
+    var message: UnsafeMutablePointer<CChar>?
+    if sqlite3_exec(db, sql, nil, nil, &message) != SQLITE_OK {
+        defer { sqlite3_free(message) }
+        throw RawSQLError(message: message.map { String(cString: $0) } ?? "error")
+    }
+}
+
+/// The first column of every row of a query, as text.
+func rawQuery(_ path: String, _ sql: String) throws -> [String] {
+    var db: OpaquePointer?
+    guard sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, nil) == SQLITE_OK else { throw RawSQLError(message: "cannot open \(path)") }
+    defer { sqlite3_close(db) }
+    var stmt: OpaquePointer?
+    guard sqlite3_prepare_v2(db, sql, -1, &stmt, nil) == SQLITE_OK else { throw RawSQLError(message: String(cString: sqlite3_errmsg(db))) }
+    defer { sqlite3_finalize(stmt) }
+    var rows: [String] = []
+    while sqlite3_step(stmt) == SQLITE_ROW { rows.append(sqlite3_column_text(stmt, 0).map { String(cString: $0) } ?? "NULL") }
+    return rows
+}
+
+struct RawSQLError: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
+}
+
 @Suite struct LedgerTests {
     @Test func freshFileIsMigratedAndReopensWithItsData() throws {
         let path = try temporaryLedgerPath()
         var fx = try LedgerFixture(label: "ledger-reopen")
         do {
             let ledger = try SQLiteLedger(path: path)
+            #expect(try ledger.schemaVersion() == SQLiteLedger.supportedSchemaVersion)
             #expect(try ledger.counts() == LedgerCounts(batches: 0, transfers: 0, nullifiers: 0, leaves: 0, pendingPayouts: 0))
             let (commit, _) = fx.batch([fx.transfer(), fx.transfer()])
             try ledger.commit(commit!)
         }
+        // The file says which schema it holds, and runs in WAL mode.
+        #expect(try rawQuery(path, "PRAGMA user_version") == ["1"])
+        #expect(try rawQuery(path, "PRAGMA journal_mode") == ["wal"])
+        #expect(Set(try rawQuery(path, "SELECT name FROM sqlite_schema WHERE type = 'table'"))
+                    .isSuperset(of: ["batches", "transfers", "nullifiers", "leaves", "roots", "payouts"]))
+
         let reopened = try SQLiteLedger(path: path)
+        #expect(try reopened.schemaVersion() == 1, "reopening runs no migration again")
         #expect(try reopened.counts() == LedgerCounts(batches: 1, transfers: 2, nullifiers: 4, leaves: 4, pendingPayouts: 0))
         let snapshot = try reopened.loadSnapshot(recentRootWindow: 100)
         #expect(try MerkleTree(leaves: snapshot.leaves).root == fx.state.currentRoot)
         #expect(snapshot.recentHeaders.last?.root == fx.state.currentRoot)
-        // The file says which schema it holds.
-        let raw = try SQLiteLedger(path: path, readOnly: true)
-        _ = raw
+        #expect(try reopened.audit(receiptPublicKey: fx.key.publicKey) == [])
+    }
+
+    @Test func aFileFromANewerBuildIsRefused() throws {
+        let path = try temporaryLedgerPath()
+        _ = try SQLiteLedger(path: path)
+        try rawSQL(path, "PRAGMA user_version = 7")
+        #expect(throws: LedgerError.schemaTooNew(found: 7, supported: 1)) { try SQLiteLedger(path: path) }
+        #expect(throws: LedgerError.schemaTooNew(found: 7, supported: 1)) { try SQLiteLedger(path: path, readOnly: true) }
+    }
+
+    @Test func readOnlyNeverMigrates() throws {
+        let path = try temporaryLedgerPath()
+        #expect(throws: LedgerError.noLedger(path: path)) { try SQLiteLedger(path: path, readOnly: true) }  // no file yet
+        try rawSQL(path, "CREATE TABLE unrelated (x INTEGER)")
+        #expect(throws: LedgerError.noLedger(path: path)) { try SQLiteLedger(path: path, readOnly: true) }  // no schema
+        #expect(try rawQuery(path, "PRAGMA user_version") == ["0"], "the read-only open created nothing")
     }
 
     @Test func everyRecordRoundTrips() throws {
         let ledger = try SQLiteLedger(path: try temporaryLedgerPath())
         var fx = try LedgerFixture(label: "ledger-roundtrip")
-        let items = [fx.transfer(), fx.transfer(extAmount: -250, recipient: "iban:DE00 1234"), fx.transfer(extAmount: 900)]
+        let items = [fx.transfer(), fx.transfer(extAmount: -250, fee: 5, recipient: "iban:DE00 1234 ü"), fx.transfer(extAmount: 900)]
         let (commit, decisions) = fx.batch(items)
         let batch = try #require(commit)
         try ledger.commit(batch)
 
         for settled in batch.transfers {
             #expect(try ledger.settledTransfer(settled.id) == settled)
-            #expect(settled.receipt.verify(publicKey: fx.key.publicKey))
+            #expect(try ledger.settledTransfer(settled.id)?.receipt.verify(publicKey: fx.key.publicKey) == true)
         }
+        #expect(try ledger.settledTransfer(TransferID(bytes: [UInt8](repeating: 7, count: 32))) == nil)
         #expect(decisions.count == 3)
         #expect(try ledger.batchHeader(1) == batch.header)
+        #expect(try ledger.batchHeaders(from: 1, limit: 10) == [batch.header])
         #expect(try ledger.storedBatchHash(1) == batch.header.hash)
         #expect(try ledger.batchHeader(2) == nil)
         for n in batch.nullifiers { #expect(try ledger.nullifier(n.nullifier) == n) }
         #expect(try ledger.nullifier(fx.fr()) == nil)
         #expect(try ledger.leaves(from: 0, limit: 100) == batch.leaves)
         #expect(try ledger.leaves(from: 4, limit: 1) == [batch.leaves[4]])
-        #expect(try ledger.nullifiers(batch: 1, limit: 100).count == 6)
+        // Within a batch, nullifiers are listed by value (the order of their index).
+        let byValue = batch.nullifiers.sorted { $0.nullifier.bigEndianBytes.lexicographicallyPrecedes($1.nullifier.bigEndianBytes) }
+        #expect(try ledger.nullifiers(batch: 1, limit: 100) == byValue)
+        #expect(try ledger.nullifiers(limit: 2, offset: 1) == Array(byValue[1...2]))
+        #expect(try ledger.nullifiers(since: fx.clock, limit: 100).count == 6)
+        #expect(try ledger.nullifiers(since: fx.clock + 1, limit: 100).isEmpty)
         #expect(try ledger.nullifiers(batch: 2, limit: 100).isEmpty)
+        #expect(try ledger.storedRoots().map(\.root) == [batch.header.root])
 
         let payouts = try ledger.payouts(pendingOnly: true)
         #expect(payouts.count == 1)
-        #expect(payouts[0].amount == 250 && payouts[0].recipient == "iban:DE00 1234" && payouts[0].status == .pending)
+        #expect(payouts[0].amount == 250 && payouts[0].recipient == "iban:DE00 1234 ü" && payouts[0].status == .pending)
+        #expect(payouts[0].transferID == batch.transfers[1].id && payouts[0].createdAt == batch.header.createdAt && payouts[0].paidAt == nil)
+        #expect(try ledger.counts().pendingPayouts == 1)
         #expect(try ledger.markPayoutPaid(payouts[0].id, at: 42))
         #expect(try !ledger.markPayoutPaid(payouts[0].id, at: 43), "a payout is paid once")
+        #expect(try !ledger.markPayoutPaid(999, at: 43), "no such payout")
         #expect(try ledger.payouts(pendingOnly: true).isEmpty)
         #expect(try ledger.payouts(pendingOnly: false).first?.paidAt == 42)
+        #expect(try ledger.payouts(pendingOnly: false).first?.status == .paid)
         #expect(try ledger.integrityCheck().isEmpty)
+        #expect(try ledger.audit(receiptPublicKey: fx.key.publicKey) == [])
     }
 
     @Test func aSpentNullifierIsRefusedAndNothingOfTheBatchIsWritten() throws {
-        let ledger = try SQLiteLedger(path: try temporaryLedgerPath())
+        let path = try temporaryLedgerPath()
+        let ledger = try SQLiteLedger(path: path)
         var fx = try LedgerFixture(label: "ledger-double")
         let first = fx.transfer()
         try ledger.commit(fx.batch([first]).0!)
         let before = try ledger.counts()
 
         // A second batch, made from a state that did not know the nullifier was spent (as if the
-        // sequencer were wrong): the ledger's primary key refuses it, and writes nothing.
+        // sequencer were wrong): the ledger's primary key refuses it, and writes nothing, though
+        // its header, first transfer and leaves were written before the nullifier conflicted.
         let snap = try ledger.loadSnapshot(recentRootWindow: 100)
         var stale = try LedgerFixture(label: "ledger-double-stale",
                                       snapshot: LedgerSnapshot(leaves: snap.leaves, spentNullifiers: [], recentHeaders: snap.recentHeaders))
-        let conflicting = stale.transfer(nullifiers: [first.request.publicInputs.nullifiers[1], stale.fr()])
+        let spent = first.request.publicInputs.nullifiers[1]
+        let conflicting = stale.transfer(nullifiers: [stale.nullifier(), spent])
         let (commit, _) = stale.batch([stale.transfer(), conflicting])
-        #expect(throws: LedgerError.self) { try ledger.commit(commit!) }
+        #expect(throws: LedgerError.nullifierAlreadySpent(spent)) { try ledger.commit(commit!) }
         #expect(try ledger.counts() == before)
         #expect(try ledger.batchHeader(2) == nil)
+        #expect(try ledger.audit() == [])
+
+        // The same ledger still takes the right next batch.
+        try ledger.commit(fx.batch([fx.transfer()]).0!)
+        #expect(try ledger.counts().batches == 2)
+    }
+
+    @Test func aNullifierTwiceInOneBatchIsRefusedAndNothingIsWritten() throws {
+        let ledger = try SQLiteLedger(path: try temporaryLedgerPath())
+        var fx = try LedgerFixture(label: "ledger-double-in-batch")
+        try ledger.commit(fx.batch([fx.transfer()]).0!)
+        let before = try ledger.counts()
+        var batch = fx.batch([fx.transfer(), fx.transfer()]).0!
+        let twice = batch.nullifiers[0].nullifier
+        batch.nullifiers[3].nullifier = twice
+        #expect(throws: LedgerError.duplicateNullifierInBatch(twice)) { try ledger.commit(batch) }
+        #expect(try ledger.counts() == before)
     }
 
     @Test func aBatchThatDoesNotExtendTheChainIsRefused() throws {
@@ -123,14 +236,90 @@ func temporaryLedgerPath() throws -> String {
         var fx = try LedgerFixture(label: "ledger-chain")
         let (b1, _) = fx.batch([fx.transfer()])
         try ledger.commit(b1!)
-        #expect(throws: LedgerError.self) { try ledger.commit(b1!) }  // same number again
-        var (b2, _) = fx.batch([fx.transfer()])
+        #expect(throws: LedgerError.batchOutOfOrder(expected: 2, got: 1)) { try ledger.commit(b1!) }  // same number again
+        let before = try ledger.counts()
+
+        // A header naming another previous hash (its records are otherwise consistent).
+        var fork = fx
+        var (b2, _) = fork.batch([fork.transfer()])
         b2!.header.previousHash = BatchHeader.genesisHash
-        #expect(throws: LedgerError.self) { try ledger.commit(b2!) }
-        var (b3, _) = fx.batch([fx.transfer()])
-        b3!.header.number = 5
-        #expect(throws: LedgerError.self) { try ledger.commit(b3!) }
-        #expect(try ledger.counts().batches == 1)
+        #expect(throws: LedgerError.previousHashMismatch(batch: 2)) { try ledger.commit(b2!) }
+
+        // A batch that skips a number (batch 2 was made but never committed).
+        _ = fx.batch([fx.transfer()])
+        let (b3, _) = fx.batch([fx.transfer()])
+        #expect(throws: LedgerError.batchOutOfOrder(expected: 2, got: 3)) { try ledger.commit(b3!) }
+
+        // A header whose fields disagree with its receipts.
+        var odd = fork.batch([fork.transfer()]).0!
+        odd.header.number = 2
+        #expect(throws: LedgerError.self) { try ledger.commit(odd) }
+        #expect(try ledger.counts() == before)
+    }
+
+    @Test func leavesMustContinueAtTheStoredLeafCount() throws {
+        let ledger = try SQLiteLedger(path: try temporaryLedgerPath())
+        var fx = try LedgerFixture(label: "ledger-leaves")
+        try ledger.commit(fx.batch([fx.transfer(), fx.transfer()]).0!)
+        let before = try ledger.counts()
+        // A sequencer state that lost the last two leaves but kept the headers: its next batch
+        // extends the chain but reuses leaf indices 2 and 3.
+        let snap = try ledger.loadSnapshot(recentRootWindow: 100)
+        var stale = try LedgerFixture(label: "ledger-leaves-stale", snapshot: LedgerSnapshot(
+            leaves: Array(snap.leaves.dropLast(2)), spentNullifiers: snap.spentNullifiers, recentHeaders: snap.recentHeaders))
+        var item = stale.transfer()
+        item.request.publicInputs.root = snap.recentHeaders.last!.root
+        let commit = try #require(stale.batch([item]).0)
+        #expect(commit.leaves.first?.index == 2)
+        #expect(throws: LedgerError.leafAlreadyPresent(2)) { try ledger.commit(commit) }
+        #expect(try ledger.counts() == before)
+    }
+
+    @Test func aTransferSettlesOnce() throws {
+        let ledger = try SQLiteLedger(path: try temporaryLedgerPath())
+        var fx = try LedgerFixture(label: "ledger-once")
+        let t = fx.transfer()
+        try ledger.commit(fx.batch([t]).0!)
+        // The same transfer again in a later batch, from a state that forgot it.
+        let snap = try ledger.loadSnapshot(recentRootWindow: 100)
+        var stale = try LedgerFixture(label: "ledger-once-stale",
+                                      snapshot: LedgerSnapshot(leaves: snap.leaves, spentNullifiers: [], recentHeaders: snap.recentHeaders))
+        // Its root (the empty tree's) is still in the stale window, so the sequencer takes it.
+        let commit = try #require(stale.batch([t]).0)
+        #expect(throws: LedgerError.transferAlreadySettled(t.request.id)) { try ledger.commit(commit) }
+        #expect(try ledger.counts().transfers == 1)
+    }
+
+    @Test func theSchemaItselfRefusesRewritingHistory() throws {
+        let path = try temporaryLedgerPath()
+        let ledger = try SQLiteLedger(path: path)
+        var fx = try LedgerFixture(label: "ledger-schema")
+        let batch = fx.commitBatch(3, withdrawalEvery: 2)
+        try ledger.commit(batch)
+        let nf = batch.nullifiers[0].nullifier.bigEndianBytes.map { String(format: "%02x", $0) }.joined()
+        let attempts = [
+            "UPDATE batches SET created_at = 0",
+            "DELETE FROM batches",
+            "UPDATE leaves SET commitment = zeroblob(32) WHERE leaf_index = 0",
+            "DELETE FROM leaves WHERE leaf_index = 5",
+            "DELETE FROM nullifiers",
+            "UPDATE transfers SET status = 'settled'",
+            "DELETE FROM transfers",
+            "INSERT INTO nullifiers SELECT x'\(nf)', transfer_id, batch, spent_at + 1 FROM nullifiers LIMIT 1",
+            "INSERT INTO leaves SELECT 9, commitment, encrypted_output, transfer_id, batch FROM leaves LIMIT 1",
+            "INSERT INTO batches SELECT 7, hash, randomblob(32), root, leaf_count, 0, created_at FROM batches",
+            "INSERT INTO batches SELECT 2, zeroblob(32), randomblob(32), root, leaf_count, 0, created_at FROM batches",
+            "UPDATE payouts SET amount = amount + 1",
+            "DELETE FROM payouts",
+            "UPDATE payouts SET status = 'paid', paid_at = NULL",
+            "DELETE FROM roots",
+        ]
+        for sql in attempts {
+            #expect(throws: RawSQLError.self, "\(sql)") { try rawSQL(path, "PRAGMA foreign_keys = ON; " + sql) }
+        }
+        #expect(try ledger.markPayoutPaid(1, at: 5))
+        #expect(throws: RawSQLError.self) { try rawSQL(path, "UPDATE payouts SET status = 'pending', paid_at = NULL") }
+        #expect(try ledger.audit(receiptPublicKey: fx.key.publicKey) == [])
     }
 
     @Test func readOnlyOpenReadsBesideAWriterAndCannotWrite() throws {
@@ -138,30 +327,49 @@ func temporaryLedgerPath() throws -> String {
         #expect(throws: LedgerError.self) { try SQLiteLedger(path: path, readOnly: true) }  // no file yet
         let writer = try SQLiteLedger(path: path)
         var fx = try LedgerFixture(label: "ledger-ro")
-        try writer.commit(fx.batch([fx.transfer()]).0!)
+        try writer.commit(fx.batch([fx.transfer(extAmount: -5, recipient: "x")]).0!)
         let reader = try SQLiteLedger(path: path, readOnly: true)
         #expect(try reader.counts().transfers == 1)
         try writer.commit(fx.batch([fx.transfer(), fx.transfer()]).0!)
         #expect(try reader.counts().transfers == 3, "a reader sees later commits (WAL)")
+        #expect(try reader.loadSnapshot(recentRootWindow: 100).leaves == fx.state.tree.leaves)
+        #expect(try reader.audit(receiptPublicKey: fx.key.publicKey) == [])
         let (b, _) = fx.batch([fx.transfer()])
-        #expect(throws: (any Error).self) { try reader.commit(b!) }
-        #expect(throws: (any Error).self) { _ = try reader.markPayoutPaid(1, at: 1) }
+        #expect(throws: LedgerError.readOnly) { try reader.commit(b!) }
+        #expect(throws: LedgerError.readOnly) { _ = try reader.markPayoutPaid(1, at: 1) }
+        #expect(try reader.counts().transfers == 3)
+        try writer.commit(b!)
+        #expect(try reader.counts().transfers == 4)
     }
 
     @Test func manyBatchesRebuildTheSameTreeAndRootWindow() throws {
         let path = try temporaryLedgerPath()
         var fx = try LedgerFixture(label: "ledger-many")
-        let ledger = try SQLiteLedger(path: path)
-        for _ in 0..<120 { try ledger.commit(fx.batch([fx.transfer()]).0!) }
+        do {
+            let ledger = try SQLiteLedger(path: path)
+            for i in 0..<120 { try ledger.commit(fx.commitBatch(1 + i % 4, withdrawalEvery: 3)) }
+        }
         let reopened = try SQLiteLedger(path: path)
-        let state = try SequencerState(snapshot: try reopened.loadSnapshot(recentRootWindow: 100))
+        let snapshot = try reopened.loadSnapshot(recentRootWindow: 100)
+        #expect(snapshot.leaves == fx.state.tree.leaves)
+        #expect(Set(snapshot.spentNullifiers) == fx.state.spent)
+        let state = try SequencerState(snapshot: snapshot)
         #expect(state.currentRoot == fx.state.currentRoot)
         #expect(state.rootWindow == fx.state.rootWindow)
         #expect(state.rootWindow.count == 100)
+        #expect(state.lastHeader == fx.state.lastHeader)
         let stored = try reopened.storedRoots()
         #expect(stored.count == Int(SQLiteLedger.rootsKept))
         #expect(stored.map(\.root) == fx.state.rootWindow)
         #expect(stored.first?.batch == 21)
+        #expect(try reopened.batchHeaders(from: 119, limit: 10).map(\.number) == [119, 120])
+        #expect(try reopened.audit(receiptPublicKey: fx.key.publicKey) == [])
+
+        // The reopened ledger takes the next batch from the rebuilt state.
+        var next = fx
+        next.state = state
+        try reopened.commit(next.commitBatch(2))
+        #expect(try reopened.counts().batches == 121)
     }
 }
 
@@ -209,5 +417,40 @@ func temporaryLedgerPath() throws -> String {
         #expect(follower.currentRoot == inPlace.currentRoot)
         #expect(follower.rootWindow == inPlace.rootWindow)
         #expect(items.allSatisfy { $0.request.publicInputs.nullifiers.allSatisfy(follower.isSpent) })
+    }
+}
+
+@Suite struct LedgerConcurrencyTests {
+    /// Reads from other threads while the writer commits: every read is one snapshot, so it
+    /// sees whole batches only (2 nullifiers and 2 leaves per transfer, a header per batch).
+    @Test func readersSeeWholeBatchesWhileTheWriterCommits() async throws {
+        let path = try temporaryLedgerPath()
+        let ledger = try SQLiteLedger(path: path)
+        let other = try SQLiteLedger(path: path, readOnly: true)
+        var fx = try LedgerFixture(label: "ledger-concurrent")
+        let batches = (0..<30).map { i in fx.commitBatch(1 + i % 5) }
+        let expectedBatches = Int64(batches.count)
+        try await withThrowingTaskGroup(of: Int.self) { group in
+            group.addTask {
+                for b in batches { try ledger.commit(b) }
+                return 0
+            }
+            for reader in [ledger, other, ledger] {
+                group.addTask {
+                    var reads = 0
+                    while true {
+                        let c = try reader.counts()
+                        #expect(c.nullifiers == 2 * c.transfers && c.leaves == 2 * c.transfers, "\(c)")
+                        let snapshot = try reader.loadSnapshot(recentRootWindow: 100)
+                        #expect(snapshot.leaves.count == Int(snapshot.recentHeaders.last?.leafCount ?? 0))
+                        #expect(snapshot.spentNullifiers.count == snapshot.leaves.count)
+                        reads += 1
+                        if c.batches == expectedBatches { return reads }
+                    }
+                }
+            }
+            for try await _ in group {}
+        }
+        #expect(try ledger.audit(receiptPublicKey: fx.key.publicKey) == [])
     }
 }

@@ -1,0 +1,60 @@
+import BN254
+
+/// Why a ledger call failed. Commit conflicts are named so that the pipeline (and a test) can
+/// tell a double spend from a broken chain from a disk error; a failed commit wrote nothing.
+public enum LedgerError: Error, Equatable, CustomStringConvertible, Sendable {
+    /// The batch number is not the one after the last stored batch.
+    case batchOutOfOrder(expected: Int64, got: Int64)
+    /// The header's previousHash is not the hash of the last stored header.
+    case previousHashMismatch(batch: Int64)
+    /// A nullifier of the batch is already spent by a settled transfer.
+    case nullifierAlreadySpent(Fr)
+    /// The batch spends the same nullifier twice.
+    case duplicateNullifierInBatch(Fr)
+    /// A leaf index of the batch is already filled.
+    case leafAlreadyPresent(Int64)
+    /// Leaf indices must continue from the current leaf count without gaps.
+    case leafIndexGap(expected: Int64, got: Int64)
+    /// A transfer with this id already settled.
+    case transferAlreadySettled(TransferID)
+    /// The batch's records disagree with each other (header, transfers, leaves, nullifiers,
+    /// receipts, payouts); the text says how.
+    case inconsistentBatch(String)
+    /// A write on a ledger opened read-only.
+    case readOnly
+    /// A read-only open of a file that holds no ledger (missing, or without the schema).
+    case noLedger(path: String)
+    /// The file was written by a newer build (its schema version is higher than ours).
+    case schemaTooNew(found: Int64, supported: Int64)
+    /// A stored value does not decode (not canonical, wrong length, bad encoding).
+    case corrupt(String)
+    case sqlite(SQLiteError)
+
+    /// True for the conflicts that mean "this batch cannot extend this ledger" rather than
+    /// an I/O or decoding problem.
+    public var isConflict: Bool {
+        switch self {
+        case .batchOutOfOrder, .previousHashMismatch, .nullifierAlreadySpent, .duplicateNullifierInBatch,
+             .leafAlreadyPresent, .leafIndexGap, .transferAlreadySettled, .inconsistentBatch: return true
+        default: return false
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .batchOutOfOrder(let e, let g): return "batch \(g) does not follow the ledger's last batch (expected \(e))"
+        case .previousHashMismatch(let b): return "batch \(b) does not name the hash of the previous batch header"
+        case .nullifierAlreadySpent(let nf): return "nullifier \(nf.hexString) is already spent"
+        case .duplicateNullifierInBatch(let nf): return "nullifier \(nf.hexString) is spent twice in the batch"
+        case .leafAlreadyPresent(let i): return "leaf \(i) is already in the tree"
+        case .leafIndexGap(let e, let g): return "leaf index \(g) where \(e) was next"
+        case .transferAlreadySettled(let id): return "transfer \(id) already settled"
+        case .inconsistentBatch(let s): return "inconsistent batch: \(s)"
+        case .readOnly: return "the ledger was opened read-only"
+        case .noLedger(let p): return "\(p) holds no ZKSettle ledger (start zksettle-server on it first, or check --data)"
+        case .schemaTooNew(let f, let s): return "the ledger has schema version \(f); this build knows up to \(s): upgrade zksettle"
+        case .corrupt(let s): return "corrupt ledger: \(s)"
+        case .sqlite(let e): return e.description
+        }
+    }
+}

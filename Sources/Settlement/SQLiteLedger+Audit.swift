@@ -1,0 +1,325 @@
+import BN254
+import Protocol
+
+/// One thing wrong with a stored ledger, as `SQLiteLedger.audit` finds it.
+public struct LedgerFault: Sendable, Equatable, CustomStringConvertible {
+    /// What kind of invariant broke; the raw value is the name tools print.
+    public enum Kind: String, Sendable, CaseIterable {
+        /// `PRAGMA integrity_check` reported a problem (b-tree, index, NOT NULL, CHECK).
+        case sqliteIntegrity = "sqlite_integrity"
+        /// `PRAGMA foreign_key_check` found a row without its parent.
+        case foreignKey = "foreign_key"
+        /// Batch numbers do not run 1, 2, 3, …
+        case batchNumbering = "batch_numbering"
+        /// A stored batch hash is not the hash of the stored header fields and transfer ids.
+        case batchHash = "batch_hash"
+        /// A header's previous_hash is not the stored hash of the batch before.
+        case chain = "chain"
+        /// A batch root is not the root of the tree of the stored leaves after that batch.
+        case batchRoot = "batch_root"
+        /// A batch's leaf_count goes backwards or past the stored leaves, or leaves follow the last batch.
+        case leafCount = "leaf_count"
+        /// Leaf indices do not run 0, 1, 2, … without a gap.
+        case leafSequence = "leaf_sequence"
+        /// A leaf's batch is not the batch whose leaf range holds it.
+        case leafBatch = "leaf_batch"
+        /// A batch's transfer_count or transfer positions disagree with its transfers.
+        case transferCount = "transfer_count"
+        /// A transfer's id is not the hash of its public inputs.
+        case transferID = "transfer_id"
+        /// A transfer's output leaves are missing or differ (commitment, ciphertext, batch).
+        case transferLeaves = "transfer_leaves"
+        /// A transfer's nullifiers are not recorded as spent by it in its batch.
+        case transferNullifiers = "transfer_nullifiers"
+        /// A nullifier is recorded twice, or spent by two transfers.
+        case nullifierDuplicate = "nullifier_duplicate"
+        /// A nullifier row names a transfer that does not spend it.
+        case nullifierOrphan = "nullifier_orphan"
+        /// External data does not decode or does not hash to the transfer's extDataHash/publicAmount.
+        case extData = "ext_data"
+        /// A receipt signature does not verify under the given public key.
+        case receiptSignature = "receipt_signature"
+        /// The roots table is not the roots of the newest batches.
+        case rootWindow = "root_window"
+        /// A payout disagrees with its withdrawal, or a withdrawal has no payout.
+        case payout = "payout"
+        /// A stored value does not decode (not a canonical field element, wrong length).
+        case undecodable = "undecodable"
+    }
+
+    public var kind: Kind
+    public var batch: Int64?
+    public var detail: String
+
+    public init(_ kind: Kind, batch: Int64? = nil, _ detail: String) {
+        self.kind = kind; self.batch = batch; self.detail = detail
+    }
+
+    public var description: String { "\(kind.rawValue)" + (batch.map { " [batch \($0)]" } ?? "") + ": \(detail)" }
+}
+
+extension SQLiteLedger {
+    /// Re-derives everything derivable from the stored rows and compares (for `zksettle-admin
+    /// db verify` and auditors): SQLite's integrity and foreign-key checks; the header chain
+    /// (numbers, previous hashes, each hash recomputed from the stored fields and transfer
+    /// ids); the Merkle tree rebuilt from the leaves, whose root after each batch's leaf_count
+    /// must be that batch's root; each transfer's id, external data, leaves and nullifiers;
+    /// nullifier uniqueness; the root window; payouts; and, given the server's receipt key,
+    /// every receipt signature. Runs in one read transaction (safe beside a running server).
+    ///
+    /// - Returns: every fault found; empty for a sound ledger.
+    public func audit(receiptPublicKey: [UInt8]? = nil) throws -> [LedgerFault] {
+        try read { db in
+            var auditor = LedgerAuditor(db: db, receiptPublicKey: receiptPublicKey)
+            return try auditor.run()
+        }
+    }
+}
+
+/// The audit's working state: the stored rows, loaded once, and the faults found so far.
+private struct LedgerAuditor {
+    let db: SQLiteConnection
+    let receiptPublicKey: [UInt8]?
+    var faults: [LedgerFault] = []
+
+    init(db: SQLiteConnection, receiptPublicKey: [UInt8]?) {
+        self.db = db; self.receiptPublicKey = receiptPublicKey
+    }
+
+    struct BatchRow { var number: Int64; var previousHash: [UInt8]; var hash: [UInt8]; var root: Fr?; var leafCount: Int64; var transferCount: Int64; var createdAt: Int64 }
+    struct LeafRow { var index: Int64; var commitment: [UInt8]; var encryptedOutput: [UInt8]; var transferID: [UInt8]; var batch: Int64 }
+    struct NullifierRow { var nullifier: [UInt8]; var transferID: [UInt8]; var batch: Int64 }
+    struct PayoutRow { var id: Int64; var recipient: String; var amount: Int64 }
+
+    mutating func fault(_ kind: LedgerFault.Kind, batch: Int64? = nil, _ detail: String) {
+        faults.append(LedgerFault(kind, batch: batch, detail))
+    }
+
+    mutating func fr(_ bytes: [UInt8], _ what: String, batch: Int64?) -> Fr? {
+        do { return try Fr(bigEndian: bytes) } catch {
+            fault(.undecodable, batch: batch, "\(what): \(error)")
+            return nil
+        }
+    }
+
+    mutating func run() throws -> [LedgerFault] {
+        for problem in try SQLiteLedger.integrityProblems(db) {
+            fault(problem.hasPrefix("foreign_key_check") ? .foreignKey : .sqliteIntegrity, problem)
+        }
+
+        // Rows, loaded once.
+        var batches: [BatchRow] = []
+        try db.withStatement("SELECT number, previous_hash, hash, root, leaf_count, transfer_count, created_at FROM batches ORDER BY number") { s in
+            while try s.step() {
+                batches.append(BatchRow(number: s.int64(0), previousHash: s.blob(1), hash: s.blob(2), root: nil,
+                                        leafCount: s.int64(4), transferCount: s.int64(5), createdAt: s.int64(6)))
+                batches[batches.count - 1].root = fr(s.blob(3), "root of batch \(s.int64(0))", batch: s.int64(0))
+            }
+        }
+        var idsByBatch: [Int64: [(position: Int64, id: [UInt8])]] = [:]
+        try db.withStatement("SELECT batch, position, id FROM transfers ORDER BY batch, position") { s in
+            while try s.step() { idsByBatch[s.int64(0), default: []].append((s.int64(1), s.blob(2))) }
+        }
+        var leaves: [LeafRow] = []
+        try db.withStatement("SELECT leaf_index, commitment, encrypted_output, transfer_id, batch FROM leaves ORDER BY leaf_index") { s in
+            while try s.step() {
+                leaves.append(LeafRow(index: s.int64(0), commitment: s.blob(1), encryptedOutput: s.blob(2), transferID: s.blob(3), batch: s.int64(4)))
+            }
+        }
+        var nullifiers: [NullifierRow] = []
+        try db.withStatement("SELECT nullifier, transfer_id, batch FROM nullifiers ORDER BY batch, nullifier") { s in
+            while try s.step() { nullifiers.append(NullifierRow(nullifier: s.blob(0), transferID: s.blob(1), batch: s.int64(2))) }
+        }
+        var payouts: [[UInt8]: [PayoutRow]] = [:]
+        try db.withStatement("SELECT id, transfer_id, recipient, amount FROM payouts ORDER BY id") { s in
+            while try s.step() { payouts[s.blob(1), default: []].append(PayoutRow(id: s.int64(0), recipient: s.text(2), amount: s.int64(3))) }
+        }
+
+        checkChain(batches, idsByBatch)
+        checkTree(batches, leaves)
+        try checkTransfers(batches, leaves, nullifiers, payouts)
+        checkNullifiers(nullifiers)
+        try checkRootWindow(batches)
+        return faults
+    }
+
+    /// Numbers 1…n, each previous hash the stored hash before it, each stored hash recomputed.
+    mutating func checkChain(_ batches: [BatchRow], _ idsByBatch: [Int64: [(position: Int64, id: [UInt8])]]) {
+        var previousHash = BatchHeader.genesisHash
+        for (k, b) in batches.enumerated() {
+            if b.number != Int64(k + 1) { fault(.batchNumbering, batch: b.number, "batch \(b.number) stored where \(k + 1) was expected") }
+            if b.previousHash != previousHash {
+                fault(.chain, batch: b.number, "previous_hash is not the stored hash of batch \(b.number - 1)")
+            }
+            previousHash = b.hash
+            let ids = idsByBatch[b.number] ?? []
+            if Int64(ids.count) != b.transferCount {
+                fault(.transferCount, batch: b.number, "transfer_count is \(b.transferCount) but \(ids.count) transfers name this batch")
+            }
+            if ids.map(\.position) != (0..<Int64(ids.count)).map({ $0 }) {
+                fault(.transferCount, batch: b.number, "transfer positions are not 0..<\(ids.count)")
+            }
+            guard let root = b.root else { continue }
+            guard ids.allSatisfy({ $0.id.count == 32 }) else { fault(.undecodable, batch: b.number, "a transfer id is not 32 bytes"); continue }
+            let header = BatchHeader(number: b.number, previousHash: b.previousHash, root: root, leafCount: b.leafCount,
+                                     transferIDs: ids.map { TransferID(bytes: $0.id) }, createdAt: b.createdAt)
+            if header.hash != b.hash {
+                fault(.batchHash, batch: b.number, "stored hash differs from the hash of the stored header fields and transfer ids")
+            }
+        }
+    }
+
+    /// Rebuilds the tree batch by batch; each batch root must be the root after its leaf_count.
+    mutating func checkTree(_ batches: [BatchRow], _ leaves: [LeafRow]) {
+        for (i, leaf) in leaves.enumerated() where leaf.index != Int64(i) {
+            fault(.leafSequence, "leaf \(i) is missing (the next stored leaf is \(leaf.index))")
+            break
+        }
+        var commitments: [Fr] = []
+        commitments.reserveCapacity(leaves.count)
+        for leaf in leaves { commitments.append(fr(leaf.commitment, "commitment of leaf \(leaf.index)", batch: leaf.batch) ?? .zero) }
+
+        var tree = MerkleTree()
+        var previousCount: Int64 = 0
+        for b in batches {
+            guard b.leafCount >= previousCount, b.leafCount <= Int64(commitments.count) else {
+                fault(.leafCount, batch: b.number, "leaf_count \(b.leafCount) after \(previousCount), with \(commitments.count) leaves stored")
+                continue
+            }
+            for i in Int(previousCount)..<Int(b.leafCount) where leaves[i].batch != b.number {
+                fault(.leafBatch, batch: b.number, "leaf \(leaves[i].index) lies in batch \(b.number)'s range but names batch \(leaves[i].batch)")
+            }
+            do { try tree.append(contentsOf: Array(commitments[Int(previousCount)..<Int(b.leafCount)])) } catch {
+                fault(.leafCount, batch: b.number, "\(error)"); return
+            }
+            previousCount = b.leafCount
+            if let root = b.root, tree.root != root {
+                fault(.batchRoot, batch: b.number, "stored root \(root.hexString) but the leaves give \(tree.root.hexString) after \(b.leafCount) leaves")
+            }
+        }
+        if Int64(leaves.count) != previousCount {
+            fault(.leafCount, batch: batches.last?.number, "\(leaves.count) leaves stored, the last batch accounts for \(previousCount)")
+        }
+    }
+
+    /// Each transfer against its public inputs, external data, leaves, nullifiers and payout.
+    mutating func checkTransfers(_ batches: [BatchRow], _ leaves: [LeafRow], _ nullifiers: [NullifierRow],
+                                 _ payouts: [[UInt8]: [PayoutRow]]) throws {
+        var rootOf: [Int64: Fr] = [:]
+        for b in batches { if let r = b.root { rootOf[b.number] = r } }
+        var spentBy: [[UInt8]: [NullifierRow]] = [:]
+        for n in nullifiers { spentBy[n.nullifier, default: []].append(n) }
+        var transferNullifiers: [[UInt8]: (batch: Int64, nullifiers: [[UInt8]])] = [:]
+        var payoutsSeen = Set<[UInt8]>()
+
+        let rows = try db.withStatement("""
+            SELECT id, batch, root, public_amount, ext_data_hash, nullifier0, nullifier1, commitment0, commitment1,
+                   ext_data, leaf_index0, leaf_index1, receipt_signature, created_at
+            FROM transfers ORDER BY batch, position
+            """) { s in
+            var out: [(id: [UInt8], batch: Int64, inputs: [[UInt8]], ext: [UInt8], leaf0: Int64, leaf1: Int64, signature: [UInt8], createdAt: Int64)] = []
+            while try s.step() {
+                out.append((s.blob(0), s.int64(1), (2...8).map { s.blob(Int32($0)) }, s.blob(9), s.int64(10), s.int64(11), s.blob(12), s.int64(13)))
+            }
+            return out
+        }
+        for t in rows {
+            let hexID = SHA256.hex(t.id)
+            transferNullifiers[t.id] = (t.batch, [t.inputs[3], t.inputs[4]])
+            let values = t.inputs.enumerated().map { fr($0.element, "public input \($0.offset) of transfer \(hexID)", batch: t.batch) }
+            guard t.id.count == 32, values.allSatisfy({ $0 != nil }) else { continue }
+            let inputs = TransferPublicInputs(root: values[0]!, publicAmount: values[1]!, extDataHash: values[2]!,
+                                              nullifiers: [values[3]!, values[4]!], commitments: [values[5]!, values[6]!])
+            let id = TransferID(bytes: t.id)
+            if TransferID(inputs) != id { fault(.transferID, batch: t.batch, "transfer \(hexID) is not the hash of its public inputs") }
+
+            var outputs: [[UInt8]] = []
+            do {
+                let ext = try ExtData(canonicalEncoding: t.ext)
+                outputs = ext.encryptedOutputs
+                if ext.hash != inputs.extDataHash { fault(.extData, batch: t.batch, "transfer \(hexID): external data does not hash to extDataHash") }
+                if ext.publicAmount != inputs.publicAmount { fault(.extData, batch: t.batch, "transfer \(hexID): publicAmount is not extAmount - fee") }
+                let owed = payouts[t.id] ?? []
+                if !owed.isEmpty { payoutsSeen.insert(t.id) }
+                if ext.extAmount < 0 {
+                    if owed.count != 1 || owed[0].recipient != ext.recipient || owed[0].amount != Int64(exactly: ext.extAmount.magnitude) {
+                        fault(.payout, batch: t.batch, "withdrawal \(hexID) of \(ext.extAmount.magnitude) to \(ext.recipient) has payouts \(owed.map { "#\($0.id) \($0.amount) to \($0.recipient)" })")
+                    }
+                } else if !owed.isEmpty {
+                    fault(.payout, batch: t.batch, "transfer \(hexID) is no withdrawal but has payout #\(owed[0].id)")
+                }
+            } catch {
+                fault(.extData, batch: t.batch, "transfer \(hexID): external data does not decode: \(error)")
+            }
+
+            for (j, index) in [t.leaf0, t.leaf1].enumerated() {
+                guard index >= 0, index < Int64(leaves.count), leaves[Int(index)].index == index else {
+                    fault(.transferLeaves, batch: t.batch, "transfer \(hexID): leaf \(index) is not stored"); continue
+                }
+                let leaf = leaves[Int(index)]
+                if leaf.commitment != t.inputs[5 + j] || leaf.transferID != t.id || leaf.batch != t.batch
+                    || (outputs.count == 2 && leaf.encryptedOutput != outputs[j]) {
+                    fault(.transferLeaves, batch: t.batch, "transfer \(hexID): leaf \(index) is not its output \(j) (commitment, ciphertext, transfer or batch differ)")
+                }
+            }
+            for nf in [t.inputs[3], t.inputs[4]] {
+                if !(spentBy[nf] ?? []).contains(where: { $0.transferID == t.id && $0.batch == t.batch }) {
+                    fault(.transferNullifiers, batch: t.batch, "transfer \(hexID): nullifier \(SHA256.hex(nf)) is not recorded as spent by it in batch \(t.batch)")
+                }
+            }
+            if let key = receiptPublicKey, let root = rootOf[t.batch] {
+                let receipt = Receipt(transferID: t.id, batch: t.batch, leafIndices: [t.leaf0, t.leaf1], root: root,
+                                      settledAt: t.createdAt, signature: t.signature)
+                if !receipt.verify(publicKey: key) {
+                    fault(.receiptSignature, batch: t.batch, "transfer \(hexID): the receipt signature does not verify")
+                }
+            }
+        }
+        for (id, owed) in payouts where !payoutsSeen.contains(id) {
+            fault(.payout, "payouts \(owed.map { "#\($0.id)" }) name transfer \(SHA256.hex(id)), which settled no withdrawal")
+        }
+        // Every nullifier row must be one its transfer spends, in its batch.
+        for n in nullifiers {
+            guard let t = transferNullifiers[n.transferID], t.batch == n.batch, t.nullifiers.contains(n.nullifier) else {
+                fault(.nullifierOrphan, batch: n.batch, "nullifier \(SHA256.hex(n.nullifier)) names transfer \(SHA256.hex(n.transferID)), which does not spend it in batch \(n.batch)")
+                continue
+            }
+        }
+        // No nullifier spent by two transfers (whatever the nullifiers table says).
+        var spender: [[UInt8]: [UInt8]] = [:]
+        for (id, t) in transferNullifiers {
+            for nf in t.nullifiers {
+                if let other = spender[nf], other != id {
+                    fault(.nullifierDuplicate, batch: t.batch, "nullifier \(SHA256.hex(nf)) is spent by transfers \(SHA256.hex(other)) and \(SHA256.hex(id))")
+                }
+                spender[nf] = id
+            }
+        }
+    }
+
+    /// The nullifiers table holds each nullifier once.
+    mutating func checkNullifiers(_ nullifiers: [NullifierRow]) {
+        var count: [[UInt8]: Int] = [:]
+        for n in nullifiers { count[n.nullifier, default: 0] += 1 }
+        for (nf, c) in count where c > 1 {
+            fault(.nullifierDuplicate, "nullifier \(SHA256.hex(nf)) is recorded \(c) times")
+        }
+    }
+
+    /// The roots table is exactly the roots of the newest `rootsKept` batches.
+    mutating func checkRootWindow(_ batches: [BatchRow]) throws {
+        var stored: [Int64: [UInt8]] = [:]
+        try db.withStatement("SELECT batch, root FROM roots") { s in
+            while try s.step() { stored[s.int64(0)] = s.blob(1) }
+        }
+        let expected = batches.suffix(Int(SQLiteLedger.rootsKept))
+        let expectedNumbers = Set(expected.map(\.number))
+        for b in expected {
+            guard let root = stored[b.number] else { fault(.rootWindow, batch: b.number, "the root of batch \(b.number) is missing from the window"); continue }
+            if let r = b.root, root != r.bigEndianBytes { fault(.rootWindow, batch: b.number, "the window's root for batch \(b.number) is not the batch's root") }
+        }
+        for number in stored.keys.sorted() where !expectedNumbers.contains(number) {
+            fault(.rootWindow, batch: number, "the window holds a root for batch \(number), which is not among the newest \(SQLiteLedger.rootsKept)")
+        }
+    }
+}

@@ -1,0 +1,126 @@
+import ArgumentParser
+import BN254
+import Foundation
+import Groth16
+import Protocol
+import Settlement
+
+/// `zksettle-bench ledger`: time of `SQLiteLedger.commit` for batches as the sequencer makes
+/// them (real Poseidon notes and tree, signed receipts, snarkjs proof bytes), on a real file
+/// in WAL mode with `synchronous=FULL` (so each commit includes its fsync). The batches are
+/// built before timing; the sequencer's own time per batch is reported beside.
+struct LedgerBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ledger", abstract: "Commit batches to a SQLite ledger; ms per batch commit (durable).")
+
+    @Option(help: "Transfers per batch.")
+    var batchSize = 64
+
+    @Option(help: "Batches to commit (median and p90 reported).")
+    var batches = 50
+
+    @Option(help: "Every n-th transfer is a withdrawal (writes a payout); 0 for none.")
+    var withdrawalEvery = 8
+
+    @Option(help: "Bytes of each encrypted output.")
+    var ciphertextBytes = 200
+
+    @Option(help: "Commit the same batches into this many fresh ledger files (more samples; the last is audited).")
+    var rounds = 1
+
+    @Option(help: "Directory for the ledger file (default: a new temporary directory, removed afterwards).")
+    var dir: String?
+
+    func run() throws {
+        let base = dir.map { URL(fileURLWithPath: $0, isDirectory: true) }
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent("zksettle-ledger-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
+        var paths: [String] = []
+        defer {
+            for path in paths { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+            if dir == nil { try? FileManager.default.removeItem(at: base) }
+        }
+
+        var rng = SystemRandomNumberGenerator()
+        func fr() -> Fr { Fr(reducingBigEndian: (0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) }) }
+        let spender = SpendingKey(fr())
+        let key = Ed25519Key.generate()
+        let proof = Proof(unchecked: G1Affine.generator, G2Affine.generator, G1Affine.generator)
+        let proofJSON = Array(SnarkJS.encode(proof))
+        var state = try SequencerState(snapshot: LedgerSnapshot(leaves: [], spentNullifiers: [], recentHeaders: []))
+        var clock = Int64(Date().timeIntervalSince1970 * 1000)
+
+        // Build every batch first (Poseidon and signatures are not the ledger's cost).
+        var commits: [BatchCommit] = []
+        var sequencerMs: [Double] = []
+        for _ in 0..<max(1, batches) {
+            var items: [VerifiedTransfer] = []
+            for i in 0..<max(1, batchSize) {
+                let withdrawal = withdrawalEvery > 0 && i % withdrawalEvery == 0
+                let ext = ExtData(recipient: withdrawal ? "acct:\(i)" : "", extAmount: withdrawal ? -1000 : 0, fee: 1,
+                                  encryptedOutputs: (0..<2).map { _ in (0..<ciphertextBytes).map { _ in UInt8.random(in: 0...255, using: &rng) } })
+                let notes = (0..<4).map { _ in Note(value: UInt64.random(in: 0..<1_000_000, using: &rng), owner: spender.ownerKey, blinding: fr()) }
+                let inputs = TransferPublicInputs(
+                    root: state.currentRoot, publicAmount: ext.publicAmount, extDataHash: ext.hash,
+                    nullifiers: notes[0..<2].map { $0.nullifier(nullifierKey: spender.nullifierKey, leafIndex: Int.random(in: 0..<1 << 20, using: &rng)) },
+                    commitments: notes[2..<4].map(\.commitment))
+                items.append(VerifiedTransfer(request: TransferRequest(proof: proof, publicInputs: inputs, extData: ext),
+                                              proofJSON: proofJSON, proofValid: true))
+            }
+            clock += 1
+            let t0 = Timer.now()
+            let (commit, _) = state.apply(items, now: clock, key: key)
+            sequencerMs.append(Double(Timer.now() - t0) / 1e6)
+            guard let commit, commit.transfers.count == items.count else { throw ValidationError("internal error: the sequencer refused a transfer") }
+            commits.append(commit)
+        }
+
+        var commitMs: [Double] = [], cpuMs: [Double] = []
+        var ledger: SQLiteLedger!
+        for _ in 0..<max(1, rounds) {
+            paths.append(base.appendingPathComponent("ledger-\(UUID().uuidString).sqlite").path)
+            ledger = try SQLiteLedger(path: paths.last!)
+            for commit in commits {
+                let c0 = threadCPUNanoseconds()
+                let t0 = Timer.now()
+                try ledger.commit(commit)
+                commitMs.append(Double(Timer.now() - t0) / 1e6)
+                cpuMs.append(Double(threadCPUNanoseconds() - c0) / 1e6)
+            }
+        }
+        let path = paths.last!
+        let t0 = Timer.now()
+        let faults = try ledger.audit(receiptPublicKey: key.publicKey)
+        let auditMs = Double(Timer.now() - t0) / 1e6
+        guard faults.isEmpty else { throw ValidationError("internal error: the audit found \(faults)") }
+        func size(_ p: String) -> Int { (try? FileManager.default.attributesOfItem(atPath: p)[.size] as? Int) ?? 0 }
+        let bytes = size(path), walBytes = size(path + "-wal")
+
+        let sorted = commitMs.sorted()
+        func pct(_ p: Double) -> Double { round4(sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]) }
+        emit([
+            "benchmark": "ledger_commit",
+            "transfers_per_batch": batchSize,
+            "batches": commits.count,
+            "rounds": max(1, rounds),
+            "ms_commit_median": pct(0.5),
+            "ms_commit_p90": pct(0.9),
+            "ms_commit_min": round4(sorted.first!),
+            "ms_commit_cpu_median": round4(cpuMs.sorted()[cpuMs.count / 2]),
+            "ms_commit_max": round4(sorted.last!),
+            "ms_sequencer_apply_median": round4(sequencerMs.sorted()[sequencerMs.count / 2]),
+            "ms_audit_all": round4(auditMs),
+            "file_bytes": bytes,
+            "wal_bytes": walBytes,
+            "durability": "WAL, synchronous=FULL",
+            "directory": base.path,
+        ])
+    }
+}
+
+/// CPU time of the calling thread (the rest of a commit's wall time is waiting: fsync, locks).
+func threadCPUNanoseconds() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+}
