@@ -134,25 +134,42 @@ struct LoadBench: ParsableCommand {
         let state = LoadState(count: bodies.count)
         let start = Timer.now()
         let url = server
-        DispatchQueue.concurrentPerform(iterations: concurrency) { _ in
-            guard let connection = try? HTTPConnection(url, timeoutSeconds: 120) else { return }
-            while let i = state.next() {
-                let t0 = Timer.now()
-                let outcome: String
-                do {
-                    let r = try connection.post("/v1/transfers", body: bodies[i], headers: [SettlementAPI.depositTokenHeader.rawName: token])
-                    if r.status == 200 {
-                        outcome = "settled"
-                    } else {
-                        outcome = ((r.json as? [String: Any])?["error"] as? [String: Any])?["code"] as? String ?? "http_\(r.status)"
-                    }
-                } catch {
-                    outcome = "transport_error"
-                }
-                state.record(i, outcome: outcome, ms: Double(Timer.now() - t0) / 1e6)
+        // One thread per client: they block on the network, so Dispatch's core-sized pool
+        // (concurrentPerform) would run only as many clients as there are cores.
+        let group = DispatchGroup()
+        var threads: [Thread] = []
+        for _ in 0..<concurrency {
+            group.enter()
+            let thread = Thread {
+                defer { group.leave() }
+                Self.client(url: url, bodies: bodies, token: token, state: state)
             }
+            thread.stackSize = 1 << 20
+            threads.append(thread)
         }
+        for t in threads { t.start() }
+        group.wait()
         return state.outcome(seconds: Double(Timer.now() - start) / 1e9)
+    }
+
+    /// One client: posts the next unposted body until none is left, waiting for each answer.
+    private static func client(url: String, bodies: [Data], token: String, state: LoadState) {
+        guard let connection = try? HTTPConnection(url, timeoutSeconds: 120) else { return }
+        while let i = state.next() {
+            let t0 = Timer.now()
+            let outcome: String
+            do {
+                let r = try connection.post("/v1/transfers", body: bodies[i], headers: [SettlementAPI.depositTokenHeader.rawName: token])
+                if r.status == 200 {
+                    outcome = "settled"
+                } else {
+                    outcome = ((r.json as? [String: Any])?["error"] as? [String: Any])?["code"] as? String ?? "http_\(r.status)"
+                }
+            } catch {
+                outcome = "transport_error"
+            }
+            state.record(i, outcome: outcome, ms: Double(Timer.now() - t0) / 1e6)
+        }
     }
 }
 
