@@ -75,7 +75,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .executableTarget(
             name: "zksettle-admin",
-            dependencies: ["Groth16", "BN254", "Circuits", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Groth16", "BN254", "Circuits", "Protocol", "Settlement", "Wallet", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings),
         .executableTarget(
             name: "zksettle-bench",
@@ -83,7 +83,7 @@ let package = Package(
             swiftSettings: swiftSettings),
 
         // Shared by the test targets: where ../shared/vectors is, a seeded generator.
-        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),
+        .target(name: "TestSupport", dependencies: ["CSQLite"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "BN254Tests", dependencies: ["BN254", "CGMP", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "Groth16Tests", dependencies: ["Groth16", "BN254", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "SettlementTests", dependencies: ["Settlement", "Protocol", "Groth16", "BN254", "TestSupport"], swiftSettings: swiftSettings),
@@ -95,6 +95,6 @@ let package = Package(
         .testTarget(name: "ProtocolTests", dependencies: ["Protocol", "BN254", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "Groth16ProverTests", dependencies: ["Groth16Prover", "Groth16", "BN254", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "CircuitsTests", dependencies: ["Circuits", "Protocol", "Groth16Prover", "Groth16", "BN254", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "CLITests", dependencies: ["zksettle-admin", "zksettle-server", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "CLITests", dependencies: ["zksettle-admin", "zksettle-server", "zksettle-bench", "TestSupport"], swiftSettings: swiftSettings),
     ]
 )

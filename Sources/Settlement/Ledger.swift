@@ -1,4 +1,5 @@
 import BN254
+import Groth16
 import Protocol
 
 /// The header of a settled batch. Headers are hash-chained: each names the hash of the one
@@ -158,6 +159,14 @@ public protocol Ledger: AnyObject, Sendable {
     /// Marks a pending payout paid; false if there is no such pending payout.
     func markPayoutPaid(_ id: Int64, at time: Int64) throws -> Bool
     func counts() throws -> LedgerCounts
+    /// Spent nullifiers in spending order, optionally of one batch or spent at or after a time (Unix ms).
+    func nullifiers(batch: Int64?, since: Int64?, limit: Int, offset: Int) throws -> [NullifierRecord]
+    /// Up to `limit` batch headers from `number` on, in order.
+    func batchHeaders(from number: Int64, limit: Int) throws -> [BatchHeader]
+    /// Every fault in the stored ledger (empty if sound); see `SQLiteLedger.audit`.
+    func audit(receiptPublicKey: [UInt8]?) throws -> [LedgerFault]
+    /// Every stored proof re-verified; see `SQLiteLedger.auditProofs`.
+    func auditProofs(verifyingKey: VerifyingKey, chunk: Int, progress: (Int, Int) -> Void) throws -> (checked: Int, faults: [LedgerFault])
 }
 
 @inline(__always)

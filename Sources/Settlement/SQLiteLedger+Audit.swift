@@ -45,6 +45,8 @@ public struct LedgerFault: Sendable, Equatable, CustomStringConvertible {
         case payout = "payout"
         /// A stored value does not decode (not a canonical field element, wrong length).
         case undecodable = "undecodable"
+        /// A stored proof does not decode or does not verify (`auditProofs`, `db verify --proofs`).
+        case proof = "proof"
     }
 
     public var kind: Kind

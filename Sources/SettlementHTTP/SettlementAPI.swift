@@ -55,7 +55,8 @@ public struct SettlementAPI: Sendable {
         ("GET", "/v1/tree/path/:leaf"), ("GET", "/v1/notes"), ("GET", "/v1/nullifiers/:nf"),
         ("GET", "/v1/batches/:n"), ("GET", "/v1/params"), ("GET", "/v1/params/proving-key"),
         ("GET", "/healthz"), ("GET", "/metrics"), ("GET", "/v1/admin/stats"), ("GET", "/v1/admin/payouts"),
-        ("POST", "/v1/admin/payouts/:id/paid"),
+        ("POST", "/v1/admin/payouts/:id/paid"), ("GET", "/v1/admin/nullifiers"), ("GET", "/v1/admin/batches"),
+        ("GET", "/v1/admin/verify"),
     ]
 
     /// The methods the route table allows on a concrete path (empty: no such path).
@@ -84,6 +85,15 @@ public struct SettlementAPI: Sendable {
         router.get("/v1/admin/stats") { request, _ in await respond { try authorize(request); return try adminStats() } }
         router.get("/v1/admin/payouts") { request, _ in
             await respond { try authorize(request); return try adminPayouts(request.uri.queryParameters) }
+        }
+        router.get("/v1/admin/nullifiers") { request, _ in
+            await respond { try authorize(request); return try adminNullifiers(request.uri.queryParameters) }
+        }
+        router.get("/v1/admin/batches") { request, _ in
+            await respond { try authorize(request); return try adminBatches(request.uri.queryParameters) }
+        }
+        router.get("/v1/admin/verify") { request, _ in
+            await respond { try authorize(request); return try await adminVerify(request.uri.queryParameters) }
         }
         router.post("/v1/admin/payouts/:id/paid") { request, context in
             await respond { try authorize(request); return try adminMarkPaid(context.parameters.get("id") ?? "") }
@@ -214,12 +224,7 @@ public struct SettlementAPI: Sendable {
         guard let record = try storage({ try service.ledger.nullifier(nf) }) else {
             return jsonResponse(["nullifier": nf.decimalString, "spent": false])
         }
-        return jsonResponse(Self.nullifierJSON(record))
-    }
-
-    public static func nullifierJSON(_ r: NullifierRecord) -> [String: Any] {
-        ["nullifier": r.nullifier.decimalString, "spent": true, "transfer_id": r.transferID.hex,
-         "batch": r.batch, "spent_at": r.spentAt]
+        return jsonResponse(record.json)
     }
 
     func getBatch(_ text: String) throws -> Response {
@@ -227,13 +232,7 @@ public struct SettlementAPI: Sendable {
         guard let h = try storage({ try service.ledger.batchHeader(n) }) else {
             throw APIError.notFound("no batch \(n) (the last is \(service.treeSummary.lastBatch))")
         }
-        return jsonResponse(Self.batchJSON(h))
-    }
-
-    public static func batchJSON(_ h: BatchHeader) -> [String: Any] {
-        ["number": h.number, "hash": Hex.encode(h.hash), "previous_hash": Hex.encode(h.previousHash), "root": h.root.decimalString,
-         "leaf_count": h.leafCount, "transfer_count": h.transferIDs.count, "transfer_ids": h.transferIDs.map(\.hex),
-         "created_at": h.createdAt]
+        return jsonResponse(h.json)
     }
 
     // MARK: Parameters, health, metrics
@@ -307,14 +306,63 @@ public struct SettlementAPI: Sendable {
         case let other?: throw APIError.malformed("pending: expected true or false, not \(other.prefix(40))")
         }
         let payouts = try storage { try service.ledger.payouts(pendingOnly: pendingOnly) }
-        return jsonResponse(["payouts": payouts.map(Self.payoutJSON)])
+        return jsonResponse(["payouts": payouts.map(\.json)])
     }
 
-    public static func payoutJSON(_ p: Payout) -> [String: Any] {
-        var o: [String: Any] = ["id": p.id, "transfer_id": p.transferID.hex, "recipient": p.recipient,
-                                "amount": String(p.amount), "status": p.status.rawValue, "created_at": p.createdAt]
-        o["paid_at"] = p.paidAt ?? NSNull()
-        return o
+    static let maxAdminPage = 10_000
+
+    func adminNullifiers(_ query: Hummingbird.Parameters) throws -> Response {
+        let limit = try queryInt(query, "limit", default: 1000), offset = try queryInt(query, "offset", default: 0)
+        let batch = try query.get("batch").map { _ in Int64(try queryInt(query, "batch", default: 0)) }
+        let since = try query.get("since").map { _ in Int64(try queryInt(query, "since", default: 0)) }
+        guard limit >= 1, limit <= Self.maxAdminPage, offset >= 0 else {
+            throw APIError.malformed("limit must be between 1 and \(Self.maxAdminPage), offset ≥ 0")
+        }
+        let records = try storage { try service.ledger.nullifiers(batch: batch, since: since, limit: limit, offset: offset) }
+        return jsonResponse(["nullifiers": records.map(\.json), "offset": offset, "next": offset + records.count])
+    }
+
+    func adminBatches(_ query: Hummingbird.Parameters) throws -> Response {
+        let from = try queryInt(query, "from", default: 1), limit = try queryInt(query, "limit", default: 100)
+        guard from >= 1, limit >= 1, limit <= Self.maxAdminPage else {
+            throw APIError.malformed("from must be ≥ 1 and limit between 1 and \(Self.maxAdminPage)")
+        }
+        let headers = try storage { try service.ledger.batchHeaders(from: Int64(from), limit: limit) }
+        return jsonResponse(["batches": headers.map(\.json), "next": from + headers.count])
+    }
+
+    /// The ledger audit (and with ?proofs=true every stored proof re-verified), off the request
+    /// threads: it reads the whole ledger in one read transaction while settlement goes on.
+    func adminVerify(_ query: Hummingbird.Parameters) async throws -> Response {
+        let proofs: Bool
+        switch query.get("proofs") {
+        case nil, "false": proofs = false
+        case "true": proofs = true
+        case let other?: throw APIError.malformed("proofs: expected true or false, not \(other.prefix(40))")
+        }
+        let ledger = service.ledger, key = parameters.receiptPublicKey, vk = parameters.verifyingKey
+        let result: Result<[String: Any], Error> = await withCheckedContinuation { done in
+            DispatchQueue.global().async {
+                done.resume(returning: Result {
+                    let start = Date()
+                    var faults = try ledger.audit(receiptPublicKey: key)
+                    var checkedProofs: Int?
+                    if proofs {
+                        let r = try ledger.auditProofs(verifyingKey: vk, chunk: 256, progress: { _, _ in })
+                        faults += r.faults
+                        checkedProofs = r.checked
+                    }
+                    var out: [String: Any] = ["ok": faults.isEmpty, "faults": faults.map(\.json), "counts": try ledger.counts().json,
+                                              "seconds": Date().timeIntervalSince(start)]
+                    out["proofs_checked"] = checkedProofs ?? NSNull()
+                    return out
+                })
+            }
+        }
+        switch result {
+        case .success(let body): return jsonResponse(body)
+        case .failure(let error): throw APIError(.internalServerError, "storage_failure", "the ledger could not be audited: \(error)")
+        }
     }
 
     func adminMarkPaid(_ text: String) throws -> Response {

@@ -9,14 +9,19 @@ import Foundation
 struct Admin: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "zksettle-admin",
-        abstract: "Inspect and check ZKSettle data: proofs (ledger inspection comes with the server).",
+        abstract: "Inspect and check ZKSettle data: the ledger (nullifiers, batches, payouts, integrity), proofs, the circuit.",
         discussion: """
             EXIT STATUS
-              0  success; for `proof verify`: the proof is valid
-              1  the proof is invalid or malformed
-              2  bad usage, or an input file that cannot be read or used
+              0  success; for `proof verify`: the proof is valid; for `db verify`: no fault
+              1  the proof is invalid or malformed; `db verify` found a fault
+              2  bad usage, an input that cannot be read or used, or a server error
+
+            LEDGER ACCESS
+              --data DIR     the server's data directory, opened read-only (safe while it runs)
+              --server URL   a running server's admin routes, with --token T or ZKSETTLE_ADMIN_TOKEN
             """,
-        subcommands: [ProofCommand.self, CircuitCommand.self])
+        subcommands: [NullifiersCommand.self, BatchesCommand.self, PayoutsCommand.self, DBCommand.self, ExportCommand.self,
+                      StatsCommand.self, ProofCommand.self, CircuitCommand.self])
 
     static func main() {
         do {

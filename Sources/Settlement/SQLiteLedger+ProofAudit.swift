@@ -1,0 +1,65 @@
+import BN254
+import Foundation
+import Groth16
+import Protocol
+
+extension SQLiteLedger {
+    /// Re-verifies every stored proof against its stored public inputs with the batch verifier
+    /// (`zksettle-admin db verify --proofs`): transfers are read in chunks of `chunk` and each
+    /// chunk is batch-verified, a failing chunk bisected to name the bad proofs. A proof that
+    /// does not decode or does not verify is a `.proof` fault naming its transfer and batch.
+    ///
+    /// - Parameter progress: called after each chunk with (checked, total).
+    public func auditProofs(verifyingKey: VerifyingKey, chunk: Int = 256,
+                            progress: (Int, Int) -> Void = { _, _ in }) throws -> (checked: Int, faults: [LedgerFault]) {
+        let pvk = PreparedVerifyingKey(verifyingKey)
+        let total = Int(try counts().transfers)
+        var faults: [LedgerFault] = []
+        var checked = 0
+        var after: (batch: Int64, position: Int64) = (0, -1)
+        while true {
+            let rows: [(id: TransferID, batch: Int64, position: Int64, proof: [UInt8], inputs: [Fr]?)] = try read { db in
+                try db.withStatement("""
+                    SELECT id, batch, position, proof_json, root, public_amount, ext_data_hash,
+                           nullifier0, nullifier1, commitment0, commitment1
+                    FROM transfers WHERE (batch, position) > (?, ?) ORDER BY batch, position LIMIT ?
+                    """) { s in
+                    try s.bind(1, after.batch); try s.bind(2, after.position); try s.bind(3, Int64(chunk))
+                    var out: [(id: TransferID, batch: Int64, position: Int64, proof: [UInt8], inputs: [Fr]?)] = []
+                    while try s.step() {
+                        let idBytes = s.blob(0)
+                        let inputs = (Int32(4)...10).map { try? Fr(bigEndian: s.blob($0)) }
+                        out.append((idBytes.count == 32 ? TransferID(bytes: idBytes) : TransferID(bytes: [UInt8](repeating: 0, count: 32)),
+                                    s.int64(1), s.int64(2), s.blob(3), inputs.contains(where: { $0 == nil }) ? nil : inputs.map { $0! }))
+                    }
+                    return out
+                }
+            }
+            if rows.isEmpty { break }
+            after = (rows.last!.batch, rows.last!.position)
+            var items: [(proof: Proof, publicInputs: [Fr])] = []
+            var owners: [Int] = []
+            for (i, row) in rows.enumerated() {
+                guard let inputs = row.inputs else {
+                    faults.append(LedgerFault(.proof, batch: row.batch, "transfer \(row.id.hex): stored public inputs are not canonical"))
+                    continue
+                }
+                do {
+                    items.append((try SnarkJS.proof(from: Data(row.proof)), inputs))
+                    owners.append(i)
+                } catch {
+                    faults.append(LedgerFault(.proof, batch: row.batch, "transfer \(row.id.hex): stored proof does not decode: \(error)"))
+                }
+            }
+            let outcome = Groth16.batchVerify(pvk, items)
+            for (k, ok) in outcome.valid.enumerated() where !ok {
+                let row = rows[owners[k]]
+                faults.append(LedgerFault(.proof, batch: row.batch,
+                                          "transfer \(row.id.hex): proof does not verify\(outcome.failures[k].map { " (\($0))" } ?? "")"))
+            }
+            checked += rows.count
+            progress(checked, total)
+        }
+        return (checked, faults)
+    }
+}

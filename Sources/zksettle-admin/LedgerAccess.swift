@@ -1,0 +1,238 @@
+import ArgumentParser
+import BN254
+import Foundation
+import Groth16
+import Protocol
+import Settlement
+import Wallet
+
+/// Where the ledger is read from: the server's data directory (its SQLite file opened
+/// read-only, safe while the server runs thanks to WAL) or a running server's admin routes.
+struct LedgerOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The server's data directory (default ./zksettle-data when neither --data nor --server is given).", valueName: "dir"))
+    var data: String?
+    @Option(help: ArgumentHelp("A running server's base URL, reached through its admin routes (with --token).", valueName: "url"))
+    var server: String?
+    @Option(help: ArgumentHelp("The admin token for --server (default: $ZKSETTLE_ADMIN_TOKEN).", valueName: "token"))
+    var token: String?
+    @Flag(help: "Print JSON instead of tables.")
+    var json = false
+
+    func validate() throws {
+        if data != nil && server != nil { throw ValidationError("give --data DIR or --server URL, not both") }
+    }
+
+    func open() throws -> any LedgerSource {
+        if let server {
+            guard let token = token ?? ProcessInfo.processInfo.environment["ZKSETTLE_ADMIN_TOKEN"], !token.isEmpty else {
+                throw AdminError("--server needs the admin token: pass --token T or set ZKSETTLE_ADMIN_TOKEN (it is in the server's data directory, file admin-token)")
+            }
+            return try RemoteLedger(server: server, token: token)
+        }
+        return try LocalLedger(directory: data ?? "zksettle-data")
+    }
+}
+
+/// What `ledger verify` found.
+struct AuditReport {
+    var faults: [LedgerFault]
+    var proofsChecked: Int?
+    var counts: LedgerCounts
+    var seconds: Double
+    var notes: [String] = []
+}
+
+/// The reads every inspection command needs, from a file or over HTTP.
+protocol LedgerSource {
+    var description: String { get }
+    func counts() throws -> LedgerCounts
+    func nullifiers(batch: Int64?, since: Int64?, limit: Int, offset: Int) throws -> [NullifierRecord]
+    func nullifier(_ nf: Fr) throws -> NullifierRecord?
+    func batchHeaders(from: Int64, limit: Int) throws -> [BatchHeader]
+    func batchHeader(_ number: Int64) throws -> BatchHeader?
+    func payouts(pendingOnly: Bool) throws -> [Payout]
+    func markPaid(_ id: Int64) throws -> Int64
+    func audit(proofs: Bool) throws -> AuditReport
+}
+
+extension LedgerSource {
+    /// All batch headers, paged.
+    func allBatchHeaders(page: Int = 1000) throws -> [BatchHeader] {
+        var out: [BatchHeader] = []
+        while true {
+            let next = try batchHeaders(from: Int64(out.count + 1), limit: page)
+            out += next
+            if next.count < page { return out }
+        }
+    }
+}
+
+/// The data directory's ledger.sqlite, read-only.
+final class LocalLedger: LedgerSource {
+    let directory: URL
+    let ledger: SQLiteLedger
+
+    init(directory path: String) throws {
+        directory = URL(fileURLWithPath: path, isDirectory: true)
+        let file = directory.appendingPathComponent("ledger.sqlite")
+        guard FileManager.default.fileExists(atPath: file.path) else {
+            throw AdminError("no ledger at \(file.path): pass --data with the server's data directory (the server makes ledger.sqlite there on first start), or --server URL")
+        }
+        do { ledger = try SQLiteLedger(path: file.path, readOnly: true) } catch {
+            throw AdminError("cannot open \(file.path) read-only: \(error)")
+        }
+    }
+
+    var description: String { directory.path }
+
+    func counts() throws -> LedgerCounts { try ledger.counts() }
+    func nullifiers(batch: Int64?, since: Int64?, limit: Int, offset: Int) throws -> [NullifierRecord] {
+        try ledger.nullifiers(batch: batch, since: since, limit: limit, offset: offset)
+    }
+    func nullifier(_ nf: Fr) throws -> NullifierRecord? { try ledger.nullifier(nf) }
+    func batchHeaders(from: Int64, limit: Int) throws -> [BatchHeader] { try ledger.batchHeaders(from: from, limit: limit) }
+    func batchHeader(_ number: Int64) throws -> BatchHeader? { try ledger.batchHeader(number) }
+    func payouts(pendingOnly: Bool) throws -> [Payout] { try ledger.payouts(pendingOnly: pendingOnly) }
+
+    func markPaid(_ id: Int64) throws -> Int64 {
+        throw AdminError("mark-paid is a write, and the server is the ledger's only writer: run it with --server URL --token T")
+    }
+
+    func audit(proofs: Bool) throws -> AuditReport {
+        let start = Date()
+        var notes: [String] = []
+        // Receipts are checked when the receipt key is readable (the operator's case).
+        var receiptPublicKey: [UInt8]?
+        let keyFile = directory.appendingPathComponent("receipt.key")
+        if let text = try? String(contentsOf: keyFile, encoding: .utf8),
+           let bytes = Hex.decode(text.trimmingCharacters(in: .whitespacesAndNewlines)), let key = try? Ed25519Key(privateKey: bytes) {
+            receiptPublicKey = key.publicKey
+        } else {
+            notes.append("receipt signatures not checked: \(keyFile.path) is not readable")
+        }
+        var faults = try ledger.audit(receiptPublicKey: receiptPublicKey)
+        var checked: Int?
+        if proofs {
+            let vkFile = directory.appendingPathComponent("keys/verification_key.json")
+            let vk: VerifyingKey
+            do { vk = try SnarkJS.verifyingKey(from: Data(contentsOf: vkFile)) } catch {
+                throw AdminError("--proofs needs the verifying key at \(vkFile.path): \(error)")
+            }
+            let total = Int(try ledger.counts().transfers)
+            let bar = Progress(label: "verifying proofs", total: total)
+            let r = try ledger.auditProofs(verifyingKey: vk, chunk: 256) { done, _ in bar.update(done) }
+            bar.finish()
+            faults += r.faults
+            checked = r.checked
+        }
+        return AuditReport(faults: faults, proofsChecked: checked, counts: try ledger.counts(),
+                           seconds: Date().timeIntervalSince(start), notes: notes)
+    }
+}
+
+/// A running server's admin routes.
+final class RemoteLedger: LedgerSource {
+    let server: String
+    let token: String
+    let connection: HTTPConnection
+
+    init(server: String, token: String) throws {
+        self.server = server
+        self.token = token
+        do { connection = try HTTPConnection(server, timeoutSeconds: 600) } catch { throw AdminError("\(error)") }
+    }
+
+    var description: String { server }
+
+    private func get(_ path: String) throws -> [String: Any] {
+        let r: HTTPConnection.Response
+        do { r = try connection.get(path, headers: ["Authorization": "Bearer \(token)"]) } catch {
+            throw AdminError("\(error) (check --server, and that zksettle-server is running)")
+        }
+        return try decode(r, path)
+    }
+
+    private func decode(_ r: HTTPConnection.Response, _ path: String) throws -> [String: Any] {
+        let obj = r.json as? [String: Any] ?? [:]
+        if r.status == 200 { return obj }
+        let error = obj["error"] as? [String: Any]
+        let code = error?["code"] as? String ?? "http_\(r.status)"
+        let message = error?["message"] as? String ?? String(decoding: r.body.prefix(200), as: UTF8.self)
+        if code == "unauthorized" { throw AdminError("\(server) refused the admin token (\(message)): pass the token from the server's data directory, file admin-token") }
+        if code == "not_found" { throw NotFound(message: message) }
+        throw AdminError("\(server)\(path): \(code): \(message)")
+    }
+
+    struct NotFound: Error { let message: String }
+
+    func counts() throws -> LedgerCounts { try LedgerCounts(json: try get("/v1/admin/stats")) }
+
+    func nullifiers(batch: Int64?, since: Int64?, limit: Int, offset: Int) throws -> [NullifierRecord] {
+        var records: [NullifierRecord] = []
+        var offset = offset
+        // The server pages at 10,000; ask for what is left until the limit or the end.
+        while records.count < limit {
+            var query = "limit=\(min(10_000, limit - records.count))&offset=\(offset)"
+            if let batch { query += "&batch=\(batch)" }
+            if let since { query += "&since=\(since)" }
+            let page = try (get("/v1/admin/nullifiers?\(query)")["nullifiers"] as? [[String: Any]] ?? []).map(NullifierRecord.init(json:))
+            records += page
+            offset += page.count
+            if page.isEmpty { break }
+        }
+        return records
+    }
+
+    func nullifier(_ nf: Fr) throws -> NullifierRecord? {
+        let obj = try get("/v1/nullifiers/\(nf.decimalString)")
+        return obj["spent"] as? Bool == true ? try NullifierRecord(json: obj) : nil
+    }
+
+    func batchHeaders(from: Int64, limit: Int) throws -> [BatchHeader] {
+        try (get("/v1/admin/batches?from=\(from)&limit=\(min(limit, 10_000))")["batches"] as? [[String: Any]] ?? []).map(BatchHeader.init(json:))
+    }
+
+    func batchHeader(_ number: Int64) throws -> BatchHeader? {
+        do { return try BatchHeader(json: try get("/v1/batches/\(number)")) } catch is NotFound { return nil }
+    }
+
+    func payouts(pendingOnly: Bool) throws -> [Payout] {
+        try (get("/v1/admin/payouts?pending=\(pendingOnly)")["payouts"] as? [[String: Any]] ?? []).map(Payout.init(json:))
+    }
+
+    func markPaid(_ id: Int64) throws -> Int64 {
+        let r: HTTPConnection.Response
+        do { r = try connection.request("POST", "/v1/admin/payouts/\(id)/paid", headers: ["Authorization": "Bearer \(token)"], body: Data()) } catch {
+            throw AdminError("\(error) (check --server, and that zksettle-server is running)")
+        }
+        do {
+            let obj = try decode(r, "/v1/admin/payouts/\(id)/paid")
+            return (obj["paid_at"] as? NSNumber)?.int64Value ?? 0
+        } catch let e as NotFound {
+            throw AdminError("\(e.message): list pending payouts with `zksettle-admin payouts list --pending`")
+        }
+    }
+
+    func audit(proofs: Bool) throws -> AuditReport {
+        if proofs { FileHandle.standardError.write(Data("the server is re-verifying every proof; this can take a while…\n".utf8)) }
+        let obj = try get("/v1/admin/verify?proofs=\(proofs)")
+        let faults = try (obj["faults"] as? [[String: Any]] ?? []).map(LedgerFault.init(json:))
+        return AuditReport(faults: faults, proofsChecked: (obj["proofs_checked"] as? NSNumber)?.intValue,
+                           counts: try LedgerCounts(json: obj["counts"] as? [String: Any] ?? [:]),
+                           seconds: (obj["seconds"] as? NSNumber)?.doubleValue ?? 0)
+    }
+}
+
+/// A one-line progress bar on stderr (only when stderr is a terminal).
+final class Progress {
+    let label: String, total: Int
+    let tty = isatty(2) != 0
+    init(label: String, total: Int) { self.label = label; self.total = total }
+    func update(_ done: Int) {
+        guard tty, total > 0 else { return }
+        let width = 30, filled = width * min(done, total) / total
+        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+        FileHandle.standardError.write(Data("\r\(label) [\(bar)] \(done)/\(total)".utf8))
+    }
+    func finish() { if tty { FileHandle.standardError.write(Data("\n".utf8)) } }
+}
