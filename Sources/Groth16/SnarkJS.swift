@@ -134,33 +134,35 @@ public enum SnarkJS {
     // MARK: Encoding (the byte layout snarkjs writes: JSON.stringify(…, null, 1))
 
     public static func encode(_ vk: VerifyingKey) -> Data {
-        var lines: [String] = ["{"]
-        lines.append(" \"protocol\": \"groth16\",")
-        lines.append(" \"curve\": \"bn128\",")
-        lines.append(" \"nPublic\": \(vk.publicInputCount),")
-        lines.append(" \"vk_alpha_1\": " + indent(g1JSON(vk.alpha), 1) + ",")
-        lines.append(" \"vk_beta_2\": " + indent(g2JSON(vk.beta), 1) + ",")
-        lines.append(" \"vk_gamma_2\": " + indent(g2JSON(vk.gamma), 1) + ",")
-        lines.append(" \"vk_delta_2\": " + indent(g2JSON(vk.delta), 1) + ",")
-        lines.append(" \"vk_alphabeta_12\": " + indent(fp12JSON(snarkjsAlphaBeta(vk)), 1) + ",")
-        lines.append(" \"IC\": " + indent(array(vk.ic.map(g1JSON)), 1))
-        lines.append("}")
-        return Data(lines.joined(separator: "\n").utf8)
+        var out = "{\n \"protocol\": \"groth16\",\n \"curve\": \"bn128\",\n \"nPublic\": \(vk.publicInputCount),\n"
+        for (key, value) in [("vk_alpha_1", g1JSON(vk.alpha)), ("vk_beta_2", g2JSON(vk.beta)), ("vk_gamma_2", g2JSON(vk.gamma)),
+                             ("vk_delta_2", g2JSON(vk.delta)), ("vk_alphabeta_12", fp12JSON(snarkjsAlphaBeta(vk))),
+                             ("IC", .list(vk.ic.map(g1JSON)))] {
+            out += " \"\(key)\": "
+            value.render(depth: 1, into: &out)
+            out += key == "IC" ? "\n}" : ",\n"
+        }
+        return Data(out.utf8)
     }
 
+    /// Called once per admitted transfer (the ledger keeps the canonical proof.json), so it
+    /// writes the text directly instead of re-indenting nested strings.
     public static func encode(_ proof: Proof) -> Data {
-        let body = [
-            " \"pi_a\": " + indent(g1JSON(proof.a), 1) + ",",
-            " \"pi_b\": " + indent(g2JSON(proof.b), 1) + ",",
-            " \"pi_c\": " + indent(g1JSON(proof.c), 1) + ",",
-            " \"protocol\": \"groth16\",",
-            " \"curve\": \"bn128\"",
-        ]
-        return Data((["{"] + body + ["}"]).joined(separator: "\n").utf8)
+        var out = "{\n \"pi_a\": "
+        out.reserveCapacity(1100)
+        g1JSON(proof.a).render(depth: 1, into: &out)
+        out += ",\n \"pi_b\": "
+        g2JSON(proof.b).render(depth: 1, into: &out)
+        out += ",\n \"pi_c\": "
+        g1JSON(proof.c).render(depth: 1, into: &out)
+        out += ",\n \"protocol\": \"groth16\",\n \"curve\": \"bn128\"\n}"
+        return Data(out.utf8)
     }
 
     public static func encode(publicInputs: [Fr]) -> Data {
-        Data(array(publicInputs.map { "\"\($0.decimalString)\"" }).utf8)
+        var out = ""
+        JSONText.list(publicInputs.map { .leaf("\"\($0.decimalString)\"") }).render(depth: 0, into: &out)
+        return Data(out.utf8)
     }
 
     /// snarkjs's `vk_alphabeta_12`: e(α, β)^k with k = 2x(6x² + 3x + 1), because its final
@@ -171,29 +173,41 @@ public enum SnarkJS {
         return Pairing.pairing(vk.alpha, vk.beta).value.pow(k.limbs)
     }
 
-    static func g1JSON(_ p: G1Affine) -> String {
-        if p.isInfinity { return array(["\"0\"", "\"1\"", "\"0\""]) }
-        return array(["\"\(p.x)\"", "\"\(p.y)\"", "\"1\""])
+    static func g1JSON(_ p: G1Affine) -> JSONText {
+        if p.isInfinity { return .list([.leaf("\"0\""), .leaf("\"1\""), .leaf("\"0\"")]) }
+        return .list([.leaf("\"\(p.x)\""), .leaf("\"\(p.y)\""), .leaf("\"1\"")])
     }
 
-    static func fp2JSON(_ a: Fp2) -> String { array(["\"\(a.c0)\"", "\"\(a.c1)\""]) }
+    static func fp2JSON(_ a: Fp2) -> JSONText { .list([.leaf("\"\(a.c0)\""), .leaf("\"\(a.c1)\"")]) }
 
-    static func g2JSON(_ p: G2Affine) -> String {
-        if p.isInfinity { return array([fp2JSON(.zero), fp2JSON(.one), fp2JSON(.zero)]) }
-        return array([fp2JSON(p.x), fp2JSON(p.y), fp2JSON(.one)])
+    static func g2JSON(_ p: G2Affine) -> JSONText {
+        if p.isInfinity { return .list([fp2JSON(.zero), fp2JSON(.one), fp2JSON(.zero)]) }
+        return .list([fp2JSON(p.x), fp2JSON(p.y), fp2JSON(.one)])
     }
 
-    static func fp12JSON(_ f: Fp12) -> String {
-        array([f.c0, f.c1].map { s in array([s.c0, s.c1, s.c2].map(fp2JSON)) })
+    static func fp12JSON(_ f: Fp12) -> JSONText {
+        .list([f.c0, f.c1].map { s in .list([s.c0, s.c1, s.c2].map(fp2JSON)) })
     }
+}
 
-    /// `JSON.stringify(items, null, 1)` for already-encoded items.
-    static func array(_ items: [String]) -> String {
-        if items.isEmpty { return "[]" }
-        return "[\n" + items.map { " " + indent($0, 1) }.joined(separator: ",\n") + "\n]"
-    }
+/// Nested arrays of already-encoded scalars, written as `JSON.stringify(value, null, 1)` does:
+/// one item per line, each nesting level indented by one more space.
+indirect enum JSONText {
+    case leaf(String)
+    case list([JSONText])
 
-    static func indent(_ s: String, _ n: Int) -> String {
-        s.replacingOccurrences(of: "\n", with: "\n" + String(repeating: " ", count: n))
+    func render(depth: Int, into out: inout String) {
+        switch self {
+        case .leaf(let s): out += s
+        case .list(let items):
+            if items.isEmpty { out += "[]"; return }
+            out += "[\n"
+            for (i, item) in items.enumerated() {
+                out += String(repeating: " ", count: depth + 1)
+                item.render(depth: depth + 1, into: &out)
+                out += i == items.count - 1 ? "\n" : ",\n"
+            }
+            out += String(repeating: " ", count: depth) + "]"
+        }
     }
 }
