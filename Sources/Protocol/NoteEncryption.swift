@@ -1,4 +1,5 @@
 import BN254
+import COpenSSL
 
 /// What an output's recipient needs to spend it: the value, the blinding and a memo. The
 /// owner key is the recipient's own, so it is not carried; the wallet checks the decrypted
@@ -89,23 +90,46 @@ public enum NoteEncryption {
         return [tag] + epk + sealed
     }
 
-    /// Trial decryption with one viewing key's X25519 private key, loaded once.
+    /// Trial decryption with one viewing key's X25519 private key, loaded once. The hot path
+    /// (X25519 and the view tag) allocates nothing. Not thread-safe: one per thread.
     public final class Decryptor: @unchecked Sendable {
         let key: X25519.PrivateKey
+        let agreement: X25519.Agreement
+        /// tagDomain ‖ shared ‖ epk: the view tag's SHA-256 input, filled in place.
+        private var tagInput: [UInt8]
+        private var digest = [UInt8](repeating: 0, count: 32)
+        static let sharedOffset = NoteEncryption.tagDomain.count
 
         public init?(privateKey: [UInt8]) {
-            guard let k = X25519.PrivateKey(privateKey) else { return nil }
+            guard let k = X25519.PrivateKey(privateKey), let a = X25519.Agreement(k) else { return nil }
             key = k
+            agreement = a
+            tagInput = NoteEncryption.tagDomain + [UInt8](repeating: 0, count: 64)
+        }
+
+        /// The shared secret when the view tag matches (then `tagInput[o..<o+32]` holds it).
+        private func tagMatches(_ ciphertext: [UInt8]) -> Bool {
+            guard ciphertext.count == NoteEncryption.ciphertextBytes else { return false }
+            let o = Self.sharedOffset
+            return ciphertext.withUnsafeBufferPointer { ct in
+                tagInput.withUnsafeMutableBufferPointer { t in
+                    guard agreement.sharedSecret(peerKey: ct.baseAddress! + 1, into: t.baseAddress! + o) else { return false }
+                    (t.baseAddress! + o + 32).update(from: ct.baseAddress! + 1, count: 32)
+                    return digest.withUnsafeMutableBufferPointer { d in
+                        COpenSSL.SHA256(t.baseAddress, t.count, d.baseAddress) != nil && d[0] == ct[0]
+                    }
+                }
+            }
         }
 
         /// The plaintext when `ciphertext` is for this key; nil otherwise — for a foreign note,
         /// a wrong size, a tampered byte, a bad ephemeral key or a malformed plaintext alike.
         public func decrypt(_ ciphertext: [UInt8]) -> NotePlaintext? {
-            guard ciphertext.count == NoteEncryption.ciphertextBytes else { return nil }
+            guard tagMatches(ciphertext) else { return nil }
+            let o = Self.sharedOffset
+            let shared = Array(tagInput[o..<(o + 32)])
             let epk = ciphertext[1..<33]
-            guard let shared = key.sharedSecret(with: epk) else { return nil }
             let tag = ciphertext[0]
-            guard NoteEncryption.viewTag(shared: shared, epk: epk) == tag else { return nil }
             let hkdfKey = HKDFSHA256.derive(key: shared, salt: Array(epk) + key.publicKey, info: NoteEncryption.keyInfo, count: 32)
             guard let pt = ChaCha20Poly1305.open(key: hkdfKey, nonce: NoteEncryption.nonce, aad: NoteEncryption.aadDomain + [tag] + epk,
                                                  sealed: ciphertext[33...]),
@@ -118,10 +142,6 @@ public enum NoteEncryption {
         }
 
         /// The view-tag test alone (one X25519 and one SHA-256): false for 255 of 256 foreign notes.
-        public func viewTagMatches(_ ciphertext: [UInt8]) -> Bool {
-            guard ciphertext.count == NoteEncryption.ciphertextBytes,
-                  let shared = key.sharedSecret(with: ciphertext[1..<33]) else { return false }
-            return NoteEncryption.viewTag(shared: shared, epk: ciphertext[1..<33]) == ciphertext[0]
-        }
+        public func viewTagMatches(_ ciphertext: [UInt8]) -> Bool { tagMatches(ciphertext) }
     }
 }

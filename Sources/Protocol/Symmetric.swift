@@ -50,6 +50,36 @@ public enum X25519 {
     }
 }
 
+extension X25519 {
+    /// Key agreement with one private key and many peers, reusing one OpenSSL context and one
+    /// peer key object (each `EVP_PKEY` creation costs a provider fetch). Not thread-safe:
+    /// one per thread. Trial decryption runs this once per note.
+    public final class Agreement {
+        let ctx: OpaquePointer
+        let peer: OpaquePointer
+        private var length = 32
+
+        public init?(_ key: PrivateKey) {
+            guard let ctx = EVP_PKEY_CTX_new(key.pkey, nil) else { return nil }
+            guard EVP_PKEY_derive_init(ctx) == 1,
+                  let peer = EVP_PKEY_new_raw_public_key(NID_X25519, nil, key.publicKey, 32) else { EVP_PKEY_CTX_free(ctx); return nil }
+            self.ctx = ctx
+            self.peer = peer
+        }
+
+        deinit { EVP_PKEY_CTX_free(ctx); EVP_PKEY_free(peer) }
+
+        /// Writes the 32-byte shared secret with the public key at `peerKey`; false for a
+        /// low-order or otherwise refused key.
+        public func sharedSecret(peerKey: UnsafePointer<UInt8>, into out: UnsafeMutablePointer<UInt8>) -> Bool {
+            length = 32
+            return EVP_PKEY_set1_encoded_public_key(peer, peerKey, 32) == 1
+                && EVP_PKEY_derive_set_peer(ctx, peer) == 1
+                && EVP_PKEY_derive(ctx, out, &length) == 1 && length == 32
+        }
+    }
+}
+
 public enum HKDFSHA256 {
     /// HKDF-SHA256 (RFC 5869) extract-and-expand to `count` bytes.
     public static func derive(key: [UInt8], salt: [UInt8], info: [UInt8], count: Int) -> [UInt8] {

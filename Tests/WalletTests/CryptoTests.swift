@@ -45,6 +45,8 @@ import Wallet
         var lowOrder = ct
         for i in 1..<33 { lowOrder[i] = 0 }
         #expect(d.decrypt(lowOrder) == nil)
+        // A refused key agreement leaves the decryptor usable.
+        #expect(d.decrypt(ct) == pt)
     }
 
     @Test func wrongKeyFailsAndViewTagFiltersMostForeignNotes() throws {
