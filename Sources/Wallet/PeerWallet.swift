@@ -35,6 +35,8 @@ public final class PeerWallet {
         try fm.createDirectory(at: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         try KeyFile.write(secret, to: keyFile(in: dir), passphrase: passphrase)
         _ = try WalletDatabase(path: databaseFile(in: dir).path)
+        // Notes and memos are private too (not secret: they cannot spend).
+        chmod(databaseFile(in: dir).path, 0o600)
     }
 
     public init(directory: URL, passphrase: String?, server: String, encodeRequest: @escaping (TransferRequest) -> Data,

@@ -7,7 +7,7 @@ import Wallet
 
 /// `zkwallet`: a peer's wallet on the command line (issue 5, DESIGN.md section 4).
 ///
-/// Exit codes: 0 done, 1 the operation failed (the message says what to do), 2 bad usage.
+/// Exit codes: 0 done, 1 the operation failed (the message says what to do), 64 bad usage.
 @main
 struct ZKWallet: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -17,7 +17,7 @@ struct ZKWallet: ParsableCommand {
             The wallet lives in a directory (--wallet, default ~/.zkwallet): key.json (mode 0600,
             optionally encrypted with a passphrase), wallet.sqlite (notes, history, sync position)
             and the proving key cached from the server. Human tables by default, --json for scripts.
-            Exit codes: 0 done, 1 failed (the message says what to do), 2 bad usage.
+            Exit codes: 0 done, 1 failed (the message says what to do), 64 bad usage.
             """,
         subcommands: [Init.self, AddressCommand.self, ViewingKeyCommand.self, Deposit.self, Send.self, Withdraw.self,
                       Sync.self, BalanceCommand.self, History.self, Notes.self])
@@ -204,6 +204,8 @@ struct Deposit: ParsableCommand {
     @OptionGroup var options: WalletOptions
     @Flag(help: "Print JSON.") var json = false
 
+    func validate() throws { _ = try parseAmount(amount) }
+
     func run() throws {
         let value = try parseAmount(amount)
         try perform {
@@ -229,6 +231,7 @@ struct Send: ParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func validate() throws {
+        _ = try parseAmount(amount)
         if noSubmit != (saveRequest != nil) { throw ValidationError("--no-submit and --save-request FILE go together") }
     }
 
@@ -238,7 +241,9 @@ struct Send: ParsableCommand {
             let recipient: Address
             do { recipient = try Address(encoded: to) } catch { throw WalletError("--to: \(error); ask the payee for their `zkwallet address`") }
             let w = try options.open()
-            guard !w.isWatchOnly else { _ = try w.send(value, to: recipient, memo: memo); return }
+            guard !w.isWatchOnly else {
+                throw WalletError("this is a watch-only wallet (made from a viewing key): it sees notes and spends but cannot send. Use the wallet that holds the spending key.")
+            }
             try w.sync(quiet: true)
             let outcome = try w.send(value, to: recipient, memo: memo, saveRequest: saveRequest.map { URL(fileURLWithPath: $0) })
             describe(outcome, json: json, extra: ["amount": value, "to": recipient.encoded])
@@ -256,6 +261,7 @@ struct Withdraw: ParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func validate() throws {
+        _ = try parseAmount(amount)
         if noSubmit != (saveRequest != nil) { throw ValidationError("--no-submit and --save-request FILE go together") }
     }
 

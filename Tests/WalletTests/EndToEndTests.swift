@@ -227,5 +227,15 @@ import Wallet
         #expect(r.terminationStatus == 1)
         #expect(e.contains("cannot reach the server"))
         #expect(e.contains("zksettle-server"))
+
+        // Bad usage is told apart from a failed operation.
+        let u = Process()
+        u.executableURL = p.executableURL
+        u.arguments = ["send", "ten", "--to", "zks1x", "--wallet", dir.path]
+        u.standardError = Pipe()
+        u.standardOutput = Pipe()
+        try u.run(); u.waitUntilExit()
+        #expect(u.terminationStatus == 64)
+        #expect(try FileManager.default.attributesOfItem(atPath: dir.appendingPathComponent("wallet.sqlite").path)[.posixPermissions] as? Int == 0o600)
     }
 }
