@@ -19,6 +19,10 @@ public final class PeerWallet {
     /// passed in so that the wallet library does not link the HTTP server).
     public let encodeRequest: (TransferRequest) -> Data
 
+    /// Draw the proving progress bar in place on stderr (a terminal); otherwise each stage
+    /// start goes to `log` as a line.
+    public var progressBar = isatty(2) == 1
+
     public var viewingKey: ViewingKey { secret.viewingKey }
     public var address: Address { viewingKey.address }
     public var isWatchOnly: Bool { secret.spendingKey == nil }
@@ -260,7 +264,7 @@ public final class PeerWallet {
             }
             let ext = ExtData(recipient: recipient, extAmount: extAmount, fee: 0, encryptedOutputs: ciphertexts)
             let proveStart = Date()
-            let bar = ProgressBar(log: log)
+            let bar = ProgressBar(log: log, inPlace: progressBar)
             let request = try prover.prove(inputs: spendables, outputs: outputs.map(\.note), extData: ext, root: root,
                                            progress: { stage, fraction in bar.update(stage: stage, fraction: fraction) })
             bar.finish()
@@ -431,8 +435,8 @@ final class ResultBox<T>: @unchecked Sendable {
 final class ProgressBar: @unchecked Sendable {
     let log: (String) -> Void
     let start = Date()
-    let isTTY = isatty(2) == 1
-    init(log: @escaping (String) -> Void) { self.log = log }
+    let isTTY: Bool
+    init(log: @escaping (String) -> Void, inPlace: Bool) { self.log = log; self.isTTY = inPlace }
 
     func update(stage: String, fraction: Double) {
         // witness 0–10 %, quotient 10–35 %, msm 35–100 % (their shares of a proof's time).
