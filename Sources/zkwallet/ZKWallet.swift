@@ -14,9 +14,10 @@ struct ZKWallet: ParsableCommand {
         commandName: "zkwallet",
         abstract: "Private payments on a ZKSettle server: notes, proofs and receipts on your machine.",
         discussion: """
-            The wallet lives in a directory (--wallet, default ~/.zkwallet): key.json (mode 0600,
-            optionally encrypted with a passphrase), wallet.sqlite (notes, history, sync position)
+            The wallet lives in a directory (--wallet, default ~/.zkwallet): key.json (mode 0600, \
+            optionally encrypted with a passphrase), wallet.sqlite (notes, history, sync position) \
             and the proving key cached from the server. Human tables by default, --json for scripts.
+
             Exit codes: 0 done, 1 failed (the message says what to do), 64 bad usage.
             """,
         subcommands: [Init.self, AddressCommand.self, ViewingKeyCommand.self, Deposit.self, Send.self, Withdraw.self,

@@ -20,7 +20,7 @@ import Wallet
             let port = try Self.freePort()
             url = "http://127.0.0.1:\(port)"
             log = data.appendingPathComponent("server.log")
-            FileManager.default.createFile(atPath: log.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
             process.executableURL = Executables.productsDirectory.appendingPathComponent("zksettle-server")
             process.arguments = ["--data", data.appendingPathComponent("server").path, "--port", String(port),
                                  "--deposit-token", EndToEndTests.depositToken, "--admin-token", "e2e-admin", "--flush-ms", "1"]
