@@ -199,6 +199,15 @@ import Wallet
         // Restoring A from its backup phrase recovers the same balance after sync.
         Self.ok(try Self.zkwallet(["init", "--restore"], wallet: restored, server: server, stdin: phrase + "\n"), "restore")
         #expect(try Self.zkwallet(["address"], wallet: restored, server: server).lastLine == addressA)
+        // Sync pages through the tree (3 leaves a page here) and keeps its place: a second
+        // sync scans nothing new.
+        let paged = try Self.zkwallet(["sync", "--page-size", "3", "--json"], wallet: restored, server: server)
+        Self.ok(paged, "paged sync")
+        let leafCount = (paged.object["leaf_count"] as? NSNumber)?.intValue ?? 0
+        #expect(leafCount > 6 && (paged.object["scanned"] as? NSNumber)?.intValue == leafCount)
+        #expect(paged.stderr.isEmpty || !paged.stderr.contains("error"))
+        let again = try Self.zkwallet(["sync", "--json"], wallet: restored, server: server)
+        #expect((again.object["scanned"] as? NSNumber)?.intValue == 0)
         #expect(try spendable(restored, server) == 2)
         let notesA = try Self.zkwallet(["notes", "--json"], wallet: a, server: server).json as? [[String: Any]]
         let notesRestored = try Self.zkwallet(["notes", "--json"], wallet: restored, server: server).json as? [[String: Any]]
