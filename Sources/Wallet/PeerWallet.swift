@@ -115,18 +115,41 @@ public final class PeerWallet {
             if from >= page.leafCount { break }
         }
         // Spends: one nullifier lookup per unspent note.
+        var spendingTransfers: [String] = []
         for n in try database.notes(where: "n.spent = 0") {
             let r = try server.nullifier(n.nullifier)
             if r.spent {
                 try database.markSpent(leafIndex: n.leafIndex, by: r.transferID)
                 report.newlySpent += 1
+                if let t = r.transferID, !spendingTransfers.contains(t) { spendingTransfers.append(t) }
             } else if let pending = n.pendingSpend, (try? server.transferStatus(pending)) == 404 {
                 // The transfer never reached the server (or was refused): the note is free again.
                 try database.setPending(leafIndices: [n.leafIndex], transfer: nil)
             }
         }
+        try recordSpends(spendingTransfers, server: server)
         report.seconds = Date().timeIntervalSince(start)
         return report
+    }
+
+    /// Spends this wallet did not submit itself (a restored or watch-only wallet, or another
+    /// copy of the key): from each spending transfer's public effects, its outputs that are ours
+    /// are change, not income, and what left is inputs − change (+ the withdrawal's amount).
+    func recordSpends(_ transferIDs: [String], server: ServerClient) throws {
+        let known = Set(try database.transfers().map(\.id))
+        for id in transferIDs where !known.contains(id) {
+            guard let t = try server.settledTransfer(id) else { continue }
+            let inputs = try database.notes(where: "n.spent_by = ?", [.text(id)])
+            let outputs = try t.leafIndices.flatMap { try database.notes(where: "n.leaf_index = ?", [.int(Int64($0))]) }
+            let spent = inputs.reduce(UInt64(0)) { $0 &+ $1.value }, kept = outputs.reduce(UInt64(0)) { $0 &+ $1.value }
+            let kind = t.extAmount < 0 ? "withdraw" : spent > kept ? "send" : "merge"
+            let amount = t.extAmount < 0 ? UInt64(t.extAmount.magnitude) : spent &- kept
+            try database.transaction {
+                for o in outputs { try database.recordOwnOutput(commitment: o.commitment, transfer: id) }
+                try database.recordTransfer(id: id, kind: kind, amount: amount, counterparty: "(found by sync)", memo: "",
+                                            status: "settled", batch: outputs.first?.batch)
+            }
+        }
     }
 
     /// The outputs among `leaves` that decrypt under `viewingKey`, on all cores.

@@ -124,6 +124,15 @@ public final class ServerClient {
         return (o["spent"] as? Bool ?? false, o["transfer_id"] as? String)
     }
 
+    /// A settled transfer's public effects: its output leaves and its external amount.
+    public func settledTransfer(_ id: String) throws -> (leafIndices: [Int], extAmount: Int64)? {
+        let r = try call("GET", "/v1/transfers/\(id)")
+        guard r.status == 200, let o = r.json as? [String: Any], o["status"] as? String == "settled",
+              let receipt = o["receipt"] as? [String: Any],
+              let leaves = (receipt["leaf_indices"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.intValue }) else { return nil }
+        return (leaves, (o["ext_amount"] as? String).flatMap { Int64($0) } ?? 0)
+    }
+
     /// 200 for known transfers, 404 for unknown ones.
     public func transferStatus(_ id: String) throws -> Int { try call("GET", "/v1/transfers/\(id)").status }
 

@@ -98,6 +98,10 @@ import Wallet
 
     final class Box: @unchecked Sendable { var data: Data? }
 
+    static func amounts(_ history: [[String: Any]], direction: String) -> [Int] {
+        history.filter { $0["direction"] as? String == direction }.compactMap { ($0["amount"] as? NSNumber)?.intValue }.sorted()
+    }
+
     static func ok(_ r: Run, _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
         #expect(r.status == 0, "\(what) failed (\(r.status)):\n\(r.stdout)\n\(r.stderr)", sourceLocation: sourceLocation)
     }
@@ -174,6 +178,10 @@ import Wallet
         #expect(try spendable(watch, server) == 20)
         let watchNotes = try Self.zkwallet(["notes", "--all", "--json"], wallet: watch, server: server)
         #expect((watchNotes.json as? [[String: Any]])?.contains { $0["status"] as? String == "spent" && ($0["value"] as? NSNumber)?.intValue == 30 } == true)
+        // Its history tells B's payment (inputs 30 − change 20) from B's income; the change is no income.
+        let watchHistory = try Self.zkwallet(["history", "--json"], wallet: watch, server: server).json as? [[String: Any]] ?? []
+        #expect(Self.amounts(watchHistory, direction: "in") == [30])
+        #expect(Self.amounts(watchHistory, direction: "out") == [10])
         let cannot = try Self.zkwallet(["send", "1", "--to", addressA], wallet: watch, server: server)
         #expect(cannot.status == 1)
         #expect(cannot.stderr.contains("watch-only"))
@@ -209,6 +217,12 @@ import Wallet
         let again = try Self.zkwallet(["sync", "--json"], wallet: restored, server: server)
         #expect((again.object["scanned"] as? NSNumber)?.intValue == 0)
         #expect(try spendable(restored, server) == 2)
+        // The restored history: deposits and B's payment in; the payments, the withdrawal and the
+        // merge out (found from the spending transfers' public effects); change is not income.
+        let restoredHistory = try Self.zkwallet(["history", "--json"], wallet: restored, server: server).json as? [[String: Any]] ?? []
+        #expect(Self.amounts(restoredHistory, direction: "in") == [5, 10, 100])
+        #expect(Self.amounts(restoredHistory, direction: "out") == [30, 33, 50])
+        #expect(restoredHistory.contains { $0["kind"] as? String == "withdraw" && ($0["amount"] as? NSNumber)?.intValue == 50 })
         let notesA = try Self.zkwallet(["notes", "--json"], wallet: a, server: server).json as? [[String: Any]]
         let notesRestored = try Self.zkwallet(["notes", "--json"], wallet: restored, server: server).json as? [[String: Any]]
         #expect(notesA?.compactMap { $0["leaf_index"] as? Int } == notesRestored?.compactMap { $0["leaf_index"] as? Int })
