@@ -21,6 +21,7 @@ let package = Package(
         .executable(name: "zksettle-admin", targets: ["zksettle-admin"]),
         .executable(name: "zksettle-bench", targets: ["zksettle-bench"]),
         .executable(name: "zksettle-server", targets: ["zksettle-server"]),
+        .executable(name: "zkwallet", targets: ["zkwallet"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -62,7 +63,7 @@ let package = Package(
         .target(name: "Circuits", dependencies: ["BN254", "Protocol", "Groth16Prover"], path: "circuits", swiftSettings: swiftSettings),
 
         // Peer side: proving transfers from notes (the wallet grows here).
-        .target(name: "Wallet", dependencies: ["BN254", "Groth16", "Groth16Prover", "Circuits", "Protocol", "Settlement"],
+        .target(name: "Wallet", dependencies: ["BN254", "Groth16", "Groth16Prover", "Circuits", "Protocol", "Settlement", "CSQLite"],
                 swiftSettings: swiftSettings),
         .executableTarget(
             name: "zksettle-server",
@@ -72,6 +73,11 @@ let package = Package(
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "Metrics", package: "swift-metrics"),
                            .product(name: "Prometheus", package: "swift-prometheus")],
+            swiftSettings: swiftSettings),
+        // The peer's command-line wallet (SettlementHTTP only for the request body's encoding).
+        .executableTarget(
+            name: "zkwallet",
+            dependencies: ["Wallet", "Protocol", "Groth16", "SettlementHTTP", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings),
         .executableTarget(
             name: "zksettle-admin",
@@ -95,6 +101,11 @@ let package = Package(
         .testTarget(name: "ProtocolTests", dependencies: ["Protocol", "BN254", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "Groth16ProverTests", dependencies: ["Groth16Prover", "Groth16", "BN254", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "CircuitsTests", dependencies: ["Circuits", "Protocol", "Groth16Prover", "Groth16", "BN254", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "WalletTests", dependencies: ["Wallet", "Protocol", "BN254", "TestSupport", "zkwallet", "zksettle-server",
+                                                       "Settlement", "SettlementHTTP", "Groth16", "Groth16Prover", "Circuits",
+                                                       .product(name: "Prometheus", package: "swift-prometheus"),
+                                                       .product(name: "HummingbirdTesting", package: "hummingbird")],
+                    swiftSettings: swiftSettings),
         .testTarget(name: "CLITests", dependencies: ["zksettle-admin", "zksettle-server", "zksettle-bench", "TestSupport"], swiftSettings: swiftSettings),
     ]
 )

@@ -1,0 +1,154 @@
+import BN254
+
+/// Keys derived from a spending key (DESIGN.md section 4):
+///
+///     x25519 private = HKDF-SHA256(ikm = sk (32 bytes, big-endian),
+///                                  salt = "zksettle/v1/x25519", info = "encryption key")[0..<32]
+///     x25519 public  = X25519(private, 9)
+///
+/// The viewing key is `nk ‖ x25519 private` (64 bytes): it finds incoming notes by trial
+/// decryption and computes their nullifiers (so it sees spends), but cannot prove a spend.
+extension SpendingKey {
+    public var encryptionPrivateKey: [UInt8] {
+        HKDFSHA256.derive(key: sk.bigEndianBytes, salt: Array("zksettle/v1/x25519".utf8),
+                          info: Array("encryption key".utf8), count: 32)
+    }
+
+    public var viewingKey: ViewingKey { ViewingKey(nullifierKey: nullifierKey, encryptionPrivateKey: encryptionPrivateKey) }
+
+    public var address: Address { viewingKey.address }
+}
+
+/// `nk` and the X25519 private key: sees incoming notes and their spends, cannot spend.
+public struct ViewingKey: Sendable, Equatable {
+    public static let hrp = "zkview"
+    public let nullifierKey: Fr
+    public let encryptionPrivateKey: [UInt8]
+
+    public init(nullifierKey: Fr, encryptionPrivateKey: [UInt8]) {
+        precondition(encryptionPrivateKey.count == 32)
+        self.nullifierKey = nullifierKey
+        self.encryptionPrivateKey = encryptionPrivateKey
+    }
+
+    /// pk = H1(nk).
+    public var ownerKey: Fr { Poseidon.hash(nullifierKey) }
+
+    public var address: Address {
+        Address(owner: ownerKey, encryptionKey: X25519.publicKey(privateKey: encryptionPrivateKey)!)
+    }
+
+    /// bech32m `zkview1…` of nk (32 bytes, big-endian) ‖ X25519 private key (32 bytes).
+    public var encoded: String { Bech32m.encode(hrp: Self.hrp, bytes: nullifierKey.bigEndianBytes + encryptionPrivateKey) }
+
+    public enum Failure: Error, CustomStringConvertible, Sendable {
+        case bech32m(Bech32m.Failure), notCanonical
+        public var description: String {
+            switch self {
+            case .bech32m(let f): return "the viewing key \(f)"
+            case .notCanonical: return "the viewing key's nullifier key is not a field element"
+            }
+        }
+    }
+
+    public init(encoded text: String) throws(Failure) {
+        let bytes: [UInt8]
+        do { bytes = try Bech32m.decode(text, hrp: Self.hrp, count: 64) } catch { throw .bech32m(error) }
+        guard let nk = try? Fr(bigEndian: bytes[0..<32]) else { throw .notCanonical }
+        self.init(nullifierKey: nk, encryptionPrivateKey: Array(bytes[32..<64]))
+    }
+}
+
+/// Where notes are sent: the owner key `pk` (named by commitments) and the X25519 public key
+/// (outputs are encrypted to it). Written as bech32m `zks1…` of pk (32 bytes, big-endian) ‖
+/// X25519 public key (32 bytes): 113 characters.
+public struct Address: Sendable, Equatable, CustomStringConvertible {
+    public static let hrp = "zks"
+    public let owner: Fr
+    public let encryptionKey: [UInt8]
+
+    public init(owner: Fr, encryptionKey: [UInt8]) {
+        precondition(encryptionKey.count == 32)
+        self.owner = owner
+        self.encryptionKey = encryptionKey
+    }
+
+    public var encoded: String { Bech32m.encode(hrp: Self.hrp, bytes: owner.bigEndianBytes + encryptionKey) }
+    public var description: String { encoded }
+
+    public enum Failure: Error, CustomStringConvertible, Sendable {
+        case bech32m(Bech32m.Failure), notCanonical
+        public var description: String {
+            switch self {
+            case .bech32m(let f): return "the address \(f)"
+            case .notCanonical: return "the address's owner key is not a field element"
+            }
+        }
+    }
+
+    public init(encoded text: String) throws(Failure) {
+        let bytes: [UInt8]
+        do { bytes = try Bech32m.decode(text, hrp: Self.hrp, count: 64) } catch { throw .bech32m(error) }
+        guard let pk = try? Fr(bigEndian: bytes[0..<32]) else { throw .notCanonical }
+        self.init(owner: pk, encryptionKey: Array(bytes[32..<64]))
+    }
+}
+
+/// A 24-word backup of a spending key. 24 words × 11 bits = 264 bits: sk (32 bytes,
+/// big-endian) ‖ the first byte of SHA-256("zksettle/backup/v1" ‖ sk) as a checksum.
+///
+/// The 2048 words are made, not borrowed: consonant, vowel, consonant, vowel
+/// (`bdfghjklmnprstvz` × `aeio` × `bdfghjklmnprstvz` × `au`), word `i` spelling the 11 bits
+/// of `i` as 4 + 2 + 4 + 1 bits. Every word has four letters, so a phrase is easy to copy.
+public enum BackupPhrase {
+    static let consonants = Array("bdfghjklmnprstvz")
+    static let vowels1 = Array("aeio")
+    static let vowels2 = Array("au")
+
+    public static let words: [String] = (0..<2048).map { (i: Int) -> String in
+        let letters: [Character] = [consonants[i >> 7], vowels1[(i >> 5) & 3], consonants[(i >> 1) & 15], vowels2[i & 1]]
+        return String(letters)
+    }
+    static let index: [String: Int] = Dictionary(uniqueKeysWithValues: words.enumerated().map { ($1, $0) })
+
+    static func checksum(_ sk: [UInt8]) -> UInt8 { SHA256.hash(Array("zksettle/backup/v1".utf8) + sk)[0] }
+
+    public static func phrase(for key: SpendingKey) -> String {
+        let bytes = key.sk.bigEndianBytes
+        let all = bytes + [checksum(bytes)]
+        var acc: UInt32 = 0, bits = 0
+        var out: [String] = []
+        for b in all {
+            acc = acc << 8 | UInt32(b); bits += 8
+            while bits >= 11 { bits -= 11; out.append(words[Int((acc >> UInt32(bits)) & 0x7ff)]) }
+        }
+        return out.joined(separator: " ")
+    }
+
+    public enum Failure: Error, Equatable, CustomStringConvertible, Sendable {
+        case wordCount(Int), unknownWord(position: Int, word: String), badChecksum, notAKey
+        public var description: String {
+            switch self {
+            case .wordCount(let n): return "a backup phrase has 24 words, this one has \(n)"
+            case .unknownWord(let p, let w): return "word \(p) (\"\(w)\") is not a backup-phrase word"
+            case .badChecksum: return "the phrase's checksum does not match: a word is mistyped or out of order"
+            case .notAKey: return "the phrase does not encode a spending key"
+            }
+        }
+    }
+
+    public static func spendingKey(from phrase: String) throws(Failure) -> SpendingKey {
+        let ws = phrase.lowercased().split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "," }).map(String.init)
+        guard ws.count == 24 else { throw .wordCount(ws.count) }
+        var acc: UInt32 = 0, bits = 0
+        var bytes: [UInt8] = []
+        for (i, w) in ws.enumerated() {
+            guard let v = index[w] else { throw .unknownWord(position: i + 1, word: w) }
+            acc = acc << 11 | UInt32(v); bits += 11
+            while bits >= 8 { bits -= 8; bytes.append(UInt8((acc >> UInt32(bits)) & 0xff)) }
+        }
+        guard bytes.count == 33, checksum(Array(bytes[0..<32])) == bytes[32] else { throw .badChecksum }
+        guard let sk = try? Fr(bigEndian: bytes[0..<32]) else { throw .notAKey }
+        return SpendingKey(sk)
+    }
+}

@@ -1,0 +1,478 @@
+import BN254
+import Foundation
+import Groth16
+import Groth16Prover
+import Protocol
+import Settlement
+
+/// A peer's wallet: a directory with `key.json` (the secret, mode 0600), `wallet.sqlite`
+/// (notes, transfers, sync cursor) and `proving-keys/<circuit id>.zkspk` (cached from the
+/// server). Talks to one server through `ServerClient`; reports progress through `log`.
+public final class PeerWallet {
+    public let directory: URL
+    public let secret: WalletSecret
+    public let database: WalletDatabase
+    public let log: (String) -> Void
+    private var clientStorage: ServerClient?
+    public let serverURL: String
+    /// The body of POST /v1/transfers for a request (`SettlementHTTP.TransferBody.encode`;
+    /// passed in so that the wallet library does not link the HTTP server).
+    public let encodeRequest: (TransferRequest) -> Data
+
+    /// Draw the proving progress bar in place on stderr (a terminal); otherwise each stage
+    /// start goes to `log` as a line.
+    public var progressBar = isatty(2) == 1
+
+    public var viewingKey: ViewingKey { secret.viewingKey }
+    public var address: Address { viewingKey.address }
+    public var isWatchOnly: Bool { secret.spendingKey == nil }
+
+    public static func keyFile(in dir: URL) -> URL { dir.appendingPathComponent("key.json") }
+    public static func databaseFile(in dir: URL) -> URL { dir.appendingPathComponent("wallet.sqlite") }
+
+    /// Creates the wallet directory with a new key file and an empty database.
+    public static func create(at dir: URL, secret: WalletSecret, passphrase: String?) throws {
+        let fm = FileManager.default
+        if fm.fileExists(atPath: keyFile(in: dir).path) {
+            throw WalletError("\(dir.path) already holds a wallet (key.json); choose another --wallet DIR or move it away first")
+        }
+        try fm.createDirectory(at: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try KeyFile.write(secret, to: keyFile(in: dir), passphrase: passphrase)
+        _ = try WalletDatabase(path: databaseFile(in: dir).path)
+        // Notes and memos are private too (not secret: they cannot spend).
+        chmod(databaseFile(in: dir).path, 0o600)
+    }
+
+    public init(directory: URL, passphrase: String?, server: String, encodeRequest: @escaping (TransferRequest) -> Data,
+                log: @escaping (String) -> Void) throws {
+        self.encodeRequest = encodeRequest
+        self.directory = directory
+        self.secret = try KeyFile.read(Self.keyFile(in: directory), passphrase: passphrase)
+        self.database = try WalletDatabase(path: Self.databaseFile(in: directory).path)
+        self.serverURL = server
+        self.log = log
+    }
+
+    public var server: ServerClient {
+        get throws {
+            if let c = clientStorage { return c }
+            let c = try ServerClient(serverURL)
+            clientStorage = c
+            return c
+        }
+    }
+
+    // MARK: Sync
+
+    public struct SyncReport: Sendable {
+        public var scanned = 0
+        public var found = 0
+        public var foundValue: UInt64 = 0
+        public var newlySpent = 0
+        public var leafCount = 0
+        public var seconds = 0.0
+    }
+
+    /// Pages through `/v1/notes` from the saved cursor, trial-decrypts every output on all cores,
+    /// records this wallet's notes (checked against their commitments), saves the cursor after
+    /// each page (an interrupted sync resumes), then asks the server which unspent notes' nullifiers
+    /// are spent.
+    @discardableResult
+    public func sync(pageSize: Int = 10_000, quiet: Bool = false) throws -> SyncReport {
+        let start = Date()
+        var report = SyncReport()
+        let server = try self.server
+        if let known = try database.meta("server"), known != serverURL {
+            log("note: this wallet last synced with \(known); now using \(serverURL)")
+        }
+        try database.setMeta("server", serverURL)
+        var from = Int(try database.meta("next_leaf") ?? "0") ?? 0
+        let vk = viewingKey
+        let owner = vk.ownerKey
+        while true {
+            let page = try server.notes(from: from, limit: pageSize)
+            report.leafCount = page.leafCount
+            if from > page.leafCount {
+                throw WalletError("this wallet has synced \(from) leaves but the server holds \(page.leafCount): is --server the same server as before? (a fresh server needs a fresh wallet directory)")
+            }
+            if page.notes.isEmpty { break }
+            let found = Self.trialDecrypt(page.notes, viewingKey: vk)
+            try database.transaction {
+                for (leaf, pt) in found {
+                    // Believe a note only if its opening matches the commitment in the tree.
+                    let note = pt.note(owner: owner)
+                    guard pt.value > 0, note.commitment == leaf.commitment else { continue }
+                    let nf = note.nullifier(nullifierKey: vk.nullifierKey, leafIndex: leaf.leafIndex)
+                    try database.insertNote(leafIndex: leaf.leafIndex, commitment: leaf.commitment, plaintext: pt, nullifier: nf, batch: leaf.batch)
+                    report.found += 1
+                    report.foundValue &+= pt.value
+                }
+                try database.setMeta("next_leaf", String(page.next))
+            }
+            report.scanned += page.notes.count
+            from = page.next
+            if !quiet { log("sync: \(from)/\(page.leafCount) leaves scanned, \(report.found) notes found") }
+            if from >= page.leafCount { break }
+        }
+        // Spends: one nullifier lookup per unspent note.
+        var spendingTransfers: [String] = []
+        for n in try database.notes(where: "n.spent = 0") {
+            let r = try server.nullifier(n.nullifier)
+            if r.spent {
+                try database.markSpent(leafIndex: n.leafIndex, by: r.transferID)
+                report.newlySpent += 1
+                if let t = r.transferID, !spendingTransfers.contains(t) { spendingTransfers.append(t) }
+            } else if let pending = n.pendingSpend, (try? server.transferStatus(pending)) == 404 {
+                // The transfer never reached the server (or was refused): the note is free again.
+                try database.setPending(leafIndices: [n.leafIndex], transfer: nil)
+            }
+        }
+        try recordSpends(spendingTransfers, server: server)
+        report.seconds = Date().timeIntervalSince(start)
+        return report
+    }
+
+    /// Spends this wallet did not submit itself (a restored or watch-only wallet, or another
+    /// copy of the key): from each spending transfer's public effects, its outputs that are ours
+    /// are change, not income, and what left is inputs − change (+ the withdrawal's amount).
+    func recordSpends(_ transferIDs: [String], server: ServerClient) throws {
+        let known = Set(try database.transfers().map(\.id))
+        for id in transferIDs where !known.contains(id) {
+            guard let t = try server.settledTransfer(id) else { continue }
+            let inputs = try database.notes(where: "n.spent_by = ?", [.text(id)])
+            let outputs = try t.leafIndices.flatMap { try database.notes(where: "n.leaf_index = ?", [.int(Int64($0))]) }
+            let spent = inputs.reduce(UInt64(0)) { $0 &+ $1.value }, kept = outputs.reduce(UInt64(0)) { $0 &+ $1.value }
+            let kind = t.extAmount < 0 ? "withdraw" : spent > kept ? "send" : "merge"
+            let amount = t.extAmount < 0 ? UInt64(t.extAmount.magnitude) : spent &- kept
+            try database.transaction {
+                for o in outputs { try database.recordOwnOutput(commitment: o.commitment, transfer: id) }
+                try database.recordTransfer(id: id, kind: kind, amount: amount, counterparty: "(found by sync)", memo: "",
+                                            status: "settled", batch: outputs.first?.batch)
+            }
+        }
+    }
+
+    /// The outputs among `leaves` that decrypt under `viewingKey`, on all cores.
+    public static func trialDecrypt(_ leaves: [ServerClient.EncryptedLeaf], viewingKey: ViewingKey) -> [(ServerClient.EncryptedLeaf, NotePlaintext)] {
+        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, leaves.count / 256 + 1))
+        let results = ResultBox<(ServerClient.EncryptedLeaf, NotePlaintext)>(workers)
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            guard let d = NoteEncryption.Decryptor(privateKey: viewingKey.encryptionPrivateKey) else { return }
+            var mine: [(ServerClient.EncryptedLeaf, NotePlaintext)] = []
+            var i = w
+            while i < leaves.count {
+                if let pt = d.decrypt(leaves[i].ciphertext) { mine.append((leaves[i], pt)) }
+                i += workers
+            }
+            results.set(w, mine)
+        }
+        return results.all.sorted { $0.0.leafIndex < $1.0.leafIndex }
+    }
+
+    // MARK: Balance
+
+    public struct Balance: Sendable {
+        /// Unspent notes not reserved by a transfer in flight.
+        public var spendable: UInt64
+        /// Notes reserved by a submitted transfer whose outcome is not known yet.
+        public var pending: UInt64
+        public var spendableNotes: Int
+    }
+
+    public func balance() throws -> Balance {
+        var b = Balance(spendable: 0, pending: 0, spendableNotes: 0)
+        for n in try database.notes(where: "n.spent = 0") {
+            if n.pendingSpend == nil { b.spendable &+= n.value; b.spendableNotes += 1 } else { b.pending &+= n.value }
+        }
+        return b
+    }
+
+    // MARK: Proving
+
+    private var proverStorage: TransferProver?
+    private var paramsStorage: ServerClient.Params?
+
+    func params() throws -> ServerClient.Params {
+        if let p = paramsStorage { return p }
+        let p = try server.params()
+        paramsStorage = p
+        return p
+    }
+
+    /// The prover for the server's circuit, with its proving key cached in the wallet directory.
+    func prover() throws -> TransferProver {
+        if let p = proverStorage { return p }
+        let params = try params()
+        let safeID = params.circuitID.filter { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." }
+        let dir = directory.appendingPathComponent("proving-keys")
+        let url = dir.appendingPathComponent("\(safeID).zkspk")
+        if !FileManager.default.fileExists(atPath: url.path) {
+            log("downloading the proving key for circuit \(params.circuitID) (once)…")
+            let data = try server.provingKey()
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            let tmp = dir.appendingPathComponent(".\(safeID).partial")
+            try data.write(to: tmp)
+            guard rename(tmp.path, url.path) == 0 else { throw WalletError("cannot store the proving key in \(url.path)") }
+        }
+        do {
+            let p = TransferProver(provingKey: try ProvingKey.load(from: url))
+            proverStorage = p
+            return p
+        } catch {
+            throw WalletError("the cached proving key \(url.path) is unusable (\(error)); delete it and try again")
+        }
+    }
+
+    // MARK: Transfers
+
+    /// One output of a transfer: the note and where its ciphertext goes.
+    struct Output {
+        var note: Note
+        var to: Address
+        var memo: [UInt8]
+    }
+
+    public struct Settled: Sendable {
+        public var transferID: String
+        public var batch: Int64
+        public var leafIndices: [Int64]
+        public var receiptVerified: Bool
+        public var proveSeconds: Double
+        public var totalSeconds: Double
+    }
+
+    public enum Outcome: Sendable {
+        case settled(Settled)
+        case saved(path: String, transferID: String)
+    }
+
+    func requireSpendingKey(_ what: String) throws -> SpendingKey {
+        guard let k = secret.spendingKey else {
+            throw WalletError("this is a watch-only wallet (made from a viewing key): it sees notes and spends but cannot \(what). Use the wallet that holds the spending key.")
+        }
+        return k
+    }
+
+    func freshNote(_ value: UInt64, to address: Address) -> Note { Note(value: value, owner: address.owner, blinding: SecureRandom.scalar()) }
+
+    /// Proves, submits and records one transfer; on `unknown_root` proves once more with fresh paths.
+    func execute(kind: String, inputs: [WalletDatabase.StoredNote], outputs: [Output], recipient: String, extAmount: Int64,
+                 depositToken: String?, counterparty: String, amount: UInt64, memo: String,
+                 saveRequest: URL? = nil) throws -> Outcome {
+        let key = try requireSpendingKey("spend")
+        let prover = try self.prover()
+        let server = try self.server
+        let started = Date()
+        for attempt in 0..<2 {
+            // Paths of all inputs against one root (re-read if a batch settled in between).
+            var spendables: [SpendableNote] = []
+            var root = try server.tree().root
+            for _ in 0..<5 {
+                spendables = []
+                var roots = Set<String>()
+                for n in inputs {
+                    let p = try server.path(n.leafIndex)
+                    roots.insert(p.root.decimalString)
+                    root = p.root
+                    spendables.append(SpendableNote(note: Note(value: n.value, owner: key.ownerKey, blinding: n.blinding),
+                                                    key: key, leafIndex: n.leafIndex, path: p.path))
+                }
+                if roots.count <= 1 { break }
+            }
+            var ciphertexts: [[UInt8]] = []
+            for o in outputs {
+                do { ciphertexts.append(try NoteEncryption.encrypt(NotePlaintext(value: o.note.value, blinding: o.note.blinding, memo: o.memo), to: o.to)) } catch {
+                    throw WalletError("cannot encrypt the output: \(error)")
+                }
+            }
+            let ext = ExtData(recipient: recipient, extAmount: extAmount, fee: 0, encryptedOutputs: ciphertexts)
+            let proveStart = Date()
+            let bar = ProgressBar(log: log, inPlace: progressBar)
+            let request = try prover.prove(inputs: spendables, outputs: outputs.map(\.note), extData: ext, root: root,
+                                           progress: { stage, fraction in bar.update(stage: stage, fraction: fraction) })
+            bar.finish()
+            let proveSeconds = Date().timeIntervalSince(proveStart)
+            let id = TransferID(request.publicInputs).hex
+            let body = encodeRequest(request)
+            if let saveRequest {
+                try body.write(to: saveRequest)
+                return .saved(path: saveRequest.path, transferID: id)
+            }
+            try database.setPending(leafIndices: inputs.map(\.leafIndex), transfer: id)
+            let reply: [String: Any]
+            do {
+                reply = try server.submit(body, depositToken: depositToken)
+            } catch let e as WalletError {
+                if e.code == "unreachable" {
+                    throw WalletError("\(e.description)\nThe transfer \(id) may or may not have settled; its notes stay pending until `zkwallet sync` finds out.")
+                }
+                try database.setPending(leafIndices: inputs.map(\.leafIndex), transfer: nil)
+                if e.code == "unknown_root" && attempt == 0 {
+                    log("the tree moved on while proving (unknown_root): proving again with fresh paths…")
+                    continue
+                }
+                if e.code == "double_spend" { _ = try? sync(quiet: true) }
+                throw e
+            }
+            // The receipt: the server's signed word that the transfer settled.
+            guard let r = reply["receipt"] as? [String: Any], let tid = (r["transfer_id"] as? String).flatMap(Hex.decode),
+                  let batch = (r["batch"] as? NSNumber)?.int64Value,
+                  let leaves = (r["leaf_indices"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.int64Value }), leaves.count == 2,
+                  let rootText = r["root"] as? String, let receiptRoot = try? Fr(decimal: rootText),
+                  let settledAt = (r["settled_at"] as? NSNumber)?.int64Value,
+                  let sig = (r["signature"] as? String).flatMap(Hex.decode) else {
+                throw WalletError("the server answered without a readable receipt; run `zkwallet sync` to see whether transfer \(id) settled")
+            }
+            let receipt = Receipt(transferID: tid, batch: batch, leafIndices: leaves, root: receiptRoot, settledAt: settledAt, signature: sig)
+            let receiptKey = try params().receiptPublicKey
+            let verified = Hex.encode(tid) == id && receipt.verify(publicKey: receiptKey)
+            try database.transaction {
+                for n in inputs { try database.markSpent(leafIndex: n.leafIndex, by: id) }
+                for (o, leaf) in zip(outputs, leaves) where o.to == address {
+                    try database.recordOwnOutput(commitment: o.note.commitment, transfer: id)
+                    if o.note.value > 0 {
+                        let nf = o.note.nullifier(nullifierKey: key.nullifierKey, leafIndex: Int(leaf))
+                        try database.insertNote(leafIndex: Int(leaf), commitment: o.note.commitment,
+                                                plaintext: NotePlaintext(value: o.note.value, blinding: o.note.blinding, memo: o.memo),
+                                                nullifier: nf, batch: batch)
+                    }
+                }
+                try database.recordTransfer(id: id, kind: kind, amount: amount, counterparty: counterparty, memo: memo,
+                                            status: verified ? "settled" : "settled (receipt signature INVALID)", batch: batch)
+            }
+            guard verified else {
+                throw WalletError("transfer \(id) settled in batch \(batch), but its receipt's signature does not verify with the server's receipt key: do not trust this server's receipts")
+            }
+            return .settled(Settled(transferID: id, batch: batch, leafIndices: leaves, receiptVerified: true,
+                                    proveSeconds: proveSeconds, totalSeconds: Date().timeIntervalSince(started)))
+        }
+        throw WalletError("the tree moved on twice while proving; try again")
+    }
+
+    /// Deposits `amount` into a new note of this wallet (the operator's token authorizes it).
+    public func deposit(_ amount: UInt64, token: String) throws -> Outcome {
+        guard amount > 0, amount <= UInt64(Int64.max) else { throw WalletError("the amount must be between 1 and \(Int64.max)") }
+        _ = try requireSpendingKey("deposit into a note it could never spend")
+        let outputs = [Output(note: freshNote(amount, to: address), to: address, memo: Array("deposit".utf8)),
+                       Output(note: freshNote(0, to: address), to: address, memo: [])]
+        return try execute(kind: "deposit", inputs: [], outputs: outputs, recipient: "", extAmount: Int64(amount),
+                           depositToken: token, counterparty: "operator", amount: amount, memo: "")
+    }
+
+    /// Notes that cover `amount`: one note if one suffices, else two, else the largest notes
+    /// (which `send` merges first).
+    func select(_ amount: UInt64) throws -> [WalletDatabase.StoredNote] {
+        let available = try database.notes(where: "n.spent = 0 AND n.pending_spend IS NULL").sorted { $0.value < $1.value }
+        let total = available.reduce(UInt64(0)) { $0 &+ $1.value }
+        guard total >= amount else {
+            let b = try balance()
+            throw WalletError("insufficient funds: \(amount) needed, \(total) spendable" +
+                              (b.pending > 0 ? " (\(b.pending) more in transfers not yet confirmed: run `zkwallet sync`)" : "") +
+                              ". Receive or deposit more, or send less.")
+        }
+        if let one = available.first(where: { $0.value >= amount }) { return [one] }
+        let largest = available.last!
+        if let partner = available.dropLast().first(where: { $0.value &+ largest.value >= amount }) { return [largest, partner] }
+        var chosen: [WalletDatabase.StoredNote] = []
+        var sum: UInt64 = 0
+        for n in available.reversed() where sum < amount { chosen.append(n); sum &+= n.value }
+        return chosen
+    }
+
+    /// Merges `notes` into one note of this wallet by a chain of transfers (2 → 1 each).
+    func merge(_ notes: [WalletDatabase.StoredNote], keepingLast: Bool) throws -> [WalletDatabase.StoredNote] {
+        var acc = notes[0]
+        let chain = keepingLast ? notes.count - 2 : notes.count - 1
+        log("your funds are spread over \(notes.count) notes and a transfer spends at most 2: merging them first by a chain of \(chain) transfer\(chain == 1 ? "" : "s")")
+        for i in 1...chain {
+            let next = notes[i]
+            let (sum, overflow) = acc.value.addingReportingOverflow(next.value)
+            guard !overflow else { throw WalletError("the notes' total overflows 64 bits") }
+            let merged = freshNote(sum, to: address)
+            let outcome = try execute(kind: "merge", inputs: [acc, next],
+                                      outputs: [Output(note: merged, to: address, memo: Array("merge".utf8)),
+                                                Output(note: freshNote(0, to: address), to: address, memo: [])],
+                                      recipient: "", extAmount: 0, depositToken: nil, counterparty: "self", amount: sum, memo: "")
+            guard case .settled(let s) = outcome,
+                  let n = try database.notes(where: "n.leaf_index = ?", [.int(s.leafIndices[0])]).first else {
+                throw WalletError("merge transfer did not settle")
+            }
+            log("merged \(i + 1) of \(notes.count) notes (batch \(s.batch))")
+            acc = n
+        }
+        return keepingLast ? [acc, notes[notes.count - 1]] : [acc]
+    }
+
+    /// Pays `amount` to `address` with an optional memo (encrypted to the recipient only).
+    public func send(_ amount: UInt64, to recipient: Address, memo: String, saveRequest: URL? = nil) throws -> Outcome {
+        _ = try requireSpendingKey("send")
+        let memoBytes = Array(memo.utf8)
+        guard memoBytes.count <= NoteEncryption.maxMemoBytes else {
+            throw WalletError("the memo is \(memoBytes.count) bytes; at most \(NoteEncryption.maxMemoBytes) (UTF-8)")
+        }
+        guard amount > 0 else { throw WalletError("the amount must be at least 1") }
+        var inputs = try select(amount)
+        if inputs.count > 2 {
+            guard saveRequest == nil else {
+                throw WalletError("this payment needs \(inputs.count) notes merged first, which submits transfers: run it once without --no-submit, or send less")
+            }
+            inputs = try merge(inputs, keepingLast: true)
+        }
+        let total = inputs.reduce(UInt64(0)) { $0 + $1.value }
+        let outputs = [Output(note: freshNote(amount, to: recipient), to: recipient, memo: memoBytes),
+                       Output(note: freshNote(total - amount, to: address), to: address, memo: Array("change".utf8))]
+        return try execute(kind: "send", inputs: inputs, outputs: outputs, recipient: "", extAmount: 0, depositToken: nil,
+                           counterparty: recipient.encoded, amount: amount, memo: memo, saveRequest: saveRequest)
+    }
+
+    /// Withdraws `amount` to `recipient` (the server records a payout owed to it).
+    public func withdraw(_ amount: UInt64, to recipient: String, saveRequest: URL? = nil) throws -> Outcome {
+        _ = try requireSpendingKey("withdraw")
+        guard amount > 0, amount <= UInt64(Int64.max) else { throw WalletError("the amount must be between 1 and \(Int64.max)") }
+        guard !recipient.isEmpty, recipient.utf8.count <= ExtData.maxRecipientBytes else {
+            throw WalletError("--to must name the payout's recipient (1 to \(ExtData.maxRecipientBytes) bytes)")
+        }
+        var inputs = try select(amount)
+        if inputs.count > 2 {
+            guard saveRequest == nil else { throw WalletError("this withdrawal needs notes merged first; run it once without --no-submit") }
+            inputs = try merge(inputs, keepingLast: true)
+        }
+        let total = inputs.reduce(UInt64(0)) { $0 + $1.value }
+        let outputs = [Output(note: freshNote(total - amount, to: address), to: address, memo: Array("change".utf8)),
+                       Output(note: freshNote(0, to: address), to: address, memo: [])]
+        return try execute(kind: "withdraw", inputs: inputs, outputs: outputs, recipient: recipient, extAmount: -Int64(amount),
+                           depositToken: nil, counterparty: recipient, amount: amount, memo: "", saveRequest: saveRequest)
+    }
+}
+
+/// Per-worker results of a parallel loop.
+final class ResultBox<T>: @unchecked Sendable {
+    private var slots: [[T]]
+    private let lock = NSLock()
+    init(_ n: Int) { slots = Array(repeating: [], count: n) }
+    func set(_ i: Int, _ v: [T]) { lock.lock(); slots[i] = v; lock.unlock() }
+    var all: [T] { slots.flatMap { $0 } }
+}
+
+/// A one-line progress bar on stderr for the prover's stages.
+final class ProgressBar: @unchecked Sendable {
+    let log: (String) -> Void
+    let start = Date()
+    let isTTY: Bool
+    init(log: @escaping (String) -> Void, inPlace: Bool) { self.log = log; self.isTTY = inPlace }
+
+    func update(stage: String, fraction: Double) {
+        // witness 0–10 %, quotient 10–35 %, msm 35–100 % (their shares of a proof's time).
+        let (lo, hi): (Double, Double) = stage == "witness" ? (0, 0.1) : stage == "quotient" ? (0.1, 0.35) : (0.35, 1)
+        let p = lo + (hi - lo) * fraction
+        let width = 30
+        let filled = Int(p * Double(width))
+        let line = "proving [\(String(repeating: "#", count: filled))\(String(repeating: ".", count: width - filled))] \(Int(p * 100))% \(stage)"
+        if isTTY { FileHandle.standardError.write(Data(("\r" + line).utf8)) } else if fraction == 0 { log(line) }
+    }
+
+    func finish() {
+        let line = String(format: "proved in %.2f s", Date().timeIntervalSince(start))
+        if isTTY { FileHandle.standardError.write(Data(("\r\u{1B}[K" + line + "\n").utf8)) } else { log(line) }
+    }
+}
