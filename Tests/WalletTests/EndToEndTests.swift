@@ -17,7 +17,7 @@ import Wallet
         init() throws {
             data = FileManager.default.temporaryDirectory.appendingPathComponent("zkwallet-e2e-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
-            let port = try Self.freePort()
+            let port = try Executables.freePort()
             url = "http://127.0.0.1:\(port)"
             log = data.appendingPathComponent("server.log")
             _ = FileManager.default.createFile(atPath: log.path, contents: nil)
@@ -46,21 +46,6 @@ import Wallet
         deinit {
             stop()
             try? FileManager.default.removeItem(at: data)
-        }
-
-        static func freePort() throws -> Int {
-            let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            defer { close(s) }
-            var addr = sockaddr_in()
-            addr.sin_family = sa_family_t(AF_INET)
-            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-            addr.sin_port = 0
-            var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-            let ok = withUnsafeMutablePointer(to: &addr) { p in
-                p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, len) == 0 && getsockname(s, $0, &len) == 0 }
-            }
-            guard ok else { throw WalletError("no free port") }
-            return Int(UInt16(bigEndian: addr.sin_port))
         }
     }
 
@@ -233,7 +218,7 @@ import Wallet
         defer { try? FileManager.default.removeItem(at: dir) }
         let p = Process()
         p.executableURL = Executables.productsDirectory.appendingPathComponent("zkwallet")
-        let port = try Server.freePort()
+        let port = try Executables.freePort()
         p.arguments = ["init", "--wallet", dir.path]
         p.standardOutput = Pipe()
         try p.run(); p.waitUntilExit()
