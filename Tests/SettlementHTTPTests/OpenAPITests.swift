@@ -48,6 +48,11 @@ import TestSupport
             #expect(try await client.call(.post, "/v1/nowhere").status == 404)
             // An unknown value of ?pending= is malformed, not silently "false".
             #expect(try await client.admin("/v1/admin/payouts?pending=yes").errorCode == "malformed")
+            // Answers are JSON even when they echo quotes, backslashes, control characters and
+            // non-ASCII text back (the server writes its JSON by hand).
+            let odd = try await client.admin("/v1/admin/payouts?pending=%22%5C%0A%09%01%C3%A9%F0%9F%94%91")
+            let message = (odd.json["error"] as? [String: Any])?["message"] as? String
+            #expect(message == "pending: expected true or false, not \"\\\n\t\u{01}é🔑", "\(String(decoding: odd.body, as: UTF8.self))")
         }
     }
 }
