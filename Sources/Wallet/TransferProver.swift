@@ -68,8 +68,9 @@ public final class TransferProver: @unchecked Sendable {
         return TransferRequest(proof: proof, publicInputs: publicInputs, extData: extData)
     }
 
-    /// A dummy input: value 0 under a fresh random key, so its nullifier is unique.
-    static func dummy() -> SpendableNote {
+    /// A dummy input: value 0 under a fresh random key, so its nullifier is unique. (Passing
+    /// the same dummy to several transfers makes them conflict: the load tests' storms do.)
+    public static func dummy() -> SpendableNote {
         let key = SpendingKey(SecureRandom.scalar())
         return SpendableNote(note: Note(value: 0, owner: key.ownerKey, blinding: SecureRandom.scalar()), key: key,
                              leafIndex: 0, path: Array(repeating: .zero, count: MerkleTree.depth))

@@ -38,6 +38,10 @@ struct LoadBench: ParsableCommand {
     @Option(name: .customLong("deposit-token"), help: "The server's deposit token (default: $ZKSETTLE_DEPOSIT_TOKEN).")
     var depositToken: String?
     @Option(help: "Corpus cache directory (default: ~/.cache/zksettle/load-corpus).") var corpus: String?
+    @Flag(help: "Only make (or find) the corpus and print where it is: transfers.jsonl, one request body per line.")
+    var prepareOnly = false
+    @Option(help: "Conflict sets: each run of this many consecutive corpus transfers spends the same two (dummy) notes, with different outputs, so exactly one of each run can settle.")
+    var conflicts = 1
 
     func run() throws {
         guard let token = depositToken ?? ProcessInfo.processInfo.environment["ZKSETTLE_DEPOSIT_TOKEN"] else {
@@ -60,12 +64,18 @@ struct LoadBench: ParsableCommand {
         }
 
         let vkBytes = try JSONSerialization.data(withJSONObject: vk, options: [.sortedKeys])
-        let key = SHA256.hex(Array(circuitID.utf8) + Array(vkBytes) + root.bigEndianBytes).prefix(16)
+        guard conflicts >= 1 else { throw ValidationError("--conflicts must be ≥ 1") }
+        let key = SHA256.hex(Array(circuitID.utf8) + Array(vkBytes) + root.bigEndianBytes).prefix(16) + (conflicts > 1 ? "-conflicts-\(conflicts)" : "")
         let base = corpus.map { URL(fileURLWithPath: $0) }
             ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/zksettle/load-corpus")
         let dir = base.appendingPathComponent(String(key), isDirectory: true)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let bodies = try loadOrProve(dir: dir, client: client, root: root, count: transfers)
+        if prepareOnly {
+            emit(["benchmark": "load", "corpus": dir.path, "file": dir.appendingPathComponent("transfers.jsonl").path,
+                  "transfers": bodies.count])
+            return
+        }
 
         let outcome = replay(bodies, token: token)
         emit(outcome.report(transfers: transfers, concurrency: concurrency, server: server, corpus: dir.path))
@@ -101,13 +111,15 @@ struct LoadBench: ParsableCommand {
         let missing = count - bodies.count
         let start = Timer.now()
         FileHandle.standardError.write(Data("proving \(missing) corpus transfers (cached in \(dir.path))\n".utf8))
+        var shared: [SpendableNote] = []
         for i in 0..<missing {
+            if (bodies.count) % conflicts == 0 { shared = [TransferProver.dummy(), TransferProver.dummy()] }
             let amount = UInt64.random(in: 1...1_000)
             let outputs = [Note(value: amount, owner: SecureRandom.scalar(), blinding: SecureRandom.scalar()),
                            Note(value: 0, owner: SecureRandom.scalar(), blinding: SecureRandom.scalar())]
             let ext = ExtData(recipient: "", extAmount: Int64(amount), fee: 0,
                               encryptedOutputs: [SecureRandom.bytes(120), SecureRandom.bytes(120)])
-            let request = try prover.prove(inputs: [], outputs: outputs, extData: ext, root: root)
+            let request = try prover.prove(inputs: conflicts > 1 ? shared : [], outputs: outputs, extData: ext, root: root)
             let body = TransferBody.encode(request)
             try handle.write(contentsOf: body + Data([UInt8(ascii: "\n")]))
             bodies.append(body)

@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""Double-spend storm: many clients at once post conflicting transfers and exact duplicates.
+
+Usage:
+    python3 scripts/double_spend_storm.py [--bin .build/release] [--groups 25] [--conflicts 4] [--copies 2] [--clients 32]
+
+Starts zksettle-server on a fresh data directory and proves a corpus with
+`zksettle-bench load --prepare-only --conflicts K`: GROUPS conflict sets of K transfers, the
+K members of a set spending the same two notes (same nullifiers) with different outputs. Every
+member is posted COPIES times (exact duplicates), all posts shuffled and released at once from
+CLIENTS threads, so conflicts meet in the same batch and across batches.
+
+Checks: in each conflict set exactly one transfer settles; every post of it answers 200 with
+byte-identical bodies; every post of the others answers 409 double_spend; the ledger holds
+exactly GROUPS transfers and `zksettle-admin db verify --proofs` accepts it. Prints a JSON
+summary; exits 1 if any check fails. Python standard library only.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+
+def request(port, method, path, body=None, headers=None):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        r = conn.getresponse()
+        return r.status, r.read()
+    finally:
+        conn.close()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    ap.add_argument("--bin", default=".build/release")
+    ap.add_argument("--groups", type=int, default=25)
+    ap.add_argument("--conflicts", type=int, default=4)
+    ap.add_argument("--copies", type=int, default=2)
+    ap.add_argument("--clients", type=int, default=32)
+    args = ap.parse_args()
+
+    work = tempfile.mkdtemp(prefix="zksettle-storm-")
+    data = os.path.join(work, "data")
+    os.makedirs(data)
+    port = random.randrange(20000, 40000)
+    log = open(os.path.join(work, "server.log"), "wb")
+    server = subprocess.Popen([os.path.join(args.bin, "zksettle-server"), "--data", data, "--host", "127.0.0.1",
+                               "--port", str(port), "--deposit-token", "storm-deposit", "--admin-token", "storm-admin",
+                               "--log-level", "warning"], stdout=log, stderr=log)
+    try:
+        for _ in range(1200):
+            try:
+                if request(port, "GET", "/healthz")[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.1)
+        n = args.groups * args.conflicts
+        prep = subprocess.run([os.path.join(args.bin, "zksettle-bench"), "load", "--server", f"http://127.0.0.1:{port}",
+                               "--transfers", str(n), "--conflicts", str(args.conflicts), "--deposit-token", "storm-deposit",
+                               "--corpus", os.path.join(work, "corpus"), "--prepare-only"], capture_output=True, text=True)
+        if prep.returncode != 0:
+            raise SystemExit(f"corpus: {prep.stderr}")
+        with open(json.loads(prep.stdout)["file"], "rb") as f:
+            bodies = f.read().splitlines()[:n]
+
+        posts = [i for i in range(n) for _ in range(args.copies)]
+        random.shuffle(posts)
+        answers = {i: [] for i in range(n)}
+        lock = threading.Lock()
+        barrier = threading.Barrier(args.clients)
+        cursor = [0]
+
+        def client():
+            barrier.wait()
+            while True:
+                with lock:
+                    if cursor[0] >= len(posts):
+                        return
+                    i = posts[cursor[0]]
+                    cursor[0] += 1
+                status, body = request(port, "POST", "/v1/transfers", bodies[i],
+                                       {"Content-Type": "application/json", "X-Deposit-Token": "storm-deposit"})
+                with lock:
+                    answers[i].append((status, body))
+
+        start = time.time()
+        threads = [threading.Thread(target=client) for _ in range(args.clients)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        seconds = time.time() - start
+
+        failures = []
+        for g in range(args.groups):
+            members = range(g * args.conflicts, (g + 1) * args.conflicts)
+            winners = [i for i in members if any(s == 200 for s, _ in answers[i])]
+            if len(winners) != 1:
+                failures.append(f"set {g}: {len(winners)} transfers settled")
+                continue
+            w = winners[0]
+            if len({b for _, b in answers[w]}) != 1 or any(s != 200 for s, _ in answers[w]):
+                failures.append(f"set {g}: the winner's posts did not all get the same receipt")
+            for i in members:
+                if i == w:
+                    continue
+                for s, b in answers[i]:
+                    code = json.loads(b).get("error", {}).get("code") if b else None
+                    if s != 409 or code != "double_spend":
+                        failures.append(f"set {g}: a conflicting post got {s} {code}")
+        _, raw = request(port, "GET", "/v1/admin/stats", headers={"Authorization": "Bearer storm-admin"})
+        stats = json.loads(raw)
+        if stats["transfers"] != args.groups:
+            failures.append(f"the ledger holds {stats['transfers']} transfers, expected {args.groups}")
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+
+    verify = subprocess.run([os.path.join(args.bin, "zksettle-admin"), "db", "verify", "--proofs", "--json", "--data", data],
+                            capture_output=True, text=True)
+    verdict = json.loads(verify.stdout) if verify.stdout.strip() else {"ok": False}
+    if verify.returncode != 0:
+        failures.append(f"db verify: {verdict.get('faults', verify.stderr)}")
+    summary = {"conflict_sets": args.groups, "per_set": args.conflicts, "copies": args.copies, "posts": len(posts),
+               "clients": args.clients, "seconds": round(seconds, 2), "settled": stats["transfers"],
+               "batches": stats["batches"], "db_verify_ok": verdict.get("ok"), "failures": failures[:20]}
+    print(json.dumps(summary, indent=1))
+    if failures:
+        print(f"kept {work} for inspection", file=sys.stderr)
+        return 1
+    shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
