@@ -55,18 +55,6 @@ protocol LedgerSource {
     func audit(proofs: Bool) throws -> AuditReport
 }
 
-extension LedgerSource {
-    /// All batch headers, paged.
-    func allBatchHeaders(page: Int = 1000) throws -> [BatchHeader] {
-        var out: [BatchHeader] = []
-        while true {
-            let next = try batchHeaders(from: Int64(out.count + 1), limit: page)
-            out += next
-            if next.count < page { return out }
-        }
-    }
-}
-
 /// The data directory's ledger.sqlite, read-only.
 final class LocalLedger: LedgerSource {
     let directory: URL
