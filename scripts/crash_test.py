@@ -21,7 +21,6 @@ lost or the ledger does not verify. Python standard library only.
 """
 
 import argparse
-import http.client
 import json
 import os
 import random
@@ -32,6 +31,8 @@ import sys
 import tempfile
 import threading
 import time
+
+from zksettle_harness import prepare_corpus, request
 
 
 class Server:
@@ -70,15 +71,6 @@ class Server:
             self.proc.wait(timeout=60)
 
 
-def request(port, method, path, body=None, headers=None, timeout=60):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    try:
-        conn.request(method, path, body=body, headers=headers or {})
-        r = conn.getresponse()
-        return r.status, r.read()
-    finally:
-        conn.close()
-
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
@@ -99,13 +91,7 @@ def main():
     server.start()
 
     # The corpus: distinct deposits proved against the fresh ledger's root.
-    prep = subprocess.run([os.path.join(args.bin, "zksettle-bench"), "load", "--server", f"http://127.0.0.1:{port}",
-                           "--transfers", str(args.transfers), "--deposit-token", "crash-deposit",
-                           "--corpus", os.path.join(work, "corpus"), "--prepare-only"], capture_output=True, text=True)
-    if prep.returncode != 0:
-        raise SystemExit(f"corpus: {prep.stderr}")
-    with open(json.loads(prep.stdout)["file"], "rb") as f:
-        bodies = f.read().splitlines()[: args.transfers]
+    bodies = prepare_corpus(args.bin, port, args.transfers, os.path.join(work, "corpus"), "crash-deposit")
 
     receipts = {}        # index -> receipt (acknowledged)
     refused = {}         # index -> error code (a definite answer other than settled)

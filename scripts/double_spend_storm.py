@@ -17,7 +17,6 @@ summary; exits 1 if any check fails. Python standard library only.
 """
 
 import argparse
-import http.client
 import json
 import os
 import random
@@ -28,15 +27,8 @@ import tempfile
 import threading
 import time
 
+from zksettle_harness import prepare_corpus, request
 
-def request(port, method, path, body=None, headers=None):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-    try:
-        conn.request(method, path, body=body, headers=headers or {})
-        r = conn.getresponse()
-        return r.status, r.read()
-    finally:
-        conn.close()
 
 
 def main():
@@ -64,13 +56,7 @@ def main():
             except OSError:
                 time.sleep(0.1)
         n = args.groups * args.conflicts
-        prep = subprocess.run([os.path.join(args.bin, "zksettle-bench"), "load", "--server", f"http://127.0.0.1:{port}",
-                               "--transfers", str(n), "--conflicts", str(args.conflicts), "--deposit-token", "storm-deposit",
-                               "--corpus", os.path.join(work, "corpus"), "--prepare-only"], capture_output=True, text=True)
-        if prep.returncode != 0:
-            raise SystemExit(f"corpus: {prep.stderr}")
-        with open(json.loads(prep.stdout)["file"], "rb") as f:
-            bodies = f.read().splitlines()[:n]
+        bodies = prepare_corpus(args.bin, port, n, os.path.join(work, "corpus"), "storm-deposit", conflicts=args.conflicts)
 
         posts = [i for i in range(n) for _ in range(args.copies)]
         random.shuffle(posts)
