@@ -71,7 +71,6 @@ class Server:
             self.proc.wait(timeout=60)
 
 
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     ap.add_argument("--bin", default=".build/release")

@@ -30,7 +30,6 @@ import time
 from zksettle_harness import prepare_corpus, request
 
 
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     ap.add_argument("--bin", default=".build/release")

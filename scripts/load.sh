@@ -7,6 +7,7 @@
 # second per transfer) and caches it under ~/.cache/zksettle.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/server-lib.sh
 N=${1:-1000}; C=${2:-64}; shift $(( $# < 2 ? $# : 2 ))
 BIN=.build/release
 KEYS=${ZKSETTLE_LOAD_KEYS:-$HOME/.cache/zksettle/load-keys}
@@ -24,11 +25,7 @@ if [ -f "$KEYS/transfer.zkspk" ]; then mkdir -p "$DATA/keys" && cp "$KEYS"/* "$D
 "$BIN/zksettle-server" --data "$DATA" --host 127.0.0.1 --port "$PORT" --deposit-token "$TOKEN" --log-level warning "$@" \
   > "$DATA.log" 2>&1 &
 SERVER_PID=$!
-for _ in $(seq 1 600); do
-  curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
-  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$DATA.log" >&2; echo "error: the server did not start (stale cached keys? remove $KEYS)" >&2; exit 1; }
-  sleep 0.2
-done
+wait_for_server "$PORT" "$SERVER_PID" "$DATA.log" " (stale cached keys? remove $KEYS)"
 if [ ! -f "$KEYS/transfer.zkspk" ]; then mkdir -p "$KEYS" && cp "$DATA/keys"/* "$KEYS/"; fi
 "$BIN/zksettle-bench" load --server "http://127.0.0.1:$PORT" --transfers "$N" --concurrency "$C" --deposit-token "$TOKEN"
 rm -f "$DATA.log"
