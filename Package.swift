@@ -74,10 +74,10 @@ let package = Package(
                            .product(name: "Metrics", package: "swift-metrics"),
                            .product(name: "Prometheus", package: "swift-prometheus")],
             swiftSettings: swiftSettings),
-        // The peer's command-line wallet (SettlementHTTP only for the request body's encoding).
+        // The peer's command-line wallet.
         .executableTarget(
             name: "zkwallet",
-            dependencies: ["Wallet", "Protocol", "Groth16", "SettlementHTTP", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Wallet", "Protocol", "Groth16", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings),
         .executableTarget(
             name: "zksettle-admin",
@@ -85,7 +85,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .executableTarget(
             name: "zksettle-bench",
-            dependencies: ["BN254", "Groth16", "Groth16Prover", "Circuits", "Protocol", "Settlement", "SettlementHTTP", "Wallet", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["BN254", "Groth16", "Groth16Prover", "Circuits", "Protocol", "Settlement", "Wallet", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings),
 
         // Shared by the test targets: where ../shared/vectors is, a seeded generator.

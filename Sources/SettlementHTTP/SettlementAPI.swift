@@ -45,7 +45,7 @@ public struct SettlementAPI: Sendable {
         paramsBody = encodeJSON(Self.paramsJSON(parameters, service.config))
     }
 
-    public static let depositTokenHeader = HTTPField.Name("X-Deposit-Token")!
+    public static let depositTokenHeader = HTTPField.Name(TransferBody.depositTokenHeader)!
 
     /// Every route as (method, pattern), as `addRoutes` registers them and `openapi.yaml`
     /// documents them (a test holds the three together). The router answers 404 for a known

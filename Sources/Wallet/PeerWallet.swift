@@ -15,9 +15,6 @@ public final class PeerWallet {
     public let log: (String) -> Void
     private var clientStorage: ServerClient?
     public let serverURL: String
-    /// The body of POST /v1/transfers for a request (`SettlementHTTP.TransferBody.encode`;
-    /// passed in so that the wallet library does not link the HTTP server).
-    public let encodeRequest: (TransferRequest) -> Data
 
     /// Draw the proving progress bar in place on stderr (a terminal); otherwise each stage
     /// start goes to `log` as a line.
@@ -43,9 +40,7 @@ public final class PeerWallet {
         chmod(databaseFile(in: dir).path, 0o600)
     }
 
-    public init(directory: URL, passphrase: String?, server: String, encodeRequest: @escaping (TransferRequest) -> Data,
-                log: @escaping (String) -> Void) throws {
-        self.encodeRequest = encodeRequest
+    public init(directory: URL, passphrase: String?, server: String, log: @escaping (String) -> Void) throws {
         self.directory = directory
         self.secret = try KeyFile.read(Self.keyFile(in: directory), passphrase: passphrase)
         self.database = try WalletDatabase(path: Self.databaseFile(in: directory).path)
@@ -293,7 +288,7 @@ public final class PeerWallet {
             bar.finish()
             let proveSeconds = Date().timeIntervalSince(proveStart)
             let id = TransferID(request.publicInputs).hex
-            let body = encodeRequest(request)
+            let body = TransferBody.encode(request)
             if let saveRequest {
                 try body.write(to: saveRequest)
                 return .saved(path: saveRequest.path, transferID: id)

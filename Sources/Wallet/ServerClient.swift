@@ -1,6 +1,7 @@
 import BN254
 import Foundation
 import Protocol
+import Settlement
 
 /// A failure the wallet explains to its user: what happened and what to do about it.
 public struct WalletError: Error, CustomStringConvertible {
@@ -138,7 +139,7 @@ public final class ServerClient {
 
     public func submit(_ body: Data, depositToken: String?) throws -> [String: Any] {
         var headers: [String: String] = [:]
-        if let depositToken { headers["X-Deposit-Token"] = depositToken }
+        if let depositToken { headers[TransferBody.depositTokenHeader] = depositToken }
         return try json("POST", "/v1/transfers", body: body, headers: headers)
     }
 }

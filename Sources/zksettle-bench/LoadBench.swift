@@ -5,7 +5,6 @@ import Groth16
 import Groth16Prover
 import Protocol
 import Settlement
-import SettlementHTTP
 import Wallet
 
 /// `zksettle-bench load`: settled transfers per second through a running server's HTTP API.
@@ -171,7 +170,7 @@ struct LoadBench: ParsableCommand {
             let t0 = Timer.now()
             let outcome: String
             do {
-                let r = try connection.post("/v1/transfers", body: bodies[i], headers: [SettlementAPI.depositTokenHeader.rawName: token])
+                let r = try connection.post("/v1/transfers", body: bodies[i], headers: [TransferBody.depositTokenHeader: token])
                 if r.status == 200 {
                     outcome = "settled"
                 } else {

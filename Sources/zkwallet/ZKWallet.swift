@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import Groth16
 import Protocol
-import SettlementHTTP
 import Wallet
 
 /// `zkwallet`: a peer's wallet on the command line (issue 5, DESIGN.md section 4).
@@ -48,7 +47,7 @@ struct WalletOptions: ParsableArguments {
     }
 
     func open() throws -> PeerWallet {
-        try PeerWallet(directory: directory, passphrase: try passphrase(), server: server, encodeRequest: TransferBody.encode, log: say)
+        try PeerWallet(directory: directory, passphrase: try passphrase(), server: server, log: say)
     }
 }
 

@@ -52,10 +52,10 @@ import Wallet
         let aDir = dir.appendingPathComponent("a"), bDir = dir.appendingPathComponent("b")
         try PeerWallet.create(at: aDir, secret: .spending(SpendingKey(SecureRandom.scalar())), passphrase: nil)
         try PeerWallet.create(at: bDir, secret: .spending(SpendingKey(SecureRandom.scalar())), passphrase: nil)
-        let b = try PeerWallet(directory: bDir, passphrase: nil, server: server, encodeRequest: TransferBody.encode, log: { _ in })
+        let b = try PeerWallet(directory: bDir, passphrase: nil, server: server, log: { _ in })
         b.progressBar = false
         let seen = Lines()
-        let a = try PeerWallet(directory: aDir, passphrase: nil, server: server, encodeRequest: TransferBody.encode) { line in
+        let a = try PeerWallet(directory: aDir, passphrase: nil, server: server) { line in
             seen.lines.append(line)
             // While A proves against the current root, B's deposit settles and replaces it.
             if line.hasPrefix("proving") && !seen.interfered {

@@ -2,7 +2,6 @@ import BN254
 import Foundation
 import Groth16
 import Protocol
-import Settlement
 
 /// The body of `POST /v1/transfers`, version 1:
 ///
@@ -19,8 +18,13 @@ import Settlement
 ///
 /// Field elements are canonical decimal strings (< r), as in snarkjs's `public.json`. Unknown
 /// keys are refused so that a misspelt field is an error, not a silently ignored value.
+///
+/// It lives in the settlement domain, not the HTTP layer, so that the wallet and the load
+/// generator can encode requests (and the fuzzers decode them) without linking the server.
 public enum TransferBody {
     public static let maxBytes = 64 * 1024
+    /// The request header that carries the operator's deposit credential (`ext_amount` > 0).
+    public static let depositTokenHeader = "X-Deposit-Token"
 
     public static func decode(_ data: Data, depositToken: String?) throws(Rejection) -> TransferRequest {
         let parsed: Any
