@@ -18,6 +18,8 @@ let package = Package(
         .library(name: "SettlementHTTP", targets: ["SettlementHTTP"]),
         .library(name: "Groth16Prover", targets: ["Groth16Prover"]),
         .library(name: "Circuits", targets: ["Circuits"]),
+        // The network-facing decoders as fuzz targets, for the libFuzzer binaries in Fuzz/.
+        .library(name: "FuzzTargets", targets: ["FuzzTargets"]),
         .executable(name: "zksettle-admin", targets: ["zksettle-admin"]),
         .executable(name: "zksettle-bench", targets: ["zksettle-bench"]),
         .executable(name: "zksettle-server", targets: ["zksettle-server"]),
@@ -65,6 +67,8 @@ let package = Package(
         // Peer side: proving transfers from notes (the wallet grows here).
         .target(name: "Wallet", dependencies: ["BN254", "Groth16", "Groth16Prover", "Circuits", "Protocol", "Settlement", "CSQLite"],
                 swiftSettings: swiftSettings),
+        // The decoders that face the network, as fuzz targets (Fuzz/ wraps them for libFuzzer).
+        .target(name: "FuzzTargets", dependencies: ["BN254", "Groth16", "Protocol", "Settlement"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "zksettle-server",
             dependencies: ["Settlement", "SettlementHTTP", "Protocol", "Groth16", "Groth16Prover", "Circuits",
@@ -106,6 +110,7 @@ let package = Package(
                                                        .product(name: "Prometheus", package: "swift-prometheus"),
                                                        .product(name: "HummingbirdTesting", package: "hummingbird")],
                     swiftSettings: swiftSettings),
+        .testTarget(name: "FuzzTargetTests", dependencies: ["FuzzTargets", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "CLITests", dependencies: ["zksettle-admin", "zksettle-server", "zksettle-bench", "TestSupport"], swiftSettings: swiftSettings),
     ]
 )
