@@ -30,6 +30,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        // Already in the graph through Hummingbird; named for the connection-deadline handler.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
@@ -54,6 +57,9 @@ let package = Package(
         // HTTP API v1 on Hummingbird 2: routes, JSON, error mapping (DESIGN.md section 6).
         .target(name: "SettlementHTTP", dependencies: ["Settlement", "Protocol", "Groth16", "BN254",
                                                        .product(name: "Hummingbird", package: "hummingbird"),
+                                                       .product(name: "HummingbirdCore", package: "hummingbird"),
+                                                       .product(name: "NIOCore", package: "swift-nio"),
+                                                       .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                                                        .product(name: "Prometheus", package: "swift-prometheus"),
                                                        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
                 resources: [.copy("openapi.yaml")],
@@ -100,6 +106,7 @@ let package = Package(
         .testTarget(name: "SettlementHTTPTests", dependencies: ["SettlementHTTP", "Settlement", "Protocol", "Groth16", "BN254", "TestSupport",
                                                                "Wallet", "Circuits", "Groth16Prover",
                                                                .product(name: "Prometheus", package: "swift-prometheus"),
+                                                               .product(name: "HummingbirdCore", package: "hummingbird"),
                                                                .product(name: "HummingbirdTesting", package: "hummingbird")],
                     swiftSettings: swiftSettings),
         .testTarget(name: "ProtocolTests", dependencies: ["Protocol", "BN254", "TestSupport"], swiftSettings: swiftSettings),

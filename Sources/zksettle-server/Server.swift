@@ -51,6 +51,15 @@ struct Server: AsyncParsableCommand {
     @Option(help: "Admitted transfers waiting for verification or commit; beyond it, 503 (env ZKSETTLE_QUEUE).")
     var queueCapacity: Int = env("ZKSETTLE_QUEUE").flatMap(Int.init) ?? 4096
 
+    @Option(help: "Seconds a connection may go without a complete request part before it is closed (env ZKSETTLE_IDLE_TIMEOUT).")
+    var idleTimeout: Int = env("ZKSETTLE_IDLE_TIMEOUT").flatMap(Int.init) ?? 30
+
+    @Option(help: "Seconds a request may take from its headers to the end of its body before the connection is closed (env ZKSETTLE_BODY_TIMEOUT).")
+    var bodyTimeout: Int = env("ZKSETTLE_BODY_TIMEOUT").flatMap(Int.init) ?? 10
+
+    @Option(help: "Open connections at most; further ones wait to be accepted (env ZKSETTLE_MAX_CONNECTIONS; default: the file-descriptor limit less 256, at most 16384).")
+    var maxConnections: Int?
+
     @Option(help: "trace, debug, info, notice, warning, error or critical (env LOG_LEVEL).")
     var logLevel: String = env("LOG_LEVEL") ?? "info"
 
@@ -63,6 +72,10 @@ struct Server: AsyncParsableCommand {
         guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
         guard flushMs >= 0 else { throw ValidationError("--flush-ms must be ≥ 0") }
         guard queueCapacity >= 1 else { throw ValidationError("--queue-capacity must be at least 1") }
+        guard idleTimeout >= 1, bodyTimeout >= 1 else { throw ValidationError("--idle-timeout and --body-timeout must be at least 1 second") }
+        if let m = maxConnections ?? env("ZKSETTLE_MAX_CONNECTIONS").flatMap(Int.init), m < 1 {
+            throw ValidationError("--max-connections must be at least 1")
+        }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
     }
 
@@ -102,9 +115,18 @@ struct Server: AsyncParsableCommand {
                 provingKeyPath: dir.provingKeyURL.path, developmentKeys: true),
                 adminToken: admin, registry: registry)
             let host = self.host, port = self.port, settings = config
+            let descriptors = FileDescriptorLimit.raise()
+            let connections = maxConnections ?? env("ZKSETTLE_MAX_CONNECTIONS").flatMap(Int.init)
+                ?? max(64, min(16384, descriptors - 256))
+            logger.info("connection limits", metadata: [
+                "max_connections": "\(connections)", "file_descriptors": "\(descriptors)",
+                "idle_timeout_s": "\(idleTimeout)", "body_timeout_s": "\(bodyTimeout)",
+            ])
             let app = Application(
                 router: api.makeRouter(),
-                configuration: .init(address: .hostname(host, port: port), serverName: "zksettle"),
+                server: SettlementAPI.http1Server(idleTimeout: .seconds(Int64(idleTimeout)), bodyTimeout: .seconds(Int64(bodyTimeout))),
+                configuration: .init(address: .hostname(host, port: port), serverName: "zksettle",
+                                     availableConnectionsDelegate: SettlementAPI.connectionLimit(connections)),
                 services: [SettlementLifecycle(service: service)],
                 onServerRunning: { channel in
                     let bound = channel.localAddress?.port ?? port
@@ -138,3 +160,19 @@ struct Server: AsyncParsableCommand {
 }
 
 func env(_ name: String) -> String? { ProcessInfo.processInfo.environment[name] }
+
+/// The process's limit on open files, which bounds how many connections it can hold.
+enum FileDescriptorLimit {
+    /// Raises the soft limit to the hard limit (as servers do; the default soft limit is often
+    /// 1,024) and returns the limit now in force.
+    static func raise() -> Int {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 1024 }
+        if limit.rlim_cur < limit.rlim_max {
+            var raised = limit
+            raised.rlim_cur = min(limit.rlim_max, 1 << 20)
+            if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &raised) == 0 { limit = raised }
+        }
+        return Int(clamping: limit.rlim_cur)
+    }
+}

@@ -4,6 +4,7 @@ import Foundation
 import Groth16
 import Groth16Prover
 import Hummingbird
+import HummingbirdCore
 import HummingbirdTesting
 import Prometheus
 import Protocol
@@ -39,6 +40,7 @@ struct TestServer {
     /// Opens (or reopens) the ledger in `directory` and runs `body` against a live server.
     static func run<T: Sendable>(in directory: URL? = nil, receiptKey: Ed25519Key = Ed25519Key.generate(),
                                  configure: (inout SettlementConfig) -> Void = { _ in },
+                                 server http: HTTPServerBuilder = .http1(),
                                  _ body: @Sendable (any TestClientProtocol, TestServer) async throws -> T) async throws -> T {
         let dir = try directory ?? temporaryDirectory()
         var config = SettlementConfig()
@@ -52,7 +54,7 @@ struct TestServer {
             parameters: PublicParameters(circuitID: TransferCircuit.circuitID, verifyingKey: Keys.verifyingKey,
                                          receiptPublicKey: receiptKey.publicKey, provingKeyPath: nil, developmentKeys: true),
             adminToken: adminToken, registry: PrometheusCollectorRegistry())
-        let app = Application(router: api.makeRouter(),
+        let app = Application(router: api.makeRouter(), server: http,
                               configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                               services: [SettlementLifecycle(service: service)])
         let server = TestServer(directory: dir, service: service, ledger: ledger, receiptKey: receiptKey)

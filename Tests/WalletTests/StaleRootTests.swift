@@ -9,6 +9,7 @@ import Prometheus
 import Protocol
 import Settlement
 import SettlementHTTP
+import TestSupport
 import Testing
 import Wallet
 
@@ -44,7 +45,7 @@ import Wallet
                               services: [SettlementLifecycle(service: service)])
         try await app.test(.live) { client in
             let url = "http://127.0.0.1:\(client.port!)"
-            try await Task.detached { try Self.scenario(server: url, dir: dir) }.value
+            try await offCooperativePool { try Self.scenario(server: url, dir: dir) }
         }
     }
 
