@@ -8,7 +8,9 @@ Starts zksettle-server as a child process on a fresh data directory, proves a co
 distinct transfers with `zksettle-bench load --prepare-only`, then posts every transfer from
 several client threads (retrying through outages) while a killer thread SIGKILLs the server at
 random moments and restarts it on the same directory, at least --kills times. Kills come at
-random delays after a restart, so some land while batches are being verified and committed.
+random delays after a restart, so some land while batches are being verified; one life in four
+ends inside a batch commit (rows written, COMMIT not run) and one in four just after a COMMIT
+and before the replies, where the server SIGKILLs itself (ZKSETTLE_FAULT_KILL_AT).
 
 At the end, after a clean restart, it checks:
   - every transfer that got a signed receipt is settled, with the same batch, leaf indices and
@@ -26,49 +28,12 @@ import os
 import random
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 
-from zksettle_harness import prepare_corpus, request
-
-
-class Server:
-    def __init__(self, bindir, data, port):
-        self.bindir, self.data, self.port = bindir, data, port
-        self.proc = None
-        self.lock = threading.Lock()
-        self.log = open(os.path.join(data, "..", "server.log"), "ab")
-
-    def start(self, timeout=120):
-        self.proc = subprocess.Popen(
-            [os.path.join(self.bindir, "zksettle-server"), "--data", self.data, "--host", "127.0.0.1",
-             "--port", str(self.port), "--deposit-token", "crash-deposit", "--admin-token", "crash-admin",
-             "--log-level", "warning", "--flush-ms", "3"],
-            stdout=self.log, stderr=self.log)
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise SystemExit(f"zksettle-server exited with {self.proc.returncode} on start; see {self.log.name}")
-            try:
-                status, _ = request(self.port, "GET", "/healthz", timeout=2)
-                if status == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.05)
-        raise SystemExit("zksettle-server did not come up")
-
-    def kill(self):
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait()
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(timeout=60)
+from zksettle_harness import DEFAULT_CACHE, Server, corpus_for, error_code, request
 
 
 def main():
@@ -78,6 +43,7 @@ def main():
     ap.add_argument("--transfers", type=int, default=300)
     ap.add_argument("--clients", type=int, default=16)
     ap.add_argument("--seed", type=int, default=None)
+    ap.add_argument("--cache", default=DEFAULT_CACHE, help="development keys and proved corpus shared by the fault scripts")
     args = ap.parse_args()
     seed = args.seed if args.seed is not None else random.randrange(1 << 30)
     rng = random.Random(seed)
@@ -86,11 +52,11 @@ def main():
     data = os.path.join(work, "data")
     os.makedirs(data)
     port = rng.randrange(20000, 40000)
-    server = Server(args.bin, data, port)
+    server = Server(args.bin, data, port, cache=args.cache, extra_args=["--flush-ms", "3"])
     server.start()
 
     # The corpus: distinct deposits proved against the fresh ledger's root.
-    bodies = prepare_corpus(args.bin, port, args.transfers, os.path.join(work, "corpus"), "crash-deposit")
+    bodies = corpus_for(server, args.transfers, cache=args.cache)
 
     receipts = {}        # index -> receipt (acknowledged)
     refused = {}         # index -> error code (a definite answer other than settled)
@@ -120,8 +86,7 @@ def main():
             while True:  # until a definite answer: retry through outages, as a wallet would
                 attempts[i] += 1
                 try:
-                    status, body = request(port, "POST", "/v1/transfers", bodies[i],
-                                           {"Content-Type": "application/json", "X-Deposit-Token": "crash-deposit"})
+                    status, body = server.post_transfer(bodies[i])
                 except OSError:
                     time.sleep(0.05)
                     continue
@@ -129,7 +94,7 @@ def main():
                     with lock:
                         receipts[i] = json.loads(body)
                     break
-                code = json.loads(body).get("error", {}).get("code", f"http_{status}") if body else f"http_{status}"
+                code = error_code(status, body)
                 if code in ("overloaded", "unavailable", "internal", "storage_failure"):
                     time.sleep(0.05)
                     continue
@@ -139,18 +104,37 @@ def main():
 
     kills = [0]
     kill_delays = []
+    by_kind = {"signal": 0, "inside-commit": 0, "after-commit": 0}
+    unexpected_exits = []
 
     def killer():
+        # Most lives end with a SIGKILL after a random delay. Every fourth life (the second of
+        # each four) ends inside a batch commit, rows written but COMMIT not yet run, and every
+        # fourth (the fourth) just after a COMMIT, before anyone heard "settled": the server
+        # SIGKILLs itself there (ZKSETTLE_FAULT_KILL_AT=<point>:<n>, the n-th commit of that
+        # life), since a random signal rarely lands in those few milliseconds.
+        plan = None
         while kills[0] < args.kills and not done.is_set():
-            delay = rng.uniform(0.02, 0.6)
-            time.sleep(delay)
-            if done.is_set():
-                break
-            with server.lock:
-                server.kill()
-                kills[0] += 1
+            if plan:
+                deadline = time.time() + 2.0
+                while server.proc.poll() is None and time.time() < deadline:
+                    time.sleep(0.005)
+            else:
+                delay = rng.uniform(0.02, 0.6)
+                time.sleep(delay)
                 kill_delays.append(round(delay, 3))
-                server.start()
+            with server.lock:
+                if server.proc.poll() is None:  # a random kill, or a planned one whose commit never came
+                    server.kill()
+                    by_kind["signal"] += 1
+                elif server.proc.returncode == -signal.SIGKILL and plan:
+                    by_kind[plan.split(":")[0]] += 1
+                else:  # died otherwise (a crash): a failure of the test, but keep the clients served
+                    unexpected_exits.append(server.proc.returncode)
+                kills[0] += 1
+                plan = {1: "inside-commit", 3: "after-commit"}.get(kills[0] % 4)
+                plan = f"{plan}:{rng.randint(1, 3)}" if plan else None
+                server.start(env={"ZKSETTLE_FAULT_KILL_AT": plan} if plan else None)
 
     threads = [threading.Thread(target=client) for _ in range(args.clients)]
     k = threading.Thread(target=killer)
@@ -184,16 +168,15 @@ def main():
         then = receipts[i]["receipt"]
         if any(now.get(key) != then.get(key) for key in ("batch", "leaf_indices", "root", "signature")):
             mismatched.append(tid)
-    status, raw = request(port, "GET", "/v1/admin/stats", headers={"Authorization": "Bearer crash-admin"})
-    stats = json.loads(raw)
+    stats = server.get_json("/v1/admin/stats", admin=True)
     settled_unacknowledged = stats["transfers"] - len(receipts)
     server.stop()
 
-    verify = subprocess.run([os.path.join(args.bin, "zksettle-admin"), "db", "verify", "--proofs", "--json", "--data", data],
-                            capture_output=True, text=True)
-    verdict = json.loads(verify.stdout) if verify.stdout.strip() else {"ok": False, "error": verify.stderr}
+    verify_ok, verdict = server.db_verify(proofs=True)
     summary = {
-        "seed": seed, "kills": kills[0], "transfers": len(bodies), "clients": args.clients, "seconds": round(elapsed, 1),
+        "seed": seed, "kills": kills[0], "kills_by_signal": by_kind["signal"],
+        "kills_inside_commit": by_kind["inside-commit"], "kills_after_commit": by_kind["after-commit"],
+        "unexpected_exits": unexpected_exits, "transfers": len(bodies), "clients": args.clients, "seconds": round(elapsed, 1),
         "acknowledged": len(receipts), "found": len(receipts) - len(lost) - len(mismatched), "lost": len(lost),
         "changed_after_receipt": len(mismatched), "refused": dict((c, list(refused.values()).count(c)) for c in set(refused.values())),
         "settled_without_receipt": settled_unacknowledged, "ledger_transfers": stats["transfers"],
@@ -205,7 +188,11 @@ def main():
     exercised = len(receipts) >= 0.9 * len(bodies)
     if not exercised:
         print(f"only {len(receipts)} of {len(bodies)} transfers were acknowledged: the run did not exercise enough", file=sys.stderr)
-    ok = (not lost and not mismatched and verify.returncode == 0 and kills[0] >= args.kills and exercised
+    # With 4 kills or more, some must have landed inside a commit and some just after one.
+    windows_hit = args.kills < 4 or (by_kind["inside-commit"] >= 1 and by_kind["after-commit"] >= 1)
+    if not windows_hit:
+        print("no kill landed inside or just after a batch commit: the run did not exercise enough", file=sys.stderr)
+    ok = (not lost and not mismatched and not unexpected_exits and verify_ok and kills[0] >= args.kills and exercised and windows_hit
           and 0 <= settled_unacknowledged and stats["transfers"] <= len(bodies))
     if ok:
         shutil.rmtree(work, ignore_errors=True)

@@ -21,13 +21,12 @@ import json
 import os
 import random
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 
-from zksettle_harness import prepare_corpus, request
+from zksettle_harness import DEFAULT_CACHE, Server, corpus_for, error_code
 
 
 def main():
@@ -37,25 +36,16 @@ def main():
     ap.add_argument("--conflicts", type=int, default=4)
     ap.add_argument("--copies", type=int, default=2)
     ap.add_argument("--clients", type=int, default=32)
+    ap.add_argument("--cache", default=DEFAULT_CACHE, help="development keys and proved corpus shared by the fault scripts")
     args = ap.parse_args()
 
     work = tempfile.mkdtemp(prefix="zksettle-storm-")
     data = os.path.join(work, "data")
-    os.makedirs(data)
-    port = random.randrange(20000, 40000)
-    log = open(os.path.join(work, "server.log"), "wb")
-    server = subprocess.Popen([os.path.join(args.bin, "zksettle-server"), "--data", data, "--host", "127.0.0.1",
-                               "--port", str(port), "--deposit-token", "storm-deposit", "--admin-token", "storm-admin",
-                               "--log-level", "warning"], stdout=log, stderr=log)
+    server = Server(args.bin, data, cache=args.cache)
+    server.start()
     try:
-        for _ in range(1200):
-            try:
-                if request(port, "GET", "/healthz")[0] == 200:
-                    break
-            except OSError:
-                time.sleep(0.1)
         n = args.groups * args.conflicts
-        bodies = prepare_corpus(args.bin, port, n, os.path.join(work, "corpus"), "storm-deposit", conflicts=args.conflicts)
+        bodies = corpus_for(server, n, cache=args.cache, conflicts=args.conflicts)
 
         posts = [i for i in range(n) for _ in range(args.copies)]
         random.shuffle(posts)
@@ -72,8 +62,7 @@ def main():
                         return
                     i = posts[cursor[0]]
                     cursor[0] += 1
-                status, body = request(port, "POST", "/v1/transfers", bodies[i],
-                                       {"Content-Type": "application/json", "X-Deposit-Token": "storm-deposit"})
+                status, body = server.post_transfer(bodies[i])
                 with lock:
                     answers[i].append((status, body))
 
@@ -99,22 +88,18 @@ def main():
                 if i == w:
                     continue
                 for s, b in answers[i]:
-                    code = json.loads(b).get("error", {}).get("code") if b else None
+                    code = error_code(s, b)
                     if s != 409 or code != "double_spend":
                         failures.append(f"set {g}: a conflicting post got {s} {code}")
-        _, raw = request(port, "GET", "/v1/admin/stats", headers={"Authorization": "Bearer storm-admin"})
-        stats = json.loads(raw)
+        stats = server.get_json("/v1/admin/stats", admin=True)
         if stats["transfers"] != args.groups:
             failures.append(f"the ledger holds {stats['transfers']} transfers, expected {args.groups}")
     finally:
-        server.terminate()
-        server.wait(timeout=60)
+        server.stop()
 
-    verify = subprocess.run([os.path.join(args.bin, "zksettle-admin"), "db", "verify", "--proofs", "--json", "--data", data],
-                            capture_output=True, text=True)
-    verdict = json.loads(verify.stdout) if verify.stdout.strip() else {"ok": False}
-    if verify.returncode != 0:
-        failures.append(f"db verify: {verdict.get('faults', verify.stderr)}")
+    verify_ok, verdict = server.db_verify(proofs=True)
+    if not verify_ok:
+        failures.append(f"db verify: {verdict.get('faults', verdict.get('error'))}")
     summary = {"conflict_sets": args.groups, "per_set": args.conflicts, "copies": args.copies, "posts": len(posts),
                "clients": args.clients, "seconds": round(seconds, 2), "settled": stats["transfers"],
                "batches": stats["batches"], "db_verify_ok": verdict.get("ok"), "failures": failures[:20]}

@@ -1,11 +1,23 @@
-"""Shared by the fault scripts (crash_test.py, double_spend_storm.py): HTTP calls to a running
-zksettle-server and the proved corpus from `zksettle-bench load --prepare-only`. Standard
-library only."""
+"""Shared by the fault scripts (crash_test.py, double_spend_storm.py, soak.py,
+hostile_clients.py): a zksettle-server child process, HTTP calls to it, and the proved corpus
+from `zksettle-bench load --prepare-only`. Standard library only.
+
+Proving is the slow part (about half a second a transfer), so the scripts share one cache
+(`--cache`, default .build/fault-cache): the development keys of the first server are copied
+into every later fresh data directory, every fresh ledger with those keys has the same empty
+root, and so a corpus proved once for that root serves every script and every run."""
 
 import http.client
 import json
 import os
+import random
+import shutil
+import signal
 import subprocess
+import threading
+import time
+
+DEFAULT_CACHE = os.path.join(".build", "fault-cache")
 
 
 def request(port, method, path, body=None, headers=None, timeout=120):
@@ -19,6 +31,90 @@ def request(port, method, path, body=None, headers=None, timeout=120):
         conn.close()
 
 
+def error_code(status, body):
+    """The API's error code of an answer, or http_<status> when it has none."""
+    try:
+        return json.loads(body).get("error", {}).get("code") or f"http_{status}"
+    except (ValueError, AttributeError):
+        return f"http_{status}"
+
+
+class Server:
+    """zksettle-server on `data` (made fresh by the caller) and a free-looking port, with the
+    cached development keys when there are any. `start(env=...)` adds environment variables
+    for one life of the process (the crash test's fault injection)."""
+
+    def __init__(self, bindir, data, port=None, deposit_token="fault-deposit", admin_token="fault-admin",
+                 cache=DEFAULT_CACHE, extra_args=()):
+        self.bindir, self.data = bindir, data
+        self.port = port or random.randrange(20000, 40000)
+        self.deposit_token, self.admin_token = deposit_token, admin_token
+        self.extra_args = list(extra_args)
+        self.keys_cache = os.path.join(cache, "keys") if cache else None
+        self.proc = None
+        self.lock = threading.Lock()
+        os.makedirs(data, exist_ok=True)
+        self.log = open(os.path.join(data, "..", "server.log"), "ab")
+        if self.keys_cache and os.path.exists(os.path.join(self.keys_cache, "transfer.zkspk")) \
+                and not os.path.exists(os.path.join(data, "keys")):
+            shutil.copytree(self.keys_cache, os.path.join(data, "keys"))
+
+    def start(self, timeout=180, env=None):
+        self.proc = subprocess.Popen(
+            [os.path.join(self.bindir, "zksettle-server"), "--data", self.data, "--host", "127.0.0.1",
+             "--port", str(self.port), "--deposit-token", self.deposit_token, "--admin-token", self.admin_token,
+             "--log-level", "warning"] + self.extra_args,
+            stdout=self.log, stderr=self.log, env=dict(os.environ, **(env or {})))
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise SystemExit(f"zksettle-server exited with {self.proc.returncode} on start; see {self.log.name}")
+            try:
+                status, _ = request(self.port, "GET", "/healthz", timeout=2)
+                if status == 200:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.05)
+        else:
+            raise SystemExit(f"zksettle-server did not come up; see {self.log.name}")
+        if self.keys_cache and not os.path.exists(os.path.join(self.keys_cache, "transfer.zkspk")):
+            shutil.copytree(os.path.join(self.data, "keys"), self.keys_cache, dirs_exist_ok=True)
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def kill(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(timeout=60)
+
+    def get_json(self, path, admin=False):
+        headers = {"Authorization": f"Bearer {self.admin_token}"} if admin else {}
+        status, body = request(self.port, "GET", path, headers=headers)
+        if status != 200:
+            raise SystemExit(f"GET {path} answered {status}: {body[:200]!r}")
+        return json.loads(body)
+
+    def post_transfer(self, body, timeout=120):
+        return request(self.port, "POST", "/v1/transfers", body,
+                       {"Content-Type": "application/json", "X-Deposit-Token": self.deposit_token}, timeout=timeout)
+
+    def db_verify(self, proofs=True):
+        """`zksettle-admin db verify` on the data directory: (ok, verdict JSON)."""
+        cmd = [os.path.join(self.bindir, "zksettle-admin"), "db", "verify", "--json", "--data", self.data]
+        if proofs:
+            cmd.insert(3, "--proofs")
+        run = subprocess.run(cmd, capture_output=True, text=True)
+        verdict = json.loads(run.stdout) if run.stdout.strip() else {"ok": False, "error": run.stderr}
+        return run.returncode == 0, verdict
+
+
 def prepare_corpus(bindir, port, count, corpus_dir, deposit_token, conflicts=1):
     """Request bodies of `count` distinct proved transfers for the server's current root
     (runs of `conflicts` share their inputs), one per list item."""
@@ -29,3 +125,19 @@ def prepare_corpus(bindir, port, count, corpus_dir, deposit_token, conflicts=1):
         raise SystemExit(f"corpus: {prep.stderr}")
     with open(json.loads(prep.stdout)["file"], "rb") as f:
         return f.read().splitlines()[:count]
+
+
+def corpus_for(server, count, cache=DEFAULT_CACHE, conflicts=1):
+    """The cached corpus for `server`'s keys and current (fresh) root, proved where missing."""
+    return prepare_corpus(server.bindir, server.port, count, os.path.join(cache, "corpus"),
+                          server.deposit_token, conflicts=conflicts)
+
+
+def process_sample(pid):
+    """(resident set in KiB, open file descriptors) of a live process, from /proc."""
+    rss = 0
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                rss = int(line.split()[1])
+    return rss, len(os.listdir(f"/proc/{pid}/fd"))
