@@ -26,14 +26,13 @@ import argparse
 import json
 import os
 import random
-import shutil
 import signal
 import sys
 import tempfile
 import threading
 import time
 
-from zksettle_harness import DEFAULT_CACHE, Server, corpus_for, error_code, request
+from zksettle_harness import DEFAULT_CACHE, Server, corpus_for, error_code, finish, request
 
 
 def main():
@@ -183,7 +182,6 @@ def main():
         "retries": sum(attempts) - len(bodies), "db_verify_ok": verdict.get("ok"), "db_verify_faults": verdict.get("faults", [])[:5],
         "proofs_checked": verdict.get("proofs_checked"),
     }
-    print(json.dumps(summary, indent=1))
     # A run where most transfers were refused (e.g. their root left the window) proves little.
     exercised = len(receipts) >= 0.9 * len(bodies)
     if not exercised:
@@ -194,11 +192,7 @@ def main():
         print("no kill landed inside or just after a batch commit: the run did not exercise enough", file=sys.stderr)
     ok = (not lost and not mismatched and not unexpected_exits and verify_ok and kills[0] >= args.kills and exercised and windows_hit
           and 0 <= settled_unacknowledged and stats["transfers"] <= len(bodies))
-    if ok:
-        shutil.rmtree(work, ignore_errors=True)
-    else:
-        print(f"kept {work} for inspection", file=sys.stderr)
-    return 0 if ok else 1
+    return finish(summary, ok, work)
 
 
 if __name__ == "__main__":

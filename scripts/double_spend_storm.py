@@ -17,16 +17,14 @@ summary; exits 1 if any check fails. Python standard library only.
 """
 
 import argparse
-import json
 import os
 import random
-import shutil
 import sys
 import tempfile
 import threading
 import time
 
-from zksettle_harness import DEFAULT_CACHE, Server, corpus_for, error_code
+from zksettle_harness import DEFAULT_CACHE, Server, finish, corpus_for, error_code
 
 
 def main():
@@ -103,12 +101,7 @@ def main():
     summary = {"conflict_sets": args.groups, "per_set": args.conflicts, "copies": args.copies, "posts": len(posts),
                "clients": args.clients, "seconds": round(seconds, 2), "settled": stats["transfers"],
                "batches": stats["batches"], "db_verify_ok": verdict.get("ok"), "failures": failures[:20]}
-    print(json.dumps(summary, indent=1))
-    if failures:
-        print(f"kept {work} for inspection", file=sys.stderr)
-        return 1
-    shutil.rmtree(work, ignore_errors=True)
-    return 0
+    return finish(summary, not failures, work)
 
 
 if __name__ == "__main__":

@@ -21,14 +21,13 @@ import argparse
 import json
 import os
 import resource
-import shutil
 import socket
 import sys
 import tempfile
 import threading
 import time
 
-from zksettle_harness import DEFAULT_CACHE, Server, corpus_for, process_sample, request
+from zksettle_harness import DEFAULT_CACHE, Server, finish, corpus_for, process_sample, request
 
 
 def connect(port):
@@ -188,12 +187,7 @@ def main():
         "server_rss_mib_before": round(rss0 / 1024, 1), "server_rss_mib_peak": round(peak_rss / 1024, 1),
         "server_rss_mib_after": round(rss1 / 1024, 1), "db_verify_ok": verify_ok, "failures": failures,
     }
-    print(json.dumps(summary, indent=1))
-    if failures:
-        print(f"kept {work} for inspection", file=sys.stderr)
-        return 1
-    shutil.rmtree(work, ignore_errors=True)
-    return 0
+    return finish(summary, not failures, work)
 
 
 if __name__ == "__main__":

@@ -26,13 +26,12 @@ import http.client
 import json
 import os
 import random
-import shutil
 import sys
 import tempfile
 import threading
 import time
 
-from zksettle_harness import DEFAULT_CACHE, Server, corpus_for, error_code, process_sample
+from zksettle_harness import DEFAULT_CACHE, Server, finish, corpus_for, error_code, process_sample
 
 
 def main():
@@ -215,12 +214,7 @@ def main():
         "fds_warm": fds_warm, "fds_end": fds_end, "samples": len(samples), "db_verify_ok": verify_ok,
         "failures": failures,
     }
-    print(json.dumps(summary, indent=1))
-    if failures:
-        print(f"kept {work} for inspection", file=sys.stderr)
-        return 1
-    shutil.rmtree(work, ignore_errors=True)
-    return 0
+    return finish(summary, not failures, work)
 
 
 if __name__ == "__main__":

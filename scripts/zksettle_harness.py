@@ -14,6 +14,7 @@ import random
 import shutil
 import signal
 import subprocess
+import sys
 import threading
 import time
 
@@ -141,3 +142,14 @@ def process_sample(pid):
             if line.startswith("VmRSS:"):
                 rss = int(line.split()[1])
     return rss, len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def finish(summary, ok, work):
+    """Prints the JSON summary; removes the work directory after a pass, keeps it after a
+    failure (and says where). Returns the exit status."""
+    print(json.dumps(summary, indent=1))
+    if not ok:
+        print(f"kept {work} for inspection", file=sys.stderr)
+        return 1
+    shutil.rmtree(work, ignore_errors=True)
+    return 0
