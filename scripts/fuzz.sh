@@ -20,9 +20,19 @@ TARGETS=("$@")
 VECTORS=${ZKSETTLE_VECTORS:-../shared/vectors}
 WORK=.build/fuzz
 
+# One combined -sanitize=fuzzer,address: swiftc keeps only the last -sanitize flag, and
+# `swift build --sanitize=fuzzer --sanitize=address` passes two, in no fixed order, so a build
+# gets coverage without AddressSanitizer or the reverse. --sanitize=fuzzer stays for SwiftPM's
+# own part (libFuzzer's main at link time); the -Xswiftc flag comes after it and wins.
+BUILD=(swift build --package-path Fuzz -c release --sanitize=fuzzer -Xswiftc -sanitize=fuzzer,address)
 echo "building Fuzz/ with -sanitize=fuzzer,address (release)" >&2
-swift build --package-path Fuzz -c release --sanitize=fuzzer --sanitize=address >&2
-BIN=$(swift build --package-path Fuzz -c release --sanitize=fuzzer --sanitize=address --show-bin-path)
+"${BUILD[@]}" >&2
+BIN=$("${BUILD[@]}" --show-bin-path)
+
+# Our code must carry AddressSanitizer's checks (the runtime alone is linked either way).
+if ! nm "$BIN/FuzzTargets.build/FuzzTarget.swift.o" | grep -q __asan_report; then
+  echo "error: Fuzz/ was built without AddressSanitizer's instrumentation" >&2; exit 1
+fi
 
 status=0
 results=()
@@ -46,6 +56,9 @@ for t in "${TARGETS[@]}"; do
   SWIFT_BACKTRACE=enable=no "$BIN/fuzz-$t" -max_total_time="$SECONDS_PER_TARGET" -timeout=10 -rss_limit_mb=2048 -max_len=16384 \
     "${dict[@]}" -artifact_prefix="$findings/" -print_final_stats=1 \
     "$corpus" "$seeds" > "$log" 2>&1 || rc=$?
+  if ! grep -q "inline 8-bit counters" "$log"; then
+    echo "error: fuzz-$t is not instrumented for coverage (see $log)" >&2; exit 1
+  fi
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
   cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*' || true)
