@@ -63,6 +63,7 @@ def main():
     next_index = [0]
     lock = threading.Lock()
     done = threading.Event()
+    aborted = threading.Event()
 
     # Transfers are released in bursts of one per client, spread over the time the kills take
     # (about a second per kill and restart), so kills land while transfers are admitted,
@@ -82,7 +83,7 @@ def main():
             release = start + span * (i // args.clients) / bursts
             if release > time.time():
                 time.sleep(release - time.time())
-            while True:  # until a definite answer: retry through outages, as a wallet would
+            while not aborted.is_set():  # until a definite answer: retry through outages, as a wallet would
                 attempts[i] += 1
                 try:
                     status, body = server.post_transfer(bodies[i])
@@ -133,17 +134,25 @@ def main():
                 kills[0] += 1
                 plan = {1: "inside-commit", 3: "after-commit"}.get(kills[0] % 4)
                 plan = f"{plan}:{rng.randint(1, 3)}" if plan else None
-                server.start(env={"ZKSETTLE_FAULT_KILL_AT": plan} if plan else None)
+                server.start(env={"ZKSETTLE_FAULT_KILL_AT": plan} if plan else None, may_die=plan is not None)
+
+    def guarded_killer():
+        # A killer that fails must fail the run, not leave the clients retrying forever.
+        try:
+            killer()
+        except BaseException as e:  # noqa: B036 (SystemExit too: threads drop it silently)
+            unexpected_exits.append(f"killer: {e!r}")
+            aborted.set()
 
     threads = [threading.Thread(target=client) for _ in range(args.clients)]
-    k = threading.Thread(target=killer)
+    k = threading.Thread(target=guarded_killer)
     for t in threads:
         t.start()
     k.start()
     for t in threads:
         t.join()
     # Keep killing until the requested number is reached, with the ledger at rest too.
-    while kills[0] < args.kills:
+    while kills[0] < args.kills and k.is_alive():
         time.sleep(0.05)
     done.set()
     k.join()
