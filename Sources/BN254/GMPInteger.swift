@@ -39,7 +39,7 @@ public final class GMPInteger: @unchecked Sendable, CustomStringConvertible {
         let n = __gmpz_sizeinbase(z, 10) + 2
         var buf = [CChar](repeating: 0, count: n)
         _ = __gmpz_get_str(&buf, 10, z)
-        return String(cString: buf)
+        return String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// Little-endian 64-bit limbs of a non-negative value (at least one limb).
