@@ -58,7 +58,7 @@ struct Server: AsyncParsableCommand {
     var bodyTimeout: Int = env("ZKSETTLE_BODY_TIMEOUT").flatMap(Int.init) ?? 10
 
     @Option(help: "Open connections at most; further ones wait to be accepted (env ZKSETTLE_MAX_CONNECTIONS; default: the file-descriptor limit less 256, at most 16384).")
-    var maxConnections: Int?
+    var maxConnections: Int? = env("ZKSETTLE_MAX_CONNECTIONS").flatMap(Int.init)
 
     @Option(help: "trace, debug, info, notice, warning, error or critical (env LOG_LEVEL).")
     var logLevel: String = env("LOG_LEVEL") ?? "info"
@@ -73,7 +73,7 @@ struct Server: AsyncParsableCommand {
         guard flushMs >= 0 else { throw ValidationError("--flush-ms must be ≥ 0") }
         guard queueCapacity >= 1 else { throw ValidationError("--queue-capacity must be at least 1") }
         guard idleTimeout >= 1, bodyTimeout >= 1 else { throw ValidationError("--idle-timeout and --body-timeout must be at least 1 second") }
-        if let m = maxConnections ?? env("ZKSETTLE_MAX_CONNECTIONS").flatMap(Int.init), m < 1 {
+        if let m = maxConnections, m < 1 {
             throw ValidationError("--max-connections must be at least 1")
         }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
@@ -116,8 +116,7 @@ struct Server: AsyncParsableCommand {
                 adminToken: admin, registry: registry)
             let host = self.host, port = self.port, settings = config
             let descriptors = FileDescriptorLimit.raise()
-            let connections = maxConnections ?? env("ZKSETTLE_MAX_CONNECTIONS").flatMap(Int.init)
-                ?? max(64, min(16384, descriptors - 256))
+            let connections = maxConnections ?? max(64, min(16384, descriptors - 256))
             logger.info("connection limits", metadata: [
                 "max_connections": "\(connections)", "file_descriptors": "\(descriptors)",
                 "idle_timeout_s": "\(idleTimeout)", "body_timeout_s": "\(bodyTimeout)",
