@@ -40,113 +40,117 @@ import TestSupport
 
     struct ServerDidNotStart: Error, CustomStringConvertible { let log: String; var description: String { log } }
 
-    @Test func listingsMatchWhatWasSettledFromTheFileAndOverHTTP() throws {
-        let (dir, url, server) = try Self.settledLedger()
-        defer { server.stop(); try? FileManager.default.removeItem(at: dir) }
-        let data = ["--data", dir.appendingPathComponent("data").path]
-        let http = ["--server", url, "--token", "at"]
-        let n = Self.transfers
+    @Test func listingsMatchWhatWasSettledFromTheFileAndOverHTTP() async throws {
+        try await offCooperativePool {
+            let (dir, url, server) = try Self.settledLedger()
+            defer { server.stop(); try? FileManager.default.removeItem(at: dir) }
+            let data = ["--data", dir.appendingPathComponent("data").path]
+            let http = ["--server", url, "--token", "at"]
+            let n = Self.transfers
 
-        for source in [data, http] {
-            let count = try admin(["nullifiers", "count", "--json"] + source)
-            #expect(count.status == 0 && (count.json as? [String: Any])?["count"] as? Int == 2 * n, "\(count.out)")
-            let stats = try admin(["stats", "--json"] + source).json as? [String: Any]
-            #expect(stats?["transfers"] as? Int == n && stats?["leaves"] as? Int == 2 * n)
-        }
-        // The same nullifiers either way, each with the transfer and batch that spent it.
-        let local = try admin(["nullifiers", "list", "--json", "--limit", "1000"] + data).json as? [[String: Any]] ?? []
-        let remote = try admin(["nullifiers", "list", "--json", "--limit", "1000"] + http).json as? [[String: Any]] ?? []
-        #expect(local.count == 2 * n)
-        #expect(local.compactMap { $0["nullifier"] as? String } == remote.compactMap { $0["nullifier"] as? String })
-        #expect(Set(local.compactMap { $0["transfer_id"] as? String }).count == n)
+            for source in [data, http] {
+                let count = try admin(["nullifiers", "count", "--json"] + source)
+                #expect(count.status == 0 && (count.json as? [String: Any])?["count"] as? Int == 2 * n, "\(count.out)")
+                let stats = try admin(["stats", "--json"] + source).json as? [String: Any]
+                #expect(stats?["transfers"] as? Int == n && stats?["leaves"] as? Int == 2 * n)
+            }
+            // The same nullifiers either way, each with the transfer and batch that spent it.
+            let local = try admin(["nullifiers", "list", "--json", "--limit", "1000"] + data).json as? [[String: Any]] ?? []
+            let remote = try admin(["nullifiers", "list", "--json", "--limit", "1000"] + http).json as? [[String: Any]] ?? []
+            #expect(local.count == 2 * n)
+            #expect(local.compactMap { $0["nullifier"] as? String } == remote.compactMap { $0["nullifier"] as? String })
+            #expect(Set(local.compactMap { $0["transfer_id"] as? String }).count == n)
 
-        // Batches: every transfer once, hash-chained, the last root the server's.
-        let batches = try admin(["batches", "list", "--json"] + data).json as? [[String: Any]] ?? []
-        #expect(batches.reduce(0) { $0 + ($1["transfer_count"] as? Int ?? 0) } == n)
-        for (previous, next) in zip(batches, batches.dropFirst()) {
-            #expect(next["previous_hash"] as? String == previous["hash"] as? String)
-        }
-        let spentIDs = Set(local.compactMap { $0["transfer_id"] as? String })
-        #expect(Set(batches.flatMap { $0["transfer_ids"] as? [String] ?? [] }) == spentIDs)
-        let shown = try admin(["batches", "show", "1", "--json"] + http).json as? [String: Any]
-        #expect(shown?["hash"] as? String == batches.first?["hash"] as? String)
+            // Batches: every transfer once, hash-chained, the last root the server's.
+            let batches = try admin(["batches", "list", "--json"] + data).json as? [[String: Any]] ?? []
+            #expect(batches.reduce(0) { $0 + ($1["transfer_count"] as? Int ?? 0) } == n)
+            for (previous, next) in zip(batches, batches.dropFirst()) {
+                #expect(next["previous_hash"] as? String == previous["hash"] as? String)
+            }
+            let spentIDs = Set(local.compactMap { $0["transfer_id"] as? String })
+            #expect(Set(batches.flatMap { $0["transfer_ids"] as? [String] ?? [] }) == spentIDs)
+            let shown = try admin(["batches", "show", "1", "--json"] + http).json as? [String: Any]
+            #expect(shown?["hash"] as? String == batches.first?["hash"] as? String)
 
-        // check / show answer for a spent nullifier and a fresh one.
-        let first = try #require(local.first)
-        let nf = try #require(first["nullifier"] as? String)
-        let check = try admin(["nullifiers", "check", nf, "--json"] + http).json as? [String: Any]
-        #expect(check?["spent"] as? Bool == true && check?["batch"] as? Int == first["batch"] as? Int)
-        let fresh = try admin(["nullifiers", "check", "5", "--json"] + data).json as? [String: Any]
-        #expect(fresh?["spent"] as? Bool == false && fresh?["nullifier"] as? String == "5")
-        #expect(try admin(["nullifiers", "show", "5"] + data).status == 2)
-        let inBatch1 = try admin(["nullifiers", "list", "--json", "--batch", "1"] + data).json as? [Any]
-        #expect(inBatch1?.count == 2 * (batches.first?["transfer_count"] as? Int ?? -1))
+            // check / show answer for a spent nullifier and a fresh one.
+            let first = try #require(local.first)
+            let nf = try #require(first["nullifier"] as? String)
+            let check = try admin(["nullifiers", "check", nf, "--json"] + http).json as? [String: Any]
+            #expect(check?["spent"] as? Bool == true && check?["batch"] as? Int == first["batch"] as? Int)
+            let fresh = try admin(["nullifiers", "check", "5", "--json"] + data).json as? [String: Any]
+            #expect(fresh?["spent"] as? Bool == false && fresh?["nullifier"] as? String == "5")
+            #expect(try admin(["nullifiers", "show", "5"] + data).status == 2)
+            let inBatch1 = try admin(["nullifiers", "list", "--json", "--batch", "1"] + data).json as? [Any]
+            #expect(inBatch1?.count == 2 * (batches.first?["transfer_count"] as? Int ?? -1))
 
-        // Exports for auditors.
-        let csv = try admin(["export", "nullifiers", "--format", "csv"] + http).out
-        #expect(csv.split(separator: "\n").count == 1 + 2 * n && csv.hasPrefix("nullifier,transfer_id,batch,"))
-        #expect((try admin(["export", "nullifiers", "--format", "json"] + data).json as? [Any])?.count == 2 * n)
+            // Exports for auditors.
+            let csv = try admin(["export", "nullifiers", "--format", "csv"] + http).out
+            #expect(csv.split(separator: "\n").count == 1 + 2 * n && csv.hasPrefix("nullifier,transfer_id,batch,"))
+            #expect((try admin(["export", "nullifiers", "--format", "json"] + data).json as? [Any])?.count == 2 * n)
 
-        // The one write goes through the server; with --data it is refused with directions.
-        let refused = try admin(["payouts", "mark-paid", "1"] + data)
-        #expect(refused.status == 2 && refused.out.contains("--server"))
-        #expect(try admin(["payouts", "list", "--pending", "--json"] + http).json as? [Any] != nil)
-        // A wrong token is named as such.
-        let wrong = try admin(["stats", "--server", url, "--token", "nope"])
-        #expect(wrong.status == 2 && wrong.out.contains("admin token"))
+            // The one write goes through the server; with --data it is refused with directions.
+            let refused = try admin(["payouts", "mark-paid", "1"] + data)
+            #expect(refused.status == 2 && refused.out.contains("--server"))
+            #expect(try admin(["payouts", "list", "--pending", "--json"] + http).json as? [Any] != nil)
+            // A wrong token is named as such.
+            let wrong = try admin(["stats", "--server", url, "--token", "nope"])
+            #expect(wrong.status == 2 && wrong.out.contains("admin token"))
 
-        // db verify, with every proof re-verified, both ways.
-        for source in [data, http] {
-            let v = try admin(["db", "verify", "--proofs", "--json"] + source)
-            let obj = v.json as? [String: Any]
-            #expect(v.status == 0 && obj?["ok"] as? Bool == true, "\(v.out)")
-            #expect(obj?["proofs_checked"] as? Int == n)
+            // db verify, with every proof re-verified, both ways.
+            for source in [data, http] {
+                let v = try admin(["db", "verify", "--proofs", "--json"] + source)
+                let obj = v.json as? [String: Any]
+                #expect(v.status == 0 && obj?["ok"] as? Bool == true, "\(v.out)")
+                #expect(obj?["proofs_checked"] as? Int == n)
+            }
         }
     }
 
-    @Test func dbVerifyNamesEachCorruption() throws {
-        let (dir, _, server) = try Self.settledLedger()
-        server.stop()  // a quiet file to copy
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let ledger = dir.appendingPathComponent("data/ledger.sqlite").path
-        let good = try admin(["db", "verify", "--data", dir.appendingPathComponent("data").path])
-        #expect(good.status == 0 && good.out.contains("ledger OK"), "\(good.out)")
+    @Test func dbVerifyNamesEachCorruption() async throws {
+        try await offCooperativePool {
+            let (dir, _, server) = try Self.settledLedger()
+            server.stop()  // a quiet file to copy
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let ledger = dir.appendingPathComponent("data/ledger.sqlite").path
+            let good = try admin(["db", "verify", "--data", dir.appendingPathComponent("data").path])
+            #expect(good.status == 0 && good.out.contains("ledger OK"), "\(good.out)")
 
-        /// A consistent copy in its own data directory (with the receipt key), changed by `sql`.
-        func corrupted(_ name: String, _ sql: String) throws -> (status: Int32, out: String) {
-            let copyDir = dir.appendingPathComponent("copy-\(name)")
-            try FileManager.default.createDirectory(at: copyDir, withIntermediateDirectories: true)
-            try FileManager.default.copyItem(at: dir.appendingPathComponent("data/receipt.key"), to: copyDir.appendingPathComponent("receipt.key"))
-            try rawSQL(ledger, "VACUUM INTO '\(copyDir.appendingPathComponent("ledger.sqlite").path)'")
-            try rawSQL(copyDir.appendingPathComponent("ledger.sqlite").path, sql)
-            let r = try admin(["db", "verify", "--data", copyDir.path])
-            return (r.status, r.out)
+            /// A consistent copy in its own data directory (with the receipt key), changed by `sql`.
+            func corrupted(_ name: String, _ sql: String) throws -> (status: Int32, out: String) {
+                let copyDir = dir.appendingPathComponent("copy-\(name)")
+                try FileManager.default.createDirectory(at: copyDir, withIntermediateDirectories: true)
+                try FileManager.default.copyItem(at: dir.appendingPathComponent("data/receipt.key"), to: copyDir.appendingPathComponent("receipt.key"))
+                try rawSQL(ledger, "VACUUM INTO '\(copyDir.appendingPathComponent("ledger.sqlite").path)'")
+                try rawSQL(copyDir.appendingPathComponent("ledger.sqlite").path, sql)
+                let r = try admin(["db", "verify", "--data", copyDir.path])
+                return (r.status, r.out)
+            }
+
+            let leaf = try corrupted("leaf", """
+                DROP TRIGGER leaves_no_update;
+                UPDATE leaves SET commitment = x'\(String(repeating: "00", count: 31))05' WHERE leaf_index = 1;
+                """)
+            #expect(leaf.status == 1 && leaf.out.contains("FAULT batch_root") && leaf.out.contains("ledger FAILED"), "\(leaf.out)")
+
+            let header = try corrupted("header", """
+                DROP TRIGGER batches_no_update;
+                UPDATE batches SET created_at = created_at - 60000 WHERE number = 1;
+                """)
+            #expect(header.status == 1 && header.out.contains("FAULT batch_hash [batch 1]"), "\(header.out)")
+
+            let root = try corrupted("root", "DELETE FROM roots WHERE batch = 1")
+            #expect(root.status == 1 && root.out.contains("FAULT root_window [batch 1]"), "\(root.out)")
+
+            // The primary key refuses a second row: the tamperer rebuilds the table without it.
+            let nullifier = try corrupted("nullifier", """
+                PRAGMA foreign_keys = OFF;
+                CREATE TABLE keyless (nullifier BLOB NOT NULL, transfer_id BLOB NOT NULL, batch INTEGER NOT NULL, spent_at INTEGER NOT NULL);
+                INSERT INTO keyless SELECT nullifier, transfer_id, batch, spent_at FROM nullifiers;
+                DROP TABLE nullifiers;
+                ALTER TABLE keyless RENAME TO nullifiers;
+                INSERT INTO nullifiers SELECT nullifier, transfer_id, batch, spent_at + 1 FROM nullifiers LIMIT 1;
+                """)
+            #expect(nullifier.status == 1 && nullifier.out.contains("FAULT nullifier_duplicate"), "\(nullifier.out)")
         }
-
-        let leaf = try corrupted("leaf", """
-            DROP TRIGGER leaves_no_update;
-            UPDATE leaves SET commitment = x'\(String(repeating: "00", count: 31))05' WHERE leaf_index = 1;
-            """)
-        #expect(leaf.status == 1 && leaf.out.contains("FAULT batch_root") && leaf.out.contains("ledger FAILED"), "\(leaf.out)")
-
-        let header = try corrupted("header", """
-            DROP TRIGGER batches_no_update;
-            UPDATE batches SET created_at = created_at - 60000 WHERE number = 1;
-            """)
-        #expect(header.status == 1 && header.out.contains("FAULT batch_hash [batch 1]"), "\(header.out)")
-
-        let root = try corrupted("root", "DELETE FROM roots WHERE batch = 1")
-        #expect(root.status == 1 && root.out.contains("FAULT root_window [batch 1]"), "\(root.out)")
-
-        // The primary key refuses a second row: the tamperer rebuilds the table without it.
-        let nullifier = try corrupted("nullifier", """
-            PRAGMA foreign_keys = OFF;
-            CREATE TABLE keyless (nullifier BLOB NOT NULL, transfer_id BLOB NOT NULL, batch INTEGER NOT NULL, spent_at INTEGER NOT NULL);
-            INSERT INTO keyless SELECT nullifier, transfer_id, batch, spent_at FROM nullifiers;
-            DROP TABLE nullifiers;
-            ALTER TABLE keyless RENAME TO nullifiers;
-            INSERT INTO nullifiers SELECT nullifier, transfer_id, batch, spent_at + 1 FROM nullifiers LIMIT 1;
-            """)
-        #expect(nullifier.status == 1 && nullifier.out.contains("FAULT nullifier_duplicate"), "\(nullifier.out)")
     }
 }

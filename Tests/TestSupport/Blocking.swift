@@ -1,11 +1,24 @@
-import Dispatch
+import Foundation
 
-/// Runs blocking code (sockets, synchronous HTTP, waiting on a child process) on a Dispatch
-/// thread. Blocking a thread of Swift's cooperative pool instead (as `Task.detached` would; the
-/// pool has one thread per core, two here) can starve an in-process server under test, whose
-/// handlers run on that pool.
-public func offCooperativePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { c in
-        DispatchQueue.global().async { c.resume(with: Result { try work() }) }
+/// Runs blocking code (sockets, synchronous HTTP, waiting on a child process) on a thread of its
+/// own instead of a thread of Swift's cooperative pool. The pool has one thread per core (two
+/// here); blocking them starves every other test and any in-process server under test, whose
+/// handlers run on that pool. Dispatch's global queues are no way out on Linux: measured here,
+/// three blocked `DispatchQueue.global()` items held up a task on the pool for as long as they
+/// blocked.
+///
+/// The code runs in the calling task, only on another executor, so task-local values stay: an
+/// `#expect` inside is recorded against the test that runs it.
+public func offCooperativePool<T>(_ work: () throws -> T) async throws -> T {
+    try await withTaskExecutorPreference(BlockingExecutor.shared) { try work() }
+}
+
+/// A task executor that runs each job on a new thread, which may block as long as it likes.
+final class BlockingExecutor: TaskExecutor {
+    static let shared = BlockingExecutor()
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        Thread { job.runSynchronously(on: self.asUnownedTaskExecutor()) }.start()
     }
 }

@@ -21,19 +21,43 @@ public enum Executables {
         public let stderr: String
     }
 
-    /// Runs `name args…` to completion and captures its output.
-    public static func run(_ name: String, _ args: [String]) throws -> Output {
+    /// Runs `name args…` to completion with `stdin` fed to it, and captures its output. Both
+    /// pipes are drained at once, so a child that writes much to one of them never blocks on it.
+    /// Blocks the calling thread: from an async test, call it inside `offCooperativePool`.
+    public static func run(_ name: String, _ args: [String], stdin: String? = nil) throws -> Output {
         let p = Process()
         p.executableURL = productsDirectory.appendingPathComponent(name)
         p.arguments = args
-        let out = Pipe(), err = Pipe()
+        let out = Pipe(), err = Pipe(), input = Pipe()
         p.standardOutput = out
         p.standardError = err
+        p.standardInput = input
         try p.run()
+        let errors = DrainedPipe(err)
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try input.fileHandleForWriting.close()
         let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
-        return Output(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        return Output(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+                      stderr: String(decoding: errors.wait(), as: UTF8.self))
+    }
+
+    /// Reads a pipe to its end on a thread of its own.
+    final class DrainedPipe: @unchecked Sendable {
+        private var data = Data()
+        private let done = DispatchSemaphore(value: 0)
+
+        init(_ pipe: Pipe) {
+            Thread {
+                self.data = pipe.fileHandleForReading.readDataToEndOfFile()
+                self.done.signal()
+            }.start()
+        }
+
+        func wait() -> Data {
+            done.wait()
+            return data
+        }
     }
 }
 

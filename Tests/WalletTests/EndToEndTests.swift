@@ -49,39 +49,12 @@ import Wallet
         }
     }
 
-    struct Run {
-        let status: Int32
-        let stdout: String
-        let stderr: String
-        var json: Any? { try? JSONSerialization.jsonObject(with: Data(stdout.utf8)) }
-        var object: [String: Any] { json as? [String: Any] ?? [:] }
-        var lastLine: String { stdout.split(separator: "\n").last.map(String.init) ?? "" }
-    }
+    typealias Run = Executables.Output
 
     /// `zkwallet args… --wallet dir --server url`, with `stdin` fed to it.
     static func zkwallet(_ args: [String], wallet: URL, server: Server, stdin: String? = nil) throws -> Run {
-        let p = Process()
-        p.executableURL = Executables.productsDirectory.appendingPathComponent("zkwallet")
-        p.arguments = args + ["--wallet", wallet.path, "--server", server.url]
-        let out = Pipe(), err = Pipe(), input = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = input
-        try p.run()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try input.fileHandleForWriting.close()
-        // Read both pipes concurrently so that neither fills up and blocks the child.
-        let errBox = Box()
-        let t = Thread { errBox.data = err.fileHandleForReading.readDataToEndOfFile() }
-        t.start()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        while errBox.data == nil { Thread.sleep(forTimeInterval: 0.01) }
-        return Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-                   stderr: String(decoding: errBox.data!, as: UTF8.self))
+        try Executables.run("zkwallet", args + ["--wallet", wallet.path, "--server", server.url], stdin: stdin)
     }
-
-    final class Box: @unchecked Sendable { var data: Data? }
 
     static func amounts(_ history: [[String: Any]], direction: String) -> [Int] {
         history.filter { $0["direction"] as? String == direction }.compactMap { ($0["amount"] as? NSNumber)?.intValue }.sorted()
@@ -97,153 +70,144 @@ import Wallet
         return (r.object["spendable"] as? NSNumber)?.intValue
     }
 
-    @Test func twoPeersPayEachOther() throws {
-        let server = try Server()
-        defer { server.stop() }
-        let root = server.data
-        let a = root.appendingPathComponent("alice"), b = root.appendingPathComponent("bob")
-        let watch = root.appendingPathComponent("bob-watch"), restored = root.appendingPathComponent("alice-restored")
+    @Test func twoPeersPayEachOther() async throws {
+        try await offCooperativePool {
+            let server = try Server()
+            defer { server.stop() }
+            let root = server.data
+            let a = root.appendingPathComponent("alice"), b = root.appendingPathComponent("bob")
+            let watch = root.appendingPathComponent("bob-watch"), restored = root.appendingPathComponent("alice-restored")
 
-        // Two wallets; A's backup phrase is printed once.
-        let initA = try Self.zkwallet(["init", "--json"], wallet: a, server: server)
-        Self.ok(initA, "init A")
-        let phrase = try #require(initA.object["backup_phrase"] as? String)
-        Self.ok(try Self.zkwallet(["init"], wallet: b, server: server), "init B")
-        let addressA = try Self.zkwallet(["address"], wallet: a, server: server).lastLine
-        let addressB = try Self.zkwallet(["address"], wallet: b, server: server).lastLine
-        #expect(addressA.hasPrefix("zks1") && addressB.hasPrefix("zks1") && addressA != addressB)
-        #expect(initA.object["address"] as? String == addressA)
-        let keyMode = try FileManager.default.attributesOfItem(atPath: a.appendingPathComponent("key.json").path)[.posixPermissions] as? Int
-        #expect(keyMode == 0o600)
+            // Two wallets; A's backup phrase is printed once.
+            let initA = try Self.zkwallet(["init", "--json"], wallet: a, server: server)
+            Self.ok(initA, "init A")
+            let phrase = try #require(initA.object["backup_phrase"] as? String)
+            Self.ok(try Self.zkwallet(["init"], wallet: b, server: server), "init B")
+            let addressA = try Self.zkwallet(["address"], wallet: a, server: server).lastLine
+            let addressB = try Self.zkwallet(["address"], wallet: b, server: server).lastLine
+            #expect(addressA.hasPrefix("zks1") && addressB.hasPrefix("zks1") && addressA != addressB)
+            #expect(initA.object["address"] as? String == addressA)
+            let keyMode = try FileManager.default.attributesOfItem(atPath: a.appendingPathComponent("key.json").path)[.posixPermissions] as? Int
+            #expect(keyMode == 0o600)
 
-        // A deposit needs the operator's token.
-        let refused = try Self.zkwallet(["deposit", "100", "--token", "wrong"], wallet: a, server: server)
-        #expect(refused.status == 1)
-        #expect(refused.stderr.contains("deposit token"))
-        Self.ok(try Self.zkwallet(["deposit", "100", "--token", Self.depositToken], wallet: a, server: server), "deposit")
-        #expect(try spendable(a, server) == 100)
+            // A deposit needs the operator's token.
+            let refused = try Self.zkwallet(["deposit", "100", "--token", "wrong"], wallet: a, server: server)
+            #expect(refused.status == 1)
+            #expect(refused.stderr.contains("deposit token"))
+            Self.ok(try Self.zkwallet(["deposit", "100", "--token", Self.depositToken], wallet: a, server: server), "deposit")
+            #expect(try spendable(a, server) == 100)
 
-        // A pays B 30 with a memo; the receipt is checked.
-        let memo = "lunch 🍜 on Friday"
-        let pay = try Self.zkwallet(["send", "30", "--to", addressB, "--memo", memo, "--json"], wallet: a, server: server)
-        Self.ok(pay, "A pays B")
-        #expect(pay.object["receipt_verified"] as? Bool == true)
-        #expect(pay.stderr.contains("proved in") || pay.stderr.contains("proving"))
-        #expect(try spendable(a, server) == 70)
+            // A pays B 30 with a memo; the receipt is checked.
+            let memo = "lunch 🍜 on Friday"
+            let pay = try Self.zkwallet(["send", "30", "--to", addressB, "--memo", memo, "--json"], wallet: a, server: server)
+            Self.ok(pay, "A pays B")
+            #expect(pay.object["receipt_verified"] as? Bool == true)
+            #expect(pay.stderr.contains("proved in") || pay.stderr.contains("proving"))
+            #expect(try spendable(a, server) == 70)
 
-        // B syncs and sees it, memo included.
-        let sync = try Self.zkwallet(["sync", "--json"], wallet: b, server: server)
-        Self.ok(sync, "B sync")
-        #expect((sync.object["found"] as? NSNumber)?.intValue == 1)
-        #expect(try spendable(b, server) == 30)
-        let history = try Self.zkwallet(["history", "--json"], wallet: b, server: server)
-        Self.ok(history, "B history")
-        let entries = history.json as? [[String: Any]] ?? []
-        #expect(entries.contains { $0["direction"] as? String == "in" && ($0["amount"] as? NSNumber)?.intValue == 30 && $0["memo"] as? String == memo })
+            // B syncs and sees it, memo included.
+            let sync = try Self.zkwallet(["sync", "--json"], wallet: b, server: server)
+            Self.ok(sync, "B sync")
+            #expect((sync.object["found"] as? NSNumber)?.intValue == 1)
+            #expect(try spendable(b, server) == 30)
+            let history = try Self.zkwallet(["history", "--json"], wallet: b, server: server)
+            Self.ok(history, "B history")
+            let entries = history.json as? [[String: Any]] ?? []
+            #expect(entries.contains { $0["direction"] as? String == "in" && ($0["amount"] as? NSNumber)?.intValue == 30 && $0["memo"] as? String == memo })
 
-        // A watch-only wallet of B sees B's notes.
-        let vk = try Self.zkwallet(["viewing-key"], wallet: b, server: server).lastLine
-        #expect(vk.hasPrefix("zkview1"))
-        Self.ok(try Self.zkwallet(["init", "--viewing-key", vk], wallet: watch, server: server), "init watch-only")
-        #expect(try spendable(watch, server) == 30)
+            // A watch-only wallet of B sees B's notes.
+            let vk = try Self.zkwallet(["viewing-key"], wallet: b, server: server).lastLine
+            #expect(vk.hasPrefix("zkview1"))
+            Self.ok(try Self.zkwallet(["init", "--viewing-key", vk], wallet: watch, server: server), "init watch-only")
+            #expect(try spendable(watch, server) == 30)
 
-        // --no-submit writes the request body and spends nothing.
-        let saved = root.appendingPathComponent("request.json")
-        Self.ok(try Self.zkwallet(["send", "5", "--to", addressA, "--no-submit", "--save-request", saved.path], wallet: b, server: server), "no-submit")
-        let body = try JSONSerialization.jsonObject(with: Data(contentsOf: saved)) as? [String: Any]
-        #expect(body?["proof"] != nil && (body?["public_inputs"] as? [Any])?.count == 7 && body?["ext_data"] != nil)
-        #expect(try spendable(b, server) == 30)
+            // --no-submit writes the request body and spends nothing.
+            let saved = root.appendingPathComponent("request.json")
+            Self.ok(try Self.zkwallet(["send", "5", "--to", addressA, "--no-submit", "--save-request", saved.path], wallet: b, server: server), "no-submit")
+            let body = try JSONSerialization.jsonObject(with: Data(contentsOf: saved)) as? [String: Any]
+            #expect(body?["proof"] != nil && (body?["public_inputs"] as? [Any])?.count == 7 && body?["ext_data"] != nil)
+            #expect(try spendable(b, server) == 30)
 
-        // B pays part back.
-        Self.ok(try Self.zkwallet(["send", "10", "--to", addressA, "--memo", "thanks"], wallet: b, server: server), "B pays A")
-        #expect(try spendable(b, server) == 20)
-        #expect(try spendable(a, server) == 80)
+            // B pays part back.
+            Self.ok(try Self.zkwallet(["send", "10", "--to", addressA, "--memo", "thanks"], wallet: b, server: server), "B pays A")
+            #expect(try spendable(b, server) == 20)
+            #expect(try spendable(a, server) == 80)
 
-        // The watch-only wallet sees B's spend (and B's change), and cannot send.
-        #expect(try spendable(watch, server) == 20)
-        let watchNotes = try Self.zkwallet(["notes", "--all", "--json"], wallet: watch, server: server)
-        #expect((watchNotes.json as? [[String: Any]])?.contains { $0["status"] as? String == "spent" && ($0["value"] as? NSNumber)?.intValue == 30 } == true)
-        // Its history tells B's payment (inputs 30 − change 20) from B's income; the change is no income.
-        let watchHistory = try Self.zkwallet(["history", "--json"], wallet: watch, server: server).json as? [[String: Any]] ?? []
-        #expect(Self.amounts(watchHistory, direction: "in") == [30])
-        #expect(Self.amounts(watchHistory, direction: "out") == [10])
-        let cannot = try Self.zkwallet(["send", "1", "--to", addressA], wallet: watch, server: server)
-        #expect(cannot.status == 1)
-        #expect(cannot.stderr.contains("watch-only"))
+            // The watch-only wallet sees B's spend (and B's change), and cannot send.
+            #expect(try spendable(watch, server) == 20)
+            let watchNotes = try Self.zkwallet(["notes", "--all", "--json"], wallet: watch, server: server)
+            #expect((watchNotes.json as? [[String: Any]])?.contains { $0["status"] as? String == "spent" && ($0["value"] as? NSNumber)?.intValue == 30 } == true)
+            // Its history tells B's payment (inputs 30 − change 20) from B's income; the change is no income.
+            let watchHistory = try Self.zkwallet(["history", "--json"], wallet: watch, server: server).json as? [[String: Any]] ?? []
+            #expect(Self.amounts(watchHistory, direction: "in") == [30])
+            #expect(Self.amounts(watchHistory, direction: "out") == [10])
+            let cannot = try Self.zkwallet(["send", "1", "--to", addressA], wallet: watch, server: server)
+            #expect(cannot.status == 1)
+            #expect(cannot.stderr.contains("watch-only"))
 
-        // A withdraws 50: one 70 note in, 20 change.
-        let w = try Self.zkwallet(["withdraw", "50", "--to", "iban:DE00 1234", "--json"], wallet: a, server: server)
-        Self.ok(w, "withdraw")
-        #expect(try spendable(a, server) == 30)
+            // A withdraws 50: one 70 note in, 20 change.
+            let w = try Self.zkwallet(["withdraw", "50", "--to", "iban:DE00 1234", "--json"], wallet: a, server: server)
+            Self.ok(w, "withdraw")
+            #expect(try spendable(a, server) == 30)
 
-        // Insufficient funds say so.
-        let broke = try Self.zkwallet(["send", "1000", "--to", addressB], wallet: a, server: server)
-        #expect(broke.status == 1)
-        #expect(broke.stderr.contains("insufficient funds"))
+            // Insufficient funds say so.
+            let broke = try Self.zkwallet(["send", "1000", "--to", addressB], wallet: a, server: server)
+            #expect(broke.status == 1)
+            #expect(broke.stderr.contains("insufficient funds"))
 
-        // Three notes (20, 10, 5) for a payment of 33: merged by a chain of transfers first.
-        Self.ok(try Self.zkwallet(["deposit", "5", "--token", Self.depositToken], wallet: a, server: server), "deposit 5")
-        let merged = try Self.zkwallet(["send", "33", "--to", addressB], wallet: a, server: server)
-        Self.ok(merged, "send with merge")
-        #expect(merged.stderr.contains("merging"))
-        #expect(try spendable(a, server) == 2)
-        #expect(try spendable(b, server) == 53)
+            // Three notes (20, 10, 5) for a payment of 33: merged by a chain of transfers first.
+            Self.ok(try Self.zkwallet(["deposit", "5", "--token", Self.depositToken], wallet: a, server: server), "deposit 5")
+            let merged = try Self.zkwallet(["send", "33", "--to", addressB], wallet: a, server: server)
+            Self.ok(merged, "send with merge")
+            #expect(merged.stderr.contains("merging"))
+            #expect(try spendable(a, server) == 2)
+            #expect(try spendable(b, server) == 53)
 
-        // Restoring A from its backup phrase recovers the same balance after sync.
-        Self.ok(try Self.zkwallet(["init", "--restore"], wallet: restored, server: server, stdin: phrase + "\n"), "restore")
-        #expect(try Self.zkwallet(["address"], wallet: restored, server: server).lastLine == addressA)
-        // Sync pages through the tree (3 leaves a page here) and keeps its place: a second
-        // sync scans nothing new.
-        let paged = try Self.zkwallet(["sync", "--page-size", "3", "--json"], wallet: restored, server: server)
-        Self.ok(paged, "paged sync")
-        let leafCount = (paged.object["leaf_count"] as? NSNumber)?.intValue ?? 0
-        #expect(leafCount > 6 && (paged.object["scanned"] as? NSNumber)?.intValue == leafCount)
-        #expect(paged.stderr.isEmpty || !paged.stderr.contains("error"))
-        let again = try Self.zkwallet(["sync", "--json"], wallet: restored, server: server)
-        #expect((again.object["scanned"] as? NSNumber)?.intValue == 0)
-        #expect(try spendable(restored, server) == 2)
-        // The restored history: deposits and B's payment in; the payments, the withdrawal and the
-        // merge out (found from the spending transfers' public effects); change is not income.
-        let restoredHistory = try Self.zkwallet(["history", "--json"], wallet: restored, server: server).json as? [[String: Any]] ?? []
-        #expect(Self.amounts(restoredHistory, direction: "in") == [5, 10, 100])
-        #expect(Self.amounts(restoredHistory, direction: "out") == [30, 33, 50])
-        #expect(restoredHistory.contains { $0["kind"] as? String == "withdraw" && ($0["amount"] as? NSNumber)?.intValue == 50 })
-        let notesA = try Self.zkwallet(["notes", "--json"], wallet: a, server: server).json as? [[String: Any]]
-        let notesRestored = try Self.zkwallet(["notes", "--json"], wallet: restored, server: server).json as? [[String: Any]]
-        #expect(notesA?.compactMap { $0["leaf_index"] as? Int } == notesRestored?.compactMap { $0["leaf_index"] as? Int })
+            // Restoring A from its backup phrase recovers the same balance after sync.
+            Self.ok(try Self.zkwallet(["init", "--restore"], wallet: restored, server: server, stdin: phrase + "\n"), "restore")
+            #expect(try Self.zkwallet(["address"], wallet: restored, server: server).lastLine == addressA)
+            // Sync pages through the tree (3 leaves a page here) and keeps its place: a second
+            // sync scans nothing new.
+            let paged = try Self.zkwallet(["sync", "--page-size", "3", "--json"], wallet: restored, server: server)
+            Self.ok(paged, "paged sync")
+            let leafCount = (paged.object["leaf_count"] as? NSNumber)?.intValue ?? 0
+            #expect(leafCount > 6 && (paged.object["scanned"] as? NSNumber)?.intValue == leafCount)
+            #expect(paged.stderr.isEmpty || !paged.stderr.contains("error"))
+            let again = try Self.zkwallet(["sync", "--json"], wallet: restored, server: server)
+            #expect((again.object["scanned"] as? NSNumber)?.intValue == 0)
+            #expect(try spendable(restored, server) == 2)
+            // The restored history: deposits and B's payment in; the payments, the withdrawal and the
+            // merge out (found from the spending transfers' public effects); change is not income.
+            let restoredHistory = try Self.zkwallet(["history", "--json"], wallet: restored, server: server).json as? [[String: Any]] ?? []
+            #expect(Self.amounts(restoredHistory, direction: "in") == [5, 10, 100])
+            #expect(Self.amounts(restoredHistory, direction: "out") == [30, 33, 50])
+            #expect(restoredHistory.contains { $0["kind"] as? String == "withdraw" && ($0["amount"] as? NSNumber)?.intValue == 50 })
+            let notesA = try Self.zkwallet(["notes", "--json"], wallet: a, server: server).json as? [[String: Any]]
+            let notesRestored = try Self.zkwallet(["notes", "--json"], wallet: restored, server: server).json as? [[String: Any]]
+            #expect(notesA?.compactMap { $0["leaf_index"] as? Int } == notesRestored?.compactMap { $0["leaf_index"] as? Int })
+        }
     }
 
-    @Test func unreachableServerIsExplained() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("zkwallet-offline-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let p = Process()
-        p.executableURL = Executables.productsDirectory.appendingPathComponent("zkwallet")
-        let port = try Executables.freePort()
-        p.arguments = ["init", "--wallet", dir.path]
-        p.standardOutput = Pipe()
-        try p.run(); p.waitUntilExit()
-        #expect(p.terminationStatus == 0)
-        let r = Process()
-        r.executableURL = p.executableURL
-        r.arguments = ["sync", "--wallet", dir.path, "--server", "http://127.0.0.1:\(port)"]
-        let err = Pipe()
-        r.standardError = err
-        r.standardOutput = Pipe()
-        try r.run()
-        let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        r.waitUntilExit()
-        #expect(r.terminationStatus == 1)
-        #expect(e.contains("cannot reach the server"))
-        #expect(e.contains("zksettle-server"))
+    @Test func unreachableServerIsExplained() async throws {
+        try await offCooperativePool {
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("zkwallet-offline-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let port = try Executables.freePort()
+            #expect(try Executables.run("zkwallet", ["init", "--wallet", dir.path]).status == 0)
+            let r = try Executables.run("zkwallet", ["sync", "--wallet", dir.path, "--server", "http://127.0.0.1:\(port)"])
+            #expect(r.status == 1)
+            #expect(r.stderr.contains("cannot reach the server"))
+            #expect(r.stderr.contains("zksettle-server"))
 
-        // Bad usage is told apart from a failed operation.
-        let u = Process()
-        u.executableURL = p.executableURL
-        u.arguments = ["send", "ten", "--to", "zks1x", "--wallet", dir.path]
-        u.standardError = Pipe()
-        u.standardOutput = Pipe()
-        try u.run(); u.waitUntilExit()
-        #expect(u.terminationStatus == 64)
-        #expect(try FileManager.default.attributesOfItem(atPath: dir.appendingPathComponent("wallet.sqlite").path)[.posixPermissions] as? Int == 0o600)
+            // Bad usage is told apart from a failed operation.
+            #expect(try Executables.run("zkwallet", ["send", "ten", "--to", "zks1x", "--wallet", dir.path]).status == 64)
+            #expect(try FileManager.default.attributesOfItem(atPath: dir.appendingPathComponent("wallet.sqlite").path)[.posixPermissions] as? Int == 0o600)
+        }
     }
+}
+
+extension Executables.Output {
+    var json: Any? { try? JSONSerialization.jsonObject(with: Data(stdout.utf8)) }
+    var object: [String: Any] { json as? [String: Any] ?? [:] }
+    var lastLine: String { stdout.split(separator: "\n").last.map(String.init) ?? "" }
 }
