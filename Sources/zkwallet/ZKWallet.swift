@@ -219,21 +219,31 @@ struct Deposit: ParsableCommand {
     }
 }
 
+/// `--no-submit --save-request FILE`, shared by the commands that post a transfer.
+struct SavedRequestOptions: ParsableArguments {
+    @Flag(help: "Prove but do not submit (with --save-request).") var noSubmit = false
+    @Option(help: ArgumentHelp("With --no-submit: write the request body (what POST /v1/transfers takes) to FILE.", valueName: "FILE"))
+    var saveRequest: String?
+
+    func validate() throws {
+        if noSubmit != (saveRequest != nil) { throw ValidationError("--no-submit and --save-request FILE go together") }
+    }
+
+    /// Where the request goes instead of the server, if anywhere.
+    var file: URL? { saveRequest.map { URL(fileURLWithPath: $0) } }
+}
+
 struct Send: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Pay AMOUNT privately to an address (syncs, selects notes, proves, submits, checks the receipt).")
     @Argument(help: "Whole units.") var amount: String
     @Option(help: "The recipient's address (zks1…).") var to: String
     @Option(help: "A note for the recipient only (encrypted; at most 128 bytes).") var memo: String = ""
-    @Flag(help: "Prove but do not submit (with --save-request).") var noSubmit = false
-    @Option(help: "With --no-submit: write the request body (what POST /v1/transfers takes) to FILE.") var saveRequest: String?
+    @OptionGroup var request: SavedRequestOptions
     @OptionGroup var options: WalletOptions
     @Flag(help: "Print JSON.") var json = false
 
-    func validate() throws {
-        _ = try parseAmount(amount)
-        if noSubmit != (saveRequest != nil) { throw ValidationError("--no-submit and --save-request FILE go together") }
-    }
+    func validate() throws { _ = try parseAmount(amount) }
 
     func run() throws {
         let value = try parseAmount(amount)
@@ -245,7 +255,7 @@ struct Send: ParsableCommand {
                 throw WalletError("this is a watch-only wallet (made from a viewing key): it sees notes and spends but cannot send. Use the wallet that holds the spending key.")
             }
             try w.sync(quiet: true)
-            let outcome = try w.send(value, to: recipient, memo: memo, saveRequest: saveRequest.map { URL(fileURLWithPath: $0) })
+            let outcome = try w.send(value, to: recipient, memo: memo, saveRequest: request.file)
             describe(outcome, json: json, extra: ["amount": value, "to": recipient.encoded])
         }
     }
@@ -255,22 +265,18 @@ struct Withdraw: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Withdraw AMOUNT to RECIPIENT: the server records a payout owed to it.")
     @Argument(help: "Whole units.") var amount: String
     @Option(help: "The payout's recipient (an account reference the operator pays; up to 256 bytes).") var to: String
-    @Flag(help: "Prove but do not submit (with --save-request).") var noSubmit = false
-    @Option(help: "With --no-submit: write the request body to FILE.") var saveRequest: String?
+    @OptionGroup var request: SavedRequestOptions
     @OptionGroup var options: WalletOptions
     @Flag(help: "Print JSON.") var json = false
 
-    func validate() throws {
-        _ = try parseAmount(amount)
-        if noSubmit != (saveRequest != nil) { throw ValidationError("--no-submit and --save-request FILE go together") }
-    }
+    func validate() throws { _ = try parseAmount(amount) }
 
     func run() throws {
         let value = try parseAmount(amount)
         try perform {
             let w = try options.open()
             if !w.isWatchOnly { try w.sync(quiet: true) }
-            let outcome = try w.withdraw(value, to: to, saveRequest: saveRequest.map { URL(fileURLWithPath: $0) })
+            let outcome = try w.withdraw(value, to: to, saveRequest: request.file)
             describe(outcome, json: json, extra: ["amount": value, "to": to])
         }
     }
