@@ -22,7 +22,6 @@ It prints one JSON summary (kills, acknowledged, found, lost, ...) and exits 1 i
 lost or the ledger does not verify. Python standard library only.
 """
 
-import argparse
 import json
 import os
 import random
@@ -32,17 +31,15 @@ import tempfile
 import threading
 import time
 
-from zksettle_harness import DEFAULT_CACHE, Server, corpus_for, error_code, finish, request
+from zksettle_harness import arguments, Server, corpus_for, error_code, finish, request
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
-    ap.add_argument("--bin", default=".build/release")
+    ap = arguments(__doc__)
     ap.add_argument("--kills", type=int, default=20)
     ap.add_argument("--transfers", type=int, default=300)
     ap.add_argument("--clients", type=int, default=16)
     ap.add_argument("--seed", type=int, default=None)
-    ap.add_argument("--cache", default=DEFAULT_CACHE, help="development keys and proved corpus shared by the fault scripts")
     args = ap.parse_args()
     seed = args.seed if args.seed is not None else random.randrange(1 << 30)
     rng = random.Random(seed)

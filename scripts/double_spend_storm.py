@@ -16,7 +16,6 @@ exactly GROUPS transfers and `zksettle-admin db verify --proofs` accepts it. Pri
 summary; exits 1 if any check fails. Python standard library only.
 """
 
-import argparse
 import os
 import random
 import sys
@@ -24,17 +23,15 @@ import tempfile
 import threading
 import time
 
-from zksettle_harness import DEFAULT_CACHE, Server, finish, corpus_for, error_code
+from zksettle_harness import arguments, Server, finish, corpus_for, error_code
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
-    ap.add_argument("--bin", default=".build/release")
+    ap = arguments(__doc__)
     ap.add_argument("--groups", type=int, default=25)
     ap.add_argument("--conflicts", type=int, default=4)
     ap.add_argument("--copies", type=int, default=2)
     ap.add_argument("--clients", type=int, default=32)
-    ap.add_argument("--cache", default=DEFAULT_CACHE, help="development keys and proved corpus shared by the fault scripts")
     args = ap.parse_args()
 
     work = tempfile.mkdtemp(prefix="zksettle-storm-")
@@ -95,9 +92,7 @@ def main():
     finally:
         server.stop()
 
-    verify_ok, verdict = server.db_verify(proofs=True)
-    if not verify_ok:
-        failures.append(f"db verify: {verdict.get('faults', verdict.get('error'))}")
+    verify_ok, verdict = server.check_ledger(failures, proofs=True)
     summary = {"conflict_sets": args.groups, "per_set": args.conflicts, "copies": args.copies, "posts": len(posts),
                "clients": args.clients, "seconds": round(seconds, 2), "settled": stats["transfers"],
                "batches": stats["batches"], "db_verify_ok": verdict.get("ok"), "failures": failures[:20]}

@@ -17,7 +17,6 @@ the timeout and a margin), be healthy, hold no more file descriptors than before
 Prints one JSON summary; exits 1 if any check fails. Python standard library only.
 """
 
-import argparse
 import json
 import os
 import resource
@@ -27,7 +26,7 @@ import tempfile
 import threading
 import time
 
-from zksettle_harness import DEFAULT_CACHE, Server, finish, corpus_for, process_sample, request
+from zksettle_harness import arguments, Server, finish, corpus_for, process_sample, request
 
 
 def connect(port):
@@ -50,13 +49,11 @@ def closed_by_peer(s):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
-    ap.add_argument("--bin", default=".build/release")
+    ap = arguments(__doc__)
     ap.add_argument("--idle", type=int, default=3000)
     ap.add_argument("--slow", type=int, default=100, help="slow-header and slow-body connections, each")
     ap.add_argument("--timeout", type=int, default=10, help="the server's --idle-timeout and --body-timeout")
     ap.add_argument("--transfers", type=int, default=8)
-    ap.add_argument("--cache", default=DEFAULT_CACHE, help="development keys and proved corpus shared by the fault scripts")
     args = ap.parse_args()
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -108,8 +105,7 @@ def main():
         peak_rss, peak_fds = process_sample(server.pid)
 
         # Oversized bodies are refused at once, whatever the framing.
-        big_status, big_body = request(server.port, "POST", "/v1/transfers", b"{" * 70000,
-                                       {"Content-Type": "application/json", "X-Deposit-Token": server.deposit_token})
+        big_status, _ = server.post_transfer(b"{" * 70000)
         if big_status != 413:
             failures.append(f"a 70,000-byte body got {big_status}, not 413")
         chunked = socket.create_connection(("127.0.0.1", server.port), timeout=10)
@@ -172,9 +168,7 @@ def main():
             failures.append(f"/healthz answered {status} after the attack")
     finally:
         server.stop()
-    verify_ok, verdict = server.db_verify(proofs=False)
-    if not verify_ok:
-        failures.append(f"db verify: {verdict.get('faults', verdict.get('error'))}")
+    verify_ok, verdict = server.check_ledger(failures, proofs=False)
 
     summary = {
         "idle_connections": idle_count, "slow_header_connections": args.slow, "slow_body_connections": args.slow,

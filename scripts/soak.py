@@ -21,7 +21,6 @@ memory grows by more than --max-growth-mib, or `zksettle-admin db verify --proof
 ledger. Prints one JSON summary. Python standard library only.
 """
 
-import argparse
 import http.client
 import json
 import os
@@ -31,18 +30,16 @@ import tempfile
 import threading
 import time
 
-from zksettle_harness import DEFAULT_CACHE, Server, finish, corpus_for, error_code, process_sample
+from zksettle_harness import arguments, Server, finish, corpus_for, error_code, process_sample
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
-    ap.add_argument("--bin", default=".build/release")
+    ap = arguments(__doc__)
     ap.add_argument("--minutes", type=float, default=3)
     ap.add_argument("--clients", type=int, default=16)
     ap.add_argument("--transfers", type=int, default=300, help="corpus transfers that settle over the run")
     ap.add_argument("--forged", type=int, default=20, help="corpus transfers kept back to be forged, never settled")
     ap.add_argument("--max-growth-mib", type=float, default=64)
-    ap.add_argument("--cache", default=DEFAULT_CACHE, help="development keys and proved corpus shared by the fault scripts")
     args = ap.parse_args()
 
     work = tempfile.mkdtemp(prefix="zksettle-soak-")
@@ -199,9 +196,7 @@ def main():
         failures.append(f"only {len(settled)} of {args.transfers} corpus transfers settled")
     stats = server.get_json("/v1/admin/stats", admin=True)
     server.stop()
-    verify_ok, verdict = server.db_verify(proofs=True)
-    if not verify_ok:
-        failures.append(f"db verify: {verdict.get('faults', verdict.get('error'))}")
+    verify_ok, verdict = server.check_ledger(failures, proofs=True)
     total = sum(counts.values())
     summary = {
         "minutes": round(elapsed / 60, 2), "clients": args.clients, "requests": total,

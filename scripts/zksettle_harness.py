@@ -7,6 +7,7 @@ Proving is the slow part (about half a second a transfer), so the scripts share 
 into every later fresh data directory, every fresh ledger with those keys has the same empty
 root, and so a corpus proved once for that root serves every script and every run."""
 
+import argparse
 import http.client
 import json
 import os
@@ -19,6 +20,15 @@ import threading
 import time
 
 DEFAULT_CACHE = os.path.join(".build", "fault-cache")
+
+
+def arguments(doc):
+    """An argument parser for a fault script: its docstring's first line, and the options every
+    fault script takes (--bin, --cache)."""
+    ap = argparse.ArgumentParser(description=doc.strip().splitlines()[0])
+    ap.add_argument("--bin", default=".build/release")
+    ap.add_argument("--cache", default=DEFAULT_CACHE, help="development keys and proved corpus shared by the fault scripts")
+    return ap
 
 
 def request(port, method, path, body=None, headers=None, timeout=120):
@@ -120,6 +130,13 @@ class Server:
         run = subprocess.run(cmd, capture_output=True, text=True)
         verdict = json.loads(run.stdout) if run.stdout.strip() else {"ok": False, "error": run.stderr}
         return run.returncode == 0, verdict
+
+    def check_ledger(self, failures, proofs=True):
+        """`db_verify`, with a refusal added to `failures` (naming the faults): (ok, verdict)."""
+        ok, verdict = self.db_verify(proofs=proofs)
+        if not ok:
+            failures.append(f"db verify: {verdict.get('faults', verdict.get('error'))}")
+        return ok, verdict
 
 
 def prepare_corpus(bindir, port, count, corpus_dir, deposit_token, conflicts=1):
