@@ -8,40 +8,33 @@ import Wallet
 @Suite(.serialized) struct EndToEndTests {
     static let depositToken = "e2e-deposit-token"
 
+    /// `zksettle-server` as a child process on a temporary data directory, removed at the end.
     final class Server {
-        let process = Process()
         let data: URL
         let url: String
-        let log: URL
+        let child: ChildProcess
 
         init() throws {
             data = FileManager.default.temporaryDirectory.appendingPathComponent("zkwallet-e2e-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
             let port = try Executables.freePort()
             url = "http://127.0.0.1:\(port)"
-            log = data.appendingPathComponent("server.log")
-            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-            process.executableURL = Executables.productsDirectory.appendingPathComponent("zksettle-server")
-            process.arguments = ["--data", data.appendingPathComponent("server").path, "--port", String(port),
-                                 "--deposit-token", EndToEndTests.depositToken, "--admin-token", "e2e-admin", "--flush-ms", "1"]
-            let handle = try FileHandle(forWritingTo: log)
-            process.standardOutput = handle
-            process.standardError = handle
-            try process.run()
+            child = try ChildProcess("zksettle-server",
+                                     ["--data", data.appendingPathComponent("server").path, "--port", String(port),
+                                      "--deposit-token", EndToEndTests.depositToken, "--admin-token", "e2e-admin", "--flush-ms", "1"],
+                                     log: data.appendingPathComponent("server.log"))
             // First start makes development keys (a few seconds): wait for /healthz.
             let deadline = Date().addingTimeInterval(120)
             while Date() < deadline {
                 if let c = try? HTTPConnection(url, timeoutSeconds: 2), let r = try? c.get("/healthz"), r.status == 200 { return }
-                guard process.isRunning else { break }
+                guard child.process.isRunning else { break }
                 Thread.sleep(forTimeInterval: 0.2)
             }
             stop()
-            throw WalletError("the server did not start: \(String(decoding: (try? Data(contentsOf: log)) ?? Data(), as: UTF8.self).suffix(2000))")
+            throw WalletError("the server did not start: \(child.log.suffix(2000))")
         }
 
-        func stop() {
-            if process.isRunning { process.terminate(); process.waitUntilExit() }
-        }
+        func stop() { child.stop() }
 
         deinit {
             stop()
