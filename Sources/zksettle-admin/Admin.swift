@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Protocol
 
 /// `zksettle-admin`: the operator's and auditor's tool.
 ///
@@ -34,7 +35,8 @@ struct Admin: ParsableCommand {
                 Foundation.exit(0)
             }
             if let exit = error as? ExitCode { Foundation.exit(exit.rawValue) }
-            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            // A message may carry a server's words (remote ledgers); controls are made visible.
+            FileHandle.standardError.write(Data((DisplayText.escapedLines(fullMessage(for: error)) + "\n").utf8))
             // Usage errors: 2, as documented (ArgumentParser's default would be 64).
             Foundation.exit(2)
         }

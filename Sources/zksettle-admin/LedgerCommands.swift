@@ -12,7 +12,10 @@ func printJSON(_ value: Any) {
 }
 
 /// A plain text table: a header row, a rule, then rows, columns padded to their widest cell.
-func printTable(_ header: [String], _ rows: [[String]]) {
+/// Cells are shown through `DisplayText.escaped`: a recipient or any text a server sent
+/// cannot move the cursor or rewrite a line.
+func printTable(_ header: [String], _ rawRows: [[String]]) {
+    let rows = rawRows.map { $0.map(DisplayText.escaped) }
     var widths = header.map(\.count)
     for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
     func line(_ cells: [String]) -> String {
@@ -219,11 +222,11 @@ struct DBCommand: ParsableCommand {
                 let c = report.counts
                 print("ledger \(source.description): \(c.batches) batches, \(c.transfers) transfers, \(c.nullifiers) nullifiers, \(c.leaves) leaves")
                 if let n = report.proofsChecked { print("proofs re-verified: \(n)") }
-                for note in report.notes { print("note: \(note)") }
+                for note in report.notes { print("note: " + DisplayText.escaped(note)) }
                 if report.faults.isEmpty {
                     print("ledger OK (\(String(format: "%.2f", report.seconds)) s)")
                 } else {
-                    for f in report.faults { print("FAULT \(f)") }
+                    for f in report.faults { print("FAULT " + DisplayText.escaped("\(f)")) }
                     print("ledger FAILED: \(report.faults.count) fault\(report.faults.count == 1 ? "" : "s") (kinds: \(Set(report.faults.map(\.kind.rawValue)).sorted().joined(separator: ", ")))")
                 }
             }
