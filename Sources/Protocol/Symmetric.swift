@@ -145,11 +145,23 @@ public enum ChaCha20Poly1305 {
 }
 
 public enum Scrypt {
-    /// scrypt (RFC 7914) of a passphrase: N = 2^15, r = 8, p = 1 by default (about 0.1 s, 32 MiB).
-    public static func derive(passphrase: [UInt8], salt: [UInt8], logN: Int = 15, count: Int = 32) -> [UInt8]? {
+    /// The cost of new key files: N = 2^17, r = 8, p = 1 (128 MiB, about 0.4 s here), the
+    /// interactive-login figure of RFC 7914 section 2 raised twice as hardware moved on.
+    public static let defaultLogN = 17
+    /// The costs a key file may ask for. Below 2^15 is too cheap to guess against; above 2^20
+    /// (1 GiB, several seconds) a hostile file would only make the wallet stall or die.
+    public static let acceptedLogN = 15...20
+
+    /// scrypt (RFC 7914) of a passphrase with N = 2^logN, r = 8, p = 1; nil for a cost outside
+    /// `acceptedLogN` or when OpenSSL refuses (e.g. out of memory).
+    public static func derive(passphrase: [UInt8], salt: [UInt8], logN: Int = defaultLogN, count: Int = 32) -> [UInt8]? {
+        guard acceptedLogN.contains(logN) else { return nil }
         var out = [UInt8](repeating: 0, count: count)
         let pass = passphrase.map { CChar(bitPattern: $0) } + [0]
-        let ok = EVP_PBE_scrypt(pass, passphrase.count, salt, salt.count, UInt64(1) << UInt64(logN), 8, 1, 64 << 20, &out, count)
+        let n = UInt64(1) << UInt64(logN)
+        // scrypt needs 128·r·N bytes for V plus a little; OpenSSL refuses more than maxmem.
+        let maxMemory = 128 * 8 * (n + 2) + (16 << 20)
+        let ok = EVP_PBE_scrypt(pass, passphrase.count, salt, salt.count, n, 8, 1, maxMemory, &out, count)
         return ok == 1 ? out : nil
     }
 }

@@ -24,11 +24,12 @@ public enum WalletSecret: Sendable {
 /// `key.json` in the wallet directory, mode 0600, written once by `init`:
 ///
 ///     {"version": 1, "kind": "spending" | "viewing", "secret": hex}             plain
-///     {"version": 1, "kind": …, "kdf": "scrypt", "log_n": 15, "salt": hex,
+///     {"version": 1, "kind": …, "kdf": "scrypt", "log_n": 17, "salt": hex,
 ///      "ciphertext": hex}                                                     with a passphrase
 ///
 /// The secret is sk (32 bytes, big-endian) or the viewing key (nk ‖ x25519 private, 64 bytes).
-/// With a passphrase: key = scrypt(passphrase, salt, N = 2^log_n, r = 8, p = 1), and the
+/// With a passphrase: key = scrypt(passphrase, salt, N = 2^log_n, r = 8, p = 1), log_n 17 for
+/// new files and only 15…20 accepted from a file (a hostile file cannot ask for 2^40), and the
 /// ciphertext is ChaCha20-Poly1305(key, nonce 0, aad "zksettle/keyfile/v1" ‖ kind) of the
 /// secret, so a wrong passphrase fails the tag instead of yielding a wrong key.
 public enum KeyFile {
@@ -48,8 +49,10 @@ public enum KeyFile {
         var obj: [String: Any] = ["version": 1, "kind": kind]
         if let passphrase {
             let salt = SecureRandom.bytes(16)
-            guard let key = Scrypt.derive(passphrase: Array(passphrase.utf8), salt: salt) else { throw Failure("scrypt failed") }
-            obj["kdf"] = "scrypt"; obj["log_n"] = 15; obj["salt"] = Hex.encode(salt)
+            guard let key = Scrypt.derive(passphrase: Array(passphrase.utf8), salt: salt) else {
+            throw Failure("scrypt failed (it needs 128 MiB of memory)")
+        }
+            obj["kdf"] = "scrypt"; obj["log_n"] = Scrypt.defaultLogN; obj["salt"] = Hex.encode(salt)
             obj["ciphertext"] = Hex.encode(ChaCha20Poly1305.seal(key: key, nonce: [UInt8](repeating: 0, count: 12),
                                                                   aad: aad + Array(kind.utf8), plaintext: raw))
         } else {
@@ -78,11 +81,19 @@ public enum KeyFile {
               let kind = obj["kind"] as? String else { throw Failure("\(url.path) is not a zkwallet key file") }
         let raw: [UInt8]
         if let hex = obj["secret"] as? String, let r = Hex.decode(hex) {
+            // A passphrase for a plaintext file means the file is not the one its owner made
+            // (someone swapped in a key they know): refuse rather than silently use it.
+            guard passphrase == nil else {
+                throw Failure("\(url.path) is not encrypted, but a passphrase was given: this is not the key file you made with a passphrase; check the wallet directory before using it")
+            }
             raw = r
-        } else if obj["kdf"] as? String == "scrypt", let salt = (obj["salt"] as? String).flatMap(Hex.decode),
-                  let ct = (obj["ciphertext"] as? String).flatMap(Hex.decode), let logN = obj["log_n"] as? Int, (10...20).contains(logN) {
+        } else if obj["kdf"] as? String == "scrypt", let salt = (obj["salt"] as? String).flatMap(Hex.decode), salt.count >= 16,
+                  let ct = (obj["ciphertext"] as? String).flatMap(Hex.decode) {
+            guard let logN = obj["log_n"] as? Int, Scrypt.acceptedLogN.contains(logN) else {
+                throw Failure("\(url.path) asks for an scrypt cost outside 2^\(Scrypt.acceptedLogN.lowerBound)…2^\(Scrypt.acceptedLogN.upperBound); refusing it")
+            }
             guard let passphrase else {
-                throw Failure("the key file is encrypted: pass --passphrase-env VAR with the passphrase in environment variable VAR")
+                throw Failure("the key file is encrypted: run on a terminal to be asked for the passphrase, or pass --passphrase-env VAR with it in environment variable VAR")
             }
             guard let key = Scrypt.derive(passphrase: Array(passphrase.utf8), salt: salt, logN: logN),
                   let r = ChaCha20Poly1305.open(key: key, nonce: [UInt8](repeating: 0, count: 12), aad: aad + Array(kind.utf8), sealed: ct)

@@ -13,19 +13,34 @@ struct LedgerOptions: ParsableArguments {
     var data: String?
     @Option(help: ArgumentHelp("A running server's base URL, reached through its admin routes (with --token).", valueName: "url"))
     var server: String?
-    @Option(help: ArgumentHelp("The admin token for --server (default: $ZKSETTLE_ADMIN_TOKEN).", valueName: "token"))
+    @Option(help: ArgumentHelp("The admin token for --server (default: $ZKSETTLE_ADMIN_TOKEN). Prefer --token-file or the environment: a command line is seen by others.", valueName: "token"))
     var token: String?
+    @Option(help: ArgumentHelp("A file holding the admin token for --server (the server's <data>/admin-token).", valueName: "file"))
+    var tokenFile: String?
     @Flag(help: "Print JSON instead of tables.")
     var json = false
 
     func validate() throws {
         if data != nil && server != nil { throw ValidationError("give --data DIR or --server URL, not both") }
+        if token != nil && tokenFile != nil { throw ValidationError("give --token or --token-file, not both") }
+    }
+
+    /// The admin token: `--token`, `--token-file` (trailing newline dropped) or $ZKSETTLE_ADMIN_TOKEN.
+    func adminToken() throws -> String? {
+        if let token { return token }
+        if let tokenFile {
+            guard let data = FileManager.default.contents(atPath: tokenFile) else { throw AdminError("--token-file \(tokenFile): cannot read the file") }
+            let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !text.isEmpty else { throw AdminError("--token-file \(tokenFile): the file is empty") }
+            return text
+        }
+        return ProcessInfo.processInfo.environment["ZKSETTLE_ADMIN_TOKEN"]
     }
 
     func open() throws -> any LedgerSource {
         if let server {
-            guard let token = token ?? ProcessInfo.processInfo.environment["ZKSETTLE_ADMIN_TOKEN"], !token.isEmpty else {
-                throw AdminError("--server needs the admin token: pass --token T or set ZKSETTLE_ADMIN_TOKEN (it is in the server's data directory, file admin-token)")
+            guard let token = try adminToken(), !token.isEmpty else {
+                throw AdminError("--server needs the admin token: --token-file FILE or ZKSETTLE_ADMIN_TOKEN (it is in the server's data directory, file admin-token)")
             }
             return try RemoteLedger(server: server, token: token)
         }
@@ -144,8 +159,9 @@ final class RemoteLedger: LedgerSource {
         let obj = r.json as? [String: Any] ?? [:]
         if r.status == 200 { return obj }
         let error = obj["error"] as? [String: Any]
-        let code = error?["code"] as? String ?? "http_\(r.status)"
-        let message = error?["message"] as? String ?? String(decoding: r.body.prefix(200), as: UTF8.self)
+        // The server's words are shown, never obeyed: escaped before they reach a terminal.
+        let code = DisplayText.escaped(error?["code"] as? String ?? "http_\(r.status)")
+        let message = DisplayText.escaped(error?["message"] as? String ?? String(decoding: r.body.prefix(200), as: UTF8.self))
         if code == "unauthorized" { throw AdminError("\(server) refused the admin token (\(message)): pass the token from the server's data directory, file admin-token") }
         if code == "not_found" { throw NotFound(message: message) }
         throw AdminError("\(server)\(path): \(code): \(message)")

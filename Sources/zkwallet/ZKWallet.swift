@@ -30,7 +30,7 @@ struct WalletOptions: ParsableArguments {
     @Option(help: "Server URL (env ZKWALLET_SERVER).")
     var server: String = ProcessInfo.processInfo.environment["ZKWALLET_SERVER"] ?? "http://127.0.0.1:8080"
 
-    @Option(help: "Name of the environment variable that holds the key file's passphrase.")
+    @Option(help: "Name of the environment variable that holds the key file's passphrase (for scripts; on a terminal the wallet asks).")
     var passphraseEnv: String?
 
     var directory: URL {
@@ -38,6 +38,7 @@ struct WalletOptions: ParsableArguments {
         return URL(fileURLWithPath: path)
     }
 
+    /// The passphrase from `--passphrase-env`, if given.
     func passphrase() throws -> String? {
         guard let name = passphraseEnv else { return nil }
         guard let v = ProcessInfo.processInfo.environment[name], !v.isEmpty else {
@@ -46,8 +47,14 @@ struct WalletOptions: ParsableArguments {
         return v
     }
 
+    /// Opens the wallet; an encrypted key file without `--passphrase-env` asks on the terminal.
     func open() throws -> PeerWallet {
-        try PeerWallet(directory: directory, passphrase: try passphrase(), server: server, log: say)
+        var pass = try passphrase()
+        let keyFile = PeerWallet.keyFile(in: directory)
+        if pass == nil, Secrets.interactive, KeyFile.isEncrypted(keyFile) {
+            pass = try Secrets.readHidden("passphrase for \(keyFile.path): ")
+        }
+        return try PeerWallet(directory: directory, passphrase: pass, server: server, log: say)
     }
 }
 
@@ -57,12 +64,12 @@ func say(_ s: String) { FileHandle.standardError.write(Data((s + "\n").utf8)) }
 /// Runs `body`, turning failures into a message on stderr and exit code 1.
 func perform(_ body: () throws -> Void) throws {
     do { try body() } catch let e as WalletError {
-        say("error: \(e.description)")
+        say("error: " + DisplayText.escapedLines(e.description))
         throw ExitCode.failure
     } catch let e as ExitCode {
         throw e
     } catch {
-        say("error: \(error)")
+        say("error: " + DisplayText.escapedLines("\(error)"))
         throw ExitCode.failure
     }
 }
@@ -72,8 +79,11 @@ func printJSON(_ obj: Any) {
     print(String(decoding: data, as: UTF8.self))
 }
 
-/// A plain text table: a header row and left-aligned columns (numbers right-aligned).
-func printTable(_ header: [String], _ rows: [[String]], numeric: Set<Int> = []) {
+/// A plain text table: a header row and left-aligned columns (numbers right-aligned). Cells
+/// are shown through `DisplayText.escaped`: a memo is the payer's text and cannot be allowed
+/// to move the cursor, rewrite a line or reorder the row.
+func printTable(_ header: [String], _ rawRows: [[String]], numeric: Set<Int> = []) {
+    let rows = rawRows.map { $0.map(DisplayText.escaped) }
     var widths = header.map(\.count)
     for r in rows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count) } }
     func line(_ cells: [String]) -> String {
@@ -128,32 +138,57 @@ struct Init: ParsableCommand {
     @Flag(help: "Restore the spending key from a backup phrase read from standard input.")
     var restore = false
 
-    @Option(help: "Make a watch-only wallet from a viewing key (zkview1…): sees notes and spends, cannot send.")
+    @Option(help: "Make a watch-only wallet from this viewing key (zkview1…): sees notes and spends, cannot send. Prefer --viewing-key-file or $ZKWALLET_VIEWING_KEY: a command line is seen by others.")
     var viewingKey: String?
+
+    @Option(help: ArgumentHelp("Make a watch-only wallet from the viewing key in FILE.", valueName: "FILE"))
+    var viewingKeyFile: String?
 
     @Flag(help: "Print JSON.")
     var json = false
 
     func validate() throws {
-        if restore && viewingKey != nil { throw ValidationError("--restore and --viewing-key exclude each other") }
+        if viewingKey != nil && viewingKeyFile != nil { throw ValidationError("--viewing-key and --viewing-key-file exclude each other") }
+        if restore && (viewingKey != nil || viewingKeyFile != nil) { throw ValidationError("--restore and a viewing key exclude each other") }
+    }
+
+    /// The viewing key of a watch-only wallet: the option, a file or $ZKWALLET_VIEWING_KEY;
+    /// nil for a spending wallet.
+    func viewingKeyText() throws -> String? {
+        if let viewingKey { return viewingKey }
+        if restore { return nil }
+        return try Secrets.fromFileOrEnvironment(file: viewingKeyFile, env: "ZKWALLET_VIEWING_KEY", option: "--viewing-key-file")
+    }
+
+    /// The new key file's passphrase: `--passphrase-env`, else asked on a terminal (empty: none).
+    func newPassphrase() throws -> String? {
+        if let p = try options.passphrase() { return p }
+        guard Secrets.interactive else { return nil }
+        let p = try Secrets.newPassphrase()
+        if p.isEmpty {
+            say("no passphrase: key.json is stored UNENCRYPTED (mode 0600); anyone who can read it can spend from this wallet")
+            return nil
+        }
+        return p
     }
 
     func run() throws {
         try perform {
             let secret: WalletSecret
             var phrase: String?
-            if let vk = viewingKey {
+            if let vk = try viewingKeyText() {
                 do { secret = .viewing(try ViewingKey(encoded: vk)) } catch { throw WalletError("\(error)") }
             } else if restore {
-                if isatty(0) == 1 { say("type the 24-word backup phrase, then Enter:") }
-                guard let line = readLine(strippingNewline: true) else { throw WalletError("no backup phrase on standard input") }
+                // On a terminal the phrase is typed without echo: it spends the money.
+                let typed = Secrets.interactive ? try Secrets.readHidden("the 24-word backup phrase (not shown as you type), then Enter: ") : nil
+                guard let line = typed ?? readLine(strippingNewline: true) else { throw WalletError("no backup phrase on standard input") }
                 do { secret = .spending(try BackupPhrase.spendingKey(from: line)) } catch { throw WalletError("\(error)") }
             } else {
                 let key = SpendingKey(SecureRandom.scalar())
                 secret = .spending(key)
                 phrase = BackupPhrase.phrase(for: key)
             }
-            try PeerWallet.create(at: options.directory, secret: secret, passphrase: try options.passphrase())
+            try PeerWallet.create(at: options.directory, secret: secret, passphrase: try newPassphrase())
             let address = secret.viewingKey.address.encoded
             if json {
                 var o: [String: Any] = ["wallet": options.directory.path, "address": address, "watch_only": secret.spendingKey == nil]
@@ -199,8 +234,10 @@ struct ViewingKeyCommand: ParsableCommand {
 struct Deposit: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Deposit AMOUNT into a new note of this wallet (needs the operator's deposit token).")
     @Argument(help: "Whole units.") var amount: String
-    @Option(help: "The operator's deposit token (the server keeps it in <data>/deposit-token; env ZKSETTLE_DEPOSIT_TOKEN).")
+    @Option(help: "The operator's deposit token. Prefer --token-file or $ZKSETTLE_DEPOSIT_TOKEN: a command line is seen by others.")
     var token: String?
+    @Option(help: ArgumentHelp("A file holding the operator's deposit token (the server keeps it in <data>/deposit-token).", valueName: "FILE"))
+    var tokenFile: String?
     @OptionGroup var options: WalletOptions
     @Flag(help: "Print JSON.") var json = false
 
@@ -209,8 +246,8 @@ struct Deposit: ParsableCommand {
     func run() throws {
         let value = try parseAmount(amount)
         try perform {
-            guard let token = token ?? ProcessInfo.processInfo.environment["ZKSETTLE_DEPOSIT_TOKEN"] else {
-                throw WalletError("a deposit needs the operator's token: --token T (the server keeps it in <data>/deposit-token)")
+            guard let token = try token ?? Secrets.fromFileOrEnvironment(file: tokenFile, env: "ZKSETTLE_DEPOSIT_TOKEN", option: "--token-file") else {
+                throw WalletError("a deposit needs the operator's token: --token-file FILE or ZKSETTLE_DEPOSIT_TOKEN (the server keeps it in <data>/deposit-token)")
             }
             let w = try options.open()
             let outcome = try w.deposit(value, token: token)
