@@ -81,6 +81,23 @@ public struct NullifierRecord: Sendable, Equatable {
     }
 }
 
+/// One spent nullifier in the public list every wallet pages through to learn its spends
+/// without naming them. Every transfer spends two nullifiers and makes two leaves, so the
+/// list is numbered like the leaves: position i is nullifier (i mod 2) of the transfer whose
+/// outputs are leaves i − (i mod 2) and i − (i mod 2) + 1. Its external amount is public (it
+/// is in the transfer's external data) and lets a restored wallet tell a withdrawal's amount.
+public struct PublicSpend: Sendable, Equatable {
+    public var index: Int64
+    public var nullifier: Fr
+    public var transferID: TransferID
+    public var batch: Int64
+    public var extAmount: Int64
+
+    public init(index: Int64, nullifier: Fr, transferID: TransferID, batch: Int64, extAmount: Int64) {
+        self.index = index; self.nullifier = nullifier; self.transferID = transferID; self.batch = batch; self.extAmount = extAmount
+    }
+}
+
 /// Money owed to a withdrawal's recipient.
 public struct Payout: Sendable, Equatable {
     public enum Status: String, Sendable { case pending, paid }
@@ -163,6 +180,9 @@ public protocol Ledger: AnyObject, Sendable {
     func nullifiers(batch: Int64?, since: Int64?, limit: Int, offset: Int) throws -> [NullifierRecord]
     /// Up to `limit` batch headers from `number` on, in order.
     func batchHeaders(from number: Int64, limit: Int) throws -> [BatchHeader]
+    /// Spent nullifiers in settlement order from position `index` on, at most `limit` (see
+    /// `PublicSpend`): what `GET /v1/nullifiers` serves to every wallet alike.
+    func spends(from index: Int64, limit: Int) throws -> [PublicSpend]
     /// Every fault in the stored ledger (empty if sound); see `SQLiteLedger.audit`.
     func audit(receiptPublicKey: [UInt8]?) throws -> [LedgerFault]
     /// Every stored proof re-verified; see `SQLiteLedger.auditProofs`.

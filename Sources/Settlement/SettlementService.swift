@@ -96,6 +96,15 @@ public final class SettlementService: @unchecked Sendable {
         return (state.tree.node(height: 0, index: leafIndex), state.tree.root, path)
     }
 
+    /// The nodes at `height` of complete subtrees `from..<from+limit`, the number of complete
+    /// subtrees at that height, and the leaf count, read in one critical section.
+    public func subtreeRoots(height: Int, from: Int, limit: Int) -> (roots: [Fr], complete: Int, leafCount: Int) {
+        lock.lock(); defer { lock.unlock() }
+        let complete = state.tree.completeNodes(atHeight: height)
+        let end = min(complete, from + max(0, limit))
+        return (from < end ? (from..<end).map { state.tree.node(height: height, index: $0) } : [], complete, state.tree.count)
+    }
+
     /// Everything `GET /v1/tree` reports, read in one critical section.
     public var treeSummary: (root: Fr, leafCount: Int, lastBatch: Int64, acceptedRoots: [Fr]) {
         lock.lock(); defer { lock.unlock() }

@@ -52,7 +52,8 @@ public struct SettlementAPI: Sendable {
     /// path with another method; this table turns that into 405 with an `Allow` header.
     public static let routeTable: [(method: String, path: String)] = [
         ("POST", "/v1/transfers"), ("GET", "/v1/transfers/:id"), ("GET", "/v1/tree"),
-        ("GET", "/v1/tree/path/:leaf"), ("GET", "/v1/notes"), ("GET", "/v1/nullifiers/:nf"),
+        ("GET", "/v1/tree/path/:leaf"), ("GET", "/v1/tree/subtrees"), ("GET", "/v1/notes"), ("GET", "/v1/nullifiers"),
+        ("GET", "/v1/nullifiers/:nf"),
         ("GET", "/v1/batches/:n"), ("GET", "/v1/params"), ("GET", "/v1/params/proving-key"),
         ("GET", "/healthz"), ("GET", "/metrics"), ("GET", "/v1/admin/stats"), ("GET", "/v1/admin/payouts"),
         ("POST", "/v1/admin/payouts/:id/paid"), ("GET", "/v1/admin/nullifiers"), ("GET", "/v1/admin/batches"),
@@ -76,6 +77,8 @@ public struct SettlementAPI: Sendable {
         router.get("/v1/tree") { _, _ in await respond { getTree() } }
         router.get("/v1/tree/path/:leaf") { _, context in await respond { try getPath(context.parameters.get("leaf") ?? "") } }
         router.get("/v1/notes") { request, _ in await respond { try getNotes(request.uri.queryParameters) } }
+        router.get("/v1/tree/subtrees") { request, _ in await respond { try getSubtrees(request.uri.queryParameters) } }
+        router.get("/v1/nullifiers") { request, _ in await respond { try getSpends(request.uri.queryParameters) } }
         router.get("/v1/nullifiers/:nf") { _, context in await respond { try getNullifier(context.parameters.get("nf") ?? "") } }
         router.get("/v1/batches/:n") { _, context in await respond { try getBatch(context.parameters.get("n") ?? "") } }
         router.get("/v1/params") { _, _ in await respond { getParams() } }
@@ -216,6 +219,46 @@ public struct SettlementAPI: Sendable {
         }
         let next = from + leaves.count
         return jsonResponse(["notes": notes, "next": next, "leaf_count": service.leafCount])
+    }
+
+    /// Nodes of the complete subtrees at one of `MerkleTree.publishedHeights`: the same answer
+    /// for every wallet, from which each checks its notes and builds its own paths.
+    func getSubtrees(_ query: Hummingbird.Parameters) throws -> Response {
+        let height = try queryInt(query, "height", default: MerkleTree.chunkHeight)
+        guard MerkleTree.publishedHeights.contains(height) else {
+            throw APIError.malformed("height must be one of \(MerkleTree.publishedHeights.map(String.init).joined(separator: ", "))")
+        }
+        let capacity = MerkleTree.nodes(atHeight: height)
+        let from = try queryInt(query, "from", default: 0)
+        let limit = try queryInt(query, "limit", default: min(capacity, Self.maxSubtreesPerPage))
+        guard from >= 0, from <= capacity, limit >= 1, limit <= Self.maxSubtreesPerPage else {
+            throw APIError.malformed("from must be between 0 and \(capacity) and limit between 1 and \(Self.maxSubtreesPerPage)")
+        }
+        let page = service.subtreeRoots(height: height, from: from, limit: limit)
+        return jsonResponse([
+            "height": height, "from": from, "roots": page.roots.map(\.decimalString),
+            "complete": page.complete, "leaf_count": page.leafCount,
+        ])
+    }
+
+    static let maxSubtreesPerPage = 10_000
+
+    static let maxSpendsPerPage = 20_000
+
+    /// Every spent nullifier in settlement order (`PublicSpend`), paged: wallets learn their
+    /// spends by matching this list locally instead of asking about their own nullifiers.
+    func getSpends(_ query: Hummingbird.Parameters) throws -> Response {
+        let from = try queryInt(query, "from", default: 0)
+        let limit = try queryInt(query, "limit", default: 1000)
+        guard from >= 0, from <= 1 << MerkleTree.depth, limit >= 1, limit <= Self.maxSpendsPerPage else {
+            throw APIError.malformed("from must be between 0 and \(1 << MerkleTree.depth) and limit between 1 and \(Self.maxSpendsPerPage)")
+        }
+        let spends = try storage { try service.ledger.spends(from: Int64(from), limit: limit) }
+        let list: [[String: Any]] = spends.map {
+            ["index": $0.index, "nullifier": $0.nullifier.decimalString, "transfer_id": $0.transferID.hex,
+             "batch": $0.batch, "ext_amount": String($0.extAmount)]
+        }
+        return jsonResponse(["nullifiers": list, "next": from + spends.count, "count": service.leafCount])
     }
 
     func getNullifier(_ text: String) throws -> Response {
