@@ -57,113 +57,6 @@ public final class PeerWallet {
         }
     }
 
-    // MARK: Sync
-
-    public struct SyncReport: Sendable {
-        public var scanned = 0
-        public var found = 0
-        public var foundValue: UInt64 = 0
-        public var newlySpent = 0
-        public var leafCount = 0
-        public var seconds = 0.0
-    }
-
-    /// Pages through `/v1/notes` from the saved cursor, trial-decrypts every output on all cores,
-    /// records this wallet's notes (checked against their commitments), saves the cursor after
-    /// each page (an interrupted sync resumes), then asks the server which unspent notes' nullifiers
-    /// are spent.
-    @discardableResult
-    public func sync(pageSize: Int = 10_000, quiet: Bool = false) throws -> SyncReport {
-        let start = Date()
-        var report = SyncReport()
-        let server = try self.server
-        if let known = try database.meta("server"), known != serverURL {
-            log("note: this wallet last synced with \(known); now using \(serverURL)")
-        }
-        try database.setMeta("server", serverURL)
-        var from = Int(try database.meta("next_leaf") ?? "0") ?? 0
-        let vk = viewingKey
-        let owner = vk.ownerKey
-        while true {
-            let page = try server.notes(from: from, limit: pageSize)
-            report.leafCount = page.leafCount
-            if from > page.leafCount {
-                throw WalletError("this wallet has synced \(from) leaves but the server holds \(page.leafCount): is --server the same server as before? (a fresh server needs a fresh wallet directory)")
-            }
-            if page.notes.isEmpty { break }
-            let found = Self.trialDecrypt(page.notes, viewingKey: vk)
-            try database.transaction {
-                for (leaf, pt) in found {
-                    // Believe a note only if its opening matches the commitment in the tree.
-                    let note = pt.note(owner: owner)
-                    guard pt.value > 0, note.commitment == leaf.commitment else { continue }
-                    let nf = note.nullifier(nullifierKey: vk.nullifierKey, leafIndex: leaf.leafIndex)
-                    try database.insertNote(leafIndex: leaf.leafIndex, commitment: leaf.commitment, plaintext: pt, nullifier: nf, batch: leaf.batch)
-                    report.found += 1
-                    report.foundValue &+= pt.value
-                }
-                try database.setMeta("next_leaf", String(page.next))
-            }
-            report.scanned += page.notes.count
-            from = page.next
-            if !quiet { log("sync: \(from)/\(page.leafCount) leaves scanned, \(report.found) notes found") }
-            if from >= page.leafCount { break }
-        }
-        // Spends: one nullifier lookup per unspent note.
-        var spendingTransfers: [String] = []
-        for n in try database.notes(where: "n.spent = 0") {
-            let r = try server.nullifier(n.nullifier)
-            if r.spent {
-                try database.markSpent(leafIndex: n.leafIndex, by: r.transferID)
-                report.newlySpent += 1
-                if let t = r.transferID, !spendingTransfers.contains(t) { spendingTransfers.append(t) }
-            } else if let pending = n.pendingSpend, (try? server.transferStatus(pending)) == 404 {
-                // The transfer never reached the server (or was refused): the note is free again.
-                try database.setPending(leafIndices: [n.leafIndex], transfer: nil)
-            }
-        }
-        try recordSpends(spendingTransfers, server: server)
-        report.seconds = Date().timeIntervalSince(start)
-        return report
-    }
-
-    /// Spends this wallet did not submit itself (a restored or watch-only wallet, or another
-    /// copy of the key): from each spending transfer's public effects, its outputs that are ours
-    /// are change, not income, and what left is inputs − change (+ the withdrawal's amount).
-    func recordSpends(_ transferIDs: [String], server: ServerClient) throws {
-        let known = Set(try database.transfers().map(\.id))
-        for id in transferIDs where !known.contains(id) {
-            guard let t = try server.settledTransfer(id) else { continue }
-            let inputs = try database.notes(where: "n.spent_by = ?", [.text(id)])
-            let outputs = try t.leafIndices.flatMap { try database.notes(where: "n.leaf_index = ?", [.int(Int64($0))]) }
-            let spent = inputs.reduce(UInt64(0)) { $0 &+ $1.value }, kept = outputs.reduce(UInt64(0)) { $0 &+ $1.value }
-            let kind = t.extAmount < 0 ? "withdraw" : spent > kept ? "send" : "merge"
-            let amount = t.extAmount < 0 ? UInt64(t.extAmount.magnitude) : spent &- kept
-            try database.transaction {
-                for o in outputs { try database.recordOwnOutput(commitment: o.commitment, transfer: id) }
-                try database.recordTransfer(id: id, kind: kind, amount: amount, counterparty: "(found by sync)", memo: "",
-                                            status: "settled", batch: outputs.first?.batch)
-            }
-        }
-    }
-
-    /// The outputs among `leaves` that decrypt under `viewingKey`, on all cores.
-    public static func trialDecrypt(_ leaves: [ServerClient.EncryptedLeaf], viewingKey: ViewingKey) -> [(ServerClient.EncryptedLeaf, NotePlaintext)] {
-        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, leaves.count / 256 + 1))
-        let results = ResultBox<(ServerClient.EncryptedLeaf, NotePlaintext)>(workers)
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
-            guard let d = NoteEncryption.Decryptor(privateKey: viewingKey.encryptionPrivateKey) else { return }
-            var mine: [(ServerClient.EncryptedLeaf, NotePlaintext)] = []
-            var i = w
-            while i < leaves.count {
-                if let pt = d.decrypt(leaves[i].ciphertext) { mine.append((leaves[i], pt)) }
-                i += workers
-            }
-            results.set(w, mine)
-        }
-        return results.all.sorted { $0.0.leafIndex < $1.0.leafIndex }
-    }
-
     // MARK: Balance
 
     public struct Balance: Sendable {
@@ -259,20 +152,27 @@ public final class PeerWallet {
         let server = try self.server
         let started = Date()
         for attempt in 0..<2 {
-            // Paths of all inputs against one root (re-read if a batch settled in between).
+            // Paths of all inputs against the root of the tree this wallet synced and checked,
+            // built here: asking the server for them would name the notes being spent. A
+            // deposit spends nothing and proves against the current root, public to all.
+            if let last = inputs.map(\.leafIndex).max(), try (syncedTree()?.leaves ?? 0) <= last {
+                try sync(quiet: true)
+            }
             var spendables: [SpendableNote] = []
-            var root = try server.tree().root
-            for _ in 0..<5 {
-                spendables = []
-                var roots = Set<String>()
+            var root: Fr
+            if inputs.isEmpty {
+                root = try server.tree().root
+            } else {
+                guard let synced = try syncedTree() else { throw WalletError("the wallet has not synced its tree; run `zkwallet sync`") }
+                root = synced.root
                 for n in inputs {
-                    let p = try server.path(n.leafIndex)
-                    roots.insert(p.root.decimalString)
-                    root = p.root
+                    let path = try tree.path(n.leafIndex, leaves: synced.leaves)
+                    guard MerkleTree.root(leaf: n.commitment, index: n.leafIndex, path: path) == root else {
+                        throw WalletError("the wallet's tree does not lead from note \(n.leafIndex) to its synced root; run `zkwallet sync`")
+                    }
                     spendables.append(SpendableNote(note: Note(value: n.value, owner: key.ownerKey, blinding: n.blinding),
-                                                    key: key, leafIndex: n.leafIndex, path: p.path))
+                                                    key: key, leafIndex: n.leafIndex, path: path))
                 }
-                if roots.count <= 1 { break }
             }
             var ciphertexts: [[UInt8]] = []
             for o in outputs {
@@ -303,7 +203,8 @@ public final class PeerWallet {
                 }
                 try database.setPending(leafIndices: inputs.map(\.leafIndex), transfer: nil)
                 if e.code == "unknown_root" && attempt == 0 {
-                    log("the tree moved on while proving (unknown_root): proving again with fresh paths…")
+                    log("the server no longer accepts the root this transfer proved against (unknown_root): syncing and proving again…")
+                    try sync(quiet: true)
                     continue
                 }
                 if e.code == "double_spend" { _ = try? sync(quiet: true) }
@@ -389,7 +290,7 @@ public final class PeerWallet {
                                                 Output(note: freshNote(0, to: address), to: address, memo: [])],
                                       recipient: "", extAmount: 0, depositToken: nil, counterparty: "self", amount: sum, memo: "")
             guard case .settled(let s) = outcome,
-                  let n = try database.notes(where: "n.leaf_index = ?", [.int(s.leafIndices[0])]).first else {
+                  let n = try database.notes(where: "n.leaf_index = ?", [.int(s.leafIndices[0])], unverified: true).first else {
                 throw WalletError("merge transfer did not settle")
             }
             log("merged \(i + 1) of \(notes.count) notes (batch \(s.batch))")

@@ -43,8 +43,9 @@ public final class ServerClient {
 
     static func explain(_ r: HTTPConnection.Response, _ obj: [String: Any]?) -> WalletError {
         let err = obj?["error"] as? [String: Any]
-        let code = err?["code"] as? String ?? "http_\(r.status)"
-        let message = err?["message"] as? String ?? String(decoding: r.body.prefix(200), as: UTF8.self)
+        // The server's words are shown, never obeyed: escaped before they reach a terminal.
+        let code = DisplayText.escaped(err?["code"] as? String ?? "http_\(r.status)")
+        let message = DisplayText.escaped(err?["message"] as? String ?? String(decoding: r.body.prefix(200), as: UTF8.self))
         let advice: String
         switch code {
         case "unknown_root": advice = "the tree moved on while proving; run the command again"
@@ -117,6 +118,63 @@ public final class ServerClient {
             out.append(EncryptedLeaf(leafIndex: i, commitment: cm, ciphertext: ct, batch: (n["batch"] as? NSNumber)?.int64Value ?? 0))
         }
         return (out, next, count)
+    }
+
+    /// Published nodes at `height` (5 or 10) of complete subtrees from `from` on, and how many
+    /// complete subtrees there are. The same question from every wallet.
+    public func subtrees(height: Int, from: Int, limit: Int) throws -> (roots: [Fr], complete: Int) {
+        let o = try json("GET", "/v1/tree/subtrees?height=\(height)&from=\(from)&limit=\(limit)")
+        guard o["height"] as? Int == height, o["from"] as? Int == from, let list = o["roots"] as? [Any],
+              let complete = o["complete"] as? Int, complete >= 0, list.count <= limit else {
+            throw WalletError("unexpected /v1/tree/subtrees answer from \(base)")
+        }
+        var roots: [Fr] = []
+        roots.reserveCapacity(list.count)
+        for r in list {
+            guard let text = r as? String, let v = try? Fr(decimal: text) else { throw WalletError("unexpected /v1/tree/subtrees answer from \(base): a root is not a field element") }
+            roots.append(v)
+        }
+        return (roots, complete)
+    }
+
+    /// One entry of the public nullifier list (see the server's `PublicSpend`).
+    public struct Spend: Sendable {
+        public var index: Int
+        public var nullifier: String
+        public var transferID: String
+        public var batch: Int64
+        public var extAmount: Int64
+    }
+
+    /// The public list of spent nullifiers from position `from` on, in settlement order.
+    /// Every wallet pages through the same list and matches its own nullifiers locally.
+    public func spends(from: Int, limit: Int) throws -> (spends: [Spend], next: Int, count: Int) {
+        let o = try json("GET", "/v1/nullifiers?from=\(from)&limit=\(limit)")
+        guard let list = o["nullifiers"] as? [[String: Any]], let next = o["next"] as? Int, let count = o["count"] as? Int,
+              list.count <= limit, next == from + list.count else {
+            throw WalletError("unexpected /v1/nullifiers answer from \(base)")
+        }
+        var out: [Spend] = []
+        out.reserveCapacity(list.count)
+        for (k, e) in list.enumerated() {
+            guard let index = e["index"] as? Int, index == from + k, let nf = e["nullifier"] as? String,
+                  let id = e["transfer_id"] as? String, id.count == 64, Hex.decode(id) != nil,
+                  let batch = (e["batch"] as? NSNumber)?.int64Value, let ext = (e["ext_amount"] as? String).flatMap({ Int64($0) }) else {
+                throw WalletError("unexpected /v1/nullifiers answer from \(base): entry \(from + k) is malformed or out of order")
+            }
+            out.append(Spend(index: index, nullifier: nf, transferID: id, batch: batch, extAmount: ext))
+        }
+        return (out, next, count)
+    }
+
+    /// A batch header's root and leaf count (the root the wallet's own tree must reach).
+    public func batch(_ number: Int64) throws -> (root: Fr, leafCount: Int) {
+        let o = try json("GET", "/v1/batches/\(number)")
+        guard (o["number"] as? NSNumber)?.int64Value == number, let root = (o["root"] as? String).flatMap({ try? Fr(decimal: $0) }),
+              let leaves = o["leaf_count"] as? Int, leaves >= 0 else {
+            throw WalletError("unexpected /v1/batches answer from \(base)")
+        }
+        return (root, leaves)
     }
 
     /// Whether `nf` is spent, and by which transfer.

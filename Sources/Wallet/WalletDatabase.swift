@@ -12,6 +12,9 @@ import Protocol
 ///     transfers                    what this wallet submitted: deposits, sends, withdrawals, merges
 ///     own_outputs(commitment)      outputs this wallet made for itself (change, deposits,
 ///                                  merges): sync does not list them as incoming payments
+///     leaf_groups(grp)             the 32 commitments of each group of leaves holding a note
+///                                  of this wallet, and of the group at the tip
+///     tree_nodes(height, idx)      published nodes of complete subtrees (heights 5 and 10)
 public final class WalletDatabase {
     private var db: OpaquePointer?
 
@@ -45,6 +48,14 @@ public final class WalletDatabase {
             created_at INTEGER NOT NULL);
         CREATE TABLE own_outputs(commitment TEXT PRIMARY KEY, transfer_id TEXT NOT NULL);
         """,
+        // Version 2: the wallet's own view of the tree (WalletTree). A note counts only once
+        // sync has checked it against the published tree (verified = 1).
+        """
+        ALTER TABLE notes ADD COLUMN verified INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE leaf_groups(grp INTEGER PRIMARY KEY, commitments BLOB NOT NULL);
+        CREATE TABLE tree_nodes(height INTEGER NOT NULL, idx INTEGER NOT NULL, node BLOB NOT NULL,
+                                PRIMARY KEY (height, idx)) WITHOUT ROWID;
+        """,
     ]
 
     public init(path: String) throws {
@@ -73,7 +84,7 @@ public final class WalletDatabase {
         }
     }
 
-    public enum Value { case int(Int64), text(String), null }
+    public enum Value { case int(Int64), text(String), blob([UInt8]), null }
 
     public final class Row {
         let stmt: OpaquePointer
@@ -81,6 +92,11 @@ public final class WalletDatabase {
         public func int(_ c: Int32) -> Int64 { sqlite3_column_int64(stmt, c) }
         public func text(_ c: Int32) -> String { sqlite3_column_text(stmt, c).map { String(cString: $0) } ?? "" }
         public func isNull(_ c: Int32) -> Bool { sqlite3_column_type(stmt, c) == SQLITE_NULL }
+        public func blob(_ c: Int32) -> [UInt8] {
+            let n = Int(sqlite3_column_bytes(stmt, c))
+            guard n > 0, let p = sqlite3_column_blob(stmt, c) else { return [] }
+            return Array(UnsafeRawBufferPointer(start: p, count: n))
+        }
     }
 
     @discardableResult
@@ -94,6 +110,7 @@ public final class WalletDatabase {
             switch v {
             case .int(let x): sqlite3_bind_int64(stmt, Int32(i + 1), x)
             case .text(let s): sqlite3_bind_text(stmt, Int32(i + 1), s, -1, zks_sqlite_transient())
+            case .blob(let b): sqlite3_bind_blob(stmt, Int32(i + 1), b, Int32(b.count), zks_sqlite_transient())
             case .null: sqlite3_bind_null(stmt, Int32(i + 1))
             }
         }
@@ -154,8 +171,11 @@ public final class WalletDatabase {
                    pendingSpend: r.isNull(10) ? nil : r.text(10), isOwnOutput: r.int(11) != 0)
     }
 
-    public func notes(where condition: String = "1", _ values: [Value] = []) throws -> [StoredNote] {
-        try query("SELECT \(Self.noteColumns) FROM notes n WHERE \(condition) ORDER BY n.leaf_index", values, readNote)
+    /// Notes matching `condition`; only those sync has checked against the published tree
+    /// unless `unverified` (sync and the transfer flow see the rest).
+    public func notes(where condition: String = "1", _ values: [Value] = [], unverified: Bool = false) throws -> [StoredNote] {
+        let checked = unverified ? "" : "n.verified = 1 AND "
+        return try query("SELECT \(Self.noteColumns) FROM notes n WHERE \(checked)(\(condition)) ORDER BY n.leaf_index", values, readNote)
     }
 
     /// Records a note found by sync or made by this wallet; a note already known is kept.

@@ -1,0 +1,197 @@
+import BN254
+import Foundation
+import Protocol
+
+/// Sync: what the wallet learns from the server, and how it learns it without telling.
+///
+/// Every request here is one every wallet makes alike: pages of all notes (`/v1/notes`), the
+/// published subtree nodes (`/v1/tree/subtrees`), the header of the batch at the tip
+/// (`/v1/batches/{n}`), pages of all spent nullifiers (`/v1/nullifiers?from=`). None names a
+/// leaf index, commitment or nullifier of this wallet: the server learns only how far the
+/// wallet had synced before. Notes are found by trial decryption, checked against the tree
+/// (`WalletTree.verify`) before they count, and spends are matched locally.
+extension PeerWallet {
+    public struct SyncReport: Sendable {
+        public var scanned = 0
+        public var found = 0
+        public var foundValue: UInt64 = 0
+        public var newlySpent = 0
+        public var leafCount = 0
+        public var seconds = 0.0
+    }
+
+    var tree: WalletTree { WalletTree(database: database) }
+
+    /// Leaves the wallet has synced and checked, and their root (the anchor its transfers prove
+    /// against).
+    func syncedTree() throws -> (leaves: Int, root: Fr)? {
+        guard let n = Int(try database.meta("tree_leaves") ?? ""), let r = try database.meta("tree_root").flatMap({ try? Fr(decimal: $0) }) else {
+            return nil
+        }
+        return (n, r)
+    }
+
+    /// Pages through `/v1/notes` from the saved cursor, trial-decrypts every output on all
+    /// cores, records this wallet's notes (openings checked against their commitments) and
+    /// keeps the leaves around them, saving the cursor after each page (an interrupted sync
+    /// resumes); then checks the tree against the tip batch's root, and learns spends from the
+    /// public nullifier list.
+    @discardableResult
+    public func sync(pageSize: Int = 10_000, quiet: Bool = false) throws -> SyncReport {
+        let start = Date()
+        var report = SyncReport()
+        let server = try self.server
+        if let known = try database.meta("server"), known != serverURL {
+            log("note: this wallet last synced with \(known); now using \(serverURL)")
+        }
+        var from = Int(try database.meta("next_leaf") ?? "0") ?? 0
+        var tipBatch = Int64(try database.meta("tip_batch") ?? "0") ?? 0
+        let vk = viewingKey
+        let owner = vk.ownerKey
+        let tree = self.tree
+        // The notes, then the tip batch's header; a batch that settled in between means one
+        // more round (at most a few).
+        var rounds = 0
+        while true {
+            while true {
+                let page = try server.notes(from: from, limit: pageSize)
+                report.leafCount = page.leafCount
+                if from > page.leafCount {
+                    throw WalletError("this wallet has synced \(from) leaves but the server holds \(page.leafCount): is --server the same server as before? (a fresh server needs a fresh wallet directory)")
+                }
+                if page.notes.isEmpty { break }
+                guard page.next == from + page.notes.count,
+                      page.notes.enumerated().allSatisfy({ $0.element.leafIndex == from + $0.offset }) else {
+                    try tree.rollBack(to: try syncedTree()?.leaves ?? 0)
+                    throw WalletTree.inconsistent("a notes page from leaf \(from) has gaps or leaves out of order")
+                }
+                let found = Self.trialDecrypt(page.notes, viewingKey: vk)
+                try database.transaction {
+                    for (leaf, pt) in found {
+                        // Believe a note only if its opening matches the commitment in the tree.
+                        let note = pt.note(owner: owner)
+                        guard pt.value > 0, note.commitment == leaf.commitment else { continue }
+                        let nf = note.nullifier(nullifierKey: vk.nullifierKey, leafIndex: leaf.leafIndex)
+                        try database.insertNote(leafIndex: leaf.leafIndex, commitment: leaf.commitment, plaintext: pt, nullifier: nf, batch: leaf.batch)
+                        report.found += 1
+                        report.foundValue &+= pt.value
+                    }
+                    let own = Set(try database.query("SELECT leaf_index FROM notes WHERE leaf_index >= ? AND leaf_index < ?",
+                                                     [.int(Int64(from)), .int(Int64(page.next))]) { Int($0.int(0)) })
+                    try tree.absorb(page.notes.map(\.commitment), from: from, own: own)
+                    tipBatch = page.notes.last!.batch
+                    try database.setMeta("next_leaf", String(page.next))
+                    try database.setMeta("tip_batch", String(tipBatch))
+                }
+                report.scanned += page.notes.count
+                from = page.next
+                if !quiet { log("sync: \(from)/\(page.leafCount) leaves scanned, \(report.found) notes found") }
+                if from >= page.leafCount { break }
+            }
+            if from == 0 { break }
+            let header = try server.batch(tipBatch)
+            if header.leafCount == from {
+                do {
+                    try tree.fetchPublished(leaves: from, server: server)
+                    try database.transaction {
+                        try tree.verify(leaves: from, expectedRoot: header.root)
+                        try database.setMeta("tree_leaves", String(from))
+                        try database.setMeta("tree_root", header.root.decimalString)
+                        try database.setMeta("tree_batch", String(tipBatch))
+                    }
+                } catch let e as WalletError where e.code == "inconsistent" {
+                    // Forget everything taken in since the last checked tree, so that the next
+                    // sync (with honest answers) starts from solid ground.
+                    try tree.rollBack(to: try syncedTree()?.leaves ?? 0)
+                    try database.setMeta("tip_batch", try database.meta("tree_batch") ?? "0")
+                    throw e
+                }
+                break
+            }
+            rounds += 1
+            guard header.leafCount > from, rounds < 5 else {
+                throw WalletTree.inconsistent("batch \(tipBatch) ends at leaf \(header.leafCount), but its leaves were sent up to \(from)")
+            }
+        }
+        try database.setMeta("server", serverURL)
+        report.newlySpent = try syncSpends(upTo: from, server: server)
+        report.seconds = Date().timeIntervalSince(start)
+        return report
+    }
+
+    /// Pages through the public list of spent nullifiers from the saved cursor up to `leaves`
+    /// (the list is numbered like the leaves) and marks this wallet's notes spent where their
+    /// nullifiers appear. Returns how many were newly spent.
+    func syncSpends(upTo leaves: Int, server: ServerClient) throws -> Int {
+        var from = Int(try database.meta("next_spend") ?? "0") ?? 0
+        var mine: [String: WalletDatabase.StoredNote] = [:]
+        for n in try database.notes(where: "n.spent = 0", unverified: true) { mine[n.nullifier.decimalString] = n }
+        var newlySpent = 0
+        var spending: [(id: String, extAmount: Int64, outputs: [Int])] = []
+        while from < leaves {
+            let page = try server.spends(from: from, limit: min(20_000, leaves - from))
+            if page.spends.isEmpty { throw WalletTree.inconsistent("the nullifier list ends at \(from) while the tree holds \(leaves) leaves") }
+            try database.transaction {
+                for s in page.spends {
+                    guard let n = mine.removeValue(forKey: s.nullifier) else { continue }
+                    guard s.index > n.leafIndex else {
+                        throw WalletTree.inconsistent("the note at leaf \(n.leafIndex) is listed as spent at position \(s.index), before it existed")
+                    }
+                    try database.markSpent(leafIndex: n.leafIndex, by: s.transferID)
+                    newlySpent += 1
+                    if !spending.contains(where: { $0.id == s.transferID }) {
+                        let first = s.index - s.index % 2
+                        spending.append((s.transferID, s.extAmount, [first, first + 1]))
+                    }
+                }
+                try database.setMeta("next_spend", String(page.next))
+            }
+            from = page.next
+        }
+        // A transfer this wallet submitted that never reached the server (or was refused)
+        // frees its notes again. (Its own transfer: asking about it tells nothing new.)
+        for n in mine.values {
+            if let pending = n.pendingSpend, (try? server.transferStatus(pending)) == 404 {
+                try database.setPending(leafIndices: [n.leafIndex], transfer: nil)
+            }
+        }
+        try recordSpends(spending)
+        return newlySpent
+    }
+
+    /// Spends this wallet did not submit itself (a restored or watch-only wallet, or another
+    /// copy of the key): from each spending transfer's public effects, its outputs that are ours
+    /// are change, not income, and what left is inputs − change (+ the withdrawal's amount).
+    func recordSpends(_ transfers: [(id: String, extAmount: Int64, outputs: [Int])]) throws {
+        let known = Set(try database.transfers().map(\.id))
+        for t in transfers where !known.contains(t.id) {
+            let inputs = try database.notes(where: "n.spent_by = ?", [.text(t.id)], unverified: true)
+            let outputs = try t.outputs.flatMap { try database.notes(where: "n.leaf_index = ?", [.int(Int64($0))], unverified: true) }
+            let spent = inputs.reduce(UInt64(0)) { $0 &+ $1.value }, kept = outputs.reduce(UInt64(0)) { $0 &+ $1.value }
+            let kind = t.extAmount < 0 ? "withdraw" : spent > kept ? "send" : "merge"
+            let amount = t.extAmount < 0 ? UInt64(t.extAmount.magnitude) : spent &- kept
+            try database.transaction {
+                for o in outputs { try database.recordOwnOutput(commitment: o.commitment, transfer: t.id) }
+                try database.recordTransfer(id: t.id, kind: kind, amount: amount, counterparty: "(found by sync)", memo: "",
+                                            status: "settled", batch: outputs.first?.batch)
+            }
+        }
+    }
+
+    /// The outputs among `leaves` that decrypt under `viewingKey`, on all cores.
+    public static func trialDecrypt(_ leaves: [ServerClient.EncryptedLeaf], viewingKey: ViewingKey) -> [(ServerClient.EncryptedLeaf, NotePlaintext)] {
+        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, leaves.count / 256 + 1))
+        let results = ResultBox<(ServerClient.EncryptedLeaf, NotePlaintext)>(workers)
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            guard let d = NoteEncryption.Decryptor(privateKey: viewingKey.encryptionPrivateKey) else { return }
+            var mine: [(ServerClient.EncryptedLeaf, NotePlaintext)] = []
+            var i = w
+            while i < leaves.count {
+                if let pt = d.decrypt(leaves[i].ciphertext) { mine.append((leaves[i], pt)) }
+                i += workers
+            }
+            results.set(w, mine)
+        }
+        return results.all.sorted { $0.0.leafIndex < $1.0.leafIndex }
+    }
+}

@@ -1,0 +1,227 @@
+import BN254
+import Foundation
+import Protocol
+
+/// The wallet's own view of the commitment tree, kept so that it never has to ask the server
+/// for a path (which would name the note it is about to spend) and so that it believes a note
+/// only once the note's commitment provably sits at its position under a root the server
+/// published.
+///
+/// It holds, in `wallet.sqlite`:
+/// - the 32 commitments of every group of leaves (height 5) holding a note of this wallet, and
+///   of the group at the tip, taken from the notes pages sync reads anyway;
+/// - the published nodes of complete subtrees at heights 5 and 10 (`GET /v1/tree/subtrees`,
+///   the same answer for every wallet).
+///
+/// From those it rebuilds any of its notes' paths: 5 siblings inside its group, 5 among its
+/// chunk's group nodes, 10 among the chunk roots. Checking a new note costs 31 hashes for its
+/// group and 31 for its chunk; checking the whole tree against a batch root costs up to 1,023
+/// hashes over the chunk roots and up to 62 for the partial chunk at the tip.
+struct WalletTree {
+    let database: WalletDatabase
+
+    static let groupHeight = MerkleTree.groupHeight
+    static let chunkHeight = MerkleTree.chunkHeight
+    static let groupSize = 1 << groupHeight
+    static let groupsPerChunk = 1 << (chunkHeight - groupHeight)
+    static let topHeight = MerkleTree.depth - chunkHeight
+
+    /// Thrown when the server's answers do not fit together: a page with a gap, a published
+    /// node that the leaves do not hash to, a tree that does not reach the batch's root.
+    static func inconsistent(_ what: String) -> WalletError {
+        WalletError("the server's answers are inconsistent: \(what). Nothing from this sync was counted; try again later or use another server.",
+                    code: "inconsistent")
+    }
+
+    // MARK: Storage
+
+    func group(_ g: Int) throws -> [Fr]? {
+        guard let blob = try database.query("SELECT commitments FROM leaf_groups WHERE grp = ?", [.int(Int64(g))], { $0.blob(0) }).first else {
+            return nil
+        }
+        guard blob.count % 32 == 0, blob.count <= 32 * Self.groupSize else { throw WalletError("the wallet database holds a damaged leaf group \(g)") }
+        return try stride(from: 0, to: blob.count, by: 32).map { try Fr(bigEndian: blob[$0..<$0 + 32]) }
+    }
+
+    func setGroup(_ g: Int, _ leaves: [Fr]) throws {
+        try database.run("INSERT INTO leaf_groups(grp, commitments) VALUES (?, ?) ON CONFLICT(grp) DO UPDATE SET commitments = excluded.commitments",
+                         [.int(Int64(g)), .blob(leaves.flatMap(\.bigEndianBytes))])
+    }
+
+    func deleteGroup(_ g: Int) throws { try database.run("DELETE FROM leaf_groups WHERE grp = ?", [.int(Int64(g))]) }
+
+    /// Published nodes stored at `height` (they are stored contiguously from index 0).
+    func publishedCount(height: Int) throws -> Int {
+        Int(try database.query("SELECT count(*) FROM tree_nodes WHERE height = ?", [.int(Int64(height))]) { $0.int(0) }.first ?? 0)
+    }
+
+    func published(height: Int, from: Int, count: Int) throws -> [Fr] {
+        let rows = try database.query("SELECT node FROM tree_nodes WHERE height = ? AND idx >= ? AND idx < ? ORDER BY idx",
+                                      [.int(Int64(height)), .int(Int64(from)), .int(Int64(from + count))]) { $0.blob(0) }
+        guard rows.count == count else { throw WalletError("the wallet database lacks published tree nodes; run `zkwallet sync`") }
+        return try rows.map { try Fr(bigEndian: $0) }
+    }
+
+    func storePublished(height: Int, from: Int, _ nodes: [Fr]) throws {
+        for (k, v) in nodes.enumerated() {
+            try database.run("INSERT OR REPLACE INTO tree_nodes(height, idx, node) VALUES (?, ?, ?)",
+                             [.int(Int64(height)), .int(Int64(from + k)), .blob(v.bigEndianBytes)])
+        }
+    }
+
+    // MARK: Sync
+
+    /// Takes in a page of leaves `from..<from + commitments.count`: keeps the commitments of
+    /// each group that holds one of `own` (leaf indices of this wallet's notes) and of the
+    /// group at the tip, and forgets completed groups that hold none.
+    func absorb(_ commitments: [Fr], from: Int, own: Set<Int>) throws {
+        guard !commitments.isEmpty else { return }
+        var g = from / Self.groupSize
+        var current: [Fr] = []
+        if from % Self.groupSize != 0 {
+            guard let stored = try group(g), stored.count == from % Self.groupSize else {
+                throw WalletError("the wallet's copy of leaf group \(g) is missing; delete wallet.sqlite's sync state by restoring the wallet, or report this")
+            }
+            current = stored
+        }
+        func flush() throws {
+            let first = g * Self.groupSize
+            let mine = (first..<first + current.count).contains { own.contains($0) }
+            if current.count < Self.groupSize || mine { try setGroup(g, current) } else { try deleteGroup(g) }
+        }
+        for cm in commitments {
+            current.append(cm)
+            if current.count == Self.groupSize {
+                try flush()
+                g += 1
+                current = []
+            }
+        }
+        if !current.isEmpty { try flush() }
+    }
+
+    /// Fetches the published nodes of the subtrees completed by the first `leaves` leaves.
+    func fetchPublished(leaves: Int, server: ServerClient) throws {
+        for height in [Self.groupHeight, Self.chunkHeight] {
+            var have = try publishedCount(height: height)
+            let need = leaves >> height
+            while have < need {
+                let page = try server.subtrees(height: height, from: have, limit: min(need - have, 10_000))
+                guard page.complete >= need, !page.roots.isEmpty else {
+                    throw Self.inconsistent("it holds \(leaves) leaves but publishes \(page.complete) complete subtrees of height \(height)")
+                }
+                let take = Array(page.roots.prefix(need - have))
+                try storePublished(height: height, from: have, take)
+                have += take.count
+            }
+        }
+    }
+
+    /// The node at `height` (5 or 10) over subtree `index` when the tree holds `leaves` leaves.
+    func groupNode(_ g: Int, leaves: Int) throws -> Fr? {
+        if g < leaves >> Self.groupHeight { return try published(height: Self.groupHeight, from: g, count: 1)[0] }
+        if g == leaves >> Self.groupHeight, leaves % Self.groupSize != 0 {
+            guard let l = try group(g), l.count == leaves % Self.groupSize else {
+                throw WalletError("the wallet's copy of the tip's leaf group \(g) is missing; run `zkwallet sync`")
+            }
+            return SparseMerkleTree(leaves: l, height: Self.groupHeight).root
+        }
+        return nil
+    }
+
+    /// The filled group nodes of chunk `c` when the tree holds `leaves` leaves.
+    func groupNodes(ofChunk c: Int, leaves: Int) throws -> [Fr] {
+        let first = c * Self.groupsPerChunk
+        let complete = leaves >> Self.groupHeight
+        var out = first < complete ? try published(height: Self.groupHeight, from: first, count: min(Self.groupsPerChunk, complete - first)) : []
+        if out.count < Self.groupsPerChunk, let tip = try groupNode(first + out.count, leaves: leaves) { out.append(tip) }
+        return out
+    }
+
+    /// The filled chunk roots when the tree holds `leaves` leaves.
+    func chunkNodes(leaves: Int) throws -> [Fr] {
+        let complete = leaves >> Self.chunkHeight
+        var out = try published(height: Self.chunkHeight, from: 0, count: complete)
+        if leaves % (1 << Self.chunkHeight) != 0 {
+            out.append(SparseMerkleTree(leaves: try groupNodes(ofChunk: complete, leaves: leaves),
+                                        height: Self.chunkHeight - Self.groupHeight, bottom: Self.groupHeight).root)
+        }
+        return out
+    }
+
+    /// The root of the tree of the first `leaves` leaves, from the published nodes and the
+    /// tip's group.
+    func root(leaves: Int) throws -> Fr {
+        SparseMerkleTree(leaves: try chunkNodes(leaves: leaves), height: Self.topHeight, bottom: Self.chunkHeight).root
+    }
+
+    /// Checks every note not yet checked against the published nodes: its commitment is the
+    /// leaf at its position in its group, its group hashes to the published group node, its
+    /// chunk's group nodes hash to the published chunk root; and the whole tree of `leaves`
+    /// leaves reaches `expectedRoot`, the root the server published for that batch. Marks
+    /// the notes checked only if all of it holds.
+    func verify(leaves: Int, expectedRoot: Fr) throws {
+        let pending = try database.notes(where: "n.verified = 0 AND n.leaf_index < ?", [.int(Int64(leaves))], unverified: true)
+        var groups: [Int: [Fr]] = [:]
+        for n in pending {
+            let g = n.leafIndex / Self.groupSize
+            if groups[g] == nil {
+                guard let l = try group(g) else { throw Self.inconsistent("the leaves around note \(n.leafIndex) were never sent") }
+                groups[g] = l
+            }
+            let l = groups[g]!
+            guard n.leafIndex % Self.groupSize < l.count, l[n.leafIndex % Self.groupSize] == n.commitment else {
+                throw Self.inconsistent("leaf \(n.leafIndex) is not the commitment of the note found there")
+            }
+        }
+        for (g, l) in groups where g < leaves >> Self.groupHeight {
+            let published = try self.published(height: Self.groupHeight, from: g, count: 1)[0]
+            guard l.count == Self.groupSize, SparseMerkleTree(leaves: l, height: Self.groupHeight).root == published else {
+                throw Self.inconsistent("leaves \(g * Self.groupSize)…\(g * Self.groupSize + Self.groupSize - 1) do not hash to the published node of their group")
+            }
+        }
+        let chunks = Set(groups.keys.map { $0 / Self.groupsPerChunk })
+        for c in chunks where c < leaves >> Self.chunkHeight {
+            let nodes = try published(height: Self.groupHeight, from: c * Self.groupsPerChunk, count: Self.groupsPerChunk)
+            let root = try published(height: Self.chunkHeight, from: c, count: 1)[0]
+            guard SparseMerkleTree(leaves: nodes, height: Self.chunkHeight - Self.groupHeight, bottom: Self.groupHeight).root == root else {
+                throw Self.inconsistent("the published group nodes of chunk \(c) do not hash to its published root")
+            }
+        }
+        let root = try self.root(leaves: leaves)
+        guard root == expectedRoot else {
+            throw Self.inconsistent("the tree of its first \(leaves) leaves has root \(root.decimalString), not the batch's root \(expectedRoot.decimalString)")
+        }
+        try database.run("UPDATE notes SET verified = 1 WHERE verified = 0 AND leaf_index < ?", [.int(Int64(leaves))])
+    }
+
+    /// Forgets what sync took in beyond the first `leaves` leaves (the last checked tree):
+    /// notes not yet checked, leaf groups past it, and the cursor. Found again, checked, by the
+    /// next sync.
+    func rollBack(to leaves: Int) throws {
+        try database.transaction {
+            try database.run("DELETE FROM notes WHERE verified = 0 AND leaf_index >= ?", [.int(Int64(leaves))])
+            let g = leaves / Self.groupSize
+            try database.run("DELETE FROM leaf_groups WHERE grp > ?", [.int(Int64(g))])
+            if let l = try group(g) {
+                if leaves % Self.groupSize == 0 { try deleteGroup(g) } else { try setGroup(g, Array(l.prefix(leaves % Self.groupSize))) }
+            }
+            try database.setMeta("next_leaf", String(leaves))
+        }
+    }
+
+    // MARK: Paths
+
+    /// The authentication path of leaf `index` in the tree of the first `leaves` leaves, built
+    /// here from what sync kept; no request names the leaf.
+    func path(_ index: Int, leaves: Int) throws -> [Fr] {
+        guard index < leaves else { throw WalletError("leaf \(index) is beyond the synced tree; run `zkwallet sync`") }
+        let g = index / Self.groupSize, c = index >> Self.chunkHeight
+        guard let groupLeaves = try group(g) else { throw WalletError("the wallet kept no leaves around note \(index); run `zkwallet sync`") }
+        let inner = SparseMerkleTree(leaves: groupLeaves, height: Self.groupHeight).path(index % Self.groupSize)
+        let middle = SparseMerkleTree(leaves: try groupNodes(ofChunk: c, leaves: leaves),
+                                      height: Self.chunkHeight - Self.groupHeight, bottom: Self.groupHeight).path(g % Self.groupsPerChunk)
+        let top = SparseMerkleTree(leaves: try chunkNodes(leaves: leaves), height: Self.topHeight, bottom: Self.chunkHeight).path(c)
+        return inner + middle + top
+    }
+}
