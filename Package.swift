@@ -35,6 +35,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        // The HTTP client of the wallet, the admin tool and the load generator (HTTPS, timeouts,
+        // bounded bodies); HummingbirdTesting already brings it into the build.
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        // TLS for the server's --tls-cert/--tls-key and the clients' --ca-file.
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // System libraries (Debian: libgmp-dev, libssl-dev).
@@ -71,7 +76,11 @@ let package = Package(
         .target(name: "Circuits", dependencies: ["BN254", "Protocol", "Groth16Prover"], path: "circuits", swiftSettings: swiftSettings),
 
         // Peer side: proving transfers from notes (the wallet grows here).
-        .target(name: "Wallet", dependencies: ["BN254", "Groth16", "Groth16Prover", "Circuits", "Protocol", "Settlement", "CSQLite"],
+        .target(name: "Wallet", dependencies: ["BN254", "Groth16", "Groth16Prover", "Circuits", "Protocol", "Settlement", "CSQLite",
+                                               .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                                               .product(name: "NIOCore", package: "swift-nio"),
+                                               .product(name: "NIOHTTP1", package: "swift-nio"),
+                                               .product(name: "NIOSSL", package: "swift-nio-ssl")],
                 swiftSettings: swiftSettings),
         // The decoders that face the network, as fuzz targets (Fuzz/ wraps them for libFuzzer).
         .target(name: "FuzzTargets", dependencies: ["BN254", "Groth16", "Protocol", "Settlement"], swiftSettings: swiftSettings),
@@ -80,6 +89,8 @@ let package = Package(
             dependencies: ["Settlement", "SettlementHTTP", "Protocol", "Groth16", "Groth16Prover", "Circuits",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "HummingbirdTLS", package: "hummingbird"),
+                           .product(name: "NIOSSL", package: "swift-nio-ssl"),
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "Metrics", package: "swift-metrics"),
                            .product(name: "Prometheus", package: "swift-prometheus")],

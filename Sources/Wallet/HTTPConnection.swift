@@ -1,15 +1,16 @@
+import AsyncHTTPClient
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import NIOCore
+import NIOHTTP1
+import NIOSSL
 
-/// A blocking HTTP/1.1 client over one kept-alive TCP connection (plain `http://` only: the
-/// server listens on loopback or behind a TLS-terminating proxy). One connection serves one
-/// thread at a time; a load generator opens one per worker. Responses are read by
-/// `Content-Length` or chunked encoding; a closed connection is reopened once per request.
-public final class HTTPConnection {
+/// The HTTP client of the wallet, the admin tool and the load generator, on AsyncHTTPClient:
+/// `http://` and `https://` (the system's trust store, or only the CA in `caFile` for a
+/// private CA), a connect timeout and a whole-request deadline, no redirects, and a bound on
+/// every response body (a hostile server can make the client wait, never fill its memory).
+/// Calls block the calling thread until the answer; they must not run on Swift's cooperative
+/// pool (the command-line tools call from their main thread or their own threads).
+public final class HTTPConnection: @unchecked Sendable {
     public struct Response: Sendable {
         public var status: Int
         public var headers: [String: String]  // lower-cased names
@@ -22,28 +23,47 @@ public final class HTTPConnection {
         init(_ message: String) { description = message }
     }
 
-    public let host: String
-    public let port: UInt16
+    /// `scheme://host:port`, no trailing slash.
+    public let base: String
     public let timeoutSeconds: Int
-    private var fd: Int32 = -1
-    private var buffer: [UInt8] = []
+    /// The largest response body accepted (a notes page of 10,000 is about 4 MiB).
+    public let maxResponseBytes: Int
+    private let client: HTTPClient
 
-    /// `base` is `http://host[:port]`; a trailing path is ignored.
-    public init(_ base: String, timeoutSeconds: Int = 60) throws {
-        guard let url = URL(string: base), url.scheme == "http", let host = url.host else {
-            throw Failure("\(base) is not an http://host:port URL")
+    /// `base` is `http[s]://host[:port]` (a trailing slash is ignored; a path, query, user or
+    /// fragment is refused). `caFile` is a PEM file of the CA certificates to trust instead of
+    /// the system's.
+    public init(_ base: String, timeoutSeconds: Int = 60, caFile: String? = nil, maxResponseBytes: Int = 32 << 20) throws {
+        var text = base
+        while text.hasSuffix("/") { text.removeLast() }
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
+              let host = url.host, !host.isEmpty, url.path.isEmpty, url.query == nil, url.user == nil, url.fragment == nil else {
+            throw Failure("\(base) is not an http(s)://host[:port] URL")
         }
-        self.host = host
-        self.port = UInt16(url.port ?? 80)
+        self.base = text
         self.timeoutSeconds = timeoutSeconds
+        self.maxResponseBytes = maxResponseBytes
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.minimumTLSVersion = .tlsv12
+        if let caFile {
+            do {
+                let certificates = try NIOSSLCertificate.fromPEMFile(caFile)
+                guard !certificates.isEmpty else { throw Failure("no certificate in it") }
+                tls.trustRoots = .certificates(certificates)
+            } catch {
+                throw Failure("--ca-file \(caFile): cannot read a PEM certificate from it (\(error))")
+            }
+        }
+        var configuration = HTTPClient.Configuration(tlsConfiguration: tls, redirectConfiguration: .disallow)
+        configuration.timeout = .init(connect: .seconds(10), read: .seconds(Int64(timeoutSeconds)))
+        configuration.decompression = .disabled
+        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
-    deinit { close() }
+    deinit { client.shutdown { _ in } }
 
-    public func close() {
-        if fd >= 0 { _ = Glibc.close(fd); fd = -1 }
-        buffer.removeAll(keepingCapacity: true)
-    }
+    /// Releases the connections now (they are released at deinit otherwise).
+    public func close() { try? client.syncShutdown() }
 
     public func get(_ path: String, headers: [String: String] = [:]) throws -> Response {
         try request("GET", path, headers: headers, body: nil)
@@ -56,146 +76,108 @@ public final class HTTPConnection {
     }
 
     public func request(_ method: String, _ path: String, headers: [String: String], body: Data?) throws -> Response {
-        var head = "\(method) \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\n"
-        for (k, v) in headers { head += "\(k): \(v)\r\n" }
-        if let body { head += "Content-Length: \(body.count)\r\n" }
-        head += "\r\n"
-        var bytes = Array(head.utf8)
-        if let body { bytes += body }
-        // A kept-alive connection the server closed since the last request fails on first use:
-        // reconnect once. A fresh connection that fails is a real error.
-        let reused = fd >= 0
-        do {
-            if fd < 0 { try connect() }
-            try send(bytes)
-            return try readResponse(method: method)
-        } catch where reused {
-            close()
-            try connect()
-            try send(bytes)
-            return try readResponse(method: method)
-        }
+        try Self.blocking { try await self.send(method, path, headers: headers, body: body) }
     }
 
-    // MARK: Socket
-
-    private func connect() throws {
-        var hints = addrinfo()
-        hints.ai_family = AF_UNSPEC
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        var list: UnsafeMutablePointer<addrinfo>?
-        let rc = getaddrinfo(host, String(port), &hints, &list)
-        guard rc == 0, let first = list else {
-            throw Failure("cannot resolve \(host): \(String(cString: gai_strerror(rc)))")
+    /// The same request, for async callers.
+    public func send(_ method: String, _ path: String, headers: [String: String], body: Data?) async throws -> Response {
+        let response = try await execute(method, path, headers: headers, body: body)
+        if let length = response.headers.first(name: "content-length").flatMap(Int.init), length > maxResponseBytes {
+            throw Failure("\(base)\(path) answered with \(length) bytes, more than the \(maxResponseBytes) accepted")
         }
-        defer { freeaddrinfo(list) }
-        var lastError = ECONNREFUSED
-        var node: UnsafeMutablePointer<addrinfo>? = first
-        while let a = node {
-            let s = socket(a.pointee.ai_family, a.pointee.ai_socktype, a.pointee.ai_protocol)
-            if s >= 0 {
-                if Glibc.connect(s, a.pointee.ai_addr, a.pointee.ai_addrlen) == 0 {
-                    var one: Int32 = 1
-                    setsockopt(s, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-                    var tv = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
-                    setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-                    setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-                    fd = s
-                    return
+        let bytes: ByteBuffer
+        do { bytes = try await response.body.collect(upTo: maxResponseBytes) } catch is NIOTooManyBytesError {
+            throw Failure("\(base)\(path) answered with more than the \(maxResponseBytes) bytes accepted")
+        }
+        return Response(status: Int(response.status.code), headers: Self.lowercased(response.headers), body: Data(bytes.readableBytesView))
+    }
+
+    /// Streams a large body to `file` (written whole, then renamed into place), at most
+    /// `maxBytes`, reporting (received, expected) as it goes. Returns the status; a non-200
+    /// answer's body is returned instead of written.
+    public func download(_ path: String, to file: URL, maxBytes: Int, progress: @escaping @Sendable (Int, Int?) -> Void) throws -> Response {
+        try Self.blocking {
+            let response = try await self.execute("GET", path, headers: [:], body: nil)
+            let expected = response.headers.first(name: "content-length").flatMap(Int.init)
+            if response.status != .ok {
+                let bytes = try await response.body.collect(upTo: 1 << 20)
+                return Response(status: Int(response.status.code), headers: Self.lowercased(response.headers), body: Data(bytes.readableBytesView))
+            }
+            if let expected, expected > maxBytes { throw Failure("\(self.base)\(path) offers \(expected) bytes, more than the \(maxBytes) accepted") }
+            let partial = file.deletingLastPathComponent().appendingPathComponent("." + file.lastPathComponent + ".partial")
+            FileManager.default.createFile(atPath: partial.path, contents: nil, attributes: [.posixPermissions: 0o600])
+            guard let handle = FileHandle(forWritingAtPath: partial.path) else { throw Failure("cannot write \(partial.path)") }
+            var received = 0
+            do {
+                for try await chunk in response.body {
+                    received += chunk.readableBytes
+                    if received > maxBytes { throw Failure("\(self.base)\(path) sent more than the \(maxBytes) bytes accepted") }
+                    try handle.write(contentsOf: Data(chunk.readableBytesView))
+                    progress(received, expected)
                 }
-                lastError = errno
-                _ = Glibc.close(s)
+                try handle.synchronize()
+                try handle.close()
+            } catch {
+                try? handle.close()
+                try? FileManager.default.removeItem(at: partial)
+                throw error
             }
-            node = a.pointee.ai_next
-        }
-        throw Failure("cannot connect to \(host):\(port): \(String(cString: strerror(lastError))) (is the server running?)")
-    }
-
-    private func send(_ bytes: [UInt8]) throws {
-        var sent = 0
-        while sent < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + sent, bytes.count - sent, Int32(MSG_NOSIGNAL)) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw Failure("sending to \(host):\(port) failed: \(String(cString: strerror(errno)))") }
-            sent += n
-        }
-    }
-
-    /// More bytes into `buffer`; false at end of stream.
-    private func fill() throws -> Bool {
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n < 0 && errno == EINTR { continue }
-            if n < 0 {
-                let timedOut = errno == EAGAIN || errno == EWOULDBLOCK
-                throw Failure(timedOut ? "no answer from \(host):\(port) within \(timeoutSeconds) s"
-                                       : "reading from \(host):\(port) failed: \(String(cString: strerror(errno)))")
+            if let expected, received != expected {
+                try? FileManager.default.removeItem(at: partial)
+                throw Failure("\(self.base)\(path) ended after \(received) of \(expected) bytes")
             }
-            if n == 0 { return false }
-            buffer.append(contentsOf: chunk[0..<n])
-            return true
+            guard rename(partial.path, file.path) == 0 else { throw Failure("cannot move the download into \(file.path)") }
+            return Response(status: 200, headers: Self.lowercased(response.headers), body: Data())
         }
     }
 
-    private func line() throws -> String {
-        while true {
-            if let i = buffer.firstIndex(of: 10) {
-                let end = i > 0 && buffer[i - 1] == 13 ? i - 1 : i
-                let s = String(decoding: buffer[0..<end], as: UTF8.self)
-                buffer.removeFirst(i + 1)
-                return s
-            }
-            guard try fill() else { throw Failure("\(host):\(port) closed the connection mid-response") }
+    private func execute(_ method: String, _ path: String, headers: [String: String], body: Data?) async throws -> HTTPClientResponse {
+        var request = HTTPClientRequest(url: base + path)
+        request.method = HTTPMethod(rawValue: method)
+        for (k, v) in headers { request.headers.add(name: k, value: v) }
+        if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
+        do {
+            return try await client.execute(request, timeout: .seconds(Int64(timeoutSeconds)))
+        } catch let e as HTTPClientError {
+            throw Failure(Self.explain(e))
+        } catch let e as NIOSSLError {
+            throw Failure("TLS with \(base) failed: \(e) (a private CA? pass --ca-file)")
+        } catch let e as NIOSSLExtraError {
+            throw Failure("TLS with \(base) failed: \(e) (a private CA? pass --ca-file)")
+        } catch let e as BoringSSLError {
+            throw Failure("TLS with \(base) failed: \(e) (a private CA? pass --ca-file)")
         }
     }
 
-    private func take(_ n: Int) throws -> [UInt8] {
-        while buffer.count < n {
-            guard try fill() else { throw Failure("\(host):\(port) closed the connection mid-body") }
+    static func explain(_ e: HTTPClientError) -> String {
+        switch e {
+        case .connectTimeout: return "connecting timed out"
+        case .readTimeout, .deadlineExceeded: return "the server did not answer in time"
+        case .remoteConnectionClosed: return "the server closed the connection"
+        default: return "\(e)"
         }
-        let out = Array(buffer[0..<n])
-        buffer.removeFirst(n)
+    }
+
+    static func lowercased(_ headers: HTTPHeaders) -> [String: String] {
+        var out: [String: String] = [:]
+        for (name, value) in headers { out[name.lowercased()] = value }
         return out
     }
 
-    private func readResponse(method: String) throws -> Response {
-        let statusLine = try line()
-        let parts = statusLine.split(separator: " ", maxSplits: 2)
-        guard parts.count >= 2, parts[0].hasPrefix("HTTP/1."), let status = Int(parts[1]) else {
-            throw Failure("not an HTTP response from \(host):\(port): \(statusLine.prefix(80))")
+    /// Runs `body` on the concurrency runtime and waits for it on this thread.
+    static func blocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
+        let outcome = BlockingOutcome<T>()
+        let done = DispatchSemaphore(value: 0)
+        Task.detached {
+            do { outcome.value = .success(try await body()) } catch { outcome.value = .failure(error) }
+            done.signal()
         }
-        var headers: [String: String] = [:]
-        while true {
-            let l = try line()
-            if l.isEmpty { break }
-            guard let colon = l.firstIndex(of: ":") else { continue }
-            headers[l[..<colon].lowercased()] = l[l.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-        }
-        var body: [UInt8] = []
-        if method == "HEAD" || status == 204 || status == 304 || (100..<200).contains(status) {
-        } else if headers["transfer-encoding"]?.lowercased().contains("chunked") == true {
-            while true {
-                let sizeLine = try line()
-                guard let size = Int(sizeLine.split(separator: ";")[0].trimmingCharacters(in: .whitespaces), radix: 16) else {
-                    throw Failure("bad chunk size from \(host):\(port)")
-                }
-                if size == 0 {
-                    while try !line().isEmpty {}
-                    break
-                }
-                body += try take(size)
-                _ = try line()
-            }
-        } else if let length = headers["content-length"].flatMap(Int.init) {
-            body = try take(length)
-        } else {
-            while try fill() {}
-            body = buffer
-            buffer.removeAll()
-            close()
-        }
-        if headers["connection"]?.lowercased() == "close" { close() }
-        return Response(status: status, headers: headers, body: Data(body))
+        done.wait()
+        return try outcome.value!.get()
     }
+}
+
+/// The result a blocked thread waits for (written once, read after the semaphore).
+private final class BlockingOutcome<T>: @unchecked Sendable {
+    var value: Result<T, Error>?
 }

@@ -15,6 +15,9 @@ public final class PeerWallet {
     public let log: (String) -> Void
     private var clientStorage: ServerClient?
     public let serverURL: String
+    /// PEM file of the CA certificates to trust for an `https://` server instead of the
+    /// system's (a private CA); set before the first request.
+    public var caFile: String?
 
     /// Draw the proving progress bar in place on stderr (a terminal); otherwise each stage
     /// start goes to `log` as a line.
@@ -51,7 +54,7 @@ public final class PeerWallet {
     public var server: ServerClient {
         get throws {
             if let c = clientStorage { return c }
-            let c = try ServerClient(serverURL)
+            let c = try ServerClient(serverURL, caFile: caFile)
             clientStorage = c
             return c
         }

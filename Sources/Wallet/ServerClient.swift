@@ -16,10 +16,10 @@ public final class ServerClient {
     public let base: String
     let connection: HTTPConnection
 
-    public init(_ base: String) throws {
+    public init(_ base: String, caFile: String? = nil) throws {
         self.base = base
-        do { connection = try HTTPConnection(base, timeoutSeconds: 120) } catch {
-            throw WalletError("--server \(base): \(error) (expected e.g. http://127.0.0.1:8080)")
+        do { connection = try HTTPConnection(base, timeoutSeconds: 120, caFile: caFile) } catch {
+            throw WalletError("--server \(base): \(error) (expected e.g. http://127.0.0.1:8080 or https://host)")
         }
     }
 

@@ -17,6 +17,8 @@ struct LedgerOptions: ParsableArguments {
     var token: String?
     @Option(help: ArgumentHelp("A file holding the admin token for --server (the server's <data>/admin-token).", valueName: "file"))
     var tokenFile: String?
+    @Option(help: ArgumentHelp("PEM file of the CA to trust for an https:// --server instead of the system's (env ZKSETTLE_CA_FILE).", valueName: "file"))
+    var caFile: String? = ProcessInfo.processInfo.environment["ZKSETTLE_CA_FILE"]
     @Flag(help: "Print JSON instead of tables.")
     var json = false
 
@@ -42,7 +44,7 @@ struct LedgerOptions: ParsableArguments {
             guard let token = try adminToken(), !token.isEmpty else {
                 throw AdminError("--server needs the admin token: --token-file FILE or ZKSETTLE_ADMIN_TOKEN (it is in the server's data directory, file admin-token)")
             }
-            return try RemoteLedger(server: server, token: token)
+            return try RemoteLedger(server: server, token: token, caFile: caFile)
         }
         return try LocalLedger(directory: data ?? "zksettle-data")
     }
@@ -139,10 +141,10 @@ final class RemoteLedger: LedgerSource {
     let token: String
     let connection: HTTPConnection
 
-    init(server: String, token: String) throws {
+    init(server: String, token: String, caFile: String?) throws {
         self.server = server
         self.token = token
-        do { connection = try HTTPConnection(server, timeoutSeconds: 600) } catch { throw AdminError("\(error)") }
+        do { connection = try HTTPConnection(server, timeoutSeconds: 600, caFile: caFile, maxResponseBytes: 256 << 20) } catch { throw AdminError("\(error)") }
     }
 
     var description: String { server }

@@ -2,8 +2,10 @@ import ArgumentParser
 import Foundation
 import Groth16
 import Hummingbird
+import HummingbirdTLS
 import Logging
 import Metrics
+import NIOSSL
 import Prometheus
 import Protocol
 import Settlement
@@ -60,6 +62,12 @@ struct Server: AsyncParsableCommand {
     @Option(help: "Open connections at most; further ones wait to be accepted (env ZKSETTLE_MAX_CONNECTIONS; default: the file-descriptor limit less 256, at most 16384).")
     var maxConnections: Int? = env("ZKSETTLE_MAX_CONNECTIONS").flatMap(Int.init)
 
+    @Option(help: ArgumentHelp("Serve HTTPS with this PEM certificate chain (env ZKSETTLE_TLS_CERT; with --tls-key).", valueName: "file"))
+    var tlsCert: String? = env("ZKSETTLE_TLS_CERT")
+
+    @Option(help: ArgumentHelp("The PEM private key of --tls-cert (env ZKSETTLE_TLS_KEY); keep it mode 0600.", valueName: "file"))
+    var tlsKey: String? = env("ZKSETTLE_TLS_KEY")
+
     @Option(help: "trace, debug, info, notice, warning, error or critical (env LOG_LEVEL).")
     var logLevel: String = env("LOG_LEVEL") ?? "info"
 
@@ -77,6 +85,24 @@ struct Server: AsyncParsableCommand {
             throw ValidationError("--max-connections must be at least 1")
         }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
+        if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
+    }
+
+    /// The TLS configuration of --tls-cert/--tls-key (TLS 1.2 at least), or nil for plain HTTP.
+    func tlsConfiguration() throws -> TLSConfiguration? {
+        guard let tlsCert, let tlsKey else { return nil }
+        do {
+            let chain = try NIOSSLCertificate.fromPEMFile(tlsCert)
+            guard !chain.isEmpty else { throw ServerError("--tls-cert \(tlsCert) holds no certificate") }
+            let key = try NIOSSLPrivateKey(file: tlsKey, format: .pem)
+            var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+            tls.minimumTLSVersion = .tlsv12
+            return tls
+        } catch let e as ServerError {
+            throw e
+        } catch {
+            throw ServerError("cannot load --tls-cert \(tlsCert) / --tls-key \(tlsKey): \(error) (PEM files expected)")
+        }
     }
 
     func run() async throws {
@@ -121,16 +147,19 @@ struct Server: AsyncParsableCommand {
                 "max_connections": "\(connections)", "file_descriptors": "\(descriptors)",
                 "idle_timeout_s": "\(idleTimeout)", "body_timeout_s": "\(bodyTimeout)",
             ])
+            let http1 = SettlementAPI.http1Server(idleTimeout: .seconds(Int64(idleTimeout)), bodyTimeout: .seconds(Int64(bodyTimeout)))
+            let tls = try tlsConfiguration()
+            let scheme = tls == nil ? "http" : "https"
             let app = Application(
                 router: api.makeRouter(),
-                server: SettlementAPI.http1Server(idleTimeout: .seconds(Int64(idleTimeout)), bodyTimeout: .seconds(Int64(bodyTimeout))),
+                server: try tls.map { try .tls(http1, tlsConfiguration: $0) } ?? http1,
                 configuration: .init(address: .hostname(host, port: port), serverName: "zksettle",
                                      availableConnectionsDelegate: SettlementAPI.connectionLimit(connections)),
                 services: [SettlementLifecycle(service: service)],
                 onServerRunning: { channel in
                     let bound = channel.localAddress?.port ?? port
                     logger.notice("zksettle-server listening", metadata: [
-                        "url": "http://\(host):\(bound)", "batch_size": "\(settings.maxBatch)", "workers": "\(settings.workers)",
+                        "url": "\(scheme)://\(host):\(bound)", "batch_size": "\(settings.maxBatch)", "workers": "\(settings.workers)",
                         "deposits": "\(settings.depositToken != nil ? "enabled" : "disabled")",
                     ])
                 },

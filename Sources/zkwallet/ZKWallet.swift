@@ -30,6 +30,9 @@ struct WalletOptions: ParsableArguments {
     @Option(help: "Server URL (env ZKWALLET_SERVER).")
     var server: String = ProcessInfo.processInfo.environment["ZKWALLET_SERVER"] ?? "http://127.0.0.1:8080"
 
+    @Option(help: ArgumentHelp("PEM file of the CA to trust for an https:// server instead of the system's (env ZKWALLET_CA_FILE).", valueName: "FILE"))
+    var caFile: String? = ProcessInfo.processInfo.environment["ZKWALLET_CA_FILE"]
+
     @Option(help: "Name of the environment variable that holds the key file's passphrase (for scripts; on a terminal the wallet asks).")
     var passphraseEnv: String?
 
@@ -54,7 +57,9 @@ struct WalletOptions: ParsableArguments {
         if pass == nil, Secrets.interactive, KeyFile.isEncrypted(keyFile) {
             pass = try Secrets.readHidden("passphrase for \(keyFile.path): ")
         }
-        return try PeerWallet(directory: directory, passphrase: pass, server: server, log: say)
+        let wallet = try PeerWallet(directory: directory, passphrase: pass, server: server, log: say)
+        wallet.caFile = caFile
+        return wallet
     }
 }
 

@@ -14,19 +14,22 @@ import Wallet
         let url: String
         let child: ChildProcess
 
-        init() throws {
+        /// `prepare` runs on the data directory before the server starts and returns extra
+        /// arguments; `caFile` makes the URL https:// and is trusted for the health check.
+        init(caFile: String? = nil, prepare: (URL) throws -> [String] = { _ in [] }) throws {
             data = FileManager.default.temporaryDirectory.appendingPathComponent("zkwallet-e2e-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+            let extra = try prepare(data)
             let port = try Executables.freePort()
-            url = "http://127.0.0.1:\(port)"
+            url = "\(caFile == nil ? "http" : "https")://127.0.0.1:\(port)"
             child = try ChildProcess("zksettle-server",
                                      ["--data", data.appendingPathComponent("server").path, "--port", String(port),
-                                      "--deposit-token", EndToEndTests.depositToken, "--admin-token", "e2e-admin", "--flush-ms", "1"],
+                                      "--deposit-token", EndToEndTests.depositToken, "--admin-token", "e2e-admin", "--flush-ms", "1"] + extra,
                                      log: data.appendingPathComponent("server.log"))
             // First start makes development keys (a few seconds): wait for /healthz.
             let deadline = Date().addingTimeInterval(120)
             while Date() < deadline {
-                if let c = try? HTTPConnection(url, timeoutSeconds: 2), let r = try? c.get("/healthz"), r.status == 200 { return }
+                if let c = try? HTTPConnection(url, timeoutSeconds: 2, caFile: caFile), let r = try? c.get("/healthz"), r.status == 200 { return }
                 guard child.process.isRunning else { break }
                 Thread.sleep(forTimeInterval: 0.2)
             }
