@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER_TARGET=${1:-30}
 shift || true
-ALL=(proof-json vk-json transfer-body note-ciphertext address-string)
+ALL=(proof-json vk-json transfer-body note-ciphertext address-string server-answer)
 TARGETS=("$@")
 [ ${#TARGETS[@]} -eq 0 ] && TARGETS=("${ALL[@]}")
 VECTORS=${ZKSETTLE_VECTORS:-../shared/vectors}

@@ -26,6 +26,10 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case noteCiphertext = "note-ciphertext"
     /// Address, viewing-key and backup-phrase strings typed or pasted by people.
     case addressString = "address-string"
+    /// A server's answers as the wallet decodes them (`ServerAnswer`): notes pages, nullifier
+    /// pages, subtree nodes, batch headers, the tree, receipts. The first byte picks the
+    /// decoder, the rest is the answer.
+    case serverAnswer = "server-answer"
 
     /// Runs the target on one input; returns normally unless a promise is broken.
     public func run(_ bytes: UnsafeRawBufferPointer) {
@@ -36,6 +40,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .transferBody: Self.transferBody(data)
         case .noteCiphertext: Self.noteCiphertext(Array(bytes))
         case .addressString: Self.addressString(String(decoding: bytes, as: UTF8.self))
+        case .serverAnswer: Self.serverAnswer(Array(bytes))
         }
     }
 
@@ -52,6 +57,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             let text = String(decoding: bytes, as: UTF8.self)
             return (try? Address(encoded: text)) != nil || (try? ViewingKey(encoded: text)) != nil
                 || (try? BackupPhrase.spendingKey(from: text)) != nil
+        case .serverAnswer: return Self.decodeServerAnswer(bytes) != nil
         }
     }
 
@@ -118,6 +124,51 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         }
     }
 
+    /// The decoders of `serverAnswer`, by the input's first byte; each as the wallet calls it
+    /// (from position 3, at most 4 entries, the nodes at height 5, batch 2).
+    static let answerFrom = 3, answerLimit = 4
+
+    enum Answer {
+        case notes(ServerAnswer.NotesPage), spends(ServerAnswer.SpendsPage), subtrees([Fr], Int), batch(Fr, Int), tree(Fr, Int), receipt(Receipt)
+    }
+
+    static func decodeServerAnswer(_ bytes: [UInt8]) -> Answer? {
+        guard let kind = bytes.first else { return nil }
+        let data = Data(bytes.dropFirst())
+        switch kind % 6 {
+        case 0: return (try? ServerAnswer.notesPage(data, from: answerFrom, limit: answerLimit)).map(Answer.notes)
+        case 1: return (try? ServerAnswer.spendsPage(data, from: answerFrom, limit: answerLimit)).map(Answer.spends)
+        case 2: return (try? ServerAnswer.subtrees(data, height: 5, from: answerFrom, limit: answerLimit)).map { .subtrees($0.roots, $0.complete) }
+        case 3: return (try? ServerAnswer.batch(data, number: 2)).map { .batch($0.root, $0.leafCount) }
+        case 4: return (try? ServerAnswer.tree(data)).map { .tree($0.root, $0.leafCount) }
+        default: return (try? ServerAnswer.receipt(data)).map(Answer.receipt)
+        }
+    }
+
+    static func serverAnswer(_ bytes: [UInt8]) {
+        guard let answer = decodeServerAnswer(bytes) else { return }
+        switch answer {
+        case .notes(let page):
+            require(page.notes.count <= answerLimit && page.next == answerFrom + page.notes.count, "notes page: more than asked, or next out of step")
+            require(page.notes.enumerated().allSatisfy { $0.element.leafIndex == answerFrom + $0.offset }, "notes page: a gap or leaves out of order")
+            require(page.notes.allSatisfy { $0.batch >= 1 } && page.leafCount >= 0, "notes page: a batch below 1 or a negative count")
+        case .spends(let page):
+            require(page.spends.count <= answerLimit && page.next == answerFrom + page.spends.count, "nullifier page: more than asked, or next out of step")
+            for (k, s) in page.spends.enumerated() {
+                require(s.index == answerFrom + k, "nullifier page: positions out of order")
+                require((try? Fr(decimal: s.nullifier))?.decimalString == s.nullifier, "nullifier page: a nullifier that is not a canonical decimal")
+                require(s.transferID.utf8.count == 64 && Hex.decode(s.transferID) != nil, "nullifier page: a transfer id that is not 32 bytes of hex")
+            }
+        case .subtrees(let roots, let complete):
+            require(roots.count <= answerLimit && complete >= answerFrom + roots.count, "subtrees: more than asked, or fewer complete than sent")
+        case .batch(_, let leaves), .tree(_, let leaves):
+            require(leaves >= 0, "a negative leaf count")
+        case .receipt(let r):
+            require(r.transferID.count == 32 && r.signature.count == 64, "receipt: wrong id or signature length")
+            require(r.leafIndices.count == 2 && r.leafIndices[1] == r.leafIndices[0] + 1 && r.leafIndices[0] >= 0, "receipt: leaf indices not a pair")
+        }
+    }
+
     // MARK: Seeds
 
     /// The X25519 key the note target decrypts with: fixed, so that seeds can be encrypted to it.
@@ -157,6 +208,18 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             let key = SpendingKey(Fr(123_456_789))
             return [Array(Self.noteAddress.encoded.utf8), Array(key.viewingKey.encoded.utf8),
                     Array(BackupPhrase.phrase(for: key).utf8)]
+        case .serverAnswer:
+            let ct = Data(try! NoteEncryption.encrypt(NotePlaintext(value: 1, blinding: Fr(2), memo: []), to: Self.noteAddress)).base64EncodedString()
+            let nf = Fr(987_654_321).decimalString, id = String(repeating: "ab", count: 32)
+            let answers: [(UInt8, String)] = [
+                (0, #"{"notes":[{"leaf_index":3,"commitment":"5","encrypted_output":"\#(ct)","batch":2},{"leaf_index":4,"commitment":"6","encrypted_output":"","batch":2}],"next":5,"leaf_count":6}"#),
+                (1, #"{"nullifiers":[{"index":3,"nullifier":"\#(nf)","transfer_id":"\#(id)","batch":2,"ext_amount":"-7"}],"next":4,"count":6}"#),
+                (2, #"{"height":5,"from":3,"roots":["1","2"],"complete":5,"leaf_count":160}"#),
+                (3, #"{"number":2,"root":"42","leaf_count":4,"hash":"\#(id)"}"#),
+                (4, #"{"root":"42","leaf_count":4,"depth":20}"#),
+                (5, #"{"status":"settled","receipt":{"transfer_id":"\#(id)","batch":2,"leaf_indices":[2,3],"root":"42","settled_at":1700000000000,"signature":"\#(String(repeating: "cd", count: 64))"}}"#),
+            ]
+            return answers.map { [$0.0] + Array($0.1.utf8) }
         }
     }
 

@@ -41,6 +41,21 @@ public final class ServerClient {
         return obj
     }
 
+    /// The body of a 200 response, or the server's error explained.
+    func body(_ path: String) throws -> Data {
+        let r = try call("GET", path)
+        guard r.status == 200 else { throw Self.explain(r, r.json as? [String: Any]) }
+        return r.body
+    }
+
+    /// A decoded answer, or an error that says the server's answer made no sense.
+    func decode<T>(_ path: String, _ decoder: (Data) throws(ServerAnswer.Malformed) -> T) throws -> T {
+        let data = try body(path)
+        do { return try decoder(data) } catch {
+            throw WalletError("the server's answer is malformed or inconsistent (\(base)): \(error.description)", code: "inconsistent")
+        }
+    }
+
     static func explain(_ r: HTTPConnection.Response, _ obj: [String: Any]?) -> WalletError {
         let err = obj?["error"] as? [String: Any]
         // The server's words are shown, never obeyed: escaped before they reach a terminal.
@@ -78,11 +93,7 @@ public final class ServerClient {
     }
 
     public func tree() throws -> (root: Fr, leafCount: Int) {
-        let o = try json("GET", "/v1/tree")
-        guard let root = (o["root"] as? String).flatMap({ try? Fr(decimal: $0) }), let n = o["leaf_count"] as? Int else {
-            throw WalletError("unexpected /v1/tree answer from \(base)")
-        }
-        return (root, n)
+        try decode("/v1/tree", ServerAnswer.tree)
     }
 
     public func path(_ leaf: Int) throws -> (path: [Fr], root: Fr) {
@@ -93,88 +104,35 @@ public final class ServerClient {
         return (try p.map { try Fr(decimal: $0) }, root)
     }
 
-    public struct EncryptedLeaf: Sendable {
-        public var leafIndex: Int
-        public var commitment: Fr
-        public var ciphertext: [UInt8]
-        public var batch: Int64
+    public typealias EncryptedLeaf = ServerAnswer.EncryptedLeaf
+    public typealias Spend = ServerAnswer.Spend
 
-        public init(leafIndex: Int, commitment: Fr, ciphertext: [UInt8], batch: Int64) {
-            self.leafIndex = leafIndex; self.commitment = commitment; self.ciphertext = ciphertext; self.batch = batch
+    /// A page of all notes from leaf `from` on (the same question from every wallet).
+    public func notes(from: Int, limit: Int) throws -> ServerAnswer.NotesPage {
+        try decode("/v1/notes?from=\(from)&limit=\(limit)") { data throws(ServerAnswer.Malformed) in
+            try ServerAnswer.notesPage(data, from: from, limit: limit)
         }
-    }
-
-    public func notes(from: Int, limit: Int) throws -> (notes: [EncryptedLeaf], next: Int, leafCount: Int) {
-        let o = try json("GET", "/v1/notes?from=\(from)&limit=\(limit)")
-        guard let list = o["notes"] as? [[String: Any]], let next = o["next"] as? Int, let count = o["leaf_count"] as? Int else {
-            throw WalletError("unexpected /v1/notes answer from \(base)")
-        }
-        var out: [EncryptedLeaf] = []
-        out.reserveCapacity(list.count)
-        for n in list {
-            guard let i = n["leaf_index"] as? Int, let cm = (n["commitment"] as? String).flatMap({ try? Fr(decimal: $0) }) else { continue }
-            // A ciphertext that is not base64 is simply not ours: it never stops a sync.
-            let ct = (n["encrypted_output"] as? String).flatMap { Data(base64Encoded: $0) }.map { Array($0) } ?? []
-            out.append(EncryptedLeaf(leafIndex: i, commitment: cm, ciphertext: ct, batch: (n["batch"] as? NSNumber)?.int64Value ?? 0))
-        }
-        return (out, next, count)
     }
 
     /// Published nodes at `height` (5 or 10) of complete subtrees from `from` on, and how many
     /// complete subtrees there are. The same question from every wallet.
     public func subtrees(height: Int, from: Int, limit: Int) throws -> (roots: [Fr], complete: Int) {
-        let o = try json("GET", "/v1/tree/subtrees?height=\(height)&from=\(from)&limit=\(limit)")
-        guard o["height"] as? Int == height, o["from"] as? Int == from, let list = o["roots"] as? [Any],
-              let complete = o["complete"] as? Int, complete >= 0, list.count <= limit else {
-            throw WalletError("unexpected /v1/tree/subtrees answer from \(base)")
+        try decode("/v1/tree/subtrees?height=\(height)&from=\(from)&limit=\(limit)") { data throws(ServerAnswer.Malformed) in
+            try ServerAnswer.subtrees(data, height: height, from: from, limit: limit)
         }
-        var roots: [Fr] = []
-        roots.reserveCapacity(list.count)
-        for r in list {
-            guard let text = r as? String, let v = try? Fr(decimal: text) else { throw WalletError("unexpected /v1/tree/subtrees answer from \(base): a root is not a field element") }
-            roots.append(v)
-        }
-        return (roots, complete)
-    }
-
-    /// One entry of the public nullifier list (see the server's `PublicSpend`).
-    public struct Spend: Sendable {
-        public var index: Int
-        public var nullifier: String
-        public var transferID: String
-        public var batch: Int64
-        public var extAmount: Int64
     }
 
     /// The public list of spent nullifiers from position `from` on, in settlement order.
     /// Every wallet pages through the same list and matches its own nullifiers locally.
-    public func spends(from: Int, limit: Int) throws -> (spends: [Spend], next: Int, count: Int) {
-        let o = try json("GET", "/v1/nullifiers?from=\(from)&limit=\(limit)")
-        guard let list = o["nullifiers"] as? [[String: Any]], let next = o["next"] as? Int, let count = o["count"] as? Int,
-              list.count <= limit, next == from + list.count else {
-            throw WalletError("unexpected /v1/nullifiers answer from \(base)")
+    public func spends(from: Int, limit: Int) throws -> ServerAnswer.SpendsPage {
+        try decode("/v1/nullifiers?from=\(from)&limit=\(limit)") { data throws(ServerAnswer.Malformed) in
+            try ServerAnswer.spendsPage(data, from: from, limit: limit)
         }
-        var out: [Spend] = []
-        out.reserveCapacity(list.count)
-        for (k, e) in list.enumerated() {
-            guard let index = e["index"] as? Int, index == from + k, let nf = e["nullifier"] as? String,
-                  let id = e["transfer_id"] as? String, id.count == 64, Hex.decode(id) != nil,
-                  let batch = (e["batch"] as? NSNumber)?.int64Value, let ext = (e["ext_amount"] as? String).flatMap({ Int64($0) }) else {
-                throw WalletError("unexpected /v1/nullifiers answer from \(base): entry \(from + k) is malformed or out of order")
-            }
-            out.append(Spend(index: index, nullifier: nf, transferID: id, batch: batch, extAmount: ext))
-        }
-        return (out, next, count)
     }
 
     /// A batch header's root and leaf count (the root the wallet's own tree must reach).
     public func batch(_ number: Int64) throws -> (root: Fr, leafCount: Int) {
-        let o = try json("GET", "/v1/batches/\(number)")
-        guard (o["number"] as? NSNumber)?.int64Value == number, let root = (o["root"] as? String).flatMap({ try? Fr(decimal: $0) }),
-              let leaves = o["leaf_count"] as? Int, leaves >= 0 else {
-            throw WalletError("unexpected /v1/batches answer from \(base)")
-        }
-        return (root, leaves)
+        try decode("/v1/batches/\(number)") { data throws(ServerAnswer.Malformed) in try ServerAnswer.batch(data, number: number) }
     }
 
     /// Whether `nf` is spent, and by which transfer.
