@@ -78,23 +78,45 @@ public enum ServerAnswer {
         return NotesPage(notes: notes, next: next, leafCount: count)
     }
 
-    /// `GET /v1/nullifiers?from=&limit=`: positions `from..<next` in order, at most `limit`.
+    /// The shape of a canonical decimal field element: 1 to 77 digits, no leading zero. (Not
+    /// checked below r: the wallet only compares it with its own nullifiers as text, and a value
+    /// at or above r matches none. Parsing a million into Fr would double the list's cost.)
+    static func isCanonicalDecimal(_ text: String) -> Bool {
+        let u = text.utf8
+        guard !u.isEmpty, u.count <= 77, u.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return false }
+        return u.count == 1 || u.first != 48
+    }
+
+    /// 64 lower-case hexadecimal digits (a transfer id).
+    static func isHex32(_ text: String) -> Bool {
+        let u = text.utf8
+        return u.count == 64 && u.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }
+    }
+
+    /// `GET /v1/nullifiers?from=&limit=` (`from` even): positions `from..<next`, two per
+    /// transfer, in order, at most `limit`.
     public static func spendsPage(_ data: Data, from: Int, limit: Int) throws(Malformed) -> SpendsPage {
         let o = try object(data, "/v1/nullifiers")
-        guard let list = o["nullifiers"] as? [Any], let next = int(o["next"]), let count = int(o["count"]), count >= 0,
-              list.count <= limit, next == from + list.count else {
-            throw Malformed("/v1/nullifiers: not a page from position \(from) of at most \(limit)")
+        guard int(o["from"]) == from, let nfs = o["nullifiers"] as? [Any], let ids = o["transfer_ids"] as? [Any],
+              let batches = o["batches"] as? [Any], let exts = o["ext_amounts"] as? [Any],
+              let next = int(o["next"]), let count = int(o["count"]), count >= 0,
+              nfs.count <= limit, nfs.count == 2 * ids.count, batches.count == ids.count, exts.count == ids.count,
+              next == from + nfs.count else {
+            throw Malformed("/v1/nullifiers: not a page of whole transfers from position \(from) of at most \(limit)")
         }
         var out: [Spend] = []
-        out.reserveCapacity(list.count)
-        for (k, item) in list.enumerated() {
-            guard let e = item as? [String: Any], let index = int(e["index"]), index == from + k,
-                  let nf = e["nullifier"] as? String, (try? Fr(decimal: nf))?.decimalString == nf,
-                  let id = e["transfer_id"] as? String, id.utf8.count == 64, Hex.decode(id) != nil,
-                  let batch = int(e["batch"]), batch >= 1, let ext = (e["ext_amount"] as? String).flatMap({ Int64($0) }) else {
-                throw Malformed("/v1/nullifiers: entry \(from + k) is malformed or out of order")
+        out.reserveCapacity(nfs.count)
+        for k in 0..<ids.count {
+            guard let id = ids[k] as? String, isHex32(id), let batch = int(batches[k]), batch >= 1,
+                  let ext = (exts[k] as? String).flatMap({ Int64($0) }) else {
+                throw Malformed("/v1/nullifiers: transfer \(k) of the page is malformed")
             }
-            out.append(Spend(index: index, nullifier: nf, transferID: id.lowercased(), batch: Int64(batch), extAmount: ext))
+            for j in 0..<2 {
+                guard let nf = nfs[2 * k + j] as? String, isCanonicalDecimal(nf) else {
+                    throw Malformed("/v1/nullifiers: position \(from + 2 * k + j) is not a canonical decimal")
+                }
+                out.append(Spend(index: from + 2 * k + j, nullifier: nf, transferID: id, batch: Int64(batch), extAmount: ext))
+            }
         }
         return SpendsPage(spends: out, next: next, count: count)
     }

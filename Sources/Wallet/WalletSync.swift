@@ -125,7 +125,7 @@ extension PeerWallet {
         var newlySpent = 0
         var spending: [(id: String, extAmount: Int64, outputs: [Int])] = []
         while from < leaves {
-            let page = try server.spends(from: from, limit: min(20_000, leaves - from))
+            let page = try server.spends(from: from, limit: min(20_000, (leaves - from + 1) & ~1))
             if page.spends.isEmpty { throw WalletTree.inconsistent("the nullifier list ends at \(from) while the tree holds \(leaves) leaves") }
             try database.transaction {
                 for s in page.spends {

@@ -17,8 +17,10 @@ import Protocol
 /// chunk's group nodes, 10 among the chunk roots. Checking a new note costs 31 hashes for its
 /// group and 31 for its chunk; checking the whole tree against a batch root costs up to 1,023
 /// hashes over the chunk roots and up to 62 for the partial chunk at the tip.
-struct WalletTree {
-    let database: WalletDatabase
+public struct WalletTree {
+    public let database: WalletDatabase
+
+    public init(database: WalletDatabase) { self.database = database }
 
     static let groupHeight = MerkleTree.groupHeight
     static let chunkHeight = MerkleTree.chunkHeight
@@ -62,7 +64,7 @@ struct WalletTree {
         return try rows.map { try Fr(bigEndian: $0) }
     }
 
-    func storePublished(height: Int, from: Int, _ nodes: [Fr]) throws {
+    public func storePublished(height: Int, from: Int, _ nodes: [Fr]) throws {
         for (k, v) in nodes.enumerated() {
             try database.run("INSERT OR REPLACE INTO tree_nodes(height, idx, node) VALUES (?, ?, ?)",
                              [.int(Int64(height)), .int(Int64(from + k)), .blob(v.bigEndianBytes)])
@@ -74,7 +76,7 @@ struct WalletTree {
     /// Takes in a page of leaves `from..<from + commitments.count`: keeps the commitments of
     /// each group that holds one of `own` (leaf indices of this wallet's notes) and of the
     /// group at the tip, and forgets completed groups that hold none.
-    func absorb(_ commitments: [Fr], from: Int, own: Set<Int>) throws {
+    public func absorb(_ commitments: [Fr], from: Int, own: Set<Int>) throws {
         guard !commitments.isEmpty else { return }
         var g = from / Self.groupSize
         var current: [Fr] = []
@@ -151,7 +153,7 @@ struct WalletTree {
 
     /// The root of the tree of the first `leaves` leaves, from the published nodes and the
     /// tip's group.
-    func root(leaves: Int) throws -> Fr {
+    public func root(leaves: Int) throws -> Fr {
         SparseMerkleTree(leaves: try chunkNodes(leaves: leaves), height: Self.topHeight, bottom: Self.chunkHeight).root
     }
 
@@ -160,7 +162,7 @@ struct WalletTree {
     /// chunk's group nodes hash to the published chunk root; and the whole tree of `leaves`
     /// leaves reaches `expectedRoot`, the root the server published for that batch. Marks
     /// the notes checked only if all of it holds.
-    func verify(leaves: Int, expectedRoot: Fr) throws {
+    public func verify(leaves: Int, expectedRoot: Fr) throws {
         let pending = try database.notes(where: "n.verified = 0 AND n.leaf_index < ?", [.int(Int64(leaves))], unverified: true)
         var groups: [Int: [Fr]] = [:]
         for n in pending {
@@ -214,7 +216,7 @@ struct WalletTree {
 
     /// The authentication path of leaf `index` in the tree of the first `leaves` leaves, built
     /// here from what sync kept; no request names the leaf.
-    func path(_ index: Int, leaves: Int) throws -> [Fr] {
+    public func path(_ index: Int, leaves: Int) throws -> [Fr] {
         guard index < leaves else { throw WalletError("leaf \(index) is beyond the synced tree; run `zkwallet sync`") }
         let g = index / Self.groupSize, c = index >> Self.chunkHeight
         guard let groupLeaves = try group(g) else { throw WalletError("the wallet kept no leaves around note \(index); run `zkwallet sync`") }

@@ -209,8 +209,8 @@ import Wallet
             // The nullifier list claims C's note was spent before it existed.
             let cNote = try #require(try c.database.notes().first)
             wire.tamper("/v1/nullifiers") { obj in
-                guard var list = obj["nullifiers"] as? [[String: Any]], !list.isEmpty else { return }
-                list[0]["nullifier"] = cNote.nullifier.decimalString
+                guard var list = obj["nullifiers"] as? [String], !list.isEmpty else { return }
+                list[0] = cNote.nullifier.decimalString
                 obj["nullifiers"] = list
             }
             let cFresh = try PeerWallet(directory: dir.appendingPathComponent("c2"), create: c, server: server)
