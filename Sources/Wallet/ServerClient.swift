@@ -96,14 +96,6 @@ public final class ServerClient {
         try decode("/v1/tree", ServerAnswer.tree)
     }
 
-    public func path(_ leaf: Int) throws -> (path: [Fr], root: Fr) {
-        let o = try json("GET", "/v1/tree/path/\(leaf)")
-        guard let p = o["path"] as? [String], let root = (o["root"] as? String).flatMap({ try? Fr(decimal: $0) }) else {
-            throw WalletError("unexpected /v1/tree/path answer from \(base)")
-        }
-        return (try p.map { try Fr(decimal: $0) }, root)
-    }
-
     public typealias EncryptedLeaf = ServerAnswer.EncryptedLeaf
     public typealias Spend = ServerAnswer.Spend
 
@@ -135,20 +127,8 @@ public final class ServerClient {
         try decode("/v1/batches/\(number)") { data throws(ServerAnswer.Malformed) in try ServerAnswer.batch(data, number: number) }
     }
 
-    /// Whether `nf` is spent, and by which transfer.
-    public func nullifier(_ nf: Fr) throws -> (spent: Bool, transferID: String?) {
-        let o = try json("GET", "/v1/nullifiers/\(nf.decimalString)")
-        return (o["spent"] as? Bool ?? false, o["transfer_id"] as? String)
-    }
-
-    /// A settled transfer's public effects: its output leaves and its external amount.
-    public func settledTransfer(_ id: String) throws -> (leafIndices: [Int], extAmount: Int64)? {
-        let r = try call("GET", "/v1/transfers/\(id)")
-        guard r.status == 200, let o = r.json as? [String: Any], o["status"] as? String == "settled",
-              let receipt = o["receipt"] as? [String: Any],
-              let leaves = (receipt["leaf_indices"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.intValue }) else { return nil }
-        return (leaves, (o["ext_amount"] as? String).flatMap { Int64($0) } ?? 0)
-    }
+    // There is deliberately no call for a path (`/v1/tree/path/{leaf}`), a nullifier
+    // (`/v1/nullifiers/{nf}`) or another's transfer: each would name this wallet's notes.
 
     /// 200 for known transfers, 404 for unknown ones.
     public func transferStatus(_ id: String) throws -> Int { try call("GET", "/v1/transfers/\(id)").status }
