@@ -232,7 +232,10 @@ public final class SettlementService: @unchecked Sendable {
             while ready[nextToApply] == nil && !sequencerStopping { sequencerCondition.wait() }
             if ready[nextToApply] == nil && sequencerStopping { sequencerCondition.unlock(); return }
             var items: [VerifiedTransfer] = []
-            while let item = ready.removeValue(forKey: nextToApply), items.count < 4 * config.maxBatch {
+            // The count first: removing an item and then leaving the loop would drop it, and
+            // `nextToApply` would wait for it forever (issue 14: settlement and shutdown stalled
+            // whenever more than four batches' worth was ready at once).
+            while items.count < 4 * config.maxBatch, let item = ready.removeValue(forKey: nextToApply) {
                 items.append(item)
                 nextToApply += 1
             }
