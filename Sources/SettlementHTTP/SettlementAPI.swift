@@ -15,6 +15,7 @@ public struct PublicParameters: Sendable {
     /// The server's Ed25519 receipt key (32 bytes).
     public var receiptPublicKey: [UInt8]
     /// Path of the proving-key file served by `GET /v1/params/proving-key` (nil: not served).
+    /// `SettlementAPI` reads it once, when it is made, and serves the bytes from memory.
     public var provingKeyPath: String?
     /// Says that the keys come from a development setup (unsafe for real funds).
     public var developmentKeys: Bool
@@ -39,10 +40,14 @@ public struct SettlementAPI: Sendable {
 
     /// The `GET /v1/params` body: fixed for the life of the server, so encoded once.
     let paramsBody: Data
+    /// The proving key's bytes, read once from `parameters.provingKeyPath` (nil: not served).
+    /// Every download shares this buffer: no disk read, no copy per request.
+    let provingKey: ByteBuffer?
 
     public init(service: SettlementService, parameters: PublicParameters, adminToken: String?, registry: PrometheusCollectorRegistry) {
         self.service = service; self.parameters = parameters; self.adminToken = adminToken; self.registry = registry
-        paramsBody = encodeJSON(Self.paramsJSON(parameters, service.config))
+        provingKey = parameters.provingKeyPath.flatMap { FileManager.default.contents(atPath: $0) }.map { ByteBuffer(bytes: $0) }
+        paramsBody = encodeJSON(Self.paramsJSON(parameters, service.config, provingKeyAvailable: provingKey != nil))
     }
 
     public static let depositTokenHeader = HTTPField.Name(TransferBody.depositTokenHeader)!
@@ -239,7 +244,7 @@ public struct SettlementAPI: Sendable {
 
     func getParams() -> Response { jsonResponse(data: paramsBody) }
 
-    static func paramsJSON(_ parameters: PublicParameters, _ config: SettlementConfig) -> [String: Any] {
+    static func paramsJSON(_ parameters: PublicParameters, _ config: SettlementConfig, provingKeyAvailable: Bool) -> [String: Any] {
         let vk = (try? JSONSerialization.jsonObject(with: SnarkJS.encode(parameters.verifyingKey))) ?? [:]
         var out: [String: Any] = [
             "protocol": "zksettle/v1",
@@ -251,20 +256,19 @@ public struct SettlementAPI: Sendable {
             "deposits_enabled": config.depositToken != nil,
             "max_batch": config.maxBatch,
             "development_keys": parameters.developmentKeys,
-            "proving_key_available": parameters.provingKeyPath != nil,
+            "proving_key_available": provingKeyAvailable,
         ]
         if parameters.developmentKeys { out["warning"] = "development keys from a local setup: unsafe for real funds" }
         return out
     }
 
+    /// The proving key from memory (read once at start; the file is never read again).
     func getProvingKey() throws -> Response {
-        guard let path = parameters.provingKeyPath, let data = FileManager.default.contents(atPath: path) else {
-            throw APIError.notFound("this server does not serve its proving key")
-        }
+        guard let provingKey else { throw APIError.notFound("this server does not serve its proving key") }
         var headers = HTTPFields()
         headers[.contentType] = "application/octet-stream"
         headers[.contentDisposition] = "attachment; filename=\"transfer.zkspk\""
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: provingKey))
     }
 
     func healthz() -> Response {

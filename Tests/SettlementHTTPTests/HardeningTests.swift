@@ -38,4 +38,22 @@ import Wallet
             #expect(reply.status == 200, "\(reply.json)")
         }
     }
+
+    /// Point 4f: the proving key is read once, when the API is made, and served from memory:
+    /// changing or removing the file afterwards changes no download.
+    @Test func theProvingKeyIsServedFromMemory() async throws {
+        let dir = try TestServer.temporaryDirectory()
+        let file = dir.appendingPathComponent("transfer.zkspk")
+        let original = Data(SecureRandom.bytes(100_000))
+        try original.write(to: file)
+        try await TestServer.run(in: dir, provingKeyPath: file.path) { client, _ in
+            #expect(try await client.get("/v1/params").json["proving_key_available"] as? Bool == true)
+            #expect(try await client.get("/v1/params/proving-key").body == original)
+            try Data(SecureRandom.bytes(10)).write(to: file)
+            #expect(try await client.get("/v1/params/proving-key").body == original)
+            try FileManager.default.removeItem(at: file)
+            let reply = try await client.get("/v1/params/proving-key")
+            #expect(reply.status == 200 && reply.body == original)
+        }
+    }
 }
