@@ -139,9 +139,9 @@ public final class SQLiteLedger: Ledger, @unchecked Sendable {
                     throw LedgerError.inconsistentBatch("header leafCount \(header.leafCount), but \(firstLeaf) leaves + \(batch.leaves.count) new")
                 }
                 try insert(batch, into: writer)
-                FaultInjection.reach(.insideCommit)
+                try FaultInjection.reach(.insideCommit)
                 try writer.withStatement("COMMIT") { try $0.run() }
-                FaultInjection.reach(.afterCommit)
+                try FaultInjection.reach(.afterCommit)
             } catch {
                 Self.rollback(writer)
                 throw error

@@ -256,13 +256,8 @@ public final class SettlementService: @unchecked Sendable {
                 commitTimer.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - t0))
                 logger.debug("batch committed", metadata: ["batch": "\(batch.header.number)", "transfers": "\(batch.transfers.count)", "root": "\(batch.header.root)"])
             } catch {
-                logger.error("batch commit failed; nothing in it settled", metadata: ["batch": "\(batch.header.number)", "error": "\(error)"])
                 commit = nil
-                lock.lock(); working = state; lock.unlock()  // back to the durable state (a full copy: rare)
-                decisions = decisions.map { d in
-                    if case .settled = d { return .rejected(.storageFailure("\(error)")) }
-                    return d
-                }
+                decisions = recoverFromFailedCommit(batch, decisions, error)
             }
         }
         var resume: [(CheckedContinuation<Result<SettledTransfer, Rejection>, Never>, Result<SettledTransfer, Rejection>)] = []
@@ -291,6 +286,32 @@ public final class SettlementService: @unchecked Sendable {
         for d in decisions { if case .rejected(let r) = d { countRejection(r) } }
         settledCounter.increment(by: commit?.transfers.count ?? 0)
         if empty { drained.lock(); drained.broadcast(); drained.unlock() }
+    }
+
+    /// After `ledger.commit` threw, the outcome is unclear: the batch may have landed (a
+    /// failure after COMMIT), and the in-memory working state has applied it either way. The
+    /// state is reloaded from the ledger, so the next batch extends what is really stored, and
+    /// each transfer that was to settle is answered by what the ledger holds: its stored
+    /// settlement if it is there, `storage_failure` if not. (If even the reload fails, the
+    /// service falls back to its last durable state in memory.)
+    private func recoverFromFailedCommit(_ batch: BatchCommit, _ decisions: [Decision], _ error: Error) -> [Decision] {
+        logger.error("batch commit failed; reloading the state from the ledger", metadata: ["batch": "\(batch.header.number)", "error": "\(error)"])
+        do {
+            let snapshot = try ledger.loadSnapshot(recentRootWindow: config.rootWindow)
+            let fresh = try SequencerState(snapshot: snapshot, windowSize: config.rootWindow)
+            lock.lock(); state = fresh; working = fresh; lock.unlock()
+            logger.notice("state reloaded from the ledger", metadata: [
+                "last_batch": "\(fresh.lastHeader?.number ?? 0)", "leaves": "\(fresh.tree.count)", "root": "\(fresh.currentRoot)",
+            ])
+        } catch let reloadError {
+            logger.error("reloading the ledger failed; back to the last durable state in memory", metadata: ["error": "\(reloadError)"])
+            lock.lock(); working = state; lock.unlock()  // a full copy: rare
+        }
+        return decisions.map { d in
+            guard case .settled(let t) = d else { return d }
+            if let stored = try? ledger.settledTransfer(t.id) { return .settled(stored) }
+            return .rejected(.storageFailure("\(error)"))
+        }
     }
 
     // MARK: Shutdown

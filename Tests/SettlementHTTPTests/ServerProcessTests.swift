@@ -138,4 +138,49 @@ extension HTTPConnection.Response {
             #expect(try ledger.audit() == [])
         }
     }
+
+    /// Issue 14, point 3: after a failed commit the service reloads its state from the ledger.
+    /// Two failures are injected into the real server (`ZKSETTLE_FAULT_FAIL_AT`): the second
+    /// commit fails before COMMIT (nothing lands: that transfer is `storage_failure`, and the
+    /// ledger is unchanged), the third fails after COMMIT (the batch landed but the server
+    /// heard an error: that transfer is answered with its stored settlement). Before the fix
+    /// the service went back to its in-memory state, which no longer matched the file after the
+    /// second kind, and every later batch failed until a restart.
+    @Test func settlementResumesAfterAFailedCommit() async throws {
+        let transfers = try (0..<4).map { _ in try deposit(2, to: Peer(), root: MerkleTree().root).0 }
+        try await offCooperativePool {
+            let server = try ServerProcess(["--flush-ms", "1"],
+                                           environment: ["ZKSETTLE_FAULT_FAIL_AT": "inside-commit:2,after-commit:2"])
+            let c = try HTTPConnection(server.url, timeoutSeconds: 60)
+            let first = try server.post(transfers[0], on: c)
+            #expect(first.status == 200 && first.batch == 1, "\(first.object)")
+
+            // Commit 2 fails before COMMIT: refused, and nothing of it is stored.
+            let failed = try server.post(transfers[1], on: c)
+            #expect(failed.status == 500 && failed.errorCode == "storage_failure", "\(failed.object)")
+            #expect(try c.get("/v1/transfers/\(transfers[1].id.hex)").status == 404)
+            let afterFailure = try SQLiteLedger(path: server.ledgerPath, readOnly: true).counts()
+            #expect(afterFailure.transfers == 1 && afterFailure.batches == 1 && afterFailure.nullifiers == 2)
+
+            // Commit 3 lands, then fails: the server finds it in the ledger and says settled.
+            let landed = try server.post(transfers[2], on: c)
+            #expect(landed.status == 200 && landed.batch == 2, "\(landed.object)")
+            let stored = try c.get("/v1/transfers/\(transfers[2].id.hex)")
+            #expect(stored.status == 200 && stored.body == landed.body, "the answer is the stored settlement")
+
+            // Settlement goes on from what is stored: the next batch is 3, the refused transfer settles now.
+            let next = try server.post(transfers[3], on: c)
+            #expect(next.status == 200 && next.batch == 3, "\(next.object)")
+            let retried = try server.post(transfers[1], on: c)
+            #expect(retried.status == 200 && retried.batch == 4, "\(retried.object)")
+
+            let log = server.child.log
+            #expect(log.contains("inside-commit:2") && log.contains("after-commit:2"), "both faults fired: \(log.suffix(2000))")
+            let verify = try Executables.run("zksettle-admin", ["db", "verify", "--data", server.data.path, "--proofs"])
+            #expect(verify.status == 0 && verify.stdout.contains("ledger OK"), "\(verify.stdout)\(verify.stderr)")
+            let stopped = server.child.stop(within: 30)
+            #expect(stopped.exited && stopped.status == 0)
+            #expect(try SQLiteLedger(path: server.ledgerPath, readOnly: true).counts().transfers == 4)
+        }
+    }
 }
