@@ -115,7 +115,7 @@ let package = Package(
         .testTarget(name: "Groth16Tests", dependencies: ["Groth16", "BN254", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "SettlementTests", dependencies: ["Settlement", "Protocol", "Groth16", "BN254", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "SettlementHTTPTests", dependencies: ["SettlementHTTP", "Settlement", "Protocol", "Groth16", "BN254", "TestSupport",
-                                                               "Wallet", "Circuits", "Groth16Prover",
+                                                               "Wallet", "Circuits", "Groth16Prover", "zksettle-server", "zksettle-admin",
                                                                .product(name: "Prometheus", package: "swift-prometheus"),
                                                                .product(name: "HummingbirdCore", package: "hummingbird"),
                                                                .product(name: "HummingbirdTesting", package: "hummingbird")],

@@ -171,6 +171,9 @@ public protocol Ledger: AnyObject, Sendable {
     func settledTransfer(_ id: TransferID) throws -> SettledTransfer?
     func nullifier(_ nf: Fr) throws -> NullifierRecord?
     func batchHeader(_ number: Int64) throws -> BatchHeader?
+    /// The first batch whose root is `root` (nil: the tree never had that root after a batch).
+    /// Indexed: admission asks it for roots older than the recent window.
+    func batchNumber(ofRoot root: Fr) throws -> Int64?
     func leaves(from index: Int64, limit: Int) throws -> [LeafRecord]
     func payouts(pendingOnly: Bool) throws -> [Payout]
     /// Marks a pending payout paid; false if there is no such pending payout.

@@ -29,6 +29,8 @@ public enum LedgerError: Error, Equatable, CustomStringConvertible, Sendable {
     /// A stored value does not decode (not canonical, wrong length, bad encoding).
     case corrupt(String)
     case sqlite(SQLiteError)
+    /// A failure planned by `ZKSETTLE_FAULT_FAIL_AT` (fault tests only; see `FaultInjection`).
+    case injectedFault(String)
 
     /// True for the conflicts that mean "this batch cannot extend this ledger" rather than
     /// an I/O or decoding problem.
@@ -55,6 +57,7 @@ public enum LedgerError: Error, Equatable, CustomStringConvertible, Sendable {
         case .schemaTooNew(let f, let s): return "the ledger has schema version \(f); this build knows up to \(s): upgrade zksettle"
         case .corrupt(let s): return "corrupt ledger: \(s)"
         case .sqlite(let e): return e.description
+        case .injectedFault(let at): return "injected fault at \(at) (ZKSETTLE_FAULT_FAIL_AT)"
         }
     }
 }

@@ -7,7 +7,7 @@ public enum Rejection: Error, Equatable, Sendable, CustomStringConvertible {
     case malformed(String)
     /// Well-formed, but the Groth16 proof does not verify.
     case invalidProof
-    /// The proof's root is not one of the last 100 accepted roots.
+    /// The proof's root is not one the tree ever had (every past root is accepted).
     case unknownRoot(Fr)
     /// A nullifier was already spent (or is being spent) by another transfer.
     case doubleSpend(Fr)
@@ -43,7 +43,7 @@ public enum Rejection: Error, Equatable, Sendable, CustomStringConvertible {
         switch self {
         case .malformed(let s): return "malformed request: \(s)"
         case .invalidProof: return "the proof does not verify for these public inputs"
-        case .unknownRoot(let r): return "unknown Merkle root \(r): sync and prove against a recent root"
+        case .unknownRoot(let r): return "unknown Merkle root \(r): not a root of this ledger's tree; sync and prove against a root the server reports"
         case .doubleSpend(let nf): return "nullifier \(nf) is already spent"
         case .badExtData(let s): return "external data rejected: \(s)"
         case .unauthorized(let s): return s

@@ -39,7 +39,8 @@ public struct LedgerFault: Sendable, Equatable, CustomStringConvertible {
         case extData = "ext_data"
         /// A receipt signature does not verify under the given public key.
         case receiptSignature = "receipt_signature"
-        /// The roots table is not the roots of the newest batches.
+        /// The roots table (the recent roots `/v1/tree` lists) is not the roots of the newest
+        /// batches. Older roots stay accepted through the batches' own roots, not this table.
         case rootWindow = "root_window"
         /// A payout disagrees with its withdrawal, or a withdrawal has no payout.
         case payout = "payout"
@@ -308,7 +309,9 @@ private struct LedgerAuditor {
         }
     }
 
-    /// The roots table is exactly the roots of the newest `rootsKept` batches.
+    /// The roots table is exactly the roots of the newest `rootsKept` batches (the recent
+    /// window; every batch root, older ones included, is an accepted anchor, and those are
+    /// checked against the rebuilt tree in `checkTree`).
     mutating func checkRootWindow(_ batches: [BatchRow]) throws {
         var stored: [Int64: [UInt8]] = [:]
         try db.withStatement("SELECT batch, root FROM roots") { s in

@@ -10,11 +10,12 @@
 /// - batch numbers run 1, 2, 3, … and each header names the hash of the one before (trigger);
 /// - every leaf and nullifier names a transfer of the same batch (foreign key + trigger);
 /// - settled history is append-only (triggers); the only mutations are a payout going from
-///   `pending` to `paid`, once, and old roots leaving the window;
+///   `pending` to `paid`, once, and old roots leaving the `roots` window (the recent roots;
+///   every batch root, in `batches`, stays an accepted anchor);
 /// - a transfer has at most one payout.
 enum LedgerSchema {
     /// Migration steps; index + 1 is the `user_version` after the step.
-    static let migrations: [String] = [v1]
+    static let migrations: [String] = [v1, v2]
 
     static var currentVersion: Int64 { Int64(migrations.count) }
 
@@ -137,5 +138,13 @@ enum LedgerSchema {
         WHEN OLD.status <> 'pending'
         BEGIN SELECT RAISE(ABORT, 'a paid payout stays paid'); END;
         CREATE TRIGGER payouts_no_delete BEFORE DELETE ON payouts BEGIN SELECT RAISE(ABORT, 'payouts are never deleted'); END;
+        """
+
+    /// Version 2: an index of batch roots. Every root the tree ever had is an accepted anchor
+    /// (the tree is append-only), and roots older than the in-memory window are looked up here
+    /// (`SQLiteLedger.batchNumber(ofRoot:)`). Not unique: a batch always adds leaves, so two
+    /// batches never share a root, but the index need not promise it.
+    static let v2 = """
+        CREATE INDEX batches_by_root ON batches(root);
         """
 }

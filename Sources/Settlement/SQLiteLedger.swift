@@ -18,7 +18,8 @@ import Protocol
 public final class SQLiteLedger: Ledger, @unchecked Sendable {
     public let path: String
     public let readOnly: Bool
-    /// How many of the newest batch roots the `roots` table keeps (DESIGN.md: the last 100).
+    /// How many of the newest batch roots the `roots` table keeps (the recent roots `/v1/tree`
+    /// lists; every older batch root stays an accepted anchor through `batchNumber(ofRoot:)`).
     public static let rootsKept = Int64(SequencerState.defaultRootWindow)
 
     /// 'ZKSL': marks the file as a ZKSettle ledger (`PRAGMA application_id`).
@@ -138,9 +139,9 @@ public final class SQLiteLedger: Ledger, @unchecked Sendable {
                     throw LedgerError.inconsistentBatch("header leafCount \(header.leafCount), but \(firstLeaf) leaves + \(batch.leaves.count) new")
                 }
                 try insert(batch, into: writer)
-                FaultInjection.reach(.insideCommit)
+                try FaultInjection.reach(.insideCommit)
                 try writer.withStatement("COMMIT") { try $0.run() }
-                FaultInjection.reach(.afterCommit)
+                try FaultInjection.reach(.afterCommit)
             } catch {
                 Self.rollback(writer)
                 throw error
@@ -356,6 +357,16 @@ public final class SQLiteLedger: Ledger, @unchecked Sendable {
         try read { db in try Self.headers(db, from: number, limit: 1).first { $0.number == number } }
     }
 
+    /// The first batch whose root is `root`, through the `batches_by_root` index (schema v2).
+    public func batchNumber(ofRoot root: Fr) throws -> Int64? {
+        try read { db in
+            try db.withStatement("SELECT number FROM batches WHERE root = ? ORDER BY number LIMIT 1") { s in
+                try s.bind(1, blob: root.bigEndianBytes)
+                return try s.step() ? s.int64(0) : nil
+            }
+        }
+    }
+
     /// Headers from `number` on, in order, at most `limit` (each with its transfer ids).
     public func batchHeaders(from number: Int64, limit: Int) throws -> [BatchHeader] {
         try read { db in try Self.headers(db, from: number, limit: limit) }
@@ -371,7 +382,7 @@ public final class SQLiteLedger: Ledger, @unchecked Sendable {
         }
     }
 
-    /// The accepted-root window as stored in `roots`, oldest first.
+    /// The recent-root window as stored in `roots`, oldest first.
     public func storedRoots() throws -> [(batch: Int64, root: Fr)] {
         try read { db in
             try db.withStatement("SELECT batch, root FROM roots ORDER BY batch") { s in

@@ -18,23 +18,36 @@ public enum Decision: Sendable {
     case rejected(Rejection)
 }
 
+/// Answers whether the tree ever had a root, for roots older than the in-memory window (the
+/// service passes a `RootHistory` over the ledger). Called by the sequencer; it may read disk,
+/// so the state machine stays free of I/O itself: it only asks.
+public typealias RootMembership = @Sendable (Fr) -> Bool
+
 /// The sequencer as a pure state machine (STYLE.md: input → actions, no clock, no disk):
-/// the committed tree, spent set and accepted-root window, and a function that applies an
+/// the committed tree, spent set and recent-root window, and a function that applies an
 /// ordered list of verified transfers and returns the next state, the batch to write, and a
 /// decision for each transfer. The service adopts the next state only after the batch is durable.
+///
+/// Accepted anchors: the tree is append-only, so every root it ever had is a safe anchor (as
+/// in Zcash). The state keeps the newest `windowSize` roots in memory and asks `olderRoots`
+/// (when given) about any other; without it only the window and the empty tree's root count.
 public struct SequencerState: Sendable {
     public static let defaultRootWindow = 100
 
     public private(set) var tree: MerkleTree
     public private(set) var spent: Set<Fr>
-    /// Accepted roots, oldest first: the empty tree's root until 100 batches exist, then the
-    /// roots of the last 100 batches.
+    /// The recent roots, oldest first: the empty tree's root until 100 batches exist, then the
+    /// roots of the last 100 batches. (Older roots are accepted too, through `olderRoots`.)
     public private(set) var rootWindow: [Fr]
     public private(set) var lastHeader: BatchHeader?
     public let windowSize: Int
+    /// Membership of roots outside the window (nil: the window alone).
+    public let olderRoots: RootMembership?
 
-    public init(snapshot: LedgerSnapshot, windowSize: Int = SequencerState.defaultRootWindow) throws(MerkleTreeError) {
+    public init(snapshot: LedgerSnapshot, windowSize: Int = SequencerState.defaultRootWindow,
+                olderRoots: RootMembership? = nil) throws(MerkleTreeError) {
         self.windowSize = windowSize
+        self.olderRoots = olderRoots
         tree = try MerkleTree(leaves: snapshot.leaves)
         spent = Set(snapshot.spentNullifiers)
         lastHeader = snapshot.recentHeaders.last
@@ -45,7 +58,17 @@ public struct SequencerState: Sendable {
 
     public var currentRoot: Fr { tree.root }
     public var nextBatchNumber: Int64 { (lastHeader?.number ?? 0) + 1 }
-    public func isKnownRoot(_ root: Fr) -> Bool { rootWindow.contains(root) }
+    /// The empty tree's root: the first anchor of every ledger.
+    public static var emptyRoot: Fr { MerkleTree.zeros[MerkleTree.depth] }
+    /// A root among the recent window (no lookup).
+    public func isRecentRoot(_ root: Fr) -> Bool { rootWindow.contains(root) }
+    /// A root the tree has had: the recent window, then (with `olderRoots`) the empty tree's
+    /// root and any older batch root.
+    public func isKnownRoot(_ root: Fr) -> Bool {
+        if rootWindow.contains(root) { return true }
+        guard let olderRoots else { return false }
+        return root == Self.emptyRoot || olderRoots(root)
+    }
     public func isSpent(_ nullifier: Fr) -> Bool { spent.contains(nullifier) }
 
     /// Follows a working state that applied and durably committed one more batch: copies its

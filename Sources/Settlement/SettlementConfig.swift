@@ -10,8 +10,16 @@ public struct SettlementConfig: Sendable {
     public var queueCapacity: Int = 4096
     /// The operator's deposit credential; nil disables deposits.
     public var depositToken: String?
-    /// Roots accepted besides the current one.
+    /// Recent roots kept in memory (and listed by `/v1/tree` as `accepted_roots`). Older
+    /// roots stay accepted through the ledger when `acceptsHistoricalRoots` is on.
     public var rootWindow: Int = SequencerState.defaultRootWindow
+    /// Accept every root the tree ever had (the tree is append-only, so each is a safe
+    /// anchor), not only the recent window. Off only to exercise a client's `unknown_root` path.
+    public var acceptsHistoricalRoots = true
+    /// Older roots found in the ledger that are remembered (two generations of this many).
+    public var rootCacheCapacity = 4096
+    /// Threads for blocking ledger reads of HTTP handlers and admission.
+    public var readThreads = 4
 
     public init() {}
 }

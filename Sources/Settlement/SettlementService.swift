@@ -10,10 +10,14 @@ import Protocol
 ///     intake ─► admission (no pairings) ─► verifier pool ─► sequencer (arrival order)
 ///            ─► one SQLite transaction per batch ─► reply to every waiting client
 ///
-/// `submit` returns only after the transfer's batch is durable. Admission rejects early what
-/// it can (ext data, deposit credential, unknown root, spent or in-flight nullifiers, a full
-/// queue); the sequencer re-checks everything against committed state, so admission is an
-/// optimization, never the authority.
+/// `admit` answers once the transfer is admitted or refused; the handle it returns (and
+/// `submit`, which waits on it) gives the outcome once the transfer's batch is durable.
+/// Admission rejects early what it can (ext data, deposit credential, unknown root, spent or
+/// in-flight nullifiers, a full queue); the sequencer re-checks everything against committed
+/// state, so admission is an optimization, never the authority.
+///
+/// Accepted roots: every root the tree ever had (the recent window in memory, older ones
+/// through `RootHistory` over the ledger's index), unless `config.acceptsHistoricalRoots` is off.
 public final class SettlementService: @unchecked Sendable {
     public let config: SettlementConfig
     public let ledger: any Ledger
@@ -21,6 +25,27 @@ public final class SettlementService: @unchecked Sendable {
     public let verifyingKey: VerifyingKey
     let logger: Logger
     let pool: VerifierPool
+    /// Roots older than the window (nil: `acceptsHistoricalRoots` is off).
+    let rootHistory: RootHistory?
+    /// Threads for blocking ledger reads asked from async code (`read`, admission).
+    public let readers: BlockingPool
+
+    /// An admitted transfer on its way: the proof being verified for it, the handle its
+    /// clients wait on, and later submissions of the same transfer (same public inputs) with
+    /// another proof. Those do not share the first proof's fate if it does not verify: they are
+    /// verified in turn (issue 14, 4a). A settled or otherwise refused transfer answers them all.
+    private struct InFlight {
+        var proof: [UInt8]
+        var pending: PendingSettlement
+        var alternates: [Alternate] = []
+    }
+    private struct Alternate {
+        var request: TransferRequest
+        var proof: [UInt8]
+        var pending: PendingSettlement
+    }
+    /// Other proofs one in-flight transfer may gather before further ones are `overloaded`.
+    static let maxAlternates = 16
 
     // Guarded by `lock`.
     private let lock = NSLock()
@@ -28,7 +53,7 @@ public final class SettlementService: @unchecked Sendable {
     /// The sequencer thread's own copy, mutated in place (O(batch) per batch); `state`, which
     /// readers see, follows it only after each batch is durable.
     private var working: SequencerState
-    private var waiters: [TransferID: [CheckedContinuation<Result<SettledTransfer, Rejection>, Never>]] = [:]
+    private var waiters: [TransferID: InFlight] = [:]
     private var inFlightNullifiers: [Fr: TransferID] = [:]
     private var nextSequence: Int64 = 0
     private var pending = 0
@@ -57,8 +82,10 @@ public final class SettlementService: @unchecked Sendable {
         self.verifyingKey = verifyingKey
         self.receiptKey = receiptKey
         self.logger = logger
+        rootHistory = config.acceptsHistoricalRoots ? RootHistory(ledger: ledger, capacity: config.rootCacheCapacity) : nil
+        readers = BlockingPool(threads: config.readThreads, name: "zksettle-read")
         let snapshot = try ledger.loadSnapshot(recentRootWindow: config.rootWindow)
-        state = try SequencerState(snapshot: snapshot, windowSize: config.rootWindow)
+        state = try SequencerState(snapshot: snapshot, windowSize: config.rootWindow, olderRoots: rootHistory?.membership)
         working = state
         let pvk = PreparedVerifyingKey(verifyingKey)
         pool = VerifierPool(pvk: pvk, config: config)
@@ -84,7 +111,24 @@ public final class SettlementService: @unchecked Sendable {
     public var currentRoot: Fr { lock.lock(); defer { lock.unlock() }; return state.currentRoot }
     public var leafCount: Int { lock.lock(); defer { lock.unlock() }; return state.tree.count }
     public var lastBatch: BatchHeader? { lock.lock(); defer { lock.unlock() }; return state.lastHeader }
+    /// The recent roots (the in-memory window), oldest first. Older roots are accepted too
+    /// (see `isKnownRoot`); this is the list `/v1/tree` shows.
     public var acceptedRoots: [Fr] { lock.lock(); defer { lock.unlock() }; return state.rootWindow }
+
+    /// Whether a transfer proved against `root` would pass admission's root check. May read
+    /// the ledger (blocking): from async code, prefer `read { _ in service.isKnownRoot(root) }`.
+    public func isKnownRoot(_ root: Fr) -> Bool {
+        lock.lock(); let recent = state.isRecentRoot(root); lock.unlock()
+        return recent || (rootHistory?.contains(root) ?? false)
+    }
+
+    /// Runs a blocking ledger read on the service's reader threads, off Swift's cooperative
+    /// pool (HTTP handlers use it for every ledger call).
+    public func read<T: Sendable>(_ body: @escaping @Sendable (any Ledger) throws -> T) async throws -> T {
+        let ledger = self.ledger
+        return try await readers.run { try body(ledger) }
+    }
+
     public var queueDepth: Int { lock.lock(); defer { lock.unlock() }; return pending }
 
     /// The authentication path of a leaf in the committed tree.
@@ -124,40 +168,61 @@ public final class SettlementService: @unchecked Sendable {
         return .unknown
     }
 
+    /// `status(of:)` with its ledger read on the reader threads.
+    public func transferStatus(of id: TransferID) async throws -> TransferStatus {
+        let inFlight = lock.withLock { waiters[id] != nil }
+        if inFlight { return .pending }
+        if let t = try await read({ try $0.settledTransfer(id) }) { return .settled(t) }
+        return .unknown
+    }
+
     // MARK: Intake
 
     /// Admits, verifies and settles a transfer; returns once its batch is durable. A transfer
     /// that already settled (same public inputs) returns its original settlement; one that is
-    /// in flight joins the waiting clients.
-    public func submit(_ request: TransferRequest, proofJSON: [UInt8]) async -> Result<SettledTransfer, Rejection> {
-        let id = request.id
-        if let problem = precheck(request) { return reject(problem) }
-        let outcome = await withCheckedContinuation { (continuation: CheckedContinuation<Result<SettledTransfer, Rejection>, Never>) in
-            lock.lock()
-            switch admit(request, id: id, continuation: continuation) {
-            case .joined:
-                lock.unlock()
-            case .enqueue(let item):
-                lock.unlock()
-                pool.enqueue(item)
-            case .rejected(let r):
-                lock.unlock()
-                continuation.resume(returning: .failure(r))
-            case .alreadySpentCheckLedger(let nf):
-                lock.unlock()
-                // A spent nullifier: a re-submission of a settled transfer is not an error.
-                if let t = try? ledger.settledTransfer(id) {
-                    continuation.resume(returning: .success(t))
-                } else {
-                    continuation.resume(returning: .failure(.doubleSpend(nf)))
-                }
-            }
+    /// in flight with the same proof joins the waiting clients. (`proofJSON` is unused: the
+    /// proof's bytes are its canonical snarkjs encoding.)
+    public func submit(_ request: TransferRequest, proofJSON: [UInt8] = []) async -> Result<SettledTransfer, Rejection> {
+        switch await admit(request) {
+        case .failure(let r): return .failure(r)
+        case .success(let pending): return await pending.wait()
         }
-        if case .failure(let r) = outcome { countRejection(r) }
-        return outcome
     }
 
-    private func reject(_ r: Rejection) -> Result<SettledTransfer, Rejection> {
+    /// Admission alone: a refusal now (`unknown_root`, `double_spend`, `overloaded`, …), or the
+    /// handle on which the outcome arrives once the batch is durable. `POST /v1/transfers?wait=false`
+    /// answers 202 only after this, so no refusal is lost. A re-submission of a settled
+    /// transfer gets a handle that already holds the original settlement.
+    public func admit(_ request: TransferRequest) async -> Result<PendingSettlement, Rejection> {
+        if let problem = precheck(request) { return reject(problem) }
+        let id = request.id
+        let proof = proofJSON(of: request)
+        // A root outside the recent window: one indexed ledger read, off the cooperative pool
+        // and outside the lock. A root the tree had stays one, so the answer cannot go stale.
+        let root = request.publicInputs.root
+        var rootKnown = lock.withLock { state.isRecentRoot(root) }
+        if !rootKnown, let history = rootHistory {
+            rootKnown = await readers.perform { history.contains(root) }
+        }
+        switch lock.withLock({ admitLocked(request, id: id, proof: proof, rootKnown: rootKnown) }) {
+        case .joined(let pending):
+            return .success(pending)
+        case .enqueue(let item, let pending):
+            pool.enqueue(item)
+            return .success(pending)
+        case .rejected(let r):
+            return reject(r)
+        case .alreadySpentCheckLedger(let nf):
+            // A spent nullifier: a re-submission of a settled transfer is not an error.
+            let ledger = self.ledger
+            if let t = await readers.perform({ try? ledger.settledTransfer(id) }) {
+                return .success(PendingSettlement(id: id, outcome: .success(t)))
+            }
+            return reject(.doubleSpend(nf))
+        }
+    }
+
+    private func reject<T>(_ r: Rejection) -> Result<T, Rejection> {
         countRejection(r)
         return .failure(r)
     }
@@ -191,34 +256,47 @@ public final class SettlementService: @unchecked Sendable {
     }
 
     private enum Admission {
-        case joined
-        case enqueue(PipelineItem)
+        case joined(PendingSettlement)
+        case enqueue(PipelineItem, PendingSettlement)
         case rejected(Rejection)
         case alreadySpentCheckLedger(Fr)
     }
 
-    /// Admission against shared state; called with `lock` held.
-    private func admit(_ request: TransferRequest, id: TransferID,
-                       continuation: CheckedContinuation<Result<SettledTransfer, Rejection>, Never>) -> Admission {
+    /// Admission against shared state; called with `lock` held. `rootKnown`: the caller found
+    /// the root among the recent ones or in the ledger's history.
+    private func admitLocked(_ request: TransferRequest, id: TransferID, proof: [UInt8], rootKnown: Bool) -> Admission {
         if !accepting { return .rejected(.unavailable("the server is shutting down; retry against another node or later")) }
-        if waiters[id] != nil {
-            waiters[id]!.append(continuation)
-            return .joined
+        if var entry = waiters[id] {
+            // The same transfer in flight. The same proof joins its clients; another proof
+            // waits beside it and is verified on its own if the first one fails.
+            if entry.proof == proof { return .joined(entry.pending) }
+            if let same = entry.alternates.first(where: { $0.proof == proof }) { return .joined(same.pending) }
+            if entry.alternates.count >= Self.maxAlternates { return .rejected(.overloaded(retryAfterSeconds: 1)) }
+            let pending = PendingSettlement(id: id)
+            entry.alternates.append(Alternate(request: request, proof: proof, pending: pending))
+            waiters[id] = entry
+            return .joined(pending)
         }
         for nf in request.publicInputs.nullifiers {
             if state.isSpent(nf) { return .alreadySpentCheckLedger(nf) }
             if let other = inFlightNullifiers[nf], other != id { return .rejected(.doubleSpend(nf)) }
         }
-        if !state.isKnownRoot(request.publicInputs.root) { return .rejected(.unknownRoot(request.publicInputs.root)) }
+        if !rootKnown && !state.isRecentRoot(request.publicInputs.root) { return .rejected(.unknownRoot(request.publicInputs.root)) }
         if pending >= config.queueCapacity { return .rejected(.overloaded(retryAfterSeconds: 1)) }
-        waiters[id] = [continuation]
+        let handle = PendingSettlement(id: id)
+        waiters[id] = InFlight(proof: proof, pending: handle)
         for nf in request.publicInputs.nullifiers { inFlightNullifiers[nf] = id }
         pending += 1
         queueGauge.record(pending)
-        let item = PipelineItem(sequence: nextSequence, request: request, proofJSON: proofJSON(of: request),
+        return .enqueue(nextItem(request, proof: proof), handle)
+    }
+
+    /// The next pipeline item, in arrival order; called with `lock` held.
+    private func nextItem(_ request: TransferRequest, proof: [UInt8]) -> PipelineItem {
+        let item = PipelineItem(sequence: nextSequence, request: request, proofJSON: proof,
                                 admittedAt: DispatchTime.now().uptimeNanoseconds)
         nextSequence += 1
-        return .enqueue(item)
+        return item
     }
 
     private func proofJSON(of request: TransferRequest) -> [UInt8] { Array(SnarkJS.encode(request.proof)) }
@@ -241,7 +319,10 @@ public final class SettlementService: @unchecked Sendable {
             while ready[nextToApply] == nil && !sequencerStopping { sequencerCondition.wait() }
             if ready[nextToApply] == nil && sequencerStopping { sequencerCondition.unlock(); return }
             var items: [VerifiedTransfer] = []
-            while let item = ready.removeValue(forKey: nextToApply), items.count < 4 * config.maxBatch {
+            // The count first: removing an item and then leaving the loop would drop it, and
+            // `nextToApply` would wait for it forever (issue 14: settlement and shutdown stalled
+            // whenever more than four batches' worth was ready at once).
+            while items.count < 4 * config.maxBatch, let item = ready.removeValue(forKey: nextToApply) {
                 items.append(item)
                 nextToApply += 1
             }
@@ -262,41 +343,77 @@ public final class SettlementService: @unchecked Sendable {
                 commitTimer.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - t0))
                 logger.debug("batch committed", metadata: ["batch": "\(batch.header.number)", "transfers": "\(batch.transfers.count)", "root": "\(batch.header.root)"])
             } catch {
-                logger.error("batch commit failed; nothing in it settled", metadata: ["batch": "\(batch.header.number)", "error": "\(error)"])
                 commit = nil
-                lock.lock(); working = state; lock.unlock()  // back to the durable state (a full copy: rare)
-                decisions = decisions.map { d in
-                    if case .settled = d { return .rejected(.storageFailure("\(error)")) }
-                    return d
-                }
+                decisions = recoverFromFailedCommit(batch, decisions, error)
             }
         }
-        var resume: [(CheckedContinuation<Result<SettledTransfer, Rejection>, Never>, Result<SettledTransfer, Rejection>)] = []
+        var resolutions: [(PendingSettlement, Result<SettledTransfer, Rejection>)] = []
+        var requeue: [PipelineItem] = []
         lock.lock()
         // Publish the committed state and release in-flight marks in one critical section.
         if committed, let batch = commit { state.adopt(committed: working, nullifiers: batch.nullifiers.map(\.nullifier)) }
         for (item, decision) in zip(items, decisions) {
             let id = item.request.id
-            for nf in item.request.publicInputs.nullifiers where inFlightNullifiers[nf] == id { inFlightNullifiers[nf] = nil }
             let result: Result<SettledTransfer, Rejection>
             switch decision {
             case .settled(let t): result = .success(t)
             case .rejected(let r): result = .failure(r)
             }
-            for w in waiters.removeValue(forKey: id) ?? [] { resume.append((w, result)) }
+            guard var entry = waiters.removeValue(forKey: id) else { pending -= 1; continue }
+            if case .rejected(.invalidProof) = decision, !entry.alternates.isEmpty {
+                // This proof failed, another one of the same transfer waits: verify it next.
+                // The transfer stays in flight (its nullifier marks and its place in `pending`).
+                resolutions.append((entry.pending, result))
+                let next = entry.alternates.removeFirst()
+                waiters[id] = InFlight(proof: next.proof, pending: next.pending, alternates: entry.alternates)
+                requeue.append(nextItem(next.request, proof: next.proof))
+                continue
+            }
+            for nf in item.request.publicInputs.nullifiers where inFlightNullifiers[nf] == id { inFlightNullifiers[nf] = nil }
+            resolutions.append((entry.pending, result))
+            for other in entry.alternates { resolutions.append((other.pending, result)) }
             pending -= 1
         }
         queueGauge.record(pending)
         let empty = pending == 0
         lock.unlock()
+        for item in requeue { pool.enqueue(item) }
+        for (handle, result) in resolutions { handle.resolve(result) }
         var settled = 0
-        for (w, result) in resume {
-            if case .success = result { settled += 1 }
-            w.resume(returning: result)
+        for d in decisions {
+            switch d {
+            case .settled: settled += 1
+            case .rejected(let r): countRejection(r)
+            }
         }
-        for d in decisions { if case .rejected(let r) = d { countRejection(r) } }
-        settledCounter.increment(by: commit?.transfers.count ?? 0)
+        settledCounter.increment(by: settled)
         if empty { drained.lock(); drained.broadcast(); drained.unlock() }
+    }
+
+    /// After `ledger.commit` threw, the outcome is unclear: the batch may have landed (a
+    /// failure after COMMIT), and the in-memory working state has applied it either way. The
+    /// state is reloaded from the ledger, so the next batch extends what is really stored, and
+    /// each transfer that was to settle is answered by what the ledger holds: its stored
+    /// settlement if it is there, `storage_failure` if not. (If even the reload fails, the
+    /// service falls back to its last durable state in memory.)
+    private func recoverFromFailedCommit(_ batch: BatchCommit, _ decisions: [Decision], _ error: Error) -> [Decision] {
+        logger.error("batch commit failed; reloading the state from the ledger", metadata: ["batch": "\(batch.header.number)", "error": "\(error)"])
+        do {
+            let snapshot = try ledger.loadSnapshot(recentRootWindow: config.rootWindow)
+            let fresh = try SequencerState(snapshot: snapshot, windowSize: config.rootWindow, olderRoots: rootHistory?.membership)
+            lock.lock(); state = fresh; working = fresh; lock.unlock()
+            logger.notice("state reloaded from the ledger", metadata: [
+                "last_batch": "\(fresh.lastHeader?.number ?? 0)", "leaves": "\(fresh.tree.count)", "root": "\(fresh.currentRoot)",
+            ])
+        } catch let reloadError {
+            logger.error("reloading the ledger failed; back to the last durable state in memory", metadata: ["error": "\(reloadError)"])
+            lock.lock(); working = state; lock.unlock()  // a full copy: rare
+        }
+        return decisions.map { d in
+            guard case .settled(let t) = d else { return d }
+            if let stored = try? ledger.settledTransfer(t.id) { return .settled(stored) }
+            return .rejected(.storageFailure("\(error)"))
+        }
     }
 
     // MARK: Shutdown
@@ -320,6 +437,7 @@ public final class SettlementService: @unchecked Sendable {
 
     private func stopThreads() {
         pool.stop()
+        readers.stop()
         sequencerCondition.lock(); sequencerStopping = true; sequencerCondition.signal(); sequencerCondition.unlock()
     }
 }
@@ -330,4 +448,45 @@ public func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
     var diff: UInt8 = 0
     for i in 0..<a.count { diff |= a[i] ^ b[i] }
     return diff == 0
+}
+
+/// The outcome of one admitted transfer, delivered once: its settlement when the batch is
+/// durable, or why it was refused. Any number of tasks may wait on it.
+public final class PendingSettlement: @unchecked Sendable {
+    public let id: TransferID
+    private let lock = NSLock()
+    private var result: Result<SettledTransfer, Rejection>?
+    private var waiting: [CheckedContinuation<Result<SettledTransfer, Rejection>, Never>] = []
+
+    init(id: TransferID, outcome: Result<SettledTransfer, Rejection>? = nil) {
+        self.id = id
+        result = outcome
+    }
+
+    /// The outcome if it is already known (a re-submission of a settled transfer), else nil.
+    public var outcome: Result<SettledTransfer, Rejection>? { lock.lock(); defer { lock.unlock() }; return result }
+
+    /// Waits for the outcome. Cancelling the waiting task does not cancel the settlement.
+    public func wait() async -> Result<SettledTransfer, Rejection> {
+        await withCheckedContinuation { continuation in
+            lock.lock()
+            if let result {
+                lock.unlock()
+                continuation.resume(returning: result)
+                return
+            }
+            waiting.append(continuation)
+            lock.unlock()
+        }
+    }
+
+    func resolve(_ outcome: Result<SettledTransfer, Rejection>) {
+        lock.lock()
+        guard result == nil else { lock.unlock(); return }
+        result = outcome
+        let resumed = waiting
+        waiting = []
+        lock.unlock()
+        for c in resumed { c.resume(returning: outcome) }
+    }
 }

@@ -87,9 +87,12 @@ public enum TransferBody {
             return T(s)
         }
         // JSONSerialization gives integers as NSNumber of a C integer type; true/false are
-        // type "c" and fractions "d": both refused.
-        if let n = v as? NSNumber, "islqILQS".contains(String(cString: n.objCType)) {
-            return T(exactly: n.int64Value)
+        // type "c" and fractions "d": both refused. Numbers from 2^63 on come as unsigned
+        // ("Q"): read as unsigned, never through int64Value, which would wrap 2^63 to -2^63.
+        if let n = v as? NSNumber {
+            let type = String(cString: n.objCType)
+            if "ILQS".contains(type) { return T(exactly: n.uint64Value) }
+            if "islq".contains(type) { return T(exactly: n.int64Value) }
         }
         return nil
     }

@@ -15,6 +15,7 @@ public struct PublicParameters: Sendable {
     /// The server's Ed25519 receipt key (32 bytes).
     public var receiptPublicKey: [UInt8]
     /// Path of the proving-key file served by `GET /v1/params/proving-key` (nil: not served).
+    /// `SettlementAPI` reads it once, when it is made, and serves the bytes from memory.
     public var provingKeyPath: String?
     /// Says that the keys come from a development setup (unsafe for real funds).
     public var developmentKeys: Bool
@@ -29,6 +30,8 @@ public struct PublicParameters: Sendable {
 ///
 /// The handlers are thin: decode, call `SettlementService` or the ledger, encode. Every error
 /// leaves through `APIError`, so every failure has the documented JSON shape and a status.
+/// Ledger calls (SQLite, blocking) run on the service's reader threads (`service.read`), never
+/// on the threads of Swift's cooperative pool that run the handlers.
 public struct SettlementAPI: Sendable {
     public let service: SettlementService
     public let parameters: PublicParameters
@@ -39,10 +42,14 @@ public struct SettlementAPI: Sendable {
 
     /// The `GET /v1/params` body: fixed for the life of the server, so encoded once.
     let paramsBody: Data
+    /// The proving key's bytes, read once from `parameters.provingKeyPath` (nil: not served).
+    /// Every download shares this buffer: no disk read, no copy per request.
+    let provingKey: ByteBuffer?
 
     public init(service: SettlementService, parameters: PublicParameters, adminToken: String?, registry: PrometheusCollectorRegistry) {
         self.service = service; self.parameters = parameters; self.adminToken = adminToken; self.registry = registry
-        paramsBody = encodeJSON(Self.paramsJSON(parameters, service.config))
+        provingKey = parameters.provingKeyPath.flatMap { FileManager.default.contents(atPath: $0) }.map { ByteBuffer(bytes: $0) }
+        paramsBody = encodeJSON(Self.paramsJSON(parameters, service.config, provingKeyAvailable: provingKey != nil))
     }
 
     public static let depositTokenHeader = HTTPField.Name(TransferBody.depositTokenHeader)!
@@ -73,33 +80,33 @@ public struct SettlementAPI: Sendable {
 
     public func addRoutes<Context: RequestContext>(to router: Router<Context>) {
         router.post("/v1/transfers") { request, _ in await respond { try await postTransfer(request) } }
-        router.get("/v1/transfers/:id") { _, context in await respond { try getTransfer(context.parameters.get("id") ?? "") } }
+        router.get("/v1/transfers/:id") { _, context in await respond { try await getTransfer(context.parameters.get("id") ?? "") } }
         router.get("/v1/tree") { _, _ in await respond { getTree() } }
         router.get("/v1/tree/path/:leaf") { _, context in await respond { try getPath(context.parameters.get("leaf") ?? "") } }
-        router.get("/v1/notes") { request, _ in await respond { try getNotes(request.uri.queryParameters) } }
+        router.get("/v1/notes") { request, _ in await respond { try await getNotes(request.uri.queryParameters) } }
         router.get("/v1/tree/subtrees") { request, _ in await respond { try getSubtrees(request.uri.queryParameters) } }
-        router.get("/v1/nullifiers") { request, _ in await respond { try getSpends(request.uri.queryParameters) } }
-        router.get("/v1/nullifiers/:nf") { _, context in await respond { try getNullifier(context.parameters.get("nf") ?? "") } }
-        router.get("/v1/batches/:n") { _, context in await respond { try getBatch(context.parameters.get("n") ?? "") } }
+        router.get("/v1/nullifiers") { request, _ in await respond { try await getSpends(request.uri.queryParameters) } }
+        router.get("/v1/nullifiers/:nf") { _, context in await respond { try await getNullifier(context.parameters.get("nf") ?? "") } }
+        router.get("/v1/batches/:n") { _, context in await respond { try await getBatch(context.parameters.get("n") ?? "") } }
         router.get("/v1/params") { _, _ in await respond { getParams() } }
         router.get("/v1/params/proving-key") { _, _ in await respond { try getProvingKey() } }
         router.get("/healthz") { _, _ in await respond { healthz() } }
         router.get("/metrics") { _, _ in metrics() }
-        router.get("/v1/admin/stats") { request, _ in await respond { try authorize(request); return try adminStats() } }
+        router.get("/v1/admin/stats") { request, _ in await respond { try authorize(request); return try await adminStats() } }
         router.get("/v1/admin/payouts") { request, _ in
-            await respond { try authorize(request); return try adminPayouts(request.uri.queryParameters) }
+            await respond { try authorize(request); return try await adminPayouts(request.uri.queryParameters) }
         }
         router.get("/v1/admin/nullifiers") { request, _ in
-            await respond { try authorize(request); return try adminNullifiers(request.uri.queryParameters) }
+            await respond { try authorize(request); return try await adminNullifiers(request.uri.queryParameters) }
         }
         router.get("/v1/admin/batches") { request, _ in
-            await respond { try authorize(request); return try adminBatches(request.uri.queryParameters) }
+            await respond { try authorize(request); return try await adminBatches(request.uri.queryParameters) }
         }
         router.get("/v1/admin/verify") { request, _ in
             await respond { try authorize(request); return try await adminVerify(request.uri.queryParameters) }
         }
         router.post("/v1/admin/payouts/:id/paid") { request, context in
-            await respond { try authorize(request); return try adminMarkPaid(context.parameters.get("id") ?? "") }
+            await respond { try authorize(request); return try await adminMarkPaid(context.parameters.get("id") ?? "") }
         }
     }
 
@@ -121,14 +128,19 @@ public struct SettlementAPI: Sendable {
         let wait = request.uri.queryParameters.get("wait").map { $0 != "false" && $0 != "0" } ?? true
         let transfer = try decodeTransfer(buffer, depositToken: request.headers[Self.depositTokenHeader])
         let id = transfer.id
-        let service = self.service
-        if !wait {
-            // Settlement goes on without the client; GET /v1/transfers/{id} tells the outcome.
-            Task { _ = await service.submit(transfer, proofJSON: []) }
+        // Admission first, with or without wait: a refusal (unknown root, double spend, a full
+        // queue, …) is always answered, never lost behind a 202.
+        let pending: PendingSettlement
+        switch await service.admit(transfer) {
+        case .success(let p): pending = p
+        case .failure(let rejection): throw APIError(rejection)
+        }
+        if !wait, pending.outcome == nil {
+            // Admitted; settlement goes on without the client. GET /v1/transfers/{id} tells the outcome.
             return jsonResponse(["status": "pending", "transfer_id": id.hex], status: .accepted)
         }
-        // An unstructured task: a client that hangs up does not cancel a settlement in flight.
-        switch await Task(operation: { await service.submit(transfer, proofJSON: []) }).value {
+        // The admitted transfer settles whether or not this client stays to hear it.
+        switch await pending.wait() {
         case .success(let settled): return jsonResponse(Self.settlementJSON(settled))
         case .failure(let rejection): throw APIError(rejection)
         }
@@ -145,11 +157,11 @@ public struct SettlementAPI: Sendable {
         do { return try TransferBody.decode(Data(buffer: buffer), depositToken: depositToken) } catch { throw APIError(error) }
     }
 
-    func getTransfer(_ idText: String) throws -> Response {
+    func getTransfer(_ idText: String) async throws -> Response {
         guard let id = TransferID(hex: idText.lowercased()) else {
             throw APIError.malformed("transfer id: expected 64 hex digits")
         }
-        let status = try storage { try service.status(of: id) }
+        let status = try await storage { try await service.transferStatus(of: id) }
         switch status {
         case .settled(let t): return jsonResponse(Self.settlementJSON(t))
         case .pending: return jsonResponse(["status": "pending", "transfer_id": id.hex])
@@ -206,13 +218,13 @@ public struct SettlementAPI: Sendable {
 
     static let maxNotesPerPage = 10_000
 
-    func getNotes(_ query: Hummingbird.Parameters) throws -> Response {
+    func getNotes(_ query: Hummingbird.Parameters) async throws -> Response {
         let from = try queryInt(query, "from", default: 0)
         let limit = try queryInt(query, "limit", default: 1000)
         guard from >= 0, from <= 1 << MerkleTree.depth, limit >= 1, limit <= Self.maxNotesPerPage else {
             throw APIError.malformed("from must be between 0 and \(1 << MerkleTree.depth) (the tree's capacity) and limit between 1 and \(Self.maxNotesPerPage)")
         }
-        let leaves = try storage { try service.ledger.leaves(from: Int64(from), limit: limit) }
+        let leaves = try await ledgerRead { try $0.leaves(from: Int64(from), limit: limit) }
         let notes: [[String: Any]] = leaves.map {
             ["leaf_index": $0.index, "commitment": $0.commitment.decimalString,
              "encrypted_output": Data($0.encryptedOutput).base64EncodedString(), "batch": $0.batch]
@@ -249,13 +261,13 @@ public struct SettlementAPI: Sendable {
     /// wallets learn their spends by matching this list locally instead of asking about their
     /// own nullifiers. Columns rather than objects: a wallet reads one entry per spent note in
     /// the network, and parsing a million small objects costs several times a million strings.
-    func getSpends(_ query: Hummingbird.Parameters) throws -> Response {
+    func getSpends(_ query: Hummingbird.Parameters) async throws -> Response {
         let from = try queryInt(query, "from", default: 0)
         let limit = try queryInt(query, "limit", default: 1000)
         guard from >= 0, from <= 1 << MerkleTree.depth, from % 2 == 0, limit >= 2, limit <= Self.maxSpendsPerPage, limit % 2 == 0 else {
             throw APIError.malformed("from must be even, between 0 and \(1 << MerkleTree.depth), and limit even, between 2 and \(Self.maxSpendsPerPage) (two nullifiers per transfer)")
         }
-        let spends = try storage { try service.ledger.spends(from: Int64(from), limit: limit) }
+        let spends = try await ledgerRead { try $0.spends(from: Int64(from), limit: limit) }
         let transfers = stride(from: 0, to: spends.count - 1, by: 2).map { spends[$0] }
         return jsonResponse([
             "from": from, "next": from + 2 * transfers.count, "count": service.leafCount,
@@ -265,18 +277,18 @@ public struct SettlementAPI: Sendable {
         ])
     }
 
-    func getNullifier(_ text: String) throws -> Response {
+    func getNullifier(_ text: String) async throws -> Response {
         let nf: Fr
         do { nf = try Fr(decimal: text) } catch { throw APIError.malformed("nullifier: \(error) (expected a canonical decimal below r)") }
-        guard let record = try storage({ try service.ledger.nullifier(nf) }) else {
+        guard let record = try await ledgerRead({ try $0.nullifier(nf) }) else {
             return jsonResponse(["nullifier": nf.decimalString, "spent": false])
         }
         return jsonResponse(record.json)
     }
 
-    func getBatch(_ text: String) throws -> Response {
+    func getBatch(_ text: String) async throws -> Response {
         guard let n = Int64(text), n >= 1 else { throw APIError.malformed("batch number: expected an integer ≥ 1") }
-        guard let h = try storage({ try service.ledger.batchHeader(n) }) else {
+        guard let h = try await ledgerRead({ try $0.batchHeader(n) }) else {
             throw APIError.notFound("no batch \(n) (the last is \(service.treeSummary.lastBatch))")
         }
         return jsonResponse(h.json)
@@ -286,7 +298,9 @@ public struct SettlementAPI: Sendable {
 
     func getParams() -> Response { jsonResponse(data: paramsBody) }
 
-    static func paramsJSON(_ parameters: PublicParameters, _ config: SettlementConfig) -> [String: Any] {
+    /// `root_window`: how many recent roots `/v1/tree` lists as `accepted_roots`. Every root
+    /// the tree ever had is accepted as an anchor, not only those.
+    static func paramsJSON(_ parameters: PublicParameters, _ config: SettlementConfig, provingKeyAvailable: Bool) -> [String: Any] {
         let vk = (try? JSONSerialization.jsonObject(with: SnarkJS.encode(parameters.verifyingKey))) ?? [:]
         var out: [String: Any] = [
             "protocol": "zksettle/v1",
@@ -298,20 +312,19 @@ public struct SettlementAPI: Sendable {
             "deposits_enabled": config.depositToken != nil,
             "max_batch": config.maxBatch,
             "development_keys": parameters.developmentKeys,
-            "proving_key_available": parameters.provingKeyPath != nil,
+            "proving_key_available": provingKeyAvailable,
         ]
         if parameters.developmentKeys { out["warning"] = "development keys from a local setup: unsafe for real funds" }
         return out
     }
 
+    /// The proving key from memory (read once at start; the file is never read again).
     func getProvingKey() throws -> Response {
-        guard let path = parameters.provingKeyPath, let data = FileManager.default.contents(atPath: path) else {
-            throw APIError.notFound("this server does not serve its proving key")
-        }
+        guard let provingKey else { throw APIError.notFound("this server does not serve its proving key") }
         var headers = HTTPFields()
         headers[.contentType] = "application/octet-stream"
         headers[.contentDisposition] = "attachment; filename=\"transfer.zkspk\""
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: provingKey))
     }
 
     func healthz() -> Response {
@@ -337,49 +350,49 @@ public struct SettlementAPI: Sendable {
         }
     }
 
-    func adminStats() throws -> Response {
-        let c = try storage { try service.ledger.counts() }
+    func adminStats() async throws -> Response {
+        let c = try await ledgerRead { try $0.counts() }
         let s = service.treeSummary
         return jsonResponse(["batches": c.batches, "transfers": c.transfers, "nullifiers": c.nullifiers, "leaves": c.leaves,
                      "pending_payouts": c.pendingPayouts, "last_batch": s.lastBatch, "root": s.root.decimalString,
                      "queue_depth": service.queueDepth])
     }
 
-    func adminPayouts(_ query: Hummingbird.Parameters) throws -> Response {
+    func adminPayouts(_ query: Hummingbird.Parameters) async throws -> Response {
         let pendingOnly: Bool
         switch query.get("pending") {
         case nil, "false": pendingOnly = false
         case "true": pendingOnly = true
         case let other?: throw APIError.malformed("pending: expected true or false, not \(other.prefix(40))")
         }
-        let payouts = try storage { try service.ledger.payouts(pendingOnly: pendingOnly) }
+        let payouts = try await ledgerRead { try $0.payouts(pendingOnly: pendingOnly) }
         return jsonResponse(["payouts": payouts.map(\.json)])
     }
 
     static let maxAdminPage = 10_000
     static let maxSafeInteger: UInt = (1 << 53) - 1
 
-    func adminNullifiers(_ query: Hummingbird.Parameters) throws -> Response {
+    func adminNullifiers(_ query: Hummingbird.Parameters) async throws -> Response {
         let limit = try queryInt(query, "limit", default: 1000), offset = try queryInt(query, "offset", default: 0)
         let batch = try query.get("batch").map { _ in Int64(try queryInt(query, "batch", default: 0)) }
         let since = try query.get("since").map { _ in Int64(try queryInt(query, "since", default: 0)) }
         guard limit >= 1, limit <= Self.maxAdminPage, offset >= 0, (batch ?? 1) >= 1, (since ?? 0) >= 0 else {
             throw APIError.malformed("limit must be between 1 and \(Self.maxAdminPage), offset ≥ 0, batch ≥ 1, since ≥ 0")
         }
-        let records = try storage { try service.ledger.nullifiers(batch: batch, since: since, limit: limit, offset: offset) }
+        let records = try await ledgerRead { try $0.nullifiers(batch: batch, since: since, limit: limit, offset: offset) }
         return jsonResponse(["nullifiers": records.map(\.json), "offset": offset, "next": offset + records.count])
     }
 
-    func adminBatches(_ query: Hummingbird.Parameters) throws -> Response {
+    func adminBatches(_ query: Hummingbird.Parameters) async throws -> Response {
         let from = try queryInt(query, "from", default: 1), limit = try queryInt(query, "limit", default: 100)
         guard from >= 1, limit >= 1, limit <= Self.maxAdminPage else {
             throw APIError.malformed("from must be ≥ 1 and limit between 1 and \(Self.maxAdminPage)")
         }
-        let headers = try storage { try service.ledger.batchHeaders(from: Int64(from), limit: limit) }
+        let headers = try await ledgerRead { try $0.batchHeaders(from: Int64(from), limit: limit) }
         return jsonResponse(["batches": headers.map(\.json), "next": from + headers.count])
     }
 
-    /// The ledger audit (and with ?proofs=true every stored proof re-verified), off the request
+    /// The ledger audit (and with ?proofs=true every stored proof re-verified), on the reader
     /// threads: it reads the whole ledger in one read transaction while settlement goes on.
     func adminVerify(_ query: Hummingbird.Parameters) async throws -> Response {
         let proofs: Bool
@@ -388,35 +401,32 @@ public struct SettlementAPI: Sendable {
         case "true": proofs = true
         case let other?: throw APIError.malformed("proofs: expected true or false, not \(other.prefix(40))")
         }
-        let ledger = service.ledger, key = parameters.receiptPublicKey, vk = parameters.verifyingKey
-        let result: Result<[String: Any], Error> = await withCheckedContinuation { done in
-            DispatchQueue.global().async {
-                done.resume(returning: Result {
-                    let start = Date()
-                    var faults = try ledger.audit(receiptPublicKey: key)
-                    var checkedProofs: Int?
-                    if proofs {
-                        let r = try ledger.auditProofs(verifyingKey: vk, chunk: 256, progress: { _, _ in })
-                        faults += r.faults
-                        checkedProofs = r.checked
-                    }
-                    var out: [String: Any] = ["ok": faults.isEmpty, "faults": faults.map(\.json), "counts": try ledger.counts().json,
-                                              "seconds": Date().timeIntervalSince(start)]
-                    out["proofs_checked"] = checkedProofs ?? NSNull()
-                    return out
-                })
+        let key = parameters.receiptPublicKey, vk = parameters.verifyingKey
+        do {
+            let body = try await service.read { ledger in
+                let start = Date()
+                var faults = try ledger.audit(receiptPublicKey: key)
+                var checkedProofs: Int?
+                if proofs {
+                    let r = try ledger.auditProofs(verifyingKey: vk, chunk: 256, progress: { _, _ in })
+                    faults += r.faults
+                    checkedProofs = r.checked
+                }
+                var out: [String: Any] = ["ok": faults.isEmpty, "faults": faults.map(\.json), "counts": try ledger.counts().json,
+                                          "seconds": Date().timeIntervalSince(start)]
+                out["proofs_checked"] = checkedProofs ?? NSNull()
+                return encodeJSON(out)
             }
-        }
-        switch result {
-        case .success(let body): return jsonResponse(body)
-        case .failure(let error): throw APIError(.internalServerError, "storage_failure", "the ledger could not be audited: \(error)")
+            return jsonResponse(data: body)
+        } catch {
+            throw APIError(.internalServerError, "storage_failure", "the ledger could not be audited: \(error)")
         }
     }
 
-    func adminMarkPaid(_ text: String) throws -> Response {
+    func adminMarkPaid(_ text: String) async throws -> Response {
         guard let id = Int64(text) else { throw APIError.malformed("payout id: expected an integer") }
         let now = Int64(Date().timeIntervalSince1970 * 1000)
-        guard try storage({ try service.ledger.markPayoutPaid(id, at: now) }) else {
+        guard try await ledgerRead({ try $0.markPayoutPaid(id, at: now) }) else {
             throw APIError.notFound("no pending payout \(id)")
         }
         return jsonResponse(["id": id, "status": "paid", "paid_at": now])
@@ -434,10 +444,16 @@ public struct SettlementAPI: Sendable {
     }
 
     /// Ledger reads: a failure is the server's fault, reported as `storage_failure`.
-    func storage<T>(_ body: () throws -> T) throws -> T {
-        do { return try body() } catch let e as APIError { throw e } catch {
+    func storage<T>(_ body: () async throws -> T) async throws -> T {
+        do { return try await body() } catch let e as APIError { throw e } catch {
             throw APIError(.internalServerError, "storage_failure", "the ledger could not be read: \(error)")
         }
+    }
+
+    /// A ledger call on the service's reader threads (SQLite blocks; the handlers' threads must
+    /// not), its failure reported as `storage_failure`.
+    func ledgerRead<T: Sendable>(_ body: @escaping @Sendable (any Ledger) throws -> T) async throws -> T {
+        try await storage { try await service.read(body) }
     }
 }
 

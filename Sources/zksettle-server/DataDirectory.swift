@@ -11,7 +11,9 @@ import Protocol
 ///     deposit-token            operator's deposit credential (mode 0600)
 ///     admin-token              bearer token of the admin routes (mode 0600)
 ///
-/// Secrets are made on first start and kept; flags and environment override the files.
+/// Secrets are made on first start and kept; flags and environment override the files. Every
+/// file the server writes here (secrets and the key files) is created with mode 0600 by
+/// `writePrivate`, in a directory made 0700.
 struct DataDirectory {
     let url: URL
 
@@ -46,13 +48,44 @@ struct DataDirectory {
         return (key, created)
     }
 
-    /// Writes a file readable by its owner only, atomically (write then rename).
+    /// Writes a file readable by its owner only, atomically: the bytes go to a new temporary
+    /// file that `open` creates with mode 0600 (`O_CREAT | O_EXCL`: never an existing file,
+    /// never a moment with wider permissions, whatever the umask), are synced, and the file is
+    /// renamed over `file`. (FileManager's `createFile(attributes:)` creates, then chmods.)
     func writePrivate(_ data: Data, to file: URL) throws {
-        let tmp = file.appendingPathExtension("tmp")
-        guard FileManager.default.createFile(atPath: tmp.path, contents: data, attributes: [.posixPermissions: 0o600]) else {
-            throw ServerError("cannot write \(tmp.path): check that \(file.deletingLastPathComponent().path) is writable")
+        try Self.writePrivate(data, to: file)
+    }
+
+    static func writePrivate(_ data: Data, to file: URL) throws {
+        let tmp = file.deletingLastPathComponent()
+            .appendingPathComponent(".\(file.lastPathComponent).\(Hex.encode(SecureRandom.bytes(6))).tmp")
+        let fd = open(tmp.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            throw ServerError("cannot write \(tmp.path): \(String(cString: strerror(errno))) (check that \(file.deletingLastPathComponent().path) is writable)")
         }
-        guard rename(tmp.path, file.path) == 0 else { throw ServerError("cannot write \(file.path): \(String(cString: strerror(errno)))") }
+        var failure: String?
+        data.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    failure = String(cString: strerror(errno)); return
+                }
+                offset += n
+            }
+        }
+        if failure == nil && fsync(fd) != 0 { failure = String(cString: strerror(errno)) }
+        close(fd)
+        if let failure {
+            unlink(tmp.path)
+            throw ServerError("cannot write \(tmp.path): \(failure)")
+        }
+        guard rename(tmp.path, file.path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(tmp.path)
+            throw ServerError("cannot write \(file.path): \(reason)")
+        }
     }
 }
 

@@ -45,9 +45,11 @@ struct TransferKeys {
                 logger.info("setup progress", metadata: ["stage": "\(stage)", "percent": "\(percent)"])
             }
         }
-        try pk.write(to: dir.provingKeyURL)
-        try SnarkJS.encode(vk).write(to: dir.verifyingKeyURL, options: .atomic)
-        try Data((expected + "\n").utf8).write(to: idFile, options: .atomic)
+        // Owner-only like the secrets (the proving key is public, but nothing in the data
+        // directory needs to be readable by others), each written atomically.
+        try dir.writePrivate(Data(pk.serialized()), to: dir.provingKeyURL)
+        try dir.writePrivate(SnarkJS.encode(vk), to: dir.verifyingKeyURL)
+        try dir.writePrivate(Data((expected + "\n").utf8), to: idFile)
         logger.notice("development keys made", metadata: [
             "seconds": "\(String(format: "%.1f", Date().timeIntervalSince(start)))",
             "proving_key": "\(dir.provingKeyURL.path)", "verification_key": "\(dir.verifyingKeyURL.path)",

@@ -40,6 +40,7 @@ struct TestServer {
     /// Opens (or reopens) the ledger in `directory` and runs `body` against a live server.
     static func run<T: Sendable>(in directory: URL? = nil, receiptKey: Ed25519Key = Ed25519Key.generate(),
                                  configure: (inout SettlementConfig) -> Void = { _ in },
+                                 provingKeyPath: String? = nil,
                                  server http: HTTPServerBuilder = .http1(),
                                  _ body: @Sendable (any TestClientProtocol, TestServer) async throws -> T) async throws -> T {
         let dir = try directory ?? temporaryDirectory()
@@ -52,7 +53,7 @@ struct TestServer {
         let api = SettlementAPI(
             service: service,
             parameters: PublicParameters(circuitID: TransferCircuit.circuitID, verifyingKey: Keys.verifyingKey,
-                                         receiptPublicKey: receiptKey.publicKey, provingKeyPath: nil, developmentKeys: true),
+                                         receiptPublicKey: receiptKey.publicKey, provingKeyPath: provingKeyPath, developmentKeys: true),
             adminToken: adminToken, registry: PrometheusCollectorRegistry())
         let app = Application(router: api.makeRouter(), server: http,
                               configuration: .init(address: .hostname("127.0.0.1", port: 0)),

@@ -66,13 +66,17 @@ public final class ChildProcess: @unchecked Sendable {
     public let process = Process()
     public let logFile: URL
 
-    /// Starts `name args…` with stdout and stderr going to `logFile`.
-    public init(_ name: String, _ args: [String], log: URL) throws {
+    /// Starts `name args…` with stdout and stderr going to `logFile`; `environment` is added to
+    /// this process's own (for the fault-injection variables, say).
+    public init(_ name: String, _ args: [String], log: URL, environment: [String: String] = [:]) throws {
         logFile = log
         FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)
         process.executableURL = Executables.productsDirectory.appendingPathComponent(name)
         process.arguments = args
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        }
         process.standardOutput = handle
         process.standardError = handle
         try process.run()
@@ -84,6 +88,21 @@ public final class ChildProcess: @unchecked Sendable {
     public func stop() {
         if process.isRunning { process.terminate() }
         process.waitUntilExit()
+    }
+
+    /// SIGTERM, then waits at most `seconds` for the exit; if the process is still running
+    /// then (a hung shutdown), SIGKILL. Returns whether it exited by itself, with its status.
+    public func stop(within seconds: Double) -> (exited: Bool, status: Int32) {
+        if process.isRunning { process.terminate() }
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            return (false, process.terminationStatus)
+        }
+        process.waitUntilExit()
+        return (true, process.terminationStatus)
     }
 
     deinit { stop() }

@@ -33,6 +33,7 @@ import Wallet
         config.depositToken = "token"
         config.flushMilliseconds = 1
         config.rootWindow = 1
+        config.acceptsHistoricalRoots = false  // only the current root: the wallet's unknown_root path
         let ledger = try SQLiteLedger(path: dir.appendingPathComponent("ledger.sqlite").path)
         let receiptKey = Ed25519Key.generate()
         let service = try SettlementService(config: config, ledger: ledger, verifyingKey: vk, receiptKey: receiptKey)
