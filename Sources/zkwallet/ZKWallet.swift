@@ -17,10 +17,15 @@ struct ZKWallet: ParsableCommand {
             optionally encrypted with a passphrase), wallet.sqlite (notes, history, sync position) \
             and the proving key cached from the server. Human tables by default, --json for scripts.
 
+            The wallet pins the server's parameters fingerprint (circuit id, verifying key, receipt \
+            key) on first contact, or the one given to `init --trust`; another fingerprint later \
+            stops every command (exit 1) until `zkwallet trust --reset`. A proving key is checked \
+            against the pinned verifying key before its first use, and every proof before it is sent.
+
             Exit codes: 0 done, 1 failed (the message says what to do), 64 bad usage.
             """,
         subcommands: [Init.self, AddressCommand.self, ViewingKeyCommand.self, Deposit.self, Send.self, Withdraw.self,
-                      Sync.self, BalanceCommand.self, History.self, Notes.self])
+                      Sync.self, BalanceCommand.self, History.self, Notes.self, Trust.self])
 }
 
 struct WalletOptions: ParsableArguments {
@@ -131,11 +136,17 @@ struct Init: ParsableCommand {
     @Option(help: "Make a watch-only wallet from a viewing key (zkview1…): sees notes and spends, cannot send.")
     var viewingKey: String?
 
+    @Option(help: ArgumentHelp("Pin this parameters fingerprint (64 hex digits, as the operator publishes it from `zksettle-admin params fingerprint`) instead of trusting the server's first answer.", valueName: "FINGERPRINT"))
+    var trust: String?
+
     @Flag(help: "Print JSON.")
     var json = false
 
     func validate() throws {
         if restore && viewingKey != nil { throw ValidationError("--restore and --viewing-key exclude each other") }
+        if let t = trust, ParametersFingerprint.normalize(t) == nil {
+            throw ValidationError("--trust takes the 64 hex digits that `zksettle-admin params fingerprint` prints")
+        }
     }
 
     func run() throws {
@@ -154,10 +165,12 @@ struct Init: ParsableCommand {
                 phrase = BackupPhrase.phrase(for: key)
             }
             try PeerWallet.create(at: options.directory, secret: secret, passphrase: try options.passphrase())
+            if let trust { try options.open().expect(fingerprint: trust) }
             let address = secret.viewingKey.address.encoded
             if json {
                 var o: [String: Any] = ["wallet": options.directory.path, "address": address, "watch_only": secret.spendingKey == nil]
                 if let phrase { o["backup_phrase"] = phrase }
+                if let trust { o["trusted_fingerprint"] = ParametersFingerprint.normalize(trust) }
                 printJSON(o)
                 return
             }
@@ -167,6 +180,9 @@ struct Init: ParsableCommand {
                 print("Backup phrase (shown only now; write it down, keep it secret — it spends your money):")
                 print("  \(phrase)")
                 print("")
+            }
+            if let trust, let fp = ParametersFingerprint.normalize(trust) {
+                print("the first contact must present the parameters fingerprint \(fp)")
             }
             print("address:")
             print(address)
@@ -315,7 +331,7 @@ struct BalanceCommand: ParsableCommand {
             let w = try options.open()
             var synced = false
             if !offline {
-                do { try w.sync(quiet: true); synced = true } catch let e as WalletError {
+                do { try w.sync(quiet: true); synced = true } catch let e as WalletError where e.code != "params_mismatch" {
                     say("warning: could not sync (\(e.description)); showing the balance as of the last sync")
                 }
             }
