@@ -39,7 +39,18 @@ public struct ProvingKeyRefusal: Error, CustomStringConvertible, Equatable, Send
 ///        public k:   e(IC_k, γ₂) = e(A_k, β₂) · e(α₁, B_k(G2))
 ///    batched with random weights σ_k into four Miller loops:
 ///        e(Σσ·L, δ₂) · e(Σσ·IC, γ₂) · e(−Σσ·A, β₂) · e(−α₁, Σσ·B(G2)) = 1.
-///    A false key passes 4 or 5 with probability at most about 2⁻¹²⁸ per equation.
+/// 6. **A, B and L against the R1CS, through the key's own row points.** Every query point is
+///    a fixed linear combination of the row points P_j = L_j(τ)·G₁ (the Lagrange basis at τ,
+///    one per constraint row and per input row): A_k = Σ_j A'[j][k]·P_j (A' with the input
+///    rows), B_k = Σ_j B[j][k]·P_j, and δ·L_k = β·A_k + α·B_k + W_k with W_k = Σ_j C[j][k]·P_j.
+///    The key does not carry P, but a variable whose A' (or B) column has one entry c at row j
+///    gives it away: P_j = c⁻¹·A_k (or c⁻¹·B_k). With the row points so recovered, for every
+///    variable whose rows are all recovered (per query):
+///        A_k = Σ_j A'[j][k]·P_j  and  B_k(G1) = Σ_j B[j][k]·P_j           (one MSM = O)
+///        e(L_k, δ₂) = e(A_k, β₂)·e(α₁, B_k(G2))·e(W_k, G₂)   (IC_k and γ₂ for public k)
+///    each family in one weighted equation (an MSM that must be the identity; five Miller
+///    loops). An empty column is covered by no rows: its point must be the identity.
+///    A false key passes 4, 5 or 6 with probability at most about 2⁻¹²⁸ per equation.
 ///
 /// **What this proves.** With the wallet's self-check (every proof is verified against the
 /// pinned verifying key before it is sent), a proof that leaves the wallet is distributed
@@ -56,13 +67,13 @@ public struct ProvingKeyRefusal: Error, CustomStringConvertible, Equatable, Send
 /// and L, IC and A agree for the variables with empty C columns. Soundness is the server's
 /// business: the pinned verifying key decides what it accepts, and no proving key changes that.
 ///
-/// **What it cannot prove** (the key format carries no powers of τ in G2 and no Lagrange-basis
-/// points, and checking these needs one or the other: the CRS verification of Abdolmaleki et
-/// al. 2017 and Fuchsbauer 2018 adds exactly such elements): that A_k and B_k are u_k(τ), v_k(τ)
-/// for one τ and the R1CS's QAP; that L_k is right for variables that occur in some C (most of
-/// them); and that H is the sequence τⁱ·Z(τ)/δ (a ratio τ between consecutive H_i is a DDH
-/// relation in G1, which no pairing in this key can test without [τ]₂). Those parts are
-/// exercised, for the witness at hand, by the self-check of every proof.
+/// **What it cannot prove** (the key format carries no powers of τ in G2, and checking these
+/// needs them: the CRS verification of Abdolmaleki et al. 2017 and Fuchsbauer 2018 adds exactly
+/// such elements): that the row points step 6 recovers are L_j(τ)·G₁ for one τ rather than
+/// arbitrary points; A, B and L of variables whose rows are not all recovered (the report
+/// counts those covered); and that H is the sequence τⁱ·Z(τ)/δ (a ratio τ between consecutive
+/// H_i is a DDH relation in G1, which no pairing in this key can test without [τ]₂). Those
+/// parts are exercised, for the witness at hand, by the self-check of every proof.
 public enum ProvingKeyCheck {
     public enum Stage: String, Sendable { case points, pairings }
 
@@ -75,6 +86,13 @@ public enum ProvingKeyCheck {
         /// Variables whose L (or IC) relation step 5 checked, out of `variableCount`.
         public var linkedVariables: Int
         public var variableCount: Int
+        /// Step 6: row points recovered (of `rowCount`), and variables whose A, B and L (or IC)
+        /// points were checked against the R1CS through them.
+        public var recoveredRows = 0
+        public var rowCount = 0
+        public var rowCheckedA = 0
+        public var rowCheckedB = 0
+        public var rowCheckedL = 0
     }
 
     /// Runs steps 1–5 (see the type's documentation) on all cores. `progress` is called on the
@@ -147,9 +165,105 @@ public enum ProvingKeyCheck {
                 throw .init("its L/IC points do not match its A and B points: e(L_k, δ₂) ≠ e(A_k, β₂)·e(α₁, B_k(G2)) (or the IC form with γ₂) for some variable k that is in no constraint's C")
             }
         }
+        progress?(.pairings, 0.75)
+
+        // 6. A, B, L against the R1CS through the recovered row points.
+        var report = Report(seconds: 0, points: g1Total + g2Total, subgroupChecks: g2Total, linkedVariables: linked.count, variableCount: n)
+        try checkRows(pk, r1cs, &report)
         progress?(.pairings, 1)
-        return Report(seconds: Date().timeIntervalSince(start), points: g1Total + g2Total, subgroupChecks: g2Total,
-                      linkedVariables: linked.count, variableCount: n)
+        report.seconds = Date().timeIntervalSince(start)
+        return report
+    }
+
+    /// One column of a matrix: (row, coefficient), rows ascending, repeated terms summed, zeros dropped.
+    typealias Column = [(row: Int, coefficient: Fr)]
+
+    /// The columns of A' (A with the input rows), B and C.
+    static func columns(_ r1cs: R1CS) -> (a: [Column], b: [Column], c: [Column]) {
+        let n = r1cs.variableCount, m = r1cs.constraints.count
+        var a = [Column](repeating: [], count: n), b = a, c = a
+        func add(_ col: inout Column, _ row: Int, _ x: Fr) {
+            if let last = col.last, last.row == row { col[col.count - 1].coefficient += x } else { col.append((row, x)) }
+        }
+        for (j, con) in r1cs.constraints.enumerated() {
+            for t in con.a { add(&a[t.variable], j, t.coefficient) }
+            for t in con.b { add(&b[t.variable], j, t.coefficient) }
+            for t in con.c { add(&c[t.variable], j, t.coefficient) }
+        }
+        for k in 0...r1cs.publicCount { add(&a[k], m + k, .one) }
+        let clean: (Column) -> Column = { $0.filter { !$0.coefficient.isZero } }
+        return (a.map(clean), b.map(clean), c.map(clean))
+    }
+
+    /// Step 6 (see the type's documentation).
+    static func checkRows(_ pk: ProvingKey, _ r1cs: R1CS, _ report: inout Report) throws(ProvingKeyRefusal) {
+        let n = r1cs.variableCount, pub = r1cs.publicCount
+        let rows = r1cs.constraints.count + pub + 1
+        let (aCols, bCols, cCols) = columns(r1cs)
+        // Row points from unit columns: P_j = c⁻¹·A_k (or ·B_k).
+        var sourceOf = [(point: G1Affine, coefficient: Fr)?](repeating: nil, count: rows)
+        for k in 0..<n {
+            if aCols[k].count == 1, sourceOf[aCols[k][0].row] == nil { sourceOf[aCols[k][0].row] = (pk.a[k], aCols[k][0].coefficient) }
+            if bCols[k].count == 1, sourceOf[bCols[k][0].row] == nil { sourceOf[bCols[k][0].row] = (pk.b1[k], bCols[k][0].coefficient) }
+        }
+        var recoveredRows: [Int] = []
+        var scaled: [G1Jacobian] = []
+        for j in 0..<rows {
+            guard let s = sourceOf[j] else { continue }
+            recoveredRows.append(j)
+            scaled.append(s.coefficient.isOne ? s.point.jacobian : s.point.jacobian.multiplied(by: s.coefficient.inverse()))
+        }
+        let points = G1Jacobian.batchAffine(scaled)
+        var index = [Int](repeating: -1, count: rows)  // row → position in `points`
+        for (i, j) in recoveredRows.enumerated() { index[j] = i }
+        func covered(_ col: Column) -> Bool { col.allSatisfy { index[$0.row] >= 0 } }
+        report.recoveredRows = recoveredRows.count
+        report.rowCount = rows
+
+        // A_k and B_k(G1) against Σ coefficient·P_j: Σρ·A_k + Σρ'·B_k − Σ_j s_j·P_j = O.
+        var rowScalars = [Fr](repeating: .zero, count: points.count)
+        var bases: [G1Affine] = [], scalars: [Fr] = []
+        for k in 0..<n where covered(aCols[k]) {
+            let w = SecureRandom.weight128()
+            bases.append(pk.a[k]); scalars.append(w)
+            for e in aCols[k] { rowScalars[index[e.row]] -= w * e.coefficient }
+            report.rowCheckedA += 1
+        }
+        for k in 0..<n where covered(bCols[k]) {
+            let w = SecureRandom.weight128()
+            bases.append(pk.b1[k]); scalars.append(w)
+            for e in bCols[k] { rowScalars[index[e.row]] -= w * e.coefficient }
+            report.rowCheckedB += 1
+        }
+        if !bases.isEmpty {
+            let sum = MSM.run(g1: [.init(bases + points, scalars + rowScalars)], g2: []).g1[0]
+            guard sum.isInfinity else {
+                throw .init("its A or B points are not the R1CS's combinations of the row points its own unit columns give: A_k ≠ Σ_j A[j][k]·P_j or B_k ≠ Σ_j B[j][k]·P_j for some variable k")
+            }
+        }
+
+        // δ·L_k = β·A_k + α·B_k + W_k (γ·IC_k for public k), W_k = Σ_j C[j][k]·P_j.
+        var lBases: [G1Affine] = [.infinity], lScalars: [Fr] = [.zero], icBases: [G1Affine] = [.infinity], icScalars: [Fr] = [.zero]
+        var aBases: [G1Affine] = [.infinity], aScalars: [Fr] = [.zero], b2Bases: [G2Affine] = [.infinity], b2Scalars: [Fr] = [.zero]
+        var wScalars = [Fr](repeating: .zero, count: points.count)
+        for k in 0..<n where covered(aCols[k]) && covered(bCols[k]) && covered(cCols[k]) {
+            let w = SecureRandom.weight128()
+            if k <= pub { icBases.append(pk.verifyingKey.ic[k]); icScalars.append(w) } else { lBases.append(pk.l[k - pub - 1]); lScalars.append(w) }
+            aBases.append(pk.a[k]); aScalars.append(w)
+            b2Bases.append(pk.b2[k]); b2Scalars.append(w)
+            for e in cCols[k] { wScalars[index[e.row]] += w * e.coefficient }
+            report.rowCheckedL += 1
+        }
+        if report.rowCheckedL > 0 {
+            let r = MSM.run(g1: [.init(lBases, lScalars), .init(icBases, icScalars), .init(aBases, aScalars), .init([.infinity] + points, [.zero] + wScalars)],
+                            g2: [.init(b2Bases, b2Scalars)])
+            let g1 = G1Jacobian.batchAffine([r.g1[0], r.g1[1], -r.g1[2], -r.g1[3]])
+            let ok = Pairing.pairingProductIsOne([(g1[0], pk.delta2), (g1[1], pk.verifyingKey.gamma), (g1[2], pk.beta2),
+                                                  (-pk.alpha1, r.g2[0].affine), (g1[3], .generator)])
+            guard ok else {
+                throw .init("its L/IC points do not match the R1CS through its row points: e(L_k, δ₂) ≠ e(A_k, β₂)·e(α₁, B_k(G2))·e(Σ_j C[j][k]·P_j, G₂) (or the IC form with γ₂) for some variable k")
+            }
+        }
     }
 
     /// e(P, G₂) = e(G₁, Q), i.e. P and Q are the same multiple of the generators.

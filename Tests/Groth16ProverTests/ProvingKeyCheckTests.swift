@@ -45,6 +45,11 @@ import TestSupport
         #expect(stages == [.points: 1, .pairings: 1])
         #expect(report.linkedVariables == 2 && report.variableCount == 5)
         #expect(report.subgroupChecks == 3 + 5)
+        // Unit columns give rows 1 (A of x²), 2 (A of x³, B of 1) and 4 (the input row of y);
+        // A is then checked for y, x², x³; B for 1 (against row 2) and the three with empty B;
+        // L/IC for y and x³ (rows 0 and 3 are not recovered).
+        #expect(report.rowCount == 5 && report.recoveredRows == 3)
+        #expect(report.rowCheckedA == 3 && report.rowCheckedB == 4 && report.rowCheckedL == 2)
         // A larger circuit, and the key read back from its file.
         let (r1cs, _) = SyntheticCircuit.make(constraints: 1000, publicInputs: 3, seed: 11)
         let (pk, vk) = try DevelopmentSetup.generate(r1cs: r1cs, circuitID: "synthetic")
@@ -63,6 +68,12 @@ import TestSupport
             ("L[0]", { $0.l[0] = Self.moved($0.l[0]) }, "L/IC points do not match"),
             ("A[2]", { $0.a[2] = Self.moved($0.a[2]) }, "L/IC points do not match"),
             ("A[0]", { $0.a[0] = Self.moved($0.a[0]) }, "L/IC points do not match"),
+            // Step 6: x³'s A is row 2's point, which B of the constant must equal.
+            ("A[4]", { $0.a[4] = Self.moved($0.a[4]) }, "not the R1CS's combinations of the row points"),
+            // Step 6: x³ is in C (row 1, recovered), so only the row points can check its L.
+            ("L[2]", { $0.l[2] = Self.moved($0.l[2]) }, "do not match the R1CS through its row points"),
+            // Both copies of B of the constant moved alike pass step 4; step 5 catches it.
+            ("B[0] in both groups", { $0.b1[0] = Self.moved($0.b1[0]); $0.b2[0] = Self.moved($0.b2[0]) }, "L/IC points do not match"),
         ]
         for (what, change, reason) in cases {
             let r = Self.refusal(try Self.altered(change))
@@ -74,6 +85,9 @@ import TestSupport
         // …and pinned as moved, step 5 still sees it disagree with A and B.
         let movedIC = try Self.altered { $0.verifyingKey.ic[0] = Self.moved($0.verifyingKey.ic[0]) }
         #expect(Self.refusal(movedIC, vk: movedIC.verifyingKey)?.contains("L/IC points do not match") == true)
+        // IC[1] (y, which is in C) moved and pinned as moved: step 6 sees it.
+        let movedIC1 = try Self.altered { $0.verifyingKey.ic[1] = Self.moved($0.verifyingKey.ic[1]) }
+        #expect(Self.refusal(movedIC1, vk: movedIC1.verifyingKey)?.contains("do not match the R1CS through its row points") == true)
     }
 
     @Test func pointsOffTheCurveOrSubgroupAreRefused() throws {
