@@ -112,7 +112,7 @@ func describe(_ outcome: PeerWallet.Outcome, json: Bool, extra: [String: Any] = 
                                      "total_seconds": s.totalSeconds]) { a, _ in a })
         } else {
             print("settled in batch \(s.batch): transfer \(s.transferID)")
-            print("receipt signature verified with the server's receipt key")
+            print("receipt signature verified with the pinned receipt key")
             print(String(format: "proof %.2f s, total %.2f s", s.proveSeconds, s.totalSeconds))
         }
     case .saved(let path, let id):
