@@ -44,8 +44,10 @@ public struct ProvingKeyRefusal: Error, CustomStringConvertible, Equatable, Send
 ///    one per constraint row and per input row): A_k = Σ_j A'[j][k]·P_j (A' with the input
 ///    rows), B_k = Σ_j B[j][k]·P_j, and δ·L_k = β·A_k + α·B_k + W_k with W_k = Σ_j C[j][k]·P_j.
 ///    The key does not carry P, but a variable whose A' (or B) column has one entry c at row j
-///    gives it away: P_j = c⁻¹·A_k (or c⁻¹·B_k). With the row points so recovered, for every
-///    variable whose rows are all recovered (per query):
+///    gives it away: P_j = c⁻¹·A_k (or c⁻¹·B_k), and a column with one row left unknown gives
+///    that row (peeled until nothing changes). With the row points so recovered, for every
+///    variable whose rows are all recovered (per query; the columns that gave a row point
+///    satisfy their own equation by construction, the others are the evidence):
 ///        A_k = Σ_j A'[j][k]·P_j  and  B_k(G1) = Σ_j B[j][k]·P_j           (one MSM = O)
 ///        e(L_k, δ₂) = e(A_k, β₂)·e(α₁, B_k(G2))·e(W_k, G₂)   (IC_k and γ₂ for public k)
 ///    each family in one weighted equation (an MSM that must be the identity; five Miller
@@ -87,7 +89,8 @@ public enum ProvingKeyCheck {
         public var linkedVariables: Int
         public var variableCount: Int
         /// Step 6: row points recovered (of `rowCount`), and variables whose A, B and L (or IC)
-        /// points were checked against the R1CS through them.
+        /// points were checked against the R1CS through them. `recoveredRows` of the A and B
+        /// columns counted gave a row point and hold by construction.
         public var recoveredRows = 0
         public var rowCount = 0
         public var rowCheckedA = 0
@@ -175,6 +178,13 @@ public enum ProvingKeyCheck {
         return report
     }
 
+    /// c·P, with the common coefficients ±1 free.
+    static func times(_ p: G1Jacobian, _ c: Fr) -> G1Jacobian {
+        if c.isOne { return p }
+        if (-c).isOne { return -p }
+        return p.multiplied(by: c)
+    }
+
     /// One column of a matrix: (row, coefficient), rows ascending, repeated terms summed, zeros dropped.
     typealias Column = [(row: Int, coefficient: Fr)]
 
@@ -200,18 +210,38 @@ public enum ProvingKeyCheck {
         let n = r1cs.variableCount, pub = r1cs.publicCount
         let rows = r1cs.constraints.count + pub + 1
         let (aCols, bCols, cCols) = columns(r1cs)
-        // Row points from unit columns: P_j = c⁻¹·A_k (or ·B_k).
-        var sourceOf = [(point: G1Affine, coefficient: Fr)?](repeating: nil, count: rows)
-        for k in 0..<n {
-            if aCols[k].count == 1, sourceOf[aCols[k][0].row] == nil { sourceOf[aCols[k][0].row] = (pk.a[k], aCols[k][0].coefficient) }
-            if bCols[k].count == 1, sourceOf[bCols[k][0].row] == nil { sourceOf[bCols[k][0].row] = (pk.b1[k], bCols[k][0].coefficient) }
+        // Row points from columns with one row not yet known (first the unit columns), peeled
+        // until nothing changes: P_j = c⁻¹·(A_k − Σ_{i ≠ j} A'[i][k]·P_i) (or from B_k).
+        var known = [G1Jacobian?](repeating: nil, count: rows)
+        var pending = Array(0..<(2 * n))  // column q: A' of q for q < n, B of q − n
+        while true {
+            var next: [Int] = []
+            var found = 0
+            for q in pending {
+                let col = q < n ? aCols[q] : bCols[q - n]
+                if col.isEmpty { continue }
+                var unknown: Int?
+                var many = false
+                for (i, e) in col.enumerated() where known[e.row] == nil {
+                    if unknown != nil { many = true; break }
+                    unknown = i
+                }
+                guard let u = unknown else { continue }  // every row known: nothing to learn
+                if many { next.append(q); continue }
+                var acc = (q < n ? pk.a[q] : pk.b1[q - n]).jacobian
+                for (i, e) in col.enumerated() where i != u { acc = acc + (-Self.times(known[e.row]!, e.coefficient)) }
+                known[col[u].row] = Self.times(acc, col[u].coefficient.inverse())
+                found += 1
+            }
+            pending = next
+            if found == 0 || pending.isEmpty { break }
         }
         var recoveredRows: [Int] = []
         var scaled: [G1Jacobian] = []
         for j in 0..<rows {
-            guard let s = sourceOf[j] else { continue }
+            guard let p = known[j] else { continue }
             recoveredRows.append(j)
-            scaled.append(s.coefficient.isOne ? s.point.jacobian : s.point.jacobian.multiplied(by: s.coefficient.inverse()))
+            scaled.append(p)
         }
         let points = G1Jacobian.batchAffine(scaled)
         var index = [Int](repeating: -1, count: rows)  // row → position in `points`

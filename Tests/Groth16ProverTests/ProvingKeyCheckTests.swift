@@ -45,11 +45,11 @@ import TestSupport
         #expect(stages == [.points: 1, .pairings: 1])
         #expect(report.linkedVariables == 2 && report.variableCount == 5)
         #expect(report.subgroupChecks == 3 + 5)
-        // Unit columns give rows 1 (A of x²), 2 (A of x³, B of 1) and 4 (the input row of y);
-        // A is then checked for y, x², x³; B for 1 (against row 2) and the three with empty B;
-        // L/IC for y and x³ (rows 0 and 3 are not recovered).
-        #expect(report.rowCount == 5 && report.recoveredRows == 3)
-        #expect(report.rowCheckedA == 3 && report.rowCheckedB == 4 && report.rowCheckedL == 2)
+        // Unit columns give rows 4 (the input row of y), 1 (A of x²) and 2 (A of x³); then B of
+        // x (rows 0 and 1) gives row 0 and A of the constant (rows 2 and 3) row 3: every row,
+        // so every A, B and L/IC point is checked (five of the ten columns by construction).
+        #expect(report.rowCount == 5 && report.recoveredRows == 5)
+        #expect(report.rowCheckedA == 5 && report.rowCheckedB == 5 && report.rowCheckedL == 5)
         // A larger circuit, and the key read back from its file.
         let (r1cs, _) = SyntheticCircuit.make(constraints: 1000, publicInputs: 3, seed: 11)
         let (pk, vk) = try DevelopmentSetup.generate(r1cs: r1cs, circuitID: "synthetic")
@@ -68,7 +68,7 @@ import TestSupport
             ("L[0]", { $0.l[0] = Self.moved($0.l[0]) }, "L/IC points do not match"),
             ("A[2]", { $0.a[2] = Self.moved($0.a[2]) }, "L/IC points do not match"),
             ("A[0]", { $0.a[0] = Self.moved($0.a[0]) }, "L/IC points do not match"),
-            // Step 6: x³'s A is row 2's point, which B of the constant must equal.
+            // Step 6: x³'s A gives row 2's point, which B of the constant must equal.
             ("A[4]", { $0.a[4] = Self.moved($0.a[4]) }, "not the R1CS's combinations of the row points"),
             // Step 6: x³ is in C (row 1, recovered), so only the row points can check its L.
             ("L[2]", { $0.l[2] = Self.moved($0.l[2]) }, "do not match the R1CS through its row points"),
