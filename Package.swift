@@ -123,7 +123,7 @@ let package = Package(
         .testTarget(name: "ProtocolTests", dependencies: ["Protocol", "BN254", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "Groth16ProverTests", dependencies: ["Groth16Prover", "Groth16", "BN254", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "CircuitsTests", dependencies: ["Circuits", "Protocol", "Groth16Prover", "Groth16", "BN254", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "WalletTests", dependencies: ["Wallet", "Protocol", "BN254", "TestSupport", "zkwallet", "zksettle-server",
+        .testTarget(name: "WalletTests", dependencies: ["Wallet", "Protocol", "BN254", "TestSupport", "zkwallet", "zksettle-server", "zksettle-admin",
                                                        "Settlement", "SettlementHTTP", "Groth16", "Groth16Prover", "Circuits",
                                                        .product(name: "Prometheus", package: "swift-prometheus"),
                                                        .product(name: "HummingbirdTesting", package: "hummingbird")],

@@ -1,4 +1,5 @@
 import BN254
+import Circuits
 import Foundation
 import Groth16
 import Groth16Prover
@@ -83,14 +84,18 @@ public final class PeerWallet {
     private var proverStorage: TransferProver?
     private var paramsStorage: ServerClient.Params?
 
-    func params() throws -> ServerClient.Params {
+    /// The server's parameters, checked against the pin (pinned on first contact): fetched
+    /// once per process. Throws `params_mismatch` if the server presents another fingerprint.
+    public func params() throws -> ServerClient.Params {
         if let p = paramsStorage { return p }
-        let p = try server.params()
+        let p = try checkPin(try server.params())
         paramsStorage = p
         return p
     }
 
-    /// The prover for the server's circuit, with its proving key cached in the wallet directory.
+    /// The prover for the pinned circuit, with its proving key cached in the wallet directory.
+    /// A key file whose SHA-256 is not recorded as accepted under the pinned fingerprint is
+    /// checked first (`ProvingKeyCheck`, a few seconds, once); a refused key is deleted.
     func prover() throws -> TransferProver {
         if let p = proverStorage { return p }
         let params = try params()
@@ -105,13 +110,36 @@ public final class PeerWallet {
             try data.write(to: tmp)
             guard rename(tmp.path, url.path) == 0 else { throw WalletError("cannot store the proving key in \(url.path)") }
         }
-        do {
-            let p = TransferProver(provingKey: try ProvingKey.load(from: url))
-            proverStorage = p
-            return p
-        } catch {
-            throw WalletError("the cached proving key \(url.path) is unusable (\(error)); delete it and try again")
+        // One read: the bytes hashed are the bytes parsed and checked.
+        let bytes: [UInt8]
+        do { bytes = [UInt8](try Data(contentsOf: url)) } catch { throw WalletError("cannot read the cached proving key \(url.path): \(error)") }
+        let pk: ProvingKey
+        do { pk = try ProvingKey(serialized: bytes) } catch {
+            try? FileManager.default.removeItem(at: url)
+            throw WalletError("the proving key from the server is unusable (\(error)); it was deleted from the cache, and the next command downloads it again")
         }
+        let hash = SHA256.hex(bytes)
+        let fingerprint = params.fingerprint
+        if try !database.isProvingKeyAccepted(sha256: hash, fingerprint: fingerprint) {
+            log("checking the proving key against the pinned parameters (once per key)…")
+            let bar = ProgressBar(log: log, inPlace: progressBar, title: "checking key", finished: "checked the proving key in")
+            let report: ProvingKeyCheck.Report
+            do {
+                report = try ProvingKeyCheck.check(pk, r1cs: TransferCircuit.r1cs, circuitID: params.circuitID, verifyingKey: params.verifyingKey,
+                                                   progress: { stage, fraction in bar.update(stage: stage.rawValue, fraction: fraction) })
+            } catch {
+                bar.abandon()
+                try? FileManager.default.removeItem(at: url)
+                throw WalletError("\(error). Nothing was sent. The key served by \(serverURL) does not fit the parameters this wallet pinned (fingerprint \(fingerprint)); it was deleted from \(dir.path). Do not use this server until its operator explains.",
+                                  code: "proving_key_refused")
+            }
+            bar.finish()
+            try database.recordAcceptedProvingKey(sha256: hash, fingerprint: fingerprint, circuitID: params.circuitID, seconds: report.seconds)
+            log("accepted the proving key \(hash.prefix(16))…: \(report.points) points on their curves, \(report.subgroupChecks) in G2's subgroup, pairing checks passed (L/IC linked for \(report.linkedVariables) of \(report.variableCount) variables)")
+        }
+        let p = TransferProver(provingKey: pk, verifyingKey: params.verifyingKey)
+        proverStorage = p
+        return p
     }
 
     // MARK: Transfers
@@ -213,18 +241,9 @@ public final class PeerWallet {
                 if e.code == "double_spend" { _ = try? sync(quiet: true) }
                 throw e
             }
-            // The receipt: the server's signed word that the transfer settled.
-            guard let r = reply["receipt"] as? [String: Any], let tid = (r["transfer_id"] as? String).flatMap(Hex.decode),
-                  let batch = (r["batch"] as? NSNumber)?.int64Value,
-                  let leaves = (r["leaf_indices"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.int64Value }), leaves.count == 2,
-                  let rootText = r["root"] as? String, let receiptRoot = try? Fr(decimal: rootText),
-                  let settledAt = (r["settled_at"] as? NSNumber)?.int64Value,
-                  let sig = (r["signature"] as? String).flatMap(Hex.decode) else {
-                throw WalletError("the server answered without a readable receipt; run `zkwallet sync` to see whether transfer \(id) settled")
-            }
-            let receipt = Receipt(transferID: tid, batch: batch, leafIndices: leaves, root: receiptRoot, settledAt: settledAt, signature: sig)
-            let receiptKey = try params().receiptPublicKey
-            let verified = Hex.encode(tid) == id && receipt.verify(publicKey: receiptKey)
+            // The receipt: the server's signed word that the transfer settled, under the pinned key.
+            let (receipt, verified) = try Self.checkReceipt(reply, transferID: id, pinnedReceiptKey: try params().receiptPublicKey)
+            let batch = receipt.batch, leaves = receipt.leafIndices
             try database.transaction {
                 for n in inputs { try database.markSpent(leafIndex: n.leafIndex, by: id) }
                 for (o, leaf) in zip(outputs, leaves) where o.to == address {
@@ -240,7 +259,7 @@ public final class PeerWallet {
                                             status: verified ? "settled" : "settled (receipt signature INVALID)", batch: batch)
             }
             guard verified else {
-                throw WalletError("transfer \(id) settled in batch \(batch), but its receipt's signature does not verify with the server's receipt key: do not trust this server's receipts")
+                throw WalletError("transfer \(id) settled in batch \(batch), but its receipt's signature does not verify with the pinned receipt key: do not trust this server's receipts")
             }
             return .settled(Settled(transferID: id, batch: batch, leafIndices: leaves, receiptVerified: true,
                                     proveSeconds: proveSeconds, totalSeconds: Date().timeIntervalSince(started)))
@@ -358,20 +377,36 @@ final class ProgressBar: @unchecked Sendable {
     let log: (String) -> Void
     let start = Date()
     let isTTY: Bool
-    init(log: @escaping (String) -> Void, inPlace: Bool) { self.log = log; self.isTTY = inPlace }
+    let title: String
+    let finished: String
+    init(log: @escaping (String) -> Void, inPlace: Bool, title: String = "proving", finished: String = "proved in") {
+        self.log = log; self.isTTY = inPlace; self.title = title; self.finished = finished
+    }
 
     func update(stage: String, fraction: Double) {
-        // witness 0–10 %, quotient 10–35 %, msm 35–100 % (their shares of a proof's time).
-        let (lo, hi): (Double, Double) = stage == "witness" ? (0, 0.1) : stage == "quotient" ? (0.1, 0.35) : (0.35, 1)
+        // Proving: witness 0–10 %, quotient 10–35 %, msm 35–100 % (their shares of a proof's
+        // time). Checking a key: points 0–75 %, pairings 75–100 %.
+        let (lo, hi): (Double, Double) = switch stage {
+        case "witness": (0, 0.1)
+        case "quotient": (0.1, 0.35)
+        case "points": (0, 0.75)
+        case "pairings": (0.75, 1)
+        default: (0.35, 1)
+        }
         let p = lo + (hi - lo) * fraction
         let width = 30
         let filled = Int(p * Double(width))
-        let line = "proving [\(String(repeating: "#", count: filled))\(String(repeating: ".", count: width - filled))] \(Int(p * 100))% \(stage)"
+        let line = "\(title) [\(String(repeating: "#", count: filled))\(String(repeating: ".", count: width - filled))] \(Int(p * 100))% \(stage)"
         if isTTY { FileHandle.standardError.write(Data(("\r" + line).utf8)) } else if fraction == 0 { log(line) }
     }
 
     func finish() {
-        let line = String(format: "proved in %.2f s", Date().timeIntervalSince(start))
+        let line = "\(finished) " + String(format: "%.2f s", Date().timeIntervalSince(start))
         if isTTY { FileHandle.standardError.write(Data(("\r\u{1B}[K" + line + "\n").utf8)) } else { log(line) }
+    }
+
+    /// Clears the bar's line without a summary (the operation failed; its error follows).
+    func abandon() {
+        if isTTY { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
     }
 }

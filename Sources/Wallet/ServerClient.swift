@@ -1,5 +1,6 @@
 import BN254
 import Foundation
+import Groth16
 import Protocol
 import Settlement
 
@@ -73,17 +74,35 @@ public final class ServerClient {
         return WalletError("the server refused (\(code), HTTP \(r.status)): \(message) — \(advice)", code: code)
     }
 
-    public struct Params {
+    /// A server's public parameters (`GET /v1/params`): what the wallet pins.
+    public struct Params: Sendable {
         public var circuitID: String
+        public var verifyingKey: VerifyingKey
+        /// Ed25519, 32 bytes.
         public var receiptPublicKey: [UInt8]
+
+        public init(circuitID: String, verifyingKey: VerifyingKey, receiptPublicKey: [UInt8]) {
+            self.circuitID = circuitID; self.verifyingKey = verifyingKey; self.receiptPublicKey = receiptPublicKey
+        }
+
+        /// `ParametersFingerprint` of the three: 64 hex digits.
+        public var fingerprint: String {
+            ParametersFingerprint.hex(circuitID: circuitID, verifyingKey: verifyingKey, receiptPublicKey: receiptPublicKey)
+        }
     }
 
     public func params() throws -> Params {
         let o = try json("GET", "/v1/params")
-        guard let id = o["circuit_id"] as? String, let key = (o["receipt_public_key"] as? String).flatMap(Hex.decode) else {
-            throw WalletError("\(base) does not look like a zksettle server (/v1/params lacks circuit_id or receipt_public_key)")
+        guard let id = o["circuit_id"] as? String, let key = (o["receipt_public_key"] as? String).flatMap(Hex.decode),
+              let vkObject = o["verifying_key"] as? [String: Any] else {
+            throw WalletError("\(base) does not look like a zksettle server (/v1/params lacks circuit_id, verifying_key or receipt_public_key)")
         }
-        return Params(circuitID: id, receiptPublicKey: key)
+        guard key.count == 32 else { throw WalletError("\(base) publishes a receipt key of \(key.count) bytes; an Ed25519 key has 32") }
+        let vk: VerifyingKey
+        do { vk = try SnarkJS.verifyingKey(from: try JSONSerialization.data(withJSONObject: vkObject)) } catch {
+            throw WalletError("\(base) publishes a verifying key that cannot be used: \(error)")
+        }
+        return Params(circuitID: id, verifyingKey: vk, receiptPublicKey: key)
     }
 
     public func provingKey() throws -> Data {

@@ -23,15 +23,27 @@ public struct SpendableNote: Sendable {
 
 /// Builds and proves transfers of the 2-in/2-out circuit (DESIGN.md section 4): the part of a
 /// wallet that turns notes, outputs and external data into a `TransferRequest`.
+///
+/// Every proof is verified before `prove` returns it (about 2 ms), against `verifyingKey`: the
+/// wallet passes the pinned one, so a proof that the pinned key would refuse, from a broken or
+/// subverted proving key, never leaves the wallet.
 public final class TransferProver: @unchecked Sendable {
     public let provingKey: ProvingKey
+    /// The key every proof is checked against before it is returned.
+    public let verifyingKey: PreparedVerifyingKey
 
-    public init(provingKey: ProvingKey) { self.provingKey = provingKey }
+    /// `verifyingKey` defaults to the proving key's own (a self-consistency check only).
+    public init(provingKey: ProvingKey, verifyingKey: VerifyingKey? = nil) {
+        self.provingKey = provingKey
+        self.verifyingKey = PreparedVerifyingKey(verifyingKey ?? provingKey.verifyingKey)
+    }
 
     public enum Failure: Error, CustomStringConvertible {
         case tooManyInputs(Int)
         case wrongOutputCount(Int)
         case unbalanced(inputs: UInt64, publicAmount: Int64, outputs: UInt64)
+        /// The proof does not verify against `verifyingKey`: it is not returned.
+        case selfCheckFailed
 
         public var description: String {
             switch self {
@@ -39,6 +51,8 @@ public final class TransferProver: @unchecked Sendable {
             case .wrongOutputCount(let n): return "a transfer creates exactly 2 notes, got \(n)"
             case .unbalanced(let i, let p, let o):
                 return "values do not balance: inputs \(i) + (extAmount − fee) \(p) ≠ outputs \(o)"
+            case .selfCheckFailed:
+                return "the proof just made does not verify against the pinned verifying key (the proving key does not fit it): nothing was sent"
             }
         }
     }
@@ -65,6 +79,9 @@ public final class TransferProver: @unchecked Sendable {
         let proof = try Prover.prove(provingKey: provingKey, r1cs: TransferCircuit.r1cs, assignment: z,
                                      progress: progress.map { p in { stage, fraction in p(stage.rawValue, fraction) } })
         let publicInputs = try TransferPublicInputs(witness.publicInputs)
+        guard (try? Groth16.verify(verifyingKey, proof: proof, publicInputs: publicInputs.array)) == true else {
+            throw Failure.selfCheckFailed
+        }
         return TransferRequest(proof: proof, publicInputs: publicInputs, extData: extData)
     }
 

@@ -6,7 +6,13 @@ import Protocol
 /// The wallet's state in one SQLite file (`wallet.sqlite` in the wallet directory). No
 /// secrets live here: the key file is separate (see `KeyFile`). Migrations are append-only.
 ///
-///     meta(key, value)             sync cursor ("next_leaf"), server URL, circuit id
+///     meta(key, value)             sync cursor ("next_leaf"), server URL, and the pinned
+///                                  parameters ("params_fingerprint", "params_source",
+///                                  "params_circuit_id", "params_verifying_key" as snarkjs JSON,
+///                                  "params_receipt_key" hex, "params_pinned_at"); a fingerprint
+///                                  without the rest is one `init --trust` expects
+///     accepted_proving_keys        SHA-256 of each proving-key file that passed
+///                                  `ProvingKeyCheck` under a pinned fingerprint (not re-checked)
 ///     notes                        every note of this wallet found by trial decryption (value > 0),
 ///                                  with its nullifier; spent = confirmed by the server
 ///     transfers                    what this wallet submitted: deposits, sends, withdrawals, merges
@@ -55,6 +61,16 @@ public final class WalletDatabase {
         CREATE TABLE leaf_groups(grp INTEGER PRIMARY KEY, commitments BLOB NOT NULL);
         CREATE TABLE tree_nodes(height INTEGER NOT NULL, idx INTEGER NOT NULL, node BLOB NOT NULL,
                                 PRIMARY KEY (height, idx)) WITHOUT ROWID;
+        """,
+        // Version 3: proving keys this wallet checked and accepted (ProvingKeyCheck).
+        """
+        CREATE TABLE accepted_proving_keys(
+            sha256 TEXT NOT NULL,
+            fingerprint TEXT NOT NULL,
+            circuit_id TEXT NOT NULL,
+            check_seconds REAL NOT NULL,
+            accepted_at INTEGER NOT NULL,
+            PRIMARY KEY (sha256, fingerprint));
         """,
     ]
 
@@ -140,6 +156,30 @@ public final class WalletDatabase {
 
     public func setMeta(_ key: String, _ value: String) throws {
         try run("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [.text(key), .text(value)])
+    }
+
+    // MARK: Pinned parameters
+
+    public static let pinKeys = ["params_fingerprint", "params_source", "params_circuit_id", "params_verifying_key",
+                                 "params_receipt_key", "params_pinned_at"]
+
+    /// Forgets the pin (and the proving keys accepted under it): the next contact pins afresh.
+    public func clearPin() throws {
+        try transaction {
+            for k in Self.pinKeys { try run("DELETE FROM meta WHERE key = ?", [.text(k)]) }
+            try run("DELETE FROM accepted_proving_keys")
+        }
+    }
+
+    /// Whether the proving-key file with this SHA-256 passed the check under this fingerprint.
+    public func isProvingKeyAccepted(sha256: String, fingerprint: String) throws -> Bool {
+        try !query("SELECT 1 FROM accepted_proving_keys WHERE sha256 = ? AND fingerprint = ?",
+                   [.text(sha256), .text(fingerprint)]) { _ in () }.isEmpty
+    }
+
+    public func recordAcceptedProvingKey(sha256: String, fingerprint: String, circuitID: String, seconds: Double) throws {
+        try run("INSERT OR REPLACE INTO accepted_proving_keys(sha256, fingerprint, circuit_id, check_seconds, accepted_at) VALUES (?, ?, ?, ?, ?)",
+                [.text(sha256), .text(fingerprint), .text(circuitID), .text(String(seconds)), .int(Self.now)])
     }
 
     // MARK: Notes

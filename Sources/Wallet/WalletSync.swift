@@ -41,6 +41,7 @@ extension PeerWallet {
         let start = Date()
         var report = SyncReport()
         let server = try self.server
+        _ = try params()  // every contact checks the pinned parameters first
         if let known = try database.meta("server"), known != serverURL {
             log("note: this wallet last synced with \(known); now using \(serverURL)")
         }

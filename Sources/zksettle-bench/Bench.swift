@@ -9,7 +9,7 @@ struct Bench: ParsableCommand {
         commandName: "zksettle-bench",
         abstract: "Measure ZKSettle's hot paths. Each subcommand prints one JSON object on stdout.",
         subcommands: [FieldBench.self, PairingBench.self, VerifyBench.self, ProveBench.self, MSMBench.self, SyntheticProveBench.self,
-                      PoseidonBench.self, LedgerBench.self, LoadBench.self, SyncBench.self])
+                      PoseidonBench.self, LedgerBench.self, LoadBench.self, SyncBench.self, KeyCheckBench.self])
 }
 
 /// Timing helpers: medians over repeated samples, in milliseconds.

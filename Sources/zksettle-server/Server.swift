@@ -122,6 +122,9 @@ struct Server: AsyncParsableCommand {
             let keys = try TransferKeys.loadOrCreate(in: dir, logger: logger)
             let (receiptKey, receiptCreated) = try dir.receiptKey()
             if receiptCreated { logger.notice("made a new receipt signing key", metadata: ["file": "\(dir.url.appendingPathComponent("receipt.key").path)"]) }
+            // What wallets pin (`zkwallet init --trust`, `zksettle-admin params fingerprint`).
+            let fingerprint = ParametersFingerprint.hex(circuitID: keys.circuitID, verifyingKey: keys.verifyingKey, receiptPublicKey: receiptKey.publicKey)
+            logger.notice("parameters fingerprint: \(fingerprint)", metadata: ["circuit_id": "\(keys.circuitID)"])
 
             var config = SettlementConfig()
             config.maxBatch = batchSize

@@ -17,10 +17,15 @@ struct ZKWallet: ParsableCommand {
             optionally encrypted with a passphrase), wallet.sqlite (notes, history, sync position) \
             and the proving key cached from the server. Human tables by default, --json for scripts.
 
+            The wallet pins the server's parameters fingerprint (circuit id, verifying key, receipt \
+            key) on first contact, or the one given to `init --trust`; another fingerprint later \
+            stops every command (exit 1) until `zkwallet trust --reset`. A proving key is checked \
+            against the pinned verifying key before its first use, and every proof before it is sent.
+
             Exit codes: 0 done, 1 failed (the message says what to do), 64 bad usage.
             """,
         subcommands: [Init.self, AddressCommand.self, ViewingKeyCommand.self, Deposit.self, Send.self, Withdraw.self,
-                      Sync.self, BalanceCommand.self, History.self, Notes.self])
+                      Sync.self, BalanceCommand.self, History.self, Notes.self, Trust.self])
 }
 
 struct WalletOptions: ParsableArguments {
@@ -51,8 +56,9 @@ struct WalletOptions: ParsableArguments {
     }
 
     /// Opens the wallet; an encrypted key file without `--passphrase-env` asks on the terminal.
-    func open() throws -> PeerWallet {
-        var pass = try passphrase()
+    /// `passphrase`: one already asked for (by `init`), so it is not asked twice.
+    func open(passphrase known: String? = nil) throws -> PeerWallet {
+        var pass = try known ?? passphrase()
         let keyFile = PeerWallet.keyFile(in: directory)
         if pass == nil, Secrets.interactive, KeyFile.isEncrypted(keyFile) {
             pass = try Secrets.readHidden("passphrase for \(keyFile.path): ")
@@ -122,7 +128,7 @@ func describe(_ outcome: PeerWallet.Outcome, json: Bool, extra: [String: Any] = 
                                      "total_seconds": s.totalSeconds]) { a, _ in a })
         } else {
             print("settled in batch \(s.batch): transfer \(s.transferID)")
-            print("receipt signature verified with the server's receipt key")
+            print("receipt signature verified with the pinned receipt key")
             print(String(format: "proof %.2f s, total %.2f s", s.proveSeconds, s.totalSeconds))
         }
     case .saved(let path, let id):
@@ -149,12 +155,18 @@ struct Init: ParsableCommand {
     @Option(help: ArgumentHelp("Make a watch-only wallet from the viewing key in FILE.", valueName: "FILE"))
     var viewingKeyFile: String?
 
+    @Option(help: ArgumentHelp("Pin this parameters fingerprint (64 hex digits, as the operator publishes it from `zksettle-admin params fingerprint`) instead of trusting the server's first answer.", valueName: "FINGERPRINT"))
+    var trust: String?
+
     @Flag(help: "Print JSON.")
     var json = false
 
     func validate() throws {
         if viewingKey != nil && viewingKeyFile != nil { throw ValidationError("--viewing-key and --viewing-key-file exclude each other") }
         if restore && (viewingKey != nil || viewingKeyFile != nil) { throw ValidationError("--restore and a viewing key exclude each other") }
+        if let t = trust, ParametersFingerprint.normalize(t) == nil {
+            throw ValidationError("--trust takes the 64 hex digits that `zksettle-admin params fingerprint` prints")
+        }
     }
 
     /// The viewing key of a watch-only wallet: the option, a file or $ZKWALLET_VIEWING_KEY;
@@ -193,11 +205,14 @@ struct Init: ParsableCommand {
                 secret = .spending(key)
                 phrase = BackupPhrase.phrase(for: key)
             }
-            try PeerWallet.create(at: options.directory, secret: secret, passphrase: try newPassphrase())
+            let passphrase = try newPassphrase()
+            try PeerWallet.create(at: options.directory, secret: secret, passphrase: passphrase)
+            if let trust { try options.open(passphrase: passphrase).expect(fingerprint: trust) }
             let address = secret.viewingKey.address.encoded
             if json {
                 var o: [String: Any] = ["wallet": options.directory.path, "address": address, "watch_only": secret.spendingKey == nil]
                 if let phrase { o["backup_phrase"] = phrase }
+                if let trust { o["trusted_fingerprint"] = ParametersFingerprint.normalize(trust) }
                 printJSON(o)
                 return
             }
@@ -207,6 +222,9 @@ struct Init: ParsableCommand {
                 print("Backup phrase (shown only now; write it down, keep it secret — it spends your money):")
                 print("  \(phrase)")
                 print("")
+            }
+            if let trust, let fp = ParametersFingerprint.normalize(trust) {
+                print("the first contact must present the parameters fingerprint \(fp)")
             }
             print("address:")
             print(address)
@@ -357,7 +375,7 @@ struct BalanceCommand: ParsableCommand {
             let w = try options.open()
             var synced = false
             if !offline {
-                do { try w.sync(quiet: true); synced = true } catch let e as WalletError {
+                do { try w.sync(quiet: true); synced = true } catch let e as WalletError where e.code != "params_mismatch" {
                     say("warning: could not sync (\(e.description)); showing the balance as of the last sync")
                 }
             }

@@ -1,0 +1,112 @@
+import BN254
+import Foundation
+import Groth16
+import Protocol
+
+/// What the wallet trusts a server with: the parameters it pinned (issue 13). On first contact
+/// the wallet pins the server's `ParametersFingerprint` (circuit id, verifying key, receipt
+/// key), or checks it against the one the operator published (`zkwallet init --trust FP`);
+/// every later contact must present the same fingerprint, and a different one stops the
+/// command before anything is sent. Re-pinning is a deliberate act: `zkwallet trust --reset`.
+extension PeerWallet {
+    /// The pinned parameters as stored, or nil before the first contact. A fingerprint that
+    /// `init --trust` stored before any contact is in `expectedFingerprint`.
+    public func pinnedParameters() throws -> ServerClient.Params? {
+        guard let fp = try database.meta("params_fingerprint"), let id = try database.meta("params_circuit_id"),
+              let vkText = try database.meta("params_verifying_key"), let keyHex = try database.meta("params_receipt_key") else { return nil }
+        guard let key = Hex.decode(keyHex), key.count == 32,
+              let vk = try? SnarkJS.verifyingKey(from: Data(vkText.utf8)) else {
+            throw WalletError("the pinned parameters in \(Self.databaseFile(in: directory).path) are damaged; re-pin with `zkwallet trust --reset`")
+        }
+        let p = ServerClient.Params(circuitID: id, verifyingKey: vk, receiptPublicKey: key)
+        guard p.fingerprint == fp else {
+            throw WalletError("the pinned parameters in \(Self.databaseFile(in: directory).path) do not hash to the pinned fingerprint \(fp); re-pin with `zkwallet trust --reset`")
+        }
+        return p
+    }
+
+    /// The fingerprint the wallet expects or has pinned (nil: it will pin on first contact).
+    public var expectedFingerprint: String? { get throws { try database.meta("params_fingerprint") } }
+
+    /// How the pin was made: "first contact" or "operator (--trust)".
+    public var pinSource: String? { get throws { try database.meta("params_source") } }
+
+    /// Stores a fingerprint the operator published: the first contact must present it.
+    public func expect(fingerprint: String) throws {
+        guard let fp = ParametersFingerprint.normalize(fingerprint) else {
+            throw WalletError("--trust takes the 64 hex digits that `zksettle-admin params fingerprint` prints (got \"\(fingerprint)\")")
+        }
+        try database.clearPin()
+        try database.setMeta("params_fingerprint", fp)
+        try database.setMeta("params_source", "operator (--trust)")
+    }
+
+    /// Deletes the proving keys cached from the server (after a re-pin they belong to the old
+    /// parameters; the next proof downloads and checks the current one).
+    public func forgetProvingKeys() {
+        try? FileManager.default.removeItem(at: directory.appendingPathComponent("proving-keys"))
+    }
+
+    func store(pin p: ServerClient.Params, source: String) throws {
+        try database.transaction {
+            try database.setMeta("params_fingerprint", p.fingerprint)
+            try database.setMeta("params_source", source)
+            try database.setMeta("params_circuit_id", p.circuitID)
+            try database.setMeta("params_verifying_key", String(decoding: SnarkJS.encode(p.verifyingKey), as: UTF8.self))
+            try database.setMeta("params_receipt_key", Hex.encode(p.receiptPublicKey))
+            try database.setMeta("params_pinned_at", String(WalletDatabase.now))
+        }
+    }
+
+    /// Compares what the server offers with the pin (pinning on first contact) and returns the
+    /// parameters to use: the pinned ones.
+    func checkPin(_ offered: ServerClient.Params) throws -> ServerClient.Params {
+        let got = offered.fingerprint
+        let dir = directory.path
+        if let pinned = try pinnedParameters() {
+            let source = try pinSource ?? "first contact"
+            guard pinned.fingerprint == got else {
+                throw WalletError("""
+                    the server's parameters are not the ones this wallet pinned: nothing was sent.
+                      pinned (\(source)): \(pinned.fingerprint)
+                      \(serverURL) now presents: \(got)
+                    A server that changes its verifying key or receipt key could be another server, or a subverted one. If the operator replaced its keys on purpose, check the new fingerprint against the one they publish (`zksettle-admin params fingerprint`), then re-pin with `zkwallet trust --reset --wallet \(dir)`.
+                    """, code: "params_mismatch")
+            }
+            return pinned
+        }
+        if let expected = try expectedFingerprint {
+            guard expected == got else {
+                throw WalletError("""
+                    the server's parameters do not have the fingerprint you trusted: nothing was sent, nothing was pinned.
+                      trusted (--trust): \(expected)
+                      \(serverURL) presents: \(got)
+                    Check that --server is the operator's server and that the fingerprint is the one they publish; to trust another, run `zkwallet trust --reset --wallet \(dir)`.
+                    """, code: "params_mismatch")
+            }
+            try store(pin: offered, source: "operator (--trust)")
+            log("server parameters match the trusted fingerprint \(got): pinned")
+            return offered
+        }
+        try store(pin: offered, source: "first contact")
+        log("pinned the server's parameters on first contact: fingerprint \(got)")
+        log("  (compare it with the fingerprint the operator publishes; every later contact must present the same)")
+        return offered
+    }
+
+    /// A receipt from the `POST /v1/transfers` answer, and whether its signature verifies with
+    /// the pinned receipt key (`pinnedReceiptKey`) and it names `transferID`. A receipt signed
+    /// by any other key is not verified, whatever key the server now claims.
+    public static func checkReceipt(_ reply: [String: Any], transferID: String, pinnedReceiptKey: [UInt8]) throws -> (receipt: Receipt, verified: Bool) {
+        guard let r = reply["receipt"] as? [String: Any], let tid = (r["transfer_id"] as? String).flatMap(Hex.decode),
+              let batch = (r["batch"] as? NSNumber)?.int64Value,
+              let leaves = (r["leaf_indices"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.int64Value }), leaves.count == 2,
+              let rootText = r["root"] as? String, let receiptRoot = try? Fr(decimal: rootText),
+              let settledAt = (r["settled_at"] as? NSNumber)?.int64Value,
+              let sig = (r["signature"] as? String).flatMap(Hex.decode) else {
+            throw WalletError("the server answered without a readable receipt; run `zkwallet sync` to see whether transfer \(transferID) settled")
+        }
+        let receipt = Receipt(transferID: tid, batch: batch, leafIndices: leaves, root: receiptRoot, settledAt: settledAt, signature: sig)
+        return (receipt, Hex.encode(tid) == transferID && receipt.verify(publicKey: pinnedReceiptKey))
+    }
+}

@@ -1,0 +1,73 @@
+import ArgumentParser
+import Foundation
+import Groth16
+import Wallet
+
+/// `zkwallet trust [--reset [--yes] [--fingerprint FP]]`: the pinned parameters (issue 13).
+struct Trust: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show the pinned server parameters fingerprint, or re-pin it on purpose (--reset).",
+        discussion: """
+            Without --reset: prints the pinned fingerprint (on the last line) and where it came from. \
+            With --reset: fetches the server's parameters, shows the old and the new fingerprint, and \
+            pins the new one after confirmation (asked on a terminal; --yes confirms in scripts), \
+            forgetting the proving keys accepted under the old one. With --reset --fingerprint FP the \
+            server must present FP.
+            """)
+    @OptionGroup var options: WalletOptions
+    @Flag(help: "Forget the pin and pin the server's current parameters.") var reset = false
+    @Flag(help: "With --reset: do not ask for confirmation.") var yes = false
+    @Option(help: ArgumentHelp("With --reset: the fingerprint the operator published; the server must present it.", valueName: "FINGERPRINT"))
+    var fingerprint: String?
+    @Flag(help: "Print JSON.") var json = false
+
+    func validate() throws {
+        if !reset && (yes || fingerprint != nil) { throw ValidationError("--yes and --fingerprint go with --reset") }
+        if let f = fingerprint, ParametersFingerprint.normalize(f) == nil {
+            throw ValidationError("--fingerprint takes the 64 hex digits that `zksettle-admin params fingerprint` prints")
+        }
+    }
+
+    func run() throws {
+        try perform {
+            let w = try options.open()
+            let old = try w.expectedFingerprint
+            if !reset {
+                let source = try w.pinSource ?? ""
+                let contacted = try w.pinnedParameters() != nil
+                if json {
+                    printJSON(["fingerprint": old.map { $0 as Any } ?? NSNull(), "source": source, "contacted": contacted])
+                    return
+                }
+                guard let old else { print("nothing pinned yet: the first contact with a server pins its parameters"); return }
+                print(contacted ? "pinned (\(source)):" : "expected at the first contact (\(source)):")
+                print(old)
+                return
+            }
+            let new = try w.server.params().fingerprint
+            if let f = fingerprint.flatMap(ParametersFingerprint.normalize), f != new {
+                throw WalletError("\(options.server) presents the fingerprint \(new), not \(f): nothing was re-pinned")
+            }
+            if !json {
+                print("pinned now:  \(old ?? "(nothing)")")
+                print("the server:  \(new)")
+            }
+            if !yes {
+                guard isatty(0) == 1 else {
+                    throw WalletError("re-pinning needs confirmation: run it on a terminal, or pass --yes after checking the new fingerprint with the operator")
+                }
+                say("pin \(new)? Check it against the fingerprint the operator publishes. Type yes to re-pin:")
+                guard readLine(strippingNewline: true)?.lowercased() == "yes" else { throw WalletError("not confirmed: nothing was re-pinned") }
+            }
+            // Expect exactly the fingerprint just confirmed, then pin it from the server (which
+            // checks it again, so a server that changed in between is refused).
+            try w.expect(fingerprint: new)
+            w.forgetProvingKeys()
+            _ = try w.params()
+            if json { printJSON(["fingerprint": new, "previous": old.map { $0 as Any } ?? NSNull()]) } else {
+                print("re-pinned:")
+                print(new)
+            }
+        }
+    }
+}
