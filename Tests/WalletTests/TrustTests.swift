@@ -173,9 +173,12 @@ import Wallet
             #expect(!pay.stderr.contains("checking the proving key"))  // its hash is recorded as accepted
 
             // The server's proving key replaced by another setup's (same circuit, same verifying
-            // key published): the wallet re-downloads it, refuses it, and sends nothing.
+            // key published): the wallet re-downloads it, refuses it, and sends nothing. (The
+            // server reads its proving key once at start, so it is restarted to serve the new one.)
             let (otherPK, _) = try DevelopmentSetup.generate(r1cs: TransferCircuit.r1cs, circuitID: TransferCircuit.circuitID)
+            server.stop()
             try otherPK.write(to: server.data.appendingPathComponent("keys/transfer.zkspk"))
+            try server.start()
             try FileManager.default.removeItem(at: b.appendingPathComponent("proving-keys"))
             let leaves = try server.leafCount()
             let swapped = try Self.zkwallet(["send", "5", "--to", addressA], b, server)
