@@ -104,11 +104,10 @@ public final class PeerWallet {
         let url = dir.appendingPathComponent("\(safeID).zkspk")
         if !FileManager.default.fileExists(atPath: url.path) {
             log("downloading the proving key for circuit \(params.circuitID) (once)…")
-            let data = try server.provingKey()
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-            let tmp = dir.appendingPathComponent(".\(safeID).partial")
-            try data.write(to: tmp)
-            guard rename(tmp.path, url.path) == 0 else { throw WalletError("cannot store the proving key in \(url.path)") }
+            let bar = DownloadProgress(log: log, inPlace: progressBar)
+            try server.downloadProvingKey(to: url) { received, expected in bar.update(received, expected) }
+            bar.finish()
         }
         // One read: the bytes hashed are the bytes parsed and checked.
         let bytes: [UInt8]
@@ -408,5 +407,40 @@ final class ProgressBar: @unchecked Sendable {
     /// Clears the bar's line without a summary (the operation failed; its error follows).
     func abandon() {
         if isTTY { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+    }
+}
+
+/// Bytes received of a download, in place on a terminal (one line at the end otherwise).
+final class DownloadProgress: @unchecked Sendable {
+    let log: (String) -> Void
+    let inPlace: Bool
+    private let lock = NSLock()
+    private var last = -1
+    private var received = 0
+
+    init(log: @escaping (String) -> Void, inPlace: Bool) { self.log = log; self.inPlace = inPlace }
+
+    func update(_ received: Int, _ expected: Int?) {
+        lock.lock(); defer { lock.unlock() }
+        self.received = received
+        guard inPlace else { return }
+        let mib = Double(received) / 1_048_576
+        let text: String
+        if let expected, expected > 0 {
+            let percent = min(100, received * 100 / expected)
+            if percent == last { return }
+            last = percent
+            text = String(format: "\r\u{1B}[2Kdownloading %3d%% (%.1f of %.1f MiB)", percent, mib, Double(expected) / 1_048_576)
+        } else {
+            text = String(format: "\r\u{1B}[2Kdownloading %.1f MiB", mib)
+        }
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+
+    func finish() {
+        lock.lock(); defer { lock.unlock() }
+        let line = String(format: "downloaded %.1f MiB", Double(received) / 1_048_576)
+        if inPlace { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
+        log(line)
     }
 }

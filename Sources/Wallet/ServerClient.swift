@@ -105,10 +105,17 @@ public final class ServerClient {
         return Params(circuitID: id, verifyingKey: vk, receiptPublicKey: key)
     }
 
-    public func provingKey() throws -> Data {
-        let r = try call("GET", "/v1/params/proving-key")
+    /// The largest proving key accepted (the transfer circuit's is about 5 MiB).
+    public static let maxProvingKeyBytes = 256 << 20
+
+    /// Streams the proving key into `file` (written whole, then renamed into place), reporting
+    /// (received, expected) bytes.
+    public func downloadProvingKey(to file: URL, progress: @escaping @Sendable (Int, Int?) -> Void) throws {
+        let r: HTTPConnection.Response
+        do { r = try connection.download("/v1/params/proving-key", to: file, maxBytes: Self.maxProvingKeyBytes, progress: progress) } catch {
+            throw WalletError("downloading the proving key from \(base) failed: \(error)", code: "unreachable")
+        }
         guard r.status == 200 else { throw Self.explain(r, r.json as? [String: Any]) }
-        return r.body
     }
 
     public func tree() throws -> (root: Fr, leafCount: Int) {
