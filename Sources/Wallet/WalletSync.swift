@@ -73,9 +73,7 @@ extension PeerWallet {
                         report.found += 1
                         report.foundValue &+= pt.value
                     }
-                    let own = Set(try database.query("SELECT leaf_index FROM notes WHERE leaf_index >= ? AND leaf_index < ?",
-                                                     [.int(Int64(from)), .int(Int64(page.next))]) { Int($0.int(0)) })
-                    try tree.absorb(page.notes.map(\.commitment), from: from, own: own)
+                    try tree.absorb(page.notes.map(\.commitment), from: from)
                     tipBatch = page.notes.last!.batch
                     try database.setMeta("next_leaf", String(page.next))
                     try database.setMeta("tip_batch", String(tipBatch))

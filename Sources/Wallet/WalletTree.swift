@@ -74,11 +74,14 @@ public struct WalletTree {
     // MARK: Sync
 
     /// Takes in a page of leaves `from..<from + commitments.count`: keeps the commitments of
-    /// each group that holds one of `own` (leaf indices of this wallet's notes) and of the
-    /// group at the tip, and forgets completed groups that hold none.
-    public func absorb(_ commitments: [Fr], from: Int, own: Set<Int>) throws {
+    /// each group that holds a note of this wallet (as recorded in `notes`, so record the
+    /// page's notes first) and of the group at the tip, and forgets completed groups that hold
+    /// none. A group can straddle two pages: its notes from the earlier page count too.
+    public func absorb(_ commitments: [Fr], from: Int) throws {
         guard !commitments.isEmpty else { return }
         var g = from / Self.groupSize
+        let own = Set(try database.query("SELECT leaf_index FROM notes WHERE leaf_index >= ? AND leaf_index < ?",
+                                         [.int(Int64(g * Self.groupSize)), .int(Int64(from + commitments.count))]) { Int($0.int(0)) })
         var current: [Fr] = []
         if from % Self.groupSize != 0 {
             guard let stored = try group(g), stored.count == from % Self.groupSize else {

@@ -134,7 +134,7 @@ enum PrivacyCost {
         var at = 0
         while at < notes {
             let n = min(page, notes - at)
-            try database.transaction { try tree.absorb((at..<at + n).map(commitment), from: at, own: own) }
+            try database.transaction { try tree.absorb((at..<at + n).map(commitment), from: at) }
             at += n
         }
         let tAbsorb = Timer.now()
