@@ -95,7 +95,7 @@ public final class PeerWallet {
 
     /// The prover for the pinned circuit, with its proving key cached in the wallet directory.
     /// A key file whose SHA-256 is not recorded as accepted under the pinned fingerprint is
-    /// checked first (`ProvingKeyCheck`, a few seconds, once); a refused key is deleted.
+    /// checked first (`ProvingKeyCheck`, 1–2 s, once); a refused key is deleted.
     func prover() throws -> TransferProver {
         if let p = proverStorage { return p }
         let params = try params()
@@ -134,7 +134,7 @@ public final class PeerWallet {
             }
             bar.finish()
             try database.recordAcceptedProvingKey(sha256: hash, fingerprint: fingerprint, circuitID: params.circuitID, seconds: report.seconds)
-            log("accepted the proving key \(hash.prefix(16))…: \(report.points) points on their curves, \(report.subgroupChecks) in G2's subgroup, pairing checks passed (L/IC linked for \(report.linkedVariables) of \(report.variableCount) variables)")
+            log("accepted the proving key \(hash.prefix(16))…: \(report.points) points on their curves, \(report.subgroupChecks) in G2's subgroup, pairing checks passed (\(report.recoveredRows) of \(report.rowCount) row points recovered; A, B, L checked against the circuit for \(report.rowCheckedA), \(report.rowCheckedB), \(max(report.rowCheckedL, report.linkedVariables)) of \(report.variableCount) variables)")
         }
         let p = TransferProver(provingKey: pk, verifyingKey: params.verifyingKey)
         proverStorage = p
@@ -213,8 +213,19 @@ public final class PeerWallet {
             let ext = ExtData(recipient: recipient, extAmount: extAmount, fee: 0, encryptedOutputs: ciphertexts)
             let proveStart = Date()
             let bar = ProgressBar(log: log, inPlace: progressBar)
-            let request = try prover.prove(inputs: spendables, outputs: outputs.map(\.note), extData: ext, root: root,
+            let request: TransferRequest
+            do {
+                request = try prover.prove(inputs: spendables, outputs: outputs.map(\.note), extData: ext, root: root,
                                            progress: { stage, fraction in bar.update(stage: stage, fraction: fraction) })
+            } catch TransferProver.Failure.selfCheckFailed {
+                // The key passed its check but proves falsely where the check cannot look (its
+                // H query, say): drop it so that the next command fetches and checks it afresh.
+                bar.abandon()
+                proverStorage = nil
+                forgetProvingKeys()
+                throw WalletError("the proof just made does not verify against the pinned verifying key, so the proving key from \(serverURL) is wrong where its check cannot look. Nothing was sent; the cached key was deleted. Do not use this server until its operator explains.",
+                                  code: "self_check_failed")
+            }
             bar.finish()
             let proveSeconds = Date().timeIntervalSince(proveStart)
             let id = TransferID(request.publicInputs).hex

@@ -175,9 +175,11 @@ import Wallet
             // The server's proving key replaced by another setup's (same circuit, same verifying
             // key published): the wallet re-downloads it, refuses it, and sends nothing. (The
             // server reads its proving key once at start, so it is restarted to serve the new one.)
+            let served = server.data.appendingPathComponent("keys/transfer.zkspk")
+            let original = try ProvingKey.load(from: served)
             let (otherPK, _) = try DevelopmentSetup.generate(r1cs: TransferCircuit.r1cs, circuitID: TransferCircuit.circuitID)
             server.stop()
-            try otherPK.write(to: server.data.appendingPathComponent("keys/transfer.zkspk"))
+            try otherPK.write(to: served)
             try server.start()
             try FileManager.default.removeItem(at: b.appendingPathComponent("proving-keys"))
             let leaves = try server.leafCount()
@@ -188,6 +190,21 @@ import Wallet
             #expect(try server.leafCount() == leaves)
             let cached = try FileManager.default.contentsOfDirectory(atPath: b.appendingPathComponent("proving-keys").path).filter { $0.hasSuffix(".zkspk") }
             #expect(cached.isEmpty)
+
+            // The served key with one H point moved passes the key check (H cannot be checked
+            // without [τ]₂), and the proof it yields fails the self-check: nothing is sent.
+            var bent = original
+            bent.h[5] = (bent.h[5].jacobian + G1Affine.generator.jacobian).affine
+            server.stop()
+            try bent.write(to: served)
+            try server.start()
+            let selfCheck = try Self.zkwallet(["send", "5", "--to", addressA], b, server)
+            #expect(selfCheck.status == 1)
+            #expect(selfCheck.stderr.contains("accepted the proving key"), "\(selfCheck.stderr)")
+            #expect(selfCheck.stderr.contains("does not verify against the pinned verifying key") && selfCheck.stderr.contains("Nothing was sent"))
+            #expect(try server.leafCount() == leaves)
+            #expect(!FileManager.default.fileExists(atPath: b.appendingPathComponent("proving-keys").path))
+            #expect((try Self.zkwallet(["balance", "--json"], b, server).object["spendable"] as? NSNumber)?.intValue == 90)
 
             // All keys replaced (a new setup at restart): another fingerprint. Every command
             // stops with exit 1 and names both; nothing reaches the server.
