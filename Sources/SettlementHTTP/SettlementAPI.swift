@@ -240,11 +240,13 @@ public struct SettlementAPI: Sendable {
         guard MerkleTree.publishedHeights.contains(height) else {
             throw APIError.malformed("height must be one of \(MerkleTree.publishedHeights.map(String.init).joined(separator: ", "))")
         }
-        let capacity = MerkleTree.nodes(atHeight: height)
+        // One bound for both heights (the document cannot tie it to the height): past the last
+        // node at this height the page is simply empty.
+        let bound = MerkleTree.nodes(atHeight: MerkleTree.publishedHeights.min()!)
         let from = try queryInt(query, "from", default: 0)
-        let limit = try queryInt(query, "limit", default: min(capacity, Self.maxSubtreesPerPage))
-        guard from >= 0, from <= capacity, limit >= 1, limit <= Self.maxSubtreesPerPage else {
-            throw APIError.malformed("from must be between 0 and \(capacity) and limit between 1 and \(Self.maxSubtreesPerPage)")
+        let limit = try queryInt(query, "limit", default: min(MerkleTree.nodes(atHeight: height), Self.maxSubtreesPerPage))
+        guard from >= 0, from <= bound, limit >= 1, limit <= Self.maxSubtreesPerPage else {
+            throw APIError.malformed("from must be between 0 and \(bound) and limit between 1 and \(Self.maxSubtreesPerPage)")
         }
         let page = service.subtreeRoots(height: height, from: from, limit: limit)
         return jsonResponse([
