@@ -179,20 +179,33 @@ public struct WalletTree {
                 throw Self.inconsistent("leaf \(n.leafIndex) is not the commitment of the note found there")
             }
         }
-        for (g, l) in groups where g < leaves >> Self.groupHeight {
-            let published = try self.published(height: Self.groupHeight, from: g, count: 1)[0]
-            guard l.count == Self.groupSize, SparseMerkleTree(leaves: l, height: Self.groupHeight).root == published else {
-                throw Self.inconsistent("leaves \(g * Self.groupSize)…\(g * Self.groupSize + Self.groupSize - 1) do not hash to the published node of their group")
-            }
+        // Every complete group and chunk of a new note against its published node: the hashing
+        // (31 per group, 31 per chunk) runs on all cores, the reads before it.
+        var checks: [(leaves: [Fr], bottom: Int, expected: Fr, what: String)] = []
+        for (g, l) in groups.sorted(by: { $0.key < $1.key }) where g < leaves >> Self.groupHeight {
+            guard l.count == Self.groupSize else { throw Self.inconsistent("leaf group \(g) is incomplete in the wallet's copy") }
+            checks.append((l, 0, try published(height: Self.groupHeight, from: g, count: 1)[0],
+                           "leaves \(g * Self.groupSize)…\(g * Self.groupSize + Self.groupSize - 1) do not hash to the published node of their group"))
         }
         let chunks = Set(groups.keys.map { $0 / Self.groupsPerChunk })
-        for c in chunks where c < leaves >> Self.chunkHeight {
-            let nodes = try published(height: Self.groupHeight, from: c * Self.groupsPerChunk, count: Self.groupsPerChunk)
-            let root = try published(height: Self.chunkHeight, from: c, count: 1)[0]
-            guard SparseMerkleTree(leaves: nodes, height: Self.chunkHeight - Self.groupHeight, bottom: Self.groupHeight).root == root else {
-                throw Self.inconsistent("the published group nodes of chunk \(c) do not hash to its published root")
+        for c in chunks.sorted() where c < leaves >> Self.chunkHeight {
+            checks.append((try published(height: Self.groupHeight, from: c * Self.groupsPerChunk, count: Self.groupsPerChunk), Self.groupHeight,
+                           try published(height: Self.chunkHeight, from: c, count: 1)[0],
+                           "the published group nodes of chunk \(c) do not hash to its published root"))
+        }
+        let failed = FirstFailure()
+        let work = checks
+        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, work.count))
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            var i = w
+            while i < work.count {
+                let check = work[i]
+                let height = check.bottom == 0 ? Self.groupHeight : Self.chunkHeight - Self.groupHeight
+                if SparseMerkleTree(leaves: check.leaves, height: height, bottom: check.bottom).root != check.expected { failed.record(i) }
+                i += workers
             }
         }
+        if let i = failed.first { throw Self.inconsistent(checks[i].what) }
         let root = try self.root(leaves: leaves)
         guard root == expectedRoot else {
             throw Self.inconsistent("the tree of its first \(leaves) leaves has root \(root.decimalString), not the batch's root \(expectedRoot.decimalString)")
@@ -229,4 +242,12 @@ public struct WalletTree {
         let top = SparseMerkleTree(leaves: try chunkNodes(leaves: leaves), height: Self.topHeight, bottom: Self.chunkHeight).path(c)
         return inner + middle + top
     }
+}
+
+/// The lowest index of a failed check, from several threads.
+private final class FirstFailure: @unchecked Sendable {
+    private let lock = NSLock()
+    private var index: Int?
+    func record(_ i: Int) { lock.lock(); index = min(index ?? i, i); lock.unlock() }
+    var first: Int? { lock.lock(); defer { lock.unlock() }; return index }
 }

@@ -159,5 +159,14 @@ import Wallet
         // A false root is refused, and then nothing more counts.
         try database.run("UPDATE notes SET verified = 0")
         #expect(throws: WalletError.self) { try tree.verify(leaves: leaves, expectedRoot: Fr(7)) }
+        // A published group node that the note's leaves do not hash to is refused, by name.
+        try tree.storePublished(height: MerkleTree.groupHeight, from: 995 / 32, [Fr(11)])
+        do {
+            try tree.verify(leaves: leaves, expectedRoot: reference.root)
+            Issue.record("a false group node was accepted")
+        } catch let e as WalletError {
+            #expect(e.description.contains("leaves 992…1023"), "\(e.description)")
+        }
+        #expect(try database.notes().isEmpty)
     }
 }
