@@ -66,7 +66,7 @@ public final class ServerClient {
         switch code {
         case "unknown_root": advice = "the tree moved on while proving; run the command again"
         case "double_spend": advice = "a note was already spent (is this key used by another wallet?); run `zkwallet sync` and try again"
-        case "unauthorized": advice = "the server refused the deposit token: pass the operator's token with --token (the server keeps it in <data>/deposit-token)"
+        case "unauthorized": advice = "the server refused the deposit token: pass the operator's token with --token-file FILE (the server keeps it in <data>/deposit-token)"
         case "overloaded", "unavailable": advice = "the server is busy; try again in \(r.headers["retry-after"] ?? "a few") s"
         case "invalid_proof": advice = "this proof verifies under the verifying key this wallet pinned, so the server is not judging by the parameters it published; do not use it until its operator explains"
         default: advice = "see the server's log for details"
