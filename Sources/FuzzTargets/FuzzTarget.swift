@@ -27,7 +27,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     /// Address, viewing-key and backup-phrase strings typed or pasted by people.
     case addressString = "address-string"
     /// A server's answers as the wallet decodes them (`ServerAnswer`): notes pages, nullifier
-    /// pages, subtree nodes, batch headers, the tree, receipts. The first byte picks the
+    /// pages, subtree nodes, batch headers, the tree, receipts, parameters. The first byte picks the
     /// decoder, the rest is the answer.
     case serverAnswer = "server-answer"
 
@@ -130,18 +130,22 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
 
     enum Answer {
         case notes(ServerAnswer.NotesPage), spends(ServerAnswer.SpendsPage), subtrees([Fr], Int), batch(Fr, Int), tree(Fr, Int), receipt(Receipt)
+        case params(String, VerifyingKey, [UInt8])
     }
 
     static func decodeServerAnswer(_ bytes: [UInt8]) -> Answer? {
         guard let kind = bytes.first else { return nil }
         let data = Data(bytes.dropFirst())
-        switch kind % 6 {
+        switch kind % 7 {
         case 0: return (try? ServerAnswer.notesPage(data, from: answerFrom, limit: answerLimit)).map(Answer.notes)
         case 1: return (try? ServerAnswer.spendsPage(data, from: answerFrom, limit: answerLimit)).map(Answer.spends)
         case 2: return (try? ServerAnswer.subtrees(data, height: 5, from: answerFrom, limit: answerLimit)).map { .subtrees($0.roots, $0.complete) }
         case 3: return (try? ServerAnswer.batch(data, number: 2)).map { .batch($0.root, $0.leafCount) }
         case 4: return (try? ServerAnswer.tree(data)).map { .tree($0.root, $0.leafCount) }
-        default: return (try? ServerAnswer.receipt(data)).map(Answer.receipt)
+        case 5: return (try? ServerAnswer.receipt(data)).map(Answer.receipt)
+        default:
+            guard let p = try? ServerAnswer.params(data), let vk = try? SnarkJS.verifyingKey(from: p.verifyingKeyJSON) else { return nil }
+            return .params(p.circuitID, vk, p.receiptPublicKey)
         }
     }
 
@@ -165,6 +169,10 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             require(roots.count <= answerLimit && complete >= answerFrom + roots.count, "subtrees: more than asked, or fewer complete than sent")
         case .batch(_, let leaves), .tree(_, let leaves):
             require(leaves >= 0, "a negative leaf count")
+        case .params(let id, let vk, let key):
+            require(key.count == 32 && !id.isEmpty && id.utf8.count <= 128, "params: a receipt key that is not 32 bytes, or an unusable circuit id")
+            require(!id.contains("/") && id != "." && id != "..", "params: a circuit id that could name another file")
+            _ = ParametersFingerprint.hex(circuitID: id, verifyingKey: vk, receiptPublicKey: key)
         case .receipt(let r):
             require(r.transferID.count == 32 && r.signature.count == 64, "receipt: wrong id or signature length")
             require(r.leafIndices.count == 2 && r.leafIndices[1] == r.leafIndices[0] + 1 && r.leafIndices[0] >= 0, "receipt: leaf indices not a pair")
@@ -185,10 +193,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .proofJSON:
             return [Array(SnarkJS.encode(Self.exampleProof(1))), Array(SnarkJS.encode(Proof(unchecked: .infinity, .infinity, .infinity)))]
         case .verifyingKeyJSON:
-            let g2 = G2Jacobian.generator
-            let vk = VerifyingKey(alpha: Self.g1(3), beta: (Fr(5) * g2).affine, gamma: g2.affine, delta: (Fr(7) * g2).affine,
-                                  ic: (0..<8).map { Self.g1(11 + UInt64($0)) })
-            return [Array(SnarkJS.encode(vk))]
+            return [Array(SnarkJS.encode(Self.verifyingKeyJSON.exampleKey))]
         case .transferBody:
             let note = try! NoteEncryption.encrypt(NotePlaintext(value: 5, blinding: Fr(9), memo: Array("lunch".utf8)), to: Self.noteAddress)
             let bodies = [
@@ -221,8 +226,17 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
                 (4, #"{"root":"42","leaf_count":4,"depth":20}"#),
                 (5, #"{"status":"settled","receipt":{"transfer_id":"\#(id)","batch":2,"leaf_indices":[2,3],"root":"42","settled_at":1700000000000,"signature":"\#(String(repeating: "cd", count: 64))"}}"#),
             ]
-            return answers.map { [$0.0] + Array($0.1.utf8) }
+            let vkJSON = String(decoding: SnarkJS.encode(FuzzTarget.verifyingKeyJSON.exampleKey), as: UTF8.self)
+            let params = #"{"circuit_id":"\#(String(repeating: "0f", count: 32))","protocol":"zksettle/v1","receipt_public_key":"\#(String(repeating: "11", count: 32))","verifying_key":\#(vkJSON)}"#
+            return answers.map { [$0.0] + Array($0.1.utf8) } + [[6] + Array(params.utf8)]
         }
+    }
+
+    /// The verifying key of the seeds (vk-json, and params of server-answer).
+    var exampleKey: VerifyingKey {
+        let g2 = G2Jacobian.generator
+        return VerifyingKey(alpha: Self.g1(3), beta: (Fr(5) * g2).affine, gamma: g2.affine, delta: (Fr(7) * g2).affine,
+                            ic: (0..<8).map { Self.g1(11 + UInt64($0)) })
     }
 
     static var noteAddress: Address {

@@ -147,6 +147,24 @@ public enum ServerAnswer {
         return (root, leaves)
     }
 
+    /// `GET /v1/params`: the circuit id (1 to 128 letters, digits, `.`, `_`, `-`: it names a
+    /// cache file), the verifying key's JSON (for `SnarkJS.verifyingKey`, in Groth16) and the
+    /// 32-byte Ed25519 receipt key.
+    public static func params(_ data: Data) throws(Malformed) -> (circuitID: String, verifyingKeyJSON: Data, receiptPublicKey: [UInt8]) {
+        let o = try object(data, "/v1/params")
+        guard let id = o["circuit_id"] as? String, (1...128).contains(id.utf8.count),
+              id.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 | 0x20 >= 97 && $0 | 0x20 <= 122) || $0 == 46 || $0 == 95 || $0 == 45 }) else {
+            throw Malformed("/v1/params: no usable circuit_id")
+        }
+        guard let key = (o["receipt_public_key"] as? String).flatMap(Hex.decode), key.count == 32 else {
+            throw Malformed("/v1/params: receipt_public_key is not 32 bytes of hex (an Ed25519 key)")
+        }
+        guard let vk = o["verifying_key"] as? [String: Any], let vkJSON = try? JSONSerialization.data(withJSONObject: vk) else {
+            throw Malformed("/v1/params: no verifying_key object")
+        }
+        return (id, vkJSON, key)
+    }
+
     /// `GET /v1/tree`: the current root and leaf count.
     public static func tree(_ data: Data) throws(Malformed) -> (root: Fr, leafCount: Int) {
         let o = try object(data, "/v1/tree")

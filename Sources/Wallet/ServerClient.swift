@@ -92,17 +92,15 @@ public final class ServerClient {
     }
 
     public func params() throws -> Params {
-        let o = try json("GET", "/v1/params")
-        guard let id = o["circuit_id"] as? String, let key = (o["receipt_public_key"] as? String).flatMap(Hex.decode),
-              let vkObject = o["verifying_key"] as? [String: Any] else {
-            throw WalletError("\(base) does not look like a zksettle server (/v1/params lacks circuit_id, verifying_key or receipt_public_key)")
+        let p: (circuitID: String, verifyingKeyJSON: Data, receiptPublicKey: [UInt8])
+        do { p = try ServerAnswer.params(try body("/v1/params")) } catch let e as ServerAnswer.Malformed {
+            throw WalletError("\(base) does not look like a zksettle server: \(e.description)")
         }
-        guard key.count == 32 else { throw WalletError("\(base) publishes a receipt key of \(key.count) bytes; an Ed25519 key has 32") }
         let vk: VerifyingKey
-        do { vk = try SnarkJS.verifyingKey(from: try JSONSerialization.data(withJSONObject: vkObject)) } catch {
+        do { vk = try SnarkJS.verifyingKey(from: p.verifyingKeyJSON) } catch {
             throw WalletError("\(base) publishes a verifying key that cannot be used: \(error)")
         }
-        return Params(circuitID: id, verifyingKey: vk, receiptPublicKey: key)
+        return Params(circuitID: p.circuitID, verifyingKey: vk, receiptPublicKey: p.receiptPublicKey)
     }
 
     /// The largest proving key accepted (the transfer circuit's is about 5 MiB).
