@@ -42,6 +42,9 @@ public struct LedgerFault: Sendable, Equatable, CustomStringConvertible {
         /// The roots table (the recent roots `/v1/tree` lists) is not the roots of the newest
         /// batches. Older roots stay accepted through the batches' own roots, not this table.
         case rootWindow = "root_window"
+        /// A transfer's root is not a root the tree had before its batch (the empty tree's or an
+        /// earlier batch's): the server accepts every past root as an anchor, and no other.
+        case anchor = "anchor"
         /// A payout disagrees with its withdrawal, or a withdrawal has no payout.
         case payout = "payout"
         /// A stored value does not decode (not a canonical field element, wrong length).
@@ -67,7 +70,8 @@ extension SQLiteLedger {
     /// (numbers, previous hashes, each hash recomputed from the stored fields and transfer
     /// ids); the Merkle tree rebuilt from the leaves, whose root after each batch's leaf_count
     /// must be that batch's root; each transfer's id, external data, leaves and nullifiers;
-    /// nullifier uniqueness; the root window; payouts; and, given the server's receipt key,
+    /// nullifier uniqueness; each transfer's anchor (a root the tree had before its batch); the
+    /// root window; payouts; and, given the server's receipt key,
     /// every receipt signature. Runs in one read transaction (safe beside a running server).
     ///
     /// - Returns: every fault found; empty for a sound ledger.
@@ -209,7 +213,12 @@ private struct LedgerAuditor {
     mutating func checkTransfers(_ batches: [BatchRow], _ leaves: [LeafRow], _ nullifiers: [NullifierRow],
                                  _ payouts: [[UInt8]: [PayoutRow]]) throws {
         var rootOf: [Int64: Fr] = [:]
-        for b in batches { if let r = b.root { rootOf[b.number] = r } }
+        var firstBatchWithRoot: [Fr: Int64] = [:]
+        for b in batches {
+            guard let r = b.root else { continue }
+            rootOf[b.number] = r
+            if firstBatchWithRoot[r] == nil { firstBatchWithRoot[r] = b.number }
+        }
         var spentBy: [[UInt8]: [NullifierRow]] = [:]
         for n in nullifiers { spentBy[n.nullifier, default: []].append(n) }
         var transferNullifiers: [[UInt8]: (batch: Int64, nullifiers: [[UInt8]])] = [:]
@@ -235,6 +244,9 @@ private struct LedgerAuditor {
                                               nullifiers: [values[3]!, values[4]!], commitments: [values[5]!, values[6]!])
             let id = TransferID(bytes: t.id)
             if TransferID(inputs) != id { fault(.transferID, batch: t.batch, "transfer \(hexID) is not the hash of its public inputs") }
+            if inputs.root != SequencerState.emptyRoot, !(firstBatchWithRoot[inputs.root].map { $0 < t.batch } ?? false) {
+                fault(.anchor, batch: t.batch, "transfer \(hexID) is proved against root \(inputs.root.hexString), which the tree did not have before batch \(t.batch)")
+            }
 
             var outputs: [[UInt8]] = []
             do {

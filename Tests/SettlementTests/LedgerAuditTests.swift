@@ -77,6 +77,19 @@ import TestSupport
         #expect(kinds.isSuperset(of: [.batchRoot, .batchHash, .rootWindow, .receiptSignature]), "\(root)")
     }
 
+    /// Every past root is an accepted anchor, and no other: a transfer whose root is a later
+    /// batch's root (or one the tree never had) is named.
+    @Test func aTransferAnchoredToALaterRootIsNamed() throws {
+        var fx = try LedgerFixture(label: "audit-anchor")
+        let path = try Self.soundLedger(&fx)
+        let faults = try Self.auditCopy(of: path, key: fx.key, """
+            DROP TRIGGER transfers_no_update;
+            UPDATE transfers SET root = (SELECT root FROM batches WHERE number = 5) WHERE batch = 3 AND position = 0;
+            """)
+        #expect(faults.contains { $0.kind == .anchor && $0.batch == 3 }, "\(faults)")
+        #expect(Set(faults.map(\.kind)) == [.anchor, .transferID], "the id hashes the root too: \(faults)")
+    }
+
     @Test func aDeletedRootRowIsMissingFromTheWindow() throws {
         var fx = try LedgerFixture(label: "audit-root")
         let path = try Self.soundLedger(&fx)
