@@ -16,7 +16,8 @@ import Testing
 import Wallet
 
 /// What the wallet asks and what it believes, against a real server on loopback whose answers
-/// a middleware records and, when told to, falsifies.
+/// a middleware records and, when told to, falsifies. (`withServer` serves the other in-process
+/// wallet tests too.)
 @Suite(.serialized) struct PrivateSyncTests {
     /// Every request's method and URI, and an optional rewrite of JSON answers by path prefix.
     final class Wire: @unchecked Sendable {
@@ -65,7 +66,8 @@ import Wallet
     static let keys: (ProvingKey, VerifyingKey) = try! DevelopmentSetup.generate(r1cs: TransferCircuit.r1cs, circuitID: TransferCircuit.circuitID)
 
     /// A server on loopback with `wire` in front of its routes; `body` runs off the cooperative pool.
-    static func withServer(_ body: @escaping @Sendable (String, Wire, URL) throws -> Void) async throws {
+    static func withServer(configure: (inout SettlementConfig) -> Void = { _ in },
+                           _ body: @escaping @Sendable (String, Wire, URL) throws -> Void) async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("zkwallet-private-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -75,6 +77,7 @@ import Wallet
         var config = SettlementConfig()
         config.depositToken = "token"
         config.flushMilliseconds = 1
+        configure(&config)
         let ledger = try SQLiteLedger(path: dir.appendingPathComponent("ledger.sqlite").path)
         let receiptKey = Ed25519Key.generate()
         let service = try SettlementService(config: config, ledger: ledger, verifyingKey: vk, receiptKey: receiptKey)

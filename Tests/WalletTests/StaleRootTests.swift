@@ -1,14 +1,7 @@
 import BN254
-import Circuits
 import Foundation
 import Groth16
-import Groth16Prover
-import Hummingbird
-import HummingbirdTesting
-import Prometheus
 import Protocol
-import Settlement
-import SettlementHTTP
 import TestSupport
 import Testing
 import Wallet
@@ -23,31 +16,10 @@ import Wallet
     }
 
     @Test func unknownRootIsReprovedOnce() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("zkwallet-stale-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let (pk, vk) = try DevelopmentSetup.generate(r1cs: TransferCircuit.r1cs, circuitID: TransferCircuit.circuitID)
-        let pkURL = dir.appendingPathComponent("transfer.zkspk")
-        try pk.write(to: pkURL)
-        var config = SettlementConfig()
-        config.depositToken = "token"
-        config.flushMilliseconds = 1
-        config.rootWindow = 1
-        config.acceptsHistoricalRoots = false  // only the current root: the wallet's unknown_root path
-        let ledger = try SQLiteLedger(path: dir.appendingPathComponent("ledger.sqlite").path)
-        let receiptKey = Ed25519Key.generate()
-        let service = try SettlementService(config: config, ledger: ledger, verifyingKey: vk, receiptKey: receiptKey)
-        let api = SettlementAPI(
-            service: service,
-            parameters: PublicParameters(circuitID: TransferCircuit.circuitID, verifyingKey: vk, receiptPublicKey: receiptKey.publicKey,
-                                         provingKeyPath: pkURL.path, developmentKeys: true),
-            adminToken: nil, registry: PrometheusCollectorRegistry())
-        let app = Application(router: api.makeRouter(), configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              services: [SettlementLifecycle(service: service)])
-        try await app.test(.live) { client in
-            let url = "http://127.0.0.1:\(client.port!)"
-            try await offCooperativePool { try Self.scenario(server: url, dir: dir) }
-        }
+        try await PrivateSyncTests.withServer(configure: { config in
+            config.rootWindow = 1
+            config.acceptsHistoricalRoots = false  // only the current root: the wallet's unknown_root path
+        }) { server, _, dir in try Self.scenario(server: server, dir: dir) }
     }
 
     static func scenario(server: String, dir: URL) throws {
