@@ -84,6 +84,11 @@ extension PeerWallet {
                 if from >= page.leafCount { break }
             }
             if from == 0 { break }
+            // Nothing new since the last checked tree, and nothing of ours waiting: done.
+            if try syncedTree()?.leaves == from,
+               try database.notes(where: "n.verified = 0 AND n.leaf_index < ?", [.int(Int64(from))], unverified: true).isEmpty {
+                break
+            }
             let header = try server.batch(tipBatch)
             if header.leafCount == from {
                 do {
