@@ -19,7 +19,7 @@ cleanup() { [ -n "$SERVER_PID" ] && kill -TERM "$SERVER_PID" 2>/dev/null && wait
 trap cleanup EXIT
 
 .build/release/zksettle-server --data "$DATA" --host 127.0.0.1 --port "$PORT" \
-  --deposit-token contract-deposit --admin-token contract-admin --log-level warning > "$DATA/server.log" 2>&1 &
+  --admin-token contract-admin --log-level warning > "$DATA/server.log" 2>&1 &
 SERVER_PID=$!
 wait_for_server "$PORT" "$SERVER_PID" "$DATA/server.log" ""
 
@@ -29,7 +29,7 @@ wait_for_server "$PORT" "$SERVER_PID" "$DATA/server.log" ""
 # recursion depth mismatch" (python/cpython#106905), as it did in CI on 2026-11-30.
 status=0
 "$ST" --config-file scripts/schemathesis.toml run Sources/SettlementHTTP/openapi.yaml \
-  --url "http://127.0.0.1:$PORT" -H "Authorization: Bearer contract-admin" -H "X-Deposit-Token: contract-deposit" \
+  --url "http://127.0.0.1:$PORT" -H "Authorization: Bearer contract-admin" \
   --max-examples "$EXAMPLES" --workers 1 || status=$?
 
 if ! curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null; then

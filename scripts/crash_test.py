@@ -185,6 +185,7 @@ def main():
         "acknowledged": len(receipts), "found": len(receipts) - len(lost) - len(mismatched), "lost": len(lost),
         "changed_after_receipt": len(mismatched), "refused": dict((c, list(refused.values()).count(c)) for c in set(refused.values())),
         "settled_without_receipt": settled_unacknowledged, "ledger_transfers": stats["transfers"],
+        "vouchers_used": stats["vouchers_used"],
         "retries": sum(attempts) - len(bodies), "db_verify_ok": verdict.get("ok"), "db_verify_faults": verdict.get("faults", [])[:5],
         "proofs_checked": verdict.get("proofs_checked"),
     }
@@ -196,8 +197,12 @@ def main():
     windows_hit = args.kills < 4 or (by_kind["inside-commit"] >= 1 and by_kind["after-commit"] >= 1)
     if not windows_hit:
         print("no kill landed inside or just after a batch commit: the run did not exercise enough", file=sys.stderr)
+    # Every deposit paid by its voucher, recorded in the deposit's own commit: one per transfer.
+    vouchers_match = stats["vouchers_used"] == stats["transfers"]
+    if not vouchers_match:
+        print(f"{stats['vouchers_used']} vouchers used for {stats['transfers']} deposits", file=sys.stderr)
     ok = (not lost and not mismatched and not unexpected_exits and verify_ok and kills[0] >= args.kills and exercised and windows_hit
-          and 0 <= settled_unacknowledged and stats["transfers"] <= len(bodies))
+          and 0 <= settled_unacknowledged and stats["transfers"] <= len(bodies) and vouchers_match)
     return finish(summary, ok, work)
 
 

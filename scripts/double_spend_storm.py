@@ -2,17 +2,22 @@
 """Double-spend storm: many clients at once post conflicting transfers and exact duplicates.
 
 Usage:
-    python3 scripts/double_spend_storm.py [--bin .build/release] [--groups 25] [--conflicts 4] [--copies 2] [--clients 32]
+    python3 scripts/double_spend_storm.py [--bin .build/release] [--groups 25] [--conflicts 4] [--copies 2]
+                                          [--voucher-sets 10] [--clients 32]
 
 Starts zksettle-server on a fresh data directory and proves a corpus with
 `zksettle-bench load --prepare-only --conflicts K`: GROUPS conflict sets of K transfers, the
 K members of a set spending the same two notes (same nullifiers) with different outputs. Every
 member is posted COPIES times (exact duplicates), all posts shuffled and released at once from
-CLIENTS threads, so conflicts meet in the same batch and across batches.
+CLIENTS threads, so conflicts meet in the same batch and across batches. Mixed into the same
+storm, VOUCHER_SETS sets of K distinct deposits of one amount that all carry the same deposit
+voucher: the other double spend, of the operator's permission instead of a note.
 
 Checks: in each conflict set exactly one transfer settles; every post of it answers 200 with
-byte-identical bodies; every post of the others answers 409 double_spend; the ledger holds
-exactly GROUPS transfers and `zksettle-admin db verify --proofs` accepts it. Prints a JSON
+byte-identical bodies; every post of the others answers 409 double_spend; in each voucher set
+exactly one deposit settles and every post of the others answers 409 voucher_used; the ledger
+holds exactly GROUPS + VOUCHER_SETS transfers and as many used vouchers, and
+`zksettle-admin db verify --proofs` (voucher signatures included) accepts it. Prints a JSON
 summary; exits 1 if any check fails. Python standard library only.
 """
 
@@ -31,6 +36,7 @@ def main():
     ap.add_argument("--groups", type=int, default=25)
     ap.add_argument("--conflicts", type=int, default=4)
     ap.add_argument("--copies", type=int, default=2)
+    ap.add_argument("--voucher-sets", type=int, default=10)
     ap.add_argument("--clients", type=int, default=32)
     args = ap.parse_args()
 
@@ -41,10 +47,19 @@ def main():
     try:
         n = args.groups * args.conflicts
         bodies = corpus_for(server, n, cache=args.cache, conflicts=args.conflicts)
+        # Voucher sets: distinct deposits of one amount, the K of a set sharing one voucher.
+        v = args.voucher_sets * args.conflicts
+        if v:
+            shared = corpus_for(server, v, cache=args.cache, amount=5)
+            for s in range(args.voucher_sets):
+                voucher = server.issue_voucher(5)
+                for body in shared[s * args.conflicts:(s + 1) * args.conflicts]:
+                    server.vouchers[body] = voucher
+            bodies = bodies + shared
 
-        posts = [i for i in range(n) for _ in range(args.copies)]
+        posts = [i for i in range(n + v) for _ in range(args.copies)]
         random.shuffle(posts)
-        answers = {i: [] for i in range(n)}
+        answers = {i: [] for i in range(n + v)}
         lock = threading.Lock()
         barrier = threading.Barrier(args.clients)
         cursor = [0]
@@ -70,8 +85,9 @@ def main():
         seconds = time.time() - start
 
         failures = []
-        for g in range(args.groups):
+        for g in range(args.groups + args.voucher_sets):
             members = range(g * args.conflicts, (g + 1) * args.conflicts)
+            loser_code = "double_spend" if g < args.groups else "voucher_used"
             winners = [i for i in members if any(s == 200 for s, _ in answers[i])]
             if len(winners) != 1:
                 failures.append(f"set {g}: {len(winners)} transfers settled")
@@ -84,16 +100,18 @@ def main():
                     continue
                 for s, b in answers[i]:
                     code = error_code(s, b)
-                    if s != 409 or code != "double_spend":
+                    if s != 409 or code != loser_code:
                         failures.append(f"set {g}: a conflicting post got {s} {code}")
         stats = server.get_json("/v1/admin/stats", admin=True)
-        if stats["transfers"] != args.groups:
-            failures.append(f"the ledger holds {stats['transfers']} transfers, expected {args.groups}")
+        if stats["transfers"] != args.groups + args.voucher_sets:
+            failures.append(f"the ledger holds {stats['transfers']} transfers, expected {args.groups + args.voucher_sets}")
+        if stats["vouchers_used"] != stats["transfers"]:
+            failures.append(f"{stats['vouchers_used']} vouchers used for {stats['transfers']} deposits")
     finally:
         server.stop()
 
     verify_ok, verdict = server.check_ledger(failures, proofs=True)
-    summary = {"conflict_sets": args.groups, "per_set": args.conflicts, "copies": args.copies, "posts": len(posts),
+    summary = {"conflict_sets": args.groups, "voucher_sets": args.voucher_sets, "per_set": args.conflicts, "copies": args.copies, "posts": len(posts),
                "clients": args.clients, "seconds": round(seconds, 2), "settled": stats["transfers"],
                "batches": stats["batches"], "db_verify_ok": verdict.get("ok"), "failures": failures[:20]}
     return finish(summary, not failures, work)

@@ -77,7 +77,7 @@ def main():
         t0 = time.time()
         idle = [connect(server.port) for _ in range(idle_count)]
         head = (b"POST /v1/transfers HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                b"X-Deposit-Token: x\r\nContent-Length: 60000\r\n\r\n")
+                b"X-Deposit-Voucher: zkv1x\r\nContent-Length: 60000\r\n\r\n")
         slow_headers = [(connect(server.port), head) for _ in range(args.slow)]
         slow_bodies = []
         for _ in range(args.slow):

@@ -16,16 +16,15 @@ for tool in zksettle-server zksettle-bench; do
 done
 DATA=$(mktemp -d /tmp/zksettle-load.XXXXXX)
 PORT=$(( 20000 + RANDOM % 20000 ))
-TOKEN=load-$RANDOM$RANDOM
 SERVER_PID=
 cleanup() { [ -n "$SERVER_PID" ] && kill -TERM "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null; rm -rf "$DATA"; }
 trap cleanup EXIT
 if [ -f "$KEYS/transfer.zkspk" ]; then mkdir -p "$DATA/keys" && cp "$KEYS"/* "$DATA/keys/"; fi
 
-"$BIN/zksettle-server" --data "$DATA" --host 127.0.0.1 --port "$PORT" --deposit-token "$TOKEN" --log-level warning "$@" \
+"$BIN/zksettle-server" --data "$DATA" --host 127.0.0.1 --port "$PORT" --log-level warning "$@" \
   > "$DATA.log" 2>&1 &
 SERVER_PID=$!
 wait_for_server "$PORT" "$SERVER_PID" "$DATA.log" " (stale cached keys? remove $KEYS)"
 if [ ! -f "$KEYS/transfer.zkspk" ]; then mkdir -p "$KEYS" && cp "$DATA/keys"/* "$KEYS/"; fi
-"$BIN/zksettle-bench" load --server "http://127.0.0.1:$PORT" --transfers "$N" --concurrency "$C" --deposit-token "$TOKEN"
+"$BIN/zksettle-bench" load --server "http://127.0.0.1:$PORT" --transfers "$N" --concurrency "$C" --admin-token-file "$DATA/admin-token"
 rm -f "$DATA.log"

@@ -55,11 +55,13 @@ class Server:
     cached development keys when there are any. `start(env=...)` adds environment variables
     for one life of the process (the crash test's fault injection)."""
 
-    def __init__(self, bindir, data, port=None, deposit_token="fault-deposit", admin_token="fault-admin",
-                 cache=DEFAULT_CACHE, extra_args=()):
+    def __init__(self, bindir, data, port=None, admin_token="fault-admin", cache=DEFAULT_CACHE, extra_args=()):
         self.bindir, self.data = bindir, data
         self.port = port or random.randrange(20000, 40000)
-        self.deposit_token, self.admin_token = deposit_token, admin_token
+        self.admin_token = admin_token
+        # Deposit vouchers by request body: one per corpus deposit, issued once by the server
+        # (its deposit key stays in the data directory across restarts) and kept for reposts.
+        self.vouchers = {}
         self.extra_args = list(extra_args)
         self.keys_cache = os.path.join(cache, "keys") if cache else None
         self.proc = None
@@ -76,7 +78,7 @@ class Server:
         may have got a batch committed before /healthz was asked; returns False then."""
         self.proc = subprocess.Popen(
             [os.path.join(self.bindir, "zksettle-server"), "--data", self.data, "--host", "127.0.0.1",
-             "--port", str(self.port), "--deposit-token", self.deposit_token, "--admin-token", self.admin_token,
+             "--port", str(self.port), "--admin-token", self.admin_token,
              "--log-level", "warning"] + self.extra_args,
             stdout=self.log, stderr=self.log, env=dict(os.environ, **(env or {})))
         deadline = time.time() + timeout
@@ -118,9 +120,36 @@ class Server:
             raise SystemExit(f"GET {path} answered {status}: {body[:200]!r}")
         return json.loads(body)
 
+    def issue_voucher(self, amount, expires_in=86400):
+        """A deposit voucher for `amount` from the admin route (`zkv1…`)."""
+        status, raw = request(self.port, "POST", "/v1/admin/vouchers",
+                              json.dumps({"amount": amount, "expires_in": expires_in}).encode(),
+                              {"Authorization": f"Bearer {self.admin_token}", "Content-Type": "application/json"})
+        if status != 201:
+            raise RuntimeError(f"POST /v1/admin/vouchers answered {status}: {raw[:200]!r}")
+        return json.loads(raw)["voucher"]
+
+    def voucher_for(self, body):
+        """The voucher of a deposit body (issued on first use and kept), or None for a body
+        that deposits nothing or does not parse."""
+        if body not in self.vouchers:
+            try:
+                amount = int(json.loads(body)["ext_data"]["ext_amount"])
+            except (ValueError, KeyError, TypeError, AttributeError):
+                return None
+            self.vouchers[body] = self.issue_voucher(amount) if amount > 0 else None
+        return self.vouchers[body]
+
+    def deposit_headers(self, body):
+        """Request headers for posting `body`: JSON, and its voucher when it is a deposit."""
+        headers = {"Content-Type": "application/json"}
+        voucher = self.voucher_for(body)
+        if voucher:
+            headers["X-Deposit-Voucher"] = voucher
+        return headers
+
     def post_transfer(self, body, timeout=120):
-        return request(self.port, "POST", "/v1/transfers", body,
-                       {"Content-Type": "application/json", "X-Deposit-Token": self.deposit_token}, timeout=timeout)
+        return request(self.port, "POST", "/v1/transfers", body, self.deposit_headers(body), timeout=timeout)
 
     def db_verify(self, proofs=True):
         """`zksettle-admin db verify` on the data directory: (ok, verdict JSON)."""
@@ -139,22 +168,27 @@ class Server:
         return ok, verdict
 
 
-def prepare_corpus(bindir, port, count, corpus_dir, deposit_token, conflicts=1):
-    """Request bodies of `count` distinct proved transfers for the server's current root
-    (runs of `conflicts` share their inputs), one per list item."""
+def prepare_corpus(bindir, port, count, corpus_dir, conflicts=1, amount=None):
+    """Request bodies of `count` distinct proved deposits for the server's current root
+    (runs of `conflicts` share their inputs; `amount`: all of that amount), one per list item."""
     prep = subprocess.run([os.path.join(bindir, "zksettle-bench"), "load", "--server", f"http://127.0.0.1:{port}",
-                           "--transfers", str(count), "--conflicts", str(conflicts), "--deposit-token", deposit_token,
-                           "--corpus", corpus_dir, "--prepare-only"], capture_output=True, text=True)
+                           "--transfers", str(count), "--conflicts", str(conflicts),
+                           "--corpus", corpus_dir, "--prepare-only"] + (["--amount", str(amount)] if amount else []),
+                          capture_output=True, text=True)
     if prep.returncode != 0:
         raise SystemExit(f"corpus: {prep.stderr}")
     with open(json.loads(prep.stdout)["file"], "rb") as f:
         return f.read().splitlines()[:count]
 
 
-def corpus_for(server, count, cache=DEFAULT_CACHE, conflicts=1):
-    """The cached corpus for `server`'s keys and current (fresh) root, proved where missing."""
-    return prepare_corpus(server.bindir, server.port, count, os.path.join(cache, "corpus"),
-                          server.deposit_token, conflicts=conflicts)
+def corpus_for(server, count, cache=DEFAULT_CACHE, conflicts=1, amount=None):
+    """The cached corpus for `server`'s keys and current (fresh) root, proved where missing,
+    with a voucher issued for each deposit (kept in `server.vouchers`)."""
+    bodies = prepare_corpus(server.bindir, server.port, count, os.path.join(cache, "corpus"),
+                            conflicts=conflicts, amount=amount)
+    for body in bodies:
+        server.voucher_for(body)
+    return bodies
 
 
 def process_sample(pid):

@@ -51,12 +51,12 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         switch self {
         case .proofJSON: return (try? SnarkJS.proof(from: Data(bytes))) != nil
         case .verifyingKeyJSON: return (try? SnarkJS.verifyingKey(from: Data(bytes))) != nil
-        case .transferBody: return (try? TransferBody.decode(Data(bytes), depositToken: nil)) != nil
+        case .transferBody: return (try? TransferBody.decode(Data(bytes), voucher: nil)) != nil
         case .noteCiphertext: return Self.noteDecryptor.decrypt(bytes) != nil
         case .addressString:
             let text = String(decoding: bytes, as: UTF8.self)
             return (try? Address(encoded: text)) != nil || (try? ViewingKey(encoded: text)) != nil
-                || (try? BackupPhrase.spendingKey(from: text)) != nil
+                || (try? BackupPhrase.spendingKey(from: text)) != nil || (try? DepositVoucher(text: text)) != nil
         case .serverAnswer: return Self.decodeServerAnswer(bytes) != nil
         }
     }
@@ -82,14 +82,14 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     }
 
     static func transferBody(_ data: Data) {
-        guard let request = try? TransferBody.decode(data, depositToken: nil) else { return }
+        guard let request = try? TransferBody.decode(data, voucher: nil) else { return }
         checkPoints(request.proof, "transfer body")
         require(request.publicInputs.array.count == TransferPublicInputs.count, "transfer body: wrong number of public inputs accepted")
         // What admission computes next from a decoded body must not trap, whatever it holds.
         _ = try? request.extData.validate()
         _ = request.extData.hash
         _ = request.id
-        guard let again = try? TransferBody.decode(TransferBody.encode(request), depositToken: nil) else {
+        guard let again = try? TransferBody.decode(TransferBody.encode(request), voucher: nil) else {
             fatalError("transfer body: the re-encoding of an accepted body is refused")
         }
         expect(again.proof, equals: request.proof, "transfer body round trip (proof)")
@@ -121,6 +121,14 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         }
         if let key = try? BackupPhrase.spendingKey(from: text) {
             expect(try? BackupPhrase.spendingKey(from: BackupPhrase.phrase(for: key)), equals: key, "backup phrase round trip")
+        }
+        // Deposit vouchers (the X-Deposit-Voucher header, `zkwallet deposit --voucher`): one
+        // text per voucher (base64url is case-sensitive: no lowercasing here), exact round trip.
+        if let voucher = try? DepositVoucher(text: text) {
+            let trimmed = String(decoding: u.drop(while: isSpace).reversed().drop(while: isSpace).reversed(), as: UTF8.self)
+            require(voucher.text == trimmed, "voucher: accepted a text other than its one encoding")
+            expect(try? DepositVoucher(bytes: voucher.bytes), equals: voucher, "voucher bytes round trip")
+            require(voucher.amount >= 1 && voucher.amount <= UInt64(Int64.max) && voucher.expiresAt >= 0, "voucher: accepted an out-of-range field")
         }
     }
 

@@ -98,6 +98,19 @@ public struct PublicSpend: Sendable, Equatable {
     }
 }
 
+/// A deposit voucher as the ledger records it, used, in the batch of the deposit it paid for.
+/// The whole voucher is kept so that an auditor holding the deposit public key can check that
+/// every deposit was authorized (`db verify`), not only that none was paid twice.
+public struct VoucherRecord: Sendable, Equatable {
+    public var voucher: DepositVoucher
+    public var transferID: TransferID
+    public var batch: Int64
+
+    public init(voucher: DepositVoucher, transferID: TransferID, batch: Int64) {
+        self.voucher = voucher; self.transferID = transferID; self.batch = batch
+    }
+}
+
 /// Money owed to a withdrawal's recipient.
 public struct Payout: Sendable, Equatable {
     public enum Status: String, Sendable { case pending, paid }
@@ -123,11 +136,13 @@ public struct BatchCommit: Sendable {
     public var nullifiers: [NullifierRecord]
     /// New payouts (ids are assigned by the ledger).
     public var payouts: [(transferID: TransferID, recipient: String, amount: UInt64)]
+    /// The vouchers this batch's deposits used, recorded in the same transaction.
+    public var vouchers: [VoucherRecord]
 
     public init(header: BatchHeader, transfers: [SettledTransfer], leaves: [LeafRecord], nullifiers: [NullifierRecord],
-                payouts: [(transferID: TransferID, recipient: String, amount: UInt64)]) {
+                payouts: [(transferID: TransferID, recipient: String, amount: UInt64)], vouchers: [VoucherRecord] = []) {
         self.header = header; self.transfers = transfers; self.leaves = leaves
-        self.nullifiers = nullifiers; self.payouts = payouts
+        self.nullifiers = nullifiers; self.payouts = payouts; self.vouchers = vouchers
     }
 }
 
@@ -139,9 +154,12 @@ public struct LedgerSnapshot: Sendable {
     public var spentNullifiers: [Fr]
     /// The newest headers, oldest first (at most `recentRootWindow`), for the accepted roots.
     public var recentHeaders: [BatchHeader]
+    /// The nonces of every used deposit voucher.
+    public var usedVouchers: [[UInt8]]
 
-    public init(leaves: [Fr], spentNullifiers: [Fr], recentHeaders: [BatchHeader]) {
+    public init(leaves: [Fr], spentNullifiers: [Fr], recentHeaders: [BatchHeader], usedVouchers: [[UInt8]] = []) {
         self.leaves = leaves; self.spentNullifiers = spentNullifiers; self.recentHeaders = recentHeaders
+        self.usedVouchers = usedVouchers
     }
 }
 
@@ -152,10 +170,12 @@ public struct LedgerCounts: Sendable, Equatable {
     public var nullifiers: Int64
     public var leaves: Int64
     public var pendingPayouts: Int64
+    /// Deposit vouchers used (one per deposit since vouchers replaced the deposit token).
+    public var vouchersUsed: Int64
 
-    public init(batches: Int64, transfers: Int64, nullifiers: Int64, leaves: Int64, pendingPayouts: Int64) {
+    public init(batches: Int64, transfers: Int64, nullifiers: Int64, leaves: Int64, pendingPayouts: Int64, vouchersUsed: Int64 = 0) {
         self.batches = batches; self.transfers = transfers; self.nullifiers = nullifiers
-        self.leaves = leaves; self.pendingPayouts = pendingPayouts
+        self.leaves = leaves; self.pendingPayouts = pendingPayouts; self.vouchersUsed = vouchersUsed
     }
 }
 
@@ -186,8 +206,10 @@ public protocol Ledger: AnyObject, Sendable {
     /// Spent nullifiers in settlement order from position `index` on, at most `limit` (see
     /// `PublicSpend`): what `GET /v1/nullifiers` serves to every wallet alike.
     func spends(from index: Int64, limit: Int) throws -> [PublicSpend]
+    /// The used voucher with this nonce, if any.
+    func usedVoucher(nonce: [UInt8]) throws -> VoucherRecord?
     /// Every fault in the stored ledger (empty if sound); see `SQLiteLedger.audit`.
-    func audit(receiptPublicKey: [UInt8]?) throws -> [LedgerFault]
+    func audit(receiptPublicKey: [UInt8]?, depositPublicKey: [UInt8]?) throws -> [LedgerFault]
     /// Every stored proof re-verified; see `SQLiteLedger.auditProofs`.
     func auditProofs(verifyingKey: VerifyingKey, chunk: Int, progress: (Int, Int) -> Void) throws -> (checked: Int, faults: [LedgerFault])
 }

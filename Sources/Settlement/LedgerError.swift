@@ -17,6 +17,8 @@ public enum LedgerError: Error, Equatable, CustomStringConvertible, Sendable {
     case leafIndexGap(expected: Int64, got: Int64)
     /// A transfer with this id already settled.
     case transferAlreadySettled(TransferID)
+    /// A deposit voucher (by nonce, hex) is already recorded as used.
+    case voucherAlreadyUsed(String)
     /// The batch's records disagree with each other (header, transfers, leaves, nullifiers,
     /// receipts, payouts); the text says how.
     case inconsistentBatch(String)
@@ -37,7 +39,7 @@ public enum LedgerError: Error, Equatable, CustomStringConvertible, Sendable {
     public var isConflict: Bool {
         switch self {
         case .batchOutOfOrder, .previousHashMismatch, .nullifierAlreadySpent, .duplicateNullifierInBatch,
-             .leafAlreadyPresent, .leafIndexGap, .transferAlreadySettled, .inconsistentBatch: return true
+             .leafAlreadyPresent, .leafIndexGap, .transferAlreadySettled, .voucherAlreadyUsed, .inconsistentBatch: return true
         default: return false
         }
     }
@@ -51,6 +53,7 @@ public enum LedgerError: Error, Equatable, CustomStringConvertible, Sendable {
         case .leafAlreadyPresent(let i): return "leaf \(i) is already in the tree"
         case .leafIndexGap(let e, let g): return "leaf index \(g) where \(e) was next"
         case .transferAlreadySettled(let id): return "transfer \(id) already settled"
+        case .voucherAlreadyUsed(let id): return "deposit voucher \(id) is already used"
         case .inconsistentBatch(let s): return "inconsistent batch: \(s)"
         case .readOnly: return "the ledger was opened read-only"
         case .noLedger(let p): return "\(p) holds no ZKSettle ledger (start zksettle-server on it first, or check --data)"

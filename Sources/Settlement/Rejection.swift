@@ -13,8 +13,11 @@ public enum Rejection: Error, Equatable, Sendable, CustomStringConvertible {
     case doubleSpend(Fr)
     /// External data does not match the proof or is not acceptable.
     case badExtData(String)
-    /// A deposit without the operator's deposit credential.
+    /// A deposit without a valid deposit voucher (missing, malformed, signed by another key,
+    /// for another amount, expired), or deposits are disabled.
     case unauthorized(String)
+    /// The deposit's voucher was already used (or is being used) by another deposit.
+    case voucherUsed(String)
     /// The intake queue is full: retry after the given number of seconds.
     case overloaded(retryAfterSeconds: Int)
     /// The server is shutting down and takes no new transfers.
@@ -32,6 +35,7 @@ public enum Rejection: Error, Equatable, Sendable, CustomStringConvertible {
         case .doubleSpend: return "double_spend"
         case .badExtData: return "bad_ext_data"
         case .unauthorized: return "unauthorized"
+        case .voucherUsed: return "voucher_used"
         case .overloaded: return "overloaded"
         case .unavailable: return "unavailable"
         case .treeFull: return "tree_full"
@@ -47,6 +51,7 @@ public enum Rejection: Error, Equatable, Sendable, CustomStringConvertible {
         case .doubleSpend(let nf): return "nullifier \(nf) is already spent"
         case .badExtData(let s): return "external data rejected: \(s)"
         case .unauthorized(let s): return s
+        case .voucherUsed(let id): return "deposit voucher \(id) was already used: a voucher pays for one deposit; ask the operator for a new one"
         case .overloaded(let s): return "the server is at capacity; retry in \(s) s"
         case .unavailable(let s): return s
         case .treeFull: return "the commitment tree is full"
@@ -56,5 +61,5 @@ public enum Rejection: Error, Equatable, Sendable, CustomStringConvertible {
 
     /// Every code, for documentation and tests.
     public static let allCodes = ["malformed", "invalid_proof", "unknown_root", "double_spend", "bad_ext_data",
-                                  "unauthorized", "overloaded", "unavailable", "tree_full", "storage_failure"]
+                                  "unauthorized", "voucher_used", "overloaded", "unavailable", "tree_full", "storage_failure"]
 }

@@ -47,6 +47,9 @@ public struct LedgerFault: Sendable, Equatable, CustomStringConvertible {
         case anchor = "anchor"
         /// A payout disagrees with its withdrawal, or a withdrawal has no payout.
         case payout = "payout"
+        /// A deposit of the voucher era has no voucher, or one for another amount or batch; a
+        /// voucher pays for no deposit; or (given the deposit key) its signature does not verify.
+        case voucher = "voucher"
         /// A stored value does not decode (not a canonical field element, wrong length).
         case undecodable = "undecodable"
         /// A stored proof does not decode or does not verify (`auditProofs`, `db verify --proofs`).
@@ -71,13 +74,14 @@ extension SQLiteLedger {
     /// ids); the Merkle tree rebuilt from the leaves, whose root after each batch's leaf_count
     /// must be that batch's root; each transfer's id, external data, leaves and nullifiers;
     /// nullifier uniqueness; each transfer's anchor (a root the tree had before its batch); the
-    /// root window; payouts; and, given the server's receipt key,
-    /// every receipt signature. Runs in one read transaction (safe beside a running server).
+    /// root window; payouts; each deposit's voucher; and, given the server's receipt key, every
+    /// receipt signature, and given its deposit key, every voucher signature. Runs in one read
+    /// transaction (safe beside a running server).
     ///
     /// - Returns: every fault found; empty for a sound ledger.
-    public func audit(receiptPublicKey: [UInt8]? = nil) throws -> [LedgerFault] {
+    public func audit(receiptPublicKey: [UInt8]? = nil, depositPublicKey: [UInt8]? = nil) throws -> [LedgerFault] {
         try read { db in
-            var auditor = LedgerAuditor(db: db, receiptPublicKey: receiptPublicKey)
+            var auditor = LedgerAuditor(db: db, receiptPublicKey: receiptPublicKey, depositPublicKey: depositPublicKey)
             return try auditor.run()
         }
     }
@@ -87,16 +91,18 @@ extension SQLiteLedger {
 private struct LedgerAuditor {
     let db: SQLiteConnection
     let receiptPublicKey: [UInt8]?
+    let depositPublicKey: [UInt8]?
     var faults: [LedgerFault] = []
 
-    init(db: SQLiteConnection, receiptPublicKey: [UInt8]?) {
-        self.db = db; self.receiptPublicKey = receiptPublicKey
+    init(db: SQLiteConnection, receiptPublicKey: [UInt8]?, depositPublicKey: [UInt8]?) {
+        self.db = db; self.receiptPublicKey = receiptPublicKey; self.depositPublicKey = depositPublicKey
     }
 
     struct BatchRow { var number: Int64; var previousHash: [UInt8]; var hash: [UInt8]; var root: Fr?; var leafCount: Int64; var transferCount: Int64; var createdAt: Int64 }
     struct LeafRow { var index: Int64; var commitment: [UInt8]; var encryptedOutput: [UInt8]; var transferID: [UInt8]; var batch: Int64 }
     struct NullifierRow { var nullifier: [UInt8]; var transferID: [UInt8]; var batch: Int64 }
     struct PayoutRow { var id: Int64; var recipient: String; var amount: Int64 }
+    struct VoucherRow { var nonce: [UInt8]; var bytes: [UInt8]; var amount: Int64; var expiresAt: Int64; var batch: Int64 }
 
     mutating func fault(_ kind: LedgerFault.Kind, batch: Int64? = nil, _ detail: String) {
         faults.append(LedgerFault(kind, batch: batch, detail))
@@ -142,9 +148,17 @@ private struct LedgerAuditor {
             while try s.step() { payouts[s.blob(1), default: []].append(PayoutRow(id: s.int64(0), recipient: s.text(2), amount: s.int64(3))) }
         }
 
+        var vouchers: [[UInt8]: [VoucherRow]] = [:]
+        try db.withStatement("SELECT nonce, voucher, amount, expires_at, transfer_id, batch FROM vouchers") { s in
+            while try s.step() {
+                vouchers[s.blob(4), default: []].append(VoucherRow(nonce: s.blob(0), bytes: s.blob(1), amount: s.int64(2), expiresAt: s.int64(3), batch: s.int64(5)))
+            }
+        }
+        let voucherEra = try db.scalar("SELECT COALESCE(max(first_batch), 1) FROM voucher_era")
+
         checkChain(batches, idsByBatch)
         checkTree(batches, leaves)
-        try checkTransfers(batches, leaves, nullifiers, payouts)
+        try checkTransfers(batches, leaves, nullifiers, payouts, vouchers, voucherEra: voucherEra)
         checkNullifiers(nullifiers)
         try checkRootWindow(batches)
         return faults
@@ -211,7 +225,8 @@ private struct LedgerAuditor {
 
     /// Each transfer against its public inputs, external data, leaves, nullifiers and payout.
     mutating func checkTransfers(_ batches: [BatchRow], _ leaves: [LeafRow], _ nullifiers: [NullifierRow],
-                                 _ payouts: [[UInt8]: [PayoutRow]]) throws {
+                                 _ payouts: [[UInt8]: [PayoutRow]], _ vouchers: [[UInt8]: [VoucherRow]], voucherEra: Int64) throws {
+        var vouchersSeen = Set<[UInt8]>()
         var rootOf: [Int64: Fr] = [:]
         var firstBatchWithRoot: [Fr: Int64] = [:]
         for b in batches {
@@ -263,6 +278,13 @@ private struct LedgerAuditor {
                 } else if !owed.isEmpty {
                     fault(.payout, batch: t.batch, "transfer \(hexID) is no withdrawal but has payout #\(owed[0].id)")
                 }
+                let paidBy = vouchers[t.id] ?? []
+                if !paidBy.isEmpty { vouchersSeen.insert(t.id) }
+                if ext.extAmount > 0 {
+                    if t.batch >= voucherEra || !paidBy.isEmpty { checkVoucher(paidBy, deposit: t.id, hexID: hexID, amount: ext.extAmount, batch: t.batch) }
+                } else if !paidBy.isEmpty {
+                    fault(.voucher, batch: t.batch, "transfer \(hexID) deposits nothing but used voucher \(Hex.encode(paidBy[0].nonce))")
+                }
             } catch {
                 fault(.extData, batch: t.batch, "transfer \(hexID): external data does not decode: \(error)")
             }
@@ -290,6 +312,9 @@ private struct LedgerAuditor {
                 }
             }
         }
+        for (id, used) in vouchers where !vouchersSeen.contains(id) {
+            fault(.voucher, batch: used.first?.batch, "vouchers \(used.map { Hex.encode($0.nonce) }) name transfer \(SHA256.hex(id)), which settled no deposit")
+        }
         for (id, owed) in payouts where !payoutsSeen.contains(id) {
             fault(.payout, "payouts \(owed.map { "#\($0.id)" }) name transfer \(SHA256.hex(id)), which settled no withdrawal")
         }
@@ -309,6 +334,22 @@ private struct LedgerAuditor {
                 }
                 spender[nf] = id
             }
+        }
+    }
+
+    /// A deposit's voucher: exactly one, in its batch, for its amount, decoding to the stored
+    /// columns, and (given the deposit key) signed by it.
+    mutating func checkVoucher(_ rows: [VoucherRow], deposit id: [UInt8], hexID: String, amount: Int64, batch: Int64) {
+        guard rows.count == 1, let row = rows.first else {
+            fault(.voucher, batch: batch, "deposit \(hexID) of \(amount) has \(rows.count) vouchers, not one"); return
+        }
+        guard let v = try? DepositVoucher(bytes: row.bytes), v.nonce == row.nonce, Int64(v.amount) == row.amount, v.expiresAt == row.expiresAt else {
+            fault(.voucher, batch: batch, "deposit \(hexID): stored voucher \(Hex.encode(row.nonce)) does not decode to its columns"); return
+        }
+        if row.batch != batch { fault(.voucher, batch: batch, "deposit \(hexID): its voucher is recorded in batch \(row.batch)") }
+        if row.amount != amount { fault(.voucher, batch: batch, "deposit \(hexID) of \(amount) used a voucher for \(row.amount)") }
+        if let key = depositPublicKey, !v.isSigned(by: key) {
+            fault(.voucher, batch: batch, "deposit \(hexID): voucher \(v.id) is not signed by the deposit key")
         }
     }
 

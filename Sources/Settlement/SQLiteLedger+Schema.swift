@@ -12,10 +12,11 @@
 /// - settled history is append-only (triggers); the only mutations are a payout going from
 ///   `pending` to `paid`, once, and old roots leaving the `roots` window (the recent roots;
 ///   every batch root, in `batches`, stays an accepted anchor);
-/// - a transfer has at most one payout.
+/// - a transfer has at most one payout;
+/// - a deposit voucher is used once (`vouchers` primary key), by one transfer of its batch.
 enum LedgerSchema {
     /// Migration steps; index + 1 is the `user_version` after the step.
-    static let migrations: [String] = [v1, v2]
+    static let migrations: [String] = [v1, v2, v3]
 
     static var currentVersion: Int64 { Int64(migrations.count) }
 
@@ -146,5 +147,36 @@ enum LedgerSchema {
     /// batches never share a root, but the index need not promise it.
     static let v2 = """
         CREATE INDEX batches_by_root ON batches(root);
+        """
+
+    /// Version 3: deposit vouchers (issue 14). Each deposit from now on is paid for by a
+    /// single-use voucher signed by the operator's deposit key; the voucher is recorded here in
+    /// the deposit's own transaction, whole (97 bytes, `DepositVoucher.bytes`) so that an auditor
+    /// can check its signature. `voucher_era` remembers the first batch of the voucher era: a
+    /// ledger that settled deposits under the retired shared deposit token has no voucher for
+    /// them, and the audit asks vouchers only of deposits from that batch on.
+    static let v3 = """
+        CREATE TABLE vouchers (
+            nonce             BLOB    PRIMARY KEY CHECK (length(nonce) = 16),
+            voucher           BLOB    NOT NULL CHECK (length(voucher) = 97),
+            amount            INTEGER NOT NULL CHECK (amount > 0),
+            expires_at        INTEGER NOT NULL,
+            transfer_id       BLOB    NOT NULL UNIQUE REFERENCES transfers(id),
+            batch             INTEGER NOT NULL
+        ) STRICT, WITHOUT ROWID;
+        CREATE INDEX vouchers_by_batch ON vouchers(batch);
+        CREATE TRIGGER vouchers_same_batch BEFORE INSERT ON vouchers
+        WHEN NEW.batch IS NOT (SELECT batch FROM transfers WHERE id = NEW.transfer_id)
+        BEGIN SELECT RAISE(ABORT, 'a voucher belongs to its deposit''s batch'); END;
+        CREATE TRIGGER vouchers_no_update BEFORE UPDATE ON vouchers BEGIN SELECT RAISE(ABORT, 'used vouchers are append-only'); END;
+        CREATE TRIGGER vouchers_no_delete BEFORE DELETE ON vouchers BEGIN SELECT RAISE(ABORT, 'used vouchers are append-only'); END;
+
+        CREATE TABLE voucher_era (
+            first_batch       INTEGER NOT NULL CHECK (first_batch >= 1)
+        ) STRICT;
+        INSERT INTO voucher_era SELECT COALESCE(max(number), 0) + 1 FROM batches;
+        CREATE TRIGGER voucher_era_once BEFORE INSERT ON voucher_era BEGIN SELECT RAISE(ABORT, 'the voucher era starts once'); END;
+        CREATE TRIGGER voucher_era_no_update BEFORE UPDATE ON voucher_era BEGIN SELECT RAISE(ABORT, 'the voucher era starts once'); END;
+        CREATE TRIGGER voucher_era_no_delete BEFORE DELETE ON voucher_era BEGIN SELECT RAISE(ABORT, 'the voucher era starts once'); END;
         """
 }

@@ -218,6 +218,18 @@ public final class SQLiteLedger: Ledger, @unchecked Sendable {
                 s.reset()
             }
         }
+        if batch.vouchers.isEmpty { return }
+        try db.withStatement("INSERT INTO vouchers (nonce, voucher, amount, expires_at, transfer_id, batch) VALUES (?, ?, ?, ?, ?, ?)") { s in
+            for v in batch.vouchers {
+                try s.bind(1, blob: v.voucher.nonce); try s.bind(2, blob: v.voucher.bytes)
+                try s.bind(3, Int64(v.voucher.amount)); try s.bind(4, v.voucher.expiresAt)
+                try s.bind(5, blob: v.transferID.bytes); try s.bind(6, v.batch)
+                do { try s.run() } catch let e as SQLiteError where e.isUniqueViolation && e.message.contains("vouchers.nonce") {
+                    throw LedgerError.voucherAlreadyUsed(v.voucher.id)
+                }
+                s.reset()
+            }
+        }
     }
 
     /// Checks that the records of one batch agree with each other before anything is written:
@@ -270,6 +282,13 @@ public final class SQLiteLedger: Ledger, @unchecked Sendable {
         if let big = batch.payouts.first(where: { $0.amount > UInt64(Int64.max) }) {
             throw fail("payout of \(big.amount) exceeds 2^63 - 1")
         }
+        // Each deposit is paid by exactly one voucher for its amount, each voucher once.
+        let deposits = batch.transfers.filter { $0.extData.extAmount > 0 }
+        guard batch.vouchers.count == deposits.count,
+              zip(batch.vouchers, deposits).allSatisfy({ $0.transferID == $1.id && $0.batch == h.number && $0.voucher.amount == UInt64($1.extData.extAmount) })
+        else { throw fail("vouchers are not one per deposit, in order, for the deposit's amount") }
+        var nonces = Set<[UInt8]>()
+        for v in batch.vouchers where !nonces.insert(v.voucher.nonce).inserted { throw .voucherAlreadyUsed(v.voucher.id) }
     }
 
     // MARK: Reads
@@ -289,7 +308,11 @@ public final class SQLiteLedger: Ledger, @unchecked Sendable {
             }
             let last = try db.scalar("SELECT COALESCE(max(number), 0) FROM batches")
             let headers = try Self.headers(db, from: max(1, last - Int64(max(1, recentRootWindow)) + 1), limit: max(1, recentRootWindow))
-            return LedgerSnapshot(leaves: leaves, spentNullifiers: spent, recentHeaders: headers)
+            var vouchers: [[UInt8]] = []
+            try db.withStatement("SELECT nonce FROM vouchers") { s in
+                while try s.step() { vouchers.append(s.blob(0)) }
+            }
+            return LedgerSnapshot(leaves: leaves, spentNullifiers: spent, recentHeaders: headers, usedVouchers: vouchers)
         }
     }
 
@@ -443,11 +466,26 @@ public final class SQLiteLedger: Ledger, @unchecked Sendable {
         try read { db in
             try db.withStatement("""
                 SELECT (SELECT count(*) FROM batches), (SELECT count(*) FROM transfers), (SELECT count(*) FROM nullifiers),
-                       (SELECT count(*) FROM leaves), (SELECT count(*) FROM payouts WHERE status = 'pending')
+                       (SELECT count(*) FROM leaves), (SELECT count(*) FROM payouts WHERE status = 'pending'),
+                       (SELECT count(*) FROM vouchers)
                 """) { s in
                 _ = try s.step()
                 return LedgerCounts(batches: s.int64(0), transfers: s.int64(1), nullifiers: s.int64(2),
-                                    leaves: s.int64(3), pendingPayouts: s.int64(4))
+                                    leaves: s.int64(3), pendingPayouts: s.int64(4), vouchersUsed: s.int64(5))
+            }
+        }
+    }
+
+    public func usedVoucher(nonce: [UInt8]) throws -> VoucherRecord? {
+        try read { db in
+            try db.withStatement("SELECT voucher, transfer_id, batch FROM vouchers WHERE nonce = ?") { s in
+                try s.bind(1, blob: nonce)
+                guard try s.step() else { return nil }
+                let bytes = s.blob(0)
+                guard let voucher = try? DepositVoucher(bytes: bytes), s.blob(1).count == 32 else {
+                    throw LedgerError.corrupt("the stored voucher \(Hex.encode(nonce)) does not decode")
+                }
+                return VoucherRecord(voucher: voucher, transferID: TransferID(bytes: s.blob(1)), batch: s.int64(2))
             }
         }
     }

@@ -36,6 +36,8 @@ public struct SequencerState: Sendable {
 
     public private(set) var tree: MerkleTree
     public private(set) var spent: Set<Fr>
+    /// Nonces of the deposit vouchers already used.
+    public private(set) var usedVouchers: Set<[UInt8]>
     /// The recent roots, oldest first: the empty tree's root until 100 batches exist, then the
     /// roots of the last 100 batches. (Older roots are accepted too, through `olderRoots`.)
     public private(set) var rootWindow: [Fr]
@@ -50,6 +52,7 @@ public struct SequencerState: Sendable {
         self.olderRoots = olderRoots
         tree = try MerkleTree(leaves: snapshot.leaves)
         spent = Set(snapshot.spentNullifiers)
+        usedVouchers = Set(snapshot.usedVouchers)
         lastHeader = snapshot.recentHeaders.last
         var roots = snapshot.recentHeaders.map(\.root)
         if (snapshot.recentHeaders.first?.number ?? 1) == 1 { roots.insert(MerkleTree.zeros[MerkleTree.depth], at: 0) }
@@ -70,18 +73,22 @@ public struct SequencerState: Sendable {
         return root == Self.emptyRoot || olderRoots(root)
     }
     public func isSpent(_ nullifier: Fr) -> Bool { spent.contains(nullifier) }
+    public func isVoucherUsed(_ voucher: DepositVoucher) -> Bool { usedVouchers.contains(voucher.nonce) }
 
     /// Follows a working state that applied and durably committed one more batch: copies its
     /// new tree nodes, adds the batch's nullifiers, takes its root window and header. O(batch).
-    public mutating func adopt(committed working: SequencerState, nullifiers: [Fr]) {
+    public mutating func adopt(committed working: SequencerState, nullifiers: [Fr], vouchers: [DepositVoucher] = []) {
         tree.adoptAppended(from: working.tree)
         for nf in nullifiers { spent.insert(nf) }
+        for v in vouchers { usedVouchers.insert(v.nonce) }
         rootWindow = working.rootWindow
         lastHeader = working.lastHeader
     }
 
     /// Applies transfers in the given (arrival) order. A nullifier spent before, or earlier in
-    /// this batch, rejects the later transfer. `now` stamps the batch; `key` signs receipts.
+    /// this batch, rejects the later transfer; so does a deposit voucher used before or earlier
+    /// in this batch. (Whether a voucher is signed, for the amount and unexpired is admission's
+    /// check; whether it is unused, the state's.) `now` stamps the batch; `key` signs receipts.
     public func applying(_ items: [VerifiedTransfer], now: Int64, key: Ed25519Key) -> (next: SequencerState, commit: BatchCommit?, decisions: [Decision]) {
         var next = self
         let (commit, decisions) = next.apply(items, now: now, key: key)
@@ -106,7 +113,12 @@ public struct SequencerState: Sendable {
             if inputs.nullifiers[0] == inputs.nullifiers[1] {
                 decisions[i] = .rejected(.malformed("the two nullifiers are equal")); continue
             }
+            if item.request.extData.extAmount > 0 {
+                guard let v = item.request.voucher else { decisions[i] = .rejected(.unauthorized("a deposit needs a deposit voucher")); continue }
+                if usedVouchers.contains(v.nonce) { decisions[i] = .rejected(.voucherUsed(v.id)); continue }
+            }
             if startCount + newLeaves.count + 2 > MerkleTree.capacity { decisions[i] = .rejected(.treeFull); continue }
+            if item.request.extData.extAmount > 0, let v = item.request.voucher { usedVouchers.insert(v.nonce) }
             for nf in inputs.nullifiers { spent.insert(nf) }
             newLeaves += inputs.commitments
             accepted.append(i)
@@ -125,6 +137,7 @@ public struct SequencerState: Sendable {
         var leaves: [LeafRecord] = []
         var nullifiers: [NullifierRecord] = []
         var payouts: [(transferID: TransferID, recipient: String, amount: UInt64)] = []
+        var vouchers: [VoucherRecord] = []
         for (k, i) in accepted.enumerated() {
             let req = items[i].request
             let id = req.id
@@ -142,12 +155,15 @@ public struct SequencerState: Sendable {
             if req.extData.extAmount < 0 {
                 payouts.append((id, req.extData.recipient, req.extData.extAmount.magnitude))
             }
+            if req.extData.extAmount > 0, let v = req.voucher {
+                vouchers.append(VoucherRecord(voucher: v, transferID: id, batch: batch))
+            }
             decisions[i] = .settled(settled)
         }
         lastHeader = header
         rootWindow.append(root)
         if rootWindow.count > windowSize { rootWindow.removeFirst(rootWindow.count - windowSize) }
-        let commit = BatchCommit(header: header, transfers: transfers, leaves: leaves, nullifiers: nullifiers, payouts: payouts)
+        let commit = BatchCommit(header: header, transfers: transfers, leaves: leaves, nullifiers: nullifiers, payouts: payouts, vouchers: vouchers)
         return (commit, decisions.map { $0! })
     }
 }

@@ -8,8 +8,9 @@ public struct SettlementConfig: Sendable {
     public var workers: Int = ProcessInfoCores.count
     /// Admitted transfers waiting for verification or commit; beyond it, 503 overloaded.
     public var queueCapacity: Int = 4096
-    /// The operator's deposit credential; nil disables deposits.
-    public var depositToken: String?
+    /// The public key of the operator's deposit key, which signs deposit vouchers; nil
+    /// disables deposits.
+    public var depositPublicKey: [UInt8]?
     /// Recent roots kept in memory (and listed by `/v1/tree` as `accepted_roots`). Older
     /// roots stay accepted through the ledger when `acceptsHistoricalRoots` is on.
     public var rootWindow: Int = SequencerState.defaultRootWindow

@@ -12,8 +12,8 @@ import Protocol
 ///
 /// `admit` answers once the transfer is admitted or refused; the handle it returns (and
 /// `submit`, which waits on it) gives the outcome once the transfer's batch is durable.
-/// Admission rejects early what it can (ext data, deposit credential, unknown root, spent or
-/// in-flight nullifiers, a full queue); the sequencer re-checks everything against committed
+/// Admission rejects early what it can (ext data, a deposit's voucher, unknown root, spent or
+/// in-flight nullifiers and vouchers, a full queue); the sequencer re-checks everything against committed
 /// state, so admission is an optimization, never the authority.
 ///
 /// Accepted roots: every root the tree ever had (the recent window in memory, older ones
@@ -38,6 +38,8 @@ public final class SettlementService: @unchecked Sendable {
         var proof: [UInt8]
         var pending: PendingSettlement
         var alternates: [Alternate] = []
+        /// The nonce of the voucher marked in flight at admission (a deposit).
+        var voucherNonce: [UInt8]? = nil
     }
     private struct Alternate {
         var request: TransferRequest
@@ -55,6 +57,8 @@ public final class SettlementService: @unchecked Sendable {
     private var working: SequencerState
     private var waiters: [TransferID: InFlight] = [:]
     private var inFlightNullifiers: [Fr: TransferID] = [:]
+    /// Nonces of the vouchers of admitted deposits not yet settled or refused.
+    private var inFlightVouchers: [[UInt8]: TransferID] = [:]
     private var nextSequence: Int64 = 0
     private var pending = 0
     private var accepting = false
@@ -242,11 +246,17 @@ public final class SettlementService: @unchecked Sendable {
             return .badExtData("publicAmount does not equal extAmount - fee (mod r)")
         }
         if ext.extAmount > 0 {
-            guard let expected = config.depositToken else {
-                return .unauthorized("deposits are disabled on this server (it was started without a deposit token)")
+            guard let key = config.depositPublicKey else {
+                return .unauthorized("deposits are disabled on this server (it was started with --no-deposits)")
             }
-            guard let given = request.depositToken, constantTimeEqual(Array(given.utf8), Array(expected.utf8)) else {
-                return .unauthorized("a deposit needs the operator's deposit token")
+            guard let voucher = request.voucher else {
+                return .unauthorized("a deposit needs a deposit voucher (header X-Deposit-Voucher: zkv1…) from the operator: zksettle-admin deposits voucher --amount \(ext.extAmount)")
+            }
+            // Signature and amount here; the expiry at admission, after a re-submission of a
+            // settled deposit has had its chance to be answered with its receipt.
+            guard voucher.isSigned(by: key) else { return .unauthorized(DepositVoucher.Failure.badSignature.description) }
+            guard voucher.amount == UInt64(ext.extAmount) else {
+                return .unauthorized(DepositVoucher.Failure.wrongAmount(voucher: voucher.amount, deposit: UInt64(ext.extAmount)).description)
             }
         }
         if request.publicInputs.nullifiers[0] == request.publicInputs.nullifiers[1] {
@@ -281,11 +291,18 @@ public final class SettlementService: @unchecked Sendable {
             if state.isSpent(nf) { return .alreadySpentCheckLedger(nf) }
             if let other = inFlightNullifiers[nf], other != id { return .rejected(.doubleSpend(nf)) }
         }
+        if let voucher = request.voucher {
+            if state.isVoucherUsed(voucher) { return .rejected(.voucherUsed(voucher.id)) }
+            if let other = inFlightVouchers[voucher.nonce], other != id { return .rejected(.voucherUsed(voucher.id)) }
+            let now = Int64(Date().timeIntervalSince1970)
+            if now >= voucher.expiresAt { return .rejected(.unauthorized(DepositVoucher.Failure.expired(at: voucher.expiresAt).description)) }
+        }
         if !rootKnown && !state.isRecentRoot(request.publicInputs.root) { return .rejected(.unknownRoot(request.publicInputs.root)) }
         if pending >= config.queueCapacity { return .rejected(.overloaded(retryAfterSeconds: 1)) }
         let handle = PendingSettlement(id: id)
-        waiters[id] = InFlight(proof: proof, pending: handle)
+        waiters[id] = InFlight(proof: proof, pending: handle, voucherNonce: request.voucher?.nonce)
         for nf in request.publicInputs.nullifiers { inFlightNullifiers[nf] = id }
+        if let voucher = request.voucher { inFlightVouchers[voucher.nonce] = id }
         pending += 1
         queueGauge.record(pending)
         return .enqueue(nextItem(request, proof: proof), handle)
@@ -351,7 +368,9 @@ public final class SettlementService: @unchecked Sendable {
         var requeue: [PipelineItem] = []
         lock.lock()
         // Publish the committed state and release in-flight marks in one critical section.
-        if committed, let batch = commit { state.adopt(committed: working, nullifiers: batch.nullifiers.map(\.nullifier)) }
+        if committed, let batch = commit {
+            state.adopt(committed: working, nullifiers: batch.nullifiers.map(\.nullifier), vouchers: batch.vouchers.map(\.voucher))
+        }
         for (item, decision) in zip(items, decisions) {
             let id = item.request.id
             let result: Result<SettledTransfer, Rejection>
@@ -365,11 +384,12 @@ public final class SettlementService: @unchecked Sendable {
                 // The transfer stays in flight (its nullifier marks and its place in `pending`).
                 resolutions.append((entry.pending, result))
                 let next = entry.alternates.removeFirst()
-                waiters[id] = InFlight(proof: next.proof, pending: next.pending, alternates: entry.alternates)
+                waiters[id] = InFlight(proof: next.proof, pending: next.pending, alternates: entry.alternates, voucherNonce: entry.voucherNonce)
                 requeue.append(nextItem(next.request, proof: next.proof))
                 continue
             }
             for nf in item.request.publicInputs.nullifiers where inFlightNullifiers[nf] == id { inFlightNullifiers[nf] = nil }
+            if let nonce = entry.voucherNonce, inFlightVouchers[nonce] == id { inFlightVouchers[nonce] = nil }
             resolutions.append((entry.pending, result))
             for other in entry.alternates { resolutions.append((other.pending, result)) }
             pending -= 1
@@ -442,7 +462,7 @@ public final class SettlementService: @unchecked Sendable {
     }
 }
 
-/// Compares secrets without an early exit (deposit tokens here, admin tokens in the HTTP layer).
+/// Compares secrets without an early exit (admin tokens in the HTTP layer).
 public func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
     if a.count != b.count { return false }
     var diff: UInt8 = 0

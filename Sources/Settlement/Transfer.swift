@@ -56,11 +56,12 @@ public struct TransferRequest: Sendable {
     public var proof: Proof
     public var publicInputs: TransferPublicInputs
     public var extData: ExtData
-    /// The operator's deposit credential; required when extData.extAmount > 0.
-    public var depositToken: String?
+    /// The operator's single-use permission for this deposit; required when extData.extAmount > 0
+    /// (it travels beside the body, in the `X-Deposit-Voucher` header).
+    public var voucher: DepositVoucher?
 
-    public init(proof: Proof, publicInputs: TransferPublicInputs, extData: ExtData, depositToken: String? = nil) {
-        self.proof = proof; self.publicInputs = publicInputs; self.extData = extData; self.depositToken = depositToken
+    public init(proof: Proof, publicInputs: TransferPublicInputs, extData: ExtData, voucher: DepositVoucher? = nil) {
+        self.proof = proof; self.publicInputs = publicInputs; self.extData = extData; self.voucher = voucher
     }
 
     public var id: TransferID { TransferID(publicInputs) }

@@ -23,10 +23,14 @@ import Protocol
 /// generator can encode requests (and the fuzzers decode them) without linking the server.
 public enum TransferBody {
     public static let maxBytes = 64 * 1024
-    /// The request header that carries the operator's deposit credential (`ext_amount` > 0).
-    public static let depositTokenHeader = "X-Deposit-Token"
+    /// The request header that carries a deposit's voucher (`ext_amount` > 0): `zkv1…`
+    /// (`DepositVoucher`). Not in the body: the body is the transfer, the voucher pays for it.
+    public static let voucherHeader = "X-Deposit-Voucher"
 
-    public static func decode(_ data: Data, depositToken: String?) throws(Rejection) -> TransferRequest {
+    /// Decodes a body and, when given, the text of its `X-Deposit-Voucher` header. A voucher
+    /// that does not parse is `unauthorized` with the reason; a voucher beside a transfer that
+    /// deposits nothing is `malformed` (it would be spent for nothing, or be a mistake).
+    public static func decode(_ data: Data, voucher voucherText: String?) throws(Rejection) -> TransferRequest {
         let parsed: Any
         do { parsed = try JSONSerialization.jsonObject(with: data) } catch {
             throw .malformed("the body is not JSON: \((error as NSError).userInfo[NSDebugDescriptionErrorKey] ?? error.localizedDescription)")
@@ -47,7 +51,14 @@ public enum TransferBody {
 
         guard let ext = obj["ext_data"] as? [String: Any] else { throw .malformed("ext_data: expected an object") }
         let extData = try decodeExtData(ext)
-        return TransferRequest(proof: proof, publicInputs: publicInputs, extData: extData, depositToken: depositToken)
+        var voucher: DepositVoucher?
+        if let voucherText {
+            guard extData.extAmount > 0 else {
+                throw .malformed("a deposit voucher came with a transfer that deposits nothing (ext_amount \(extData.extAmount)): send it only with a deposit")
+            }
+            do { voucher = try DepositVoucher(text: voucherText) } catch { throw .unauthorized(error.description) }
+        }
+        return TransferRequest(proof: proof, publicInputs: publicInputs, extData: extData, voucher: voucher)
     }
 
     public static func decodeExtData(_ ext: [String: Any]) throws(Rejection) -> ExtData {
@@ -79,7 +90,7 @@ public enum TransferBody {
 
     /// A JSON value as an integer: a decimal string (preferred: JSON numbers lose precision
     /// past 2^53 in many clients) or an integral JSON number.
-    static func integer<T: FixedWidthInteger>(_ v: Any?, _: T.Type) -> T? {
+    public static func integer<T: FixedWidthInteger>(_ v: Any?, _: T.Type) -> T? {
         if let s = v as? String {
             let digits = s.hasPrefix("-") ? s.dropFirst() : Substring(s)
             guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }),

@@ -30,6 +30,7 @@ public struct APIError: Error, Sendable, Equatable {
         case .invalidProof: self.init(.unprocessableContent, rejection.code, message)
         case .unknownRoot: self.init(.conflict, rejection.code, message)
         case .doubleSpend: self.init(.conflict, rejection.code, message)
+        case .voucherUsed: self.init(.conflict, rejection.code, message)
         case .badExtData: self.init(.unprocessableContent, rejection.code, message)
         case .unauthorized: self.init(.unauthorized, rejection.code, message)
         case .overloaded(let s): self.init(.serviceUnavailable, rejection.code, message, retryAfter: s)

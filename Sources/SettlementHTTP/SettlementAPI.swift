@@ -37,6 +37,9 @@ public struct SettlementAPI: Sendable {
     public let parameters: PublicParameters
     /// Bearer token for `/v1/admin/*`; nil disables the admin routes.
     public let adminToken: String?
+    /// The operator's deposit key, which `POST /v1/admin/vouchers` signs with (nil: deposits
+    /// are disabled, or this node issues no vouchers).
+    public let depositKey: Ed25519Key?
     /// Where `/metrics` reads from (the registry the process bootstrapped swift-metrics with).
     public let registry: PrometheusCollectorRegistry
 
@@ -46,13 +49,15 @@ public struct SettlementAPI: Sendable {
     /// Every download shares this buffer: no disk read, no copy per request.
     let provingKey: ByteBuffer?
 
-    public init(service: SettlementService, parameters: PublicParameters, adminToken: String?, registry: PrometheusCollectorRegistry) {
+    public init(service: SettlementService, parameters: PublicParameters, adminToken: String?, registry: PrometheusCollectorRegistry,
+                depositKey: Ed25519Key? = nil) {
         self.service = service; self.parameters = parameters; self.adminToken = adminToken; self.registry = registry
+        self.depositKey = depositKey
         provingKey = parameters.provingKeyPath.flatMap { FileManager.default.contents(atPath: $0) }.map { ByteBuffer(bytes: $0) }
         paramsBody = encodeJSON(Self.paramsJSON(parameters, service.config, provingKeyAvailable: provingKey != nil))
     }
 
-    public static let depositTokenHeader = HTTPField.Name(TransferBody.depositTokenHeader)!
+    public static let voucherHeader = HTTPField.Name(TransferBody.voucherHeader)!
 
     /// Every route as (method, pattern), as `addRoutes` registers them and `openapi.yaml`
     /// documents them (a test holds the three together). The router answers 404 for a known
@@ -64,7 +69,7 @@ public struct SettlementAPI: Sendable {
         ("GET", "/v1/batches/:n"), ("GET", "/v1/params"), ("GET", "/v1/params/proving-key"),
         ("GET", "/healthz"), ("GET", "/metrics"), ("GET", "/v1/admin/stats"), ("GET", "/v1/admin/payouts"),
         ("POST", "/v1/admin/payouts/:id/paid"), ("GET", "/v1/admin/nullifiers"), ("GET", "/v1/admin/batches"),
-        ("GET", "/v1/admin/verify"),
+        ("GET", "/v1/admin/verify"), ("POST", "/v1/admin/vouchers"),
     ]
 
     /// The methods the route table allows on a concrete path (empty: no such path).
@@ -105,6 +110,9 @@ public struct SettlementAPI: Sendable {
         router.get("/v1/admin/verify") { request, _ in
             await respond { try authorize(request); return try await adminVerify(request.uri.queryParameters) }
         }
+        router.post("/v1/admin/vouchers") { request, _ in
+            await respond { try authorize(request); return try await adminIssueVoucher(request) }
+        }
         router.post("/v1/admin/payouts/:id/paid") { request, context in
             await respond { try authorize(request); return try await adminMarkPaid(context.parameters.get("id") ?? "") }
         }
@@ -126,7 +134,7 @@ public struct SettlementAPI: Sendable {
         }
         let buffer = try await collectBody(request)
         let wait = request.uri.queryParameters.get("wait").map { $0 != "false" && $0 != "0" } ?? true
-        let transfer = try decodeTransfer(buffer, depositToken: request.headers[Self.depositTokenHeader])
+        let transfer = try decodeTransfer(buffer, voucher: request.headers[Self.voucherHeader])
         let id = transfer.id
         // Admission first, with or without wait: a refusal (unknown root, double spend, a full
         // queue, …) is always answered, never lost behind a 202.
@@ -153,8 +161,8 @@ public struct SettlementAPI: Sendable {
         }
     }
 
-    func decodeTransfer(_ buffer: ByteBuffer, depositToken: String?) throws(APIError) -> TransferRequest {
-        do { return try TransferBody.decode(Data(buffer: buffer), depositToken: depositToken) } catch { throw APIError(error) }
+    func decodeTransfer(_ buffer: ByteBuffer, voucher: String?) throws(APIError) -> TransferRequest {
+        do { return try TransferBody.decode(Data(buffer: buffer), voucher: voucher) } catch { throw APIError(error) }
     }
 
     func getTransfer(_ idText: String) async throws -> Response {
@@ -311,11 +319,12 @@ public struct SettlementAPI: Sendable {
             "tree_depth": MerkleTree.depth,
             "root_window": config.rootWindow,
             "receipt_public_key": Hex.encode(parameters.receiptPublicKey),
-            "deposits_enabled": config.depositToken != nil,
+            "deposits_enabled": config.depositPublicKey != nil,
             "max_batch": config.maxBatch,
             "development_keys": parameters.developmentKeys,
             "proving_key_available": provingKeyAvailable,
         ]
+        if let key = config.depositPublicKey { out["deposit_public_key"] = Hex.encode(key) }
         if parameters.developmentKeys { out["warning"] = "development keys from a local setup: unsafe for real funds" }
         return out
     }
@@ -356,7 +365,7 @@ public struct SettlementAPI: Sendable {
         let c = try await ledgerRead { try $0.counts() }
         let s = service.treeSummary
         return jsonResponse(["batches": c.batches, "transfers": c.transfers, "nullifiers": c.nullifiers, "leaves": c.leaves,
-                     "pending_payouts": c.pendingPayouts, "last_batch": s.lastBatch, "root": s.root.decimalString,
+                     "pending_payouts": c.pendingPayouts, "vouchers_used": c.vouchersUsed, "last_batch": s.lastBatch, "root": s.root.decimalString,
                      "queue_depth": service.queueDepth])
     }
 
@@ -403,11 +412,11 @@ public struct SettlementAPI: Sendable {
         case "true": proofs = true
         case let other?: throw APIError.malformed("proofs: expected true or false, not \(other.prefix(40))")
         }
-        let key = parameters.receiptPublicKey, vk = parameters.verifyingKey
+        let key = parameters.receiptPublicKey, vk = parameters.verifyingKey, depositPublicKey = service.config.depositPublicKey
         do {
             let body = try await service.read { ledger in
                 let start = Date()
-                var faults = try ledger.audit(receiptPublicKey: key)
+                var faults = try ledger.audit(receiptPublicKey: key, depositPublicKey: depositPublicKey)
                 var checkedProofs: Int?
                 if proofs {
                     let r = try ledger.auditProofs(verifyingKey: vk, chunk: 256, progress: { _, _ in })
@@ -423,6 +432,39 @@ public struct SettlementAPI: Sendable {
         } catch {
             throw APIError(.internalServerError, "storage_failure", "the ledger could not be audited: \(error)")
         }
+    }
+
+    /// Longest validity a voucher may be issued with: ten years.
+    static let maxVoucherSeconds = 10 * 366 * 86_400
+
+    /// `POST /v1/admin/vouchers` `{"amount": N, "expires_in": S}`: one deposit voucher for N,
+    /// valid S seconds (default a day), signed with the deposit key. The server keeps no record
+    /// of what it issued: a voucher is a bearer permission, recorded once it is used.
+    func adminIssueVoucher(_ request: Request) async throws -> Response {
+        guard let depositKey else { throw APIError.notFound("this server takes no deposits (started with --no-deposits): it issues no vouchers") }
+        let buffer: ByteBuffer
+        do { buffer = try await request.body.collect(upTo: 1024) } catch { throw APIError.payloadTooLarge }
+        guard let obj = try? JSONSerialization.jsonObject(with: Data(buffer: buffer)) as? [String: Any] else {
+            throw APIError.malformed("the body must be a JSON object: {\"amount\": N, \"expires_in\": seconds}")
+        }
+        if let extra = obj.keys.first(where: { $0 != "amount" && $0 != "expires_in" }) {
+            throw APIError.malformed("unknown field \"\(extra.prefix(40))\": expected amount and expires_in")
+        }
+        func integer(_ name: String) throws -> Int64? {
+            guard let v = obj[name] else { return nil }
+            guard let i = TransferBody.integer(v, Int64.self), i.magnitude <= UInt64(Self.maxSafeInteger) else {
+                throw APIError.malformed("\(name): expected an integer of magnitude at most 2^53 - 1")
+            }
+            return i
+        }
+        guard let amount = try integer("amount"), amount >= 1 else { throw APIError.malformed("amount: expected an integer ≥ 1") }
+        let seconds = try integer("expires_in") ?? 86_400
+        guard seconds >= 1, seconds <= Int64(Self.maxVoucherSeconds) else {
+            throw APIError.malformed("expires_in: expected seconds between 1 and \(Self.maxVoucherSeconds) (ten years)")
+        }
+        let expiresAt = Int64(Date().timeIntervalSince1970) + seconds
+        let voucher = DepositVoucher.issue(amount: UInt64(amount), expiresAt: expiresAt, key: depositKey)
+        return jsonResponse(["voucher": voucher.text, "id": voucher.id, "amount": amount, "expires_at": expiresAt], status: .created)
     }
 
     func adminMarkPaid(_ text: String) async throws -> Response {

@@ -175,7 +175,7 @@ public final class PeerWallet {
 
     /// Proves, submits and records one transfer; on `unknown_root` proves once more with fresh paths.
     func execute(kind: String, inputs: [WalletDatabase.StoredNote], outputs: [Output], recipient: String, extAmount: Int64,
-                 depositToken: String?, counterparty: String, amount: UInt64, memo: String,
+                 voucher: DepositVoucher?, counterparty: String, amount: UInt64, memo: String,
                  saveRequest: URL? = nil) throws -> Outcome {
         let key = try requireSpendingKey("spend")
         let prover = try self.prover()
@@ -237,7 +237,7 @@ public final class PeerWallet {
             try database.setPending(leafIndices: inputs.map(\.leafIndex), transfer: id)
             let reply: [String: Any]
             do {
-                reply = try server.submit(body, depositToken: depositToken)
+                reply = try server.submit(body, voucher: voucher)
             } catch let e as WalletError {
                 if e.code == "unreachable" {
                     throw WalletError("\(e.description)\nThe transfer \(id) may or may not have settled; its notes stay pending until `zkwallet sync` finds out.")
@@ -277,14 +277,22 @@ public final class PeerWallet {
         throw WalletError("the tree moved on twice while proving; try again")
     }
 
-    /// Deposits `amount` into a new note of this wallet (the operator's token authorizes it).
-    public func deposit(_ amount: UInt64, token: String) throws -> Outcome {
+    /// Deposits `amount` into a new note of this wallet, paid by the operator's single-use
+    /// `voucher` (`zksettle-admin deposits voucher`). The voucher's amount and expiry are
+    /// checked here, before half a second of proving is spent on a deposit the server refuses.
+    public func deposit(_ amount: UInt64, voucher: DepositVoucher) throws -> Outcome {
         guard amount > 0, amount <= UInt64(Int64.max) else { throw WalletError("the amount must be between 1 and \(Int64.max)") }
+        guard voucher.amount == amount else {
+            throw WalletError("the voucher is for \(voucher.amount), not \(amount): deposit exactly the voucher's amount (zkwallet deposit \(voucher.amount))", code: "usage")
+        }
+        guard Int64(Date().timeIntervalSince1970) < voucher.expiresAt else {
+            throw WalletError("the voucher expired at \(DepositVoucher.format(voucher.expiresAt)): ask the operator for a new one", code: "usage")
+        }
         _ = try requireSpendingKey("deposit into a note it could never spend")
         let outputs = [Output(note: freshNote(amount, to: address), to: address, memo: Array("deposit".utf8)),
                        Output(note: freshNote(0, to: address), to: address, memo: [])]
         return try execute(kind: "deposit", inputs: [], outputs: outputs, recipient: "", extAmount: Int64(amount),
-                           depositToken: token, counterparty: "operator", amount: amount, memo: "")
+                           voucher: voucher, counterparty: "operator", amount: amount, memo: "")
     }
 
     /// Notes that cover `amount`: one note if one suffices, else two, else the largest notes
@@ -320,7 +328,7 @@ public final class PeerWallet {
             let outcome = try execute(kind: "merge", inputs: [acc, next],
                                       outputs: [Output(note: merged, to: address, memo: Array("merge".utf8)),
                                                 Output(note: freshNote(0, to: address), to: address, memo: [])],
-                                      recipient: "", extAmount: 0, depositToken: nil, counterparty: "self", amount: sum, memo: "")
+                                      recipient: "", extAmount: 0, voucher: nil, counterparty: "self", amount: sum, memo: "")
             guard case .settled(let s) = outcome,
                   let n = try database.notes(where: "n.leaf_index = ?", [.int(s.leafIndices[0])], unverified: true).first else {
                 throw WalletError("merge transfer did not settle")
@@ -349,7 +357,7 @@ public final class PeerWallet {
         let total = inputs.reduce(UInt64(0)) { $0 + $1.value }
         let outputs = [Output(note: freshNote(amount, to: recipient), to: recipient, memo: memoBytes),
                        Output(note: freshNote(total - amount, to: address), to: address, memo: Array("change".utf8))]
-        return try execute(kind: "send", inputs: inputs, outputs: outputs, recipient: "", extAmount: 0, depositToken: nil,
+        return try execute(kind: "send", inputs: inputs, outputs: outputs, recipient: "", extAmount: 0, voucher: nil,
                            counterparty: recipient.encoded, amount: amount, memo: memo, saveRequest: saveRequest)
     }
 
@@ -369,7 +377,7 @@ public final class PeerWallet {
         let outputs = [Output(note: freshNote(total - amount, to: address), to: address, memo: Array("change".utf8)),
                        Output(note: freshNote(0, to: address), to: address, memo: [])]
         return try execute(kind: "withdraw", inputs: inputs, outputs: outputs, recipient: recipient, extAmount: -Int64(amount),
-                           depositToken: nil, counterparty: recipient, amount: amount, memo: "", saveRequest: saveRequest)
+                           voucher: nil, counterparty: recipient, amount: amount, memo: "", saveRequest: saveRequest)
     }
 }
 

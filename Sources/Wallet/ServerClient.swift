@@ -66,7 +66,8 @@ public final class ServerClient {
         switch code {
         case "unknown_root": advice = "the tree moved on while proving; run the command again"
         case "double_spend": advice = "a note was already spent (is this key used by another wallet?); run `zkwallet sync` and try again"
-        case "unauthorized": advice = "the server refused the deposit token: pass the operator's token with --token-file FILE (the server keeps it in <data>/deposit-token)"
+        case "unauthorized": advice = "the server refused the deposit voucher: ask the operator for a voucher for exactly this amount (zksettle-admin deposits voucher --amount N)"
+        case "voucher_used": advice = "a voucher pays for one deposit only: ask the operator for a new one"
         case "overloaded", "unavailable": advice = "the server is busy; try again in \(r.headers["retry-after"] ?? "a few") s"
         case "invalid_proof": advice = "this proof verifies under the verifying key this wallet pinned, so the server is not judging by the parameters it published; do not use it until its operator explains"
         default: advice = "see the server's log for details"
@@ -157,9 +158,9 @@ public final class ServerClient {
     /// 200 for known transfers, 404 for unknown ones.
     public func transferStatus(_ id: String) throws -> Int { try call("GET", "/v1/transfers/\(id)").status }
 
-    public func submit(_ body: Data, depositToken: String?) throws -> [String: Any] {
+    public func submit(_ body: Data, voucher: DepositVoucher?) throws -> [String: Any] {
         var headers: [String: String] = [:]
-        if let depositToken { headers[TransferBody.depositTokenHeader] = depositToken }
+        if let voucher { headers[TransferBody.voucherHeader] = voucher.text }
         return try json("POST", "/v1/transfers", body: body, headers: headers)
     }
 }

@@ -22,7 +22,7 @@ struct Admin: ParsableCommand {
               --server URL   a running server's admin routes, with --token T or ZKSETTLE_ADMIN_TOKEN
             """,
         subcommands: [NullifiersCommand.self, BatchesCommand.self, PayoutsCommand.self, DBCommand.self, ExportCommand.self,
-                      StatsCommand.self, ProofCommand.self, CircuitCommand.self, ParamsCommand.self])
+                      StatsCommand.self, DepositsCommand.self, ProofCommand.self, CircuitCommand.self, ParamsCommand.self])
 
     static func main() {
         do {

@@ -115,7 +115,16 @@ final class LocalLedger: LedgerSource {
         } else {
             notes.append("receipt signatures not checked: \(keyFile.path) is not readable")
         }
-        var faults = try ledger.audit(receiptPublicKey: receiptPublicKey)
+        // Voucher signatures likewise, with the deposit key (absent with --no-deposits).
+        var depositPublicKey: [UInt8]?
+        let depositFile = directory.appendingPathComponent("deposit.key")
+        if let text = try? String(contentsOf: depositFile, encoding: .utf8),
+           let bytes = Hex.decode(text.trimmingCharacters(in: .whitespacesAndNewlines)), let key = try? Ed25519Key(privateKey: bytes) {
+            depositPublicKey = key.publicKey
+        } else {
+            notes.append("voucher signatures not checked: \(depositFile.path) is not readable")
+        }
+        var faults = try ledger.audit(receiptPublicKey: receiptPublicKey, depositPublicKey: depositPublicKey)
         var checked: Int?
         if proofs {
             let vkFile = directory.appendingPathComponent("keys/verification_key.json")
@@ -157,7 +166,7 @@ final class RemoteLedger: LedgerSource {
         return try decode(r, path)
     }
 
-    private func decode(_ r: HTTPConnection.Response, _ path: String) throws -> [String: Any] {
+    func decode(_ r: HTTPConnection.Response, _ path: String) throws -> [String: Any] {
         let obj = r.json as? [String: Any] ?? [:]
         if r.status == 200 { return obj }
         let error = obj["error"] as? [String: Any]

@@ -309,7 +309,7 @@ struct StatsCommand: ParsableCommand {
         }
         printTable(["WHAT", "VALUE"], [
             ["batches", String(c.batches)], ["transfers", String(c.transfers)], ["nullifiers spent", String(c.nullifiers)],
-            ["leaves", String(c.leaves)], ["pending payouts", String(c.pendingPayouts)],
+            ["leaves", String(c.leaves)], ["pending payouts", String(c.pendingPayouts)], ["deposit vouchers used", String(c.vouchersUsed)],
             ["transfers, last minute", String(lastMinute)], ["transfers, last hour", String(lastHour)],
             ["last batch", last.map { "\($0.number) at \(isoTime($0.createdAt)), \($0.transferIDs.count) transfers" } ?? "none yet"],
             ["root", last?.root.decimalString ?? "(empty tree)"],

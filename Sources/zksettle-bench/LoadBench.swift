@@ -34,18 +34,17 @@ struct LoadBench: ParsableCommand {
     @Option(help: "The server's base URL.") var server = "http://127.0.0.1:8080"
     @Option(help: "Transfers to post (each once).") var transfers = 1000
     @Option(help: "Concurrent clients, each with its own kept-alive connection.") var concurrency = 64
-    @Option(name: .customLong("deposit-token"), help: "The server's deposit token (default: $ZKSETTLE_DEPOSIT_TOKEN).")
-    var depositToken: String?
+    @Option(help: ArgumentHelp("A file holding the server's admin token (its <data>/admin-token; default: $ZKSETTLE_ADMIN_TOKEN): the corpus is deposits, each paid by a voucher the server issues before the timed run.", valueName: "file"))
+    var adminTokenFile: String?
     @Option(help: "Corpus cache directory (default: ~/.cache/zksettle/load-corpus).") var corpus: String?
     @Flag(help: "Only make (or find) the corpus and print where it is: transfers.jsonl, one request body per line.")
     var prepareOnly = false
     @Option(help: "Conflict sets: each run of this many consecutive corpus transfers spends the same two (dummy) notes, with different outputs, so exactly one of each run can settle.")
     var conflicts = 1
+    @Option(help: "Every corpus deposit of this amount (default: random amounts 1…1000), e.g. for transfers that share one voucher.")
+    var amount: UInt64?
 
     func run() throws {
-        guard let token = depositToken ?? ProcessInfo.processInfo.environment["ZKSETTLE_DEPOSIT_TOKEN"] else {
-            throw ValidationError("the corpus is deposits: pass --deposit-token (it is in the server's data directory, file deposit-token)")
-        }
         guard transfers > 0, concurrency > 0 else { throw ValidationError("--transfers and --concurrency must be positive") }
         let client = try HTTPConnection(server)
         let params = try getJSON(client, "/v1/params")
@@ -64,7 +63,8 @@ struct LoadBench: ParsableCommand {
 
         let vkBytes = try JSONSerialization.data(withJSONObject: vk, options: [.sortedKeys])
         guard conflicts >= 1 else { throw ValidationError("--conflicts must be ≥ 1") }
-        let key = SHA256.hex(Array(circuitID.utf8) + Array(vkBytes) + root.bigEndianBytes).prefix(16) + (conflicts > 1 ? "-conflicts-\(conflicts)" : "")
+        if let amount, amount < 1 || amount > 1_000_000_000 { throw ValidationError("--amount must be between 1 and 10^9") }
+        let key = SHA256.hex(Array(circuitID.utf8) + Array(vkBytes) + root.bigEndianBytes).prefix(16) + (conflicts > 1 ? "-conflicts-\(conflicts)" : "") + (amount.map { "-amount-\($0)" } ?? "")
         let base = corpus.map { URL(fileURLWithPath: $0) }
             ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/zksettle/load-corpus")
         let dir = base.appendingPathComponent(String(key), isDirectory: true)
@@ -76,8 +76,32 @@ struct LoadBench: ParsableCommand {
             return
         }
 
-        let outcome = replay(bodies, token: token)
+        let vouchers = try issueVouchers(client, for: bodies)
+        let outcome = replay(bodies, vouchers: vouchers)
         emit(outcome.report(transfers: transfers, concurrency: concurrency, server: server, corpus: dir.path))
+    }
+
+    /// One voucher per corpus deposit, for its amount, from `POST /v1/admin/vouchers` (not
+    /// timed: in production vouchers are issued long before they are used).
+    private func issueVouchers(_ client: HTTPConnection, for bodies: [Data]) throws -> [String] {
+        let token: String
+        if let adminTokenFile {
+            guard let data = FileManager.default.contents(atPath: adminTokenFile) else { throw ValidationError("cannot read --admin-token-file \(adminTokenFile)") }
+            token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        } else if let t = ProcessInfo.processInfo.environment["ZKSETTLE_ADMIN_TOKEN"] {
+            token = t
+        } else {
+            throw ValidationError("the corpus is deposits, each paid by a voucher: pass --admin-token-file (the server's data directory, file admin-token)")
+        }
+        return try bodies.map { body in
+            let amount = try TransferBody.decode(body, voucher: nil).extData.extAmount
+            let r = try client.request("POST", "/v1/admin/vouchers", headers: ["Authorization": "Bearer \(token)", "Content-Type": "application/json"],
+                                       body: Data(#"{"amount":\#(amount),"expires_in":86400}"#.utf8))
+            guard r.status == 201, let text = (r.json as? [String: Any])?["voucher"] as? String else {
+                throw ValidationError("POST \(server)/v1/admin/vouchers answered \(r.status): check --admin-token-file")
+            }
+            return text
+        }
     }
 
     private func getJSON(_ client: HTTPConnection, _ path: String) throws -> [String: Any] {
@@ -113,7 +137,7 @@ struct LoadBench: ParsableCommand {
         var shared: [SpendableNote] = []
         for i in 0..<missing {
             if (bodies.count) % conflicts == 0 { shared = [TransferProver.dummy(), TransferProver.dummy()] }
-            let amount = UInt64.random(in: 1...1_000)
+            let amount = self.amount ?? UInt64.random(in: 1...1_000)
             let outputs = [Note(value: amount, owner: SecureRandom.scalar(), blinding: SecureRandom.scalar()),
                            Note(value: 0, owner: SecureRandom.scalar(), blinding: SecureRandom.scalar())]
             let ext = ExtData(recipient: "", extAmount: Int64(amount), fee: 0,
@@ -141,7 +165,7 @@ struct LoadBench: ParsableCommand {
     }
 
     /// Posts every body once from `concurrency` threads; each request waits for settlement.
-    private func replay(_ bodies: [Data], token: String) -> LoadOutcome {
+    private func replay(_ bodies: [Data], vouchers: [String]) -> LoadOutcome {
         let state = LoadState(count: bodies.count)
         let start = Timer.now()
         let url = server
@@ -153,7 +177,7 @@ struct LoadBench: ParsableCommand {
             group.enter()
             let thread = Thread {
                 defer { group.leave() }
-                Self.client(url: url, bodies: bodies, token: token, state: state)
+                Self.client(url: url, bodies: bodies, vouchers: vouchers, state: state)
             }
             thread.stackSize = 1 << 20
             threads.append(thread)
@@ -164,13 +188,13 @@ struct LoadBench: ParsableCommand {
     }
 
     /// One client: posts the next unposted body until none is left, waiting for each answer.
-    private static func client(url: String, bodies: [Data], token: String, state: LoadState) {
+    private static func client(url: String, bodies: [Data], vouchers: [String], state: LoadState) {
         guard let connection = try? HTTPConnection(url, timeoutSeconds: 120) else { return }
         while let i = state.next() {
             let t0 = Timer.now()
             let outcome: String
             do {
-                let r = try connection.post("/v1/transfers", body: bodies[i], headers: [TransferBody.depositTokenHeader: token])
+                let r = try connection.post("/v1/transfers", body: bodies[i], headers: [TransferBody.voucherHeader: vouchers[i]])
                 if r.status == 200 {
                     outcome = "settled"
                 } else {

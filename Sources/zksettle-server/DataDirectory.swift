@@ -8,7 +8,7 @@ import Protocol
 ///     keys/transfer.zkspk      proving key of the transfer circuit (served to wallets)
 ///     keys/verification_key.json
 ///     receipt.key              Ed25519 private key that signs receipts (hex, mode 0600)
-///     deposit-token            operator's deposit credential (mode 0600)
+///     deposit.key              Ed25519 private key that signs deposit vouchers (hex, mode 0600)
 ///     admin-token              bearer token of the admin routes (mode 0600)
 ///
 /// Secrets are made on first start and kept; flags and environment override the files. Every
@@ -40,10 +40,15 @@ struct DataDirectory {
         return (value, true)
     }
 
-    func receiptKey() throws -> (key: Ed25519Key, created: Bool) {
-        let (text, created) = try secret("receipt.key")
+    func receiptKey() throws -> (key: Ed25519Key, created: Bool) { try ed25519Key("receipt.key") }
+
+    /// The key that signs deposit vouchers (`zksettle-admin deposits voucher` reads the same file).
+    func depositKey() throws -> (key: Ed25519Key, created: Bool) { try ed25519Key("deposit.key") }
+
+    private func ed25519Key(_ name: String) throws -> (key: Ed25519Key, created: Bool) {
+        let (text, created) = try secret(name)
         guard let bytes = Hex.decode(text), bytes.count == 32, let key = try? Ed25519Key(privateKey: bytes) else {
-            throw ServerError("\(url.appendingPathComponent("receipt.key").path) is not a 32-byte hex Ed25519 key")
+            throw ServerError("\(url.appendingPathComponent(name).path) is not a 32-byte hex Ed25519 key")
         }
         return (key, created)
     }

@@ -22,8 +22,9 @@ struct Server: AsyncParsableCommand {
         abstract: "Settle private transfers: HTTP API, parallel batch verification, SQLite ledger.",
         discussion: """
             On first start the data directory gets a development proving/verifying key pair for the
-            transfer circuit (unsafe for real funds), an Ed25519 receipt key, a deposit token and an
-            admin token; later starts reuse them. SIGINT/SIGTERM drain in-flight batches, then exit.
+            transfer circuit (unsafe for real funds), an Ed25519 receipt key, an Ed25519 deposit key
+            (it signs deposit vouchers: zksettle-admin deposits voucher) and an admin token; later
+            starts reuse them. SIGINT/SIGTERM drain in-flight batches, then exit.
             """)
 
     @Option(help: "Address to listen on (env ZKSETTLE_HOST).")
@@ -34,9 +35,6 @@ struct Server: AsyncParsableCommand {
 
     @Option(help: "Data directory: ledger, keys, secrets (env ZKSETTLE_DATA).")
     var data: String = env("ZKSETTLE_DATA") ?? "./zksettle-data"
-
-    @Option(help: "Operator's deposit credential (env ZKSETTLE_DEPOSIT_TOKEN; default: <data>/deposit-token, made on first start).")
-    var depositToken: String?
 
     @Option(help: "Bearer token of the admin routes (env ZKSETTLE_ADMIN_TOKEN; default: <data>/admin-token, made on first start).")
     var adminToken: String?
@@ -71,7 +69,7 @@ struct Server: AsyncParsableCommand {
     @Option(help: "trace, debug, info, notice, warning, error or critical (env LOG_LEVEL).")
     var logLevel: String = env("LOG_LEVEL") ?? "info"
 
-    @Flag(help: "Refuse all deposits (no deposit token is read or made).")
+    @Flag(help: "Refuse all deposits (no deposit key is read or made; no voucher is accepted or issued).")
     var noDeposits = false
 
     func validate() throws {
@@ -131,8 +129,16 @@ struct Server: AsyncParsableCommand {
             config.flushMilliseconds = flushMs
             config.workers = workers
             config.queueCapacity = queueCapacity
+            var depositKey: Ed25519Key?
             if !noDeposits {
-                config.depositToken = try resolve(depositToken, env: "ZKSETTLE_DEPOSIT_TOKEN", file: "deposit-token", in: dir, logger: logger)
+                let (key, created) = try dir.depositKey()
+                let path = dir.url.appendingPathComponent("deposit.key").path
+                if created { logger.notice("made a new deposit key (it signs deposit vouchers)", metadata: ["file": "\(path)"]) }
+                depositKey = key
+                config.depositPublicKey = key.publicKey
+            }
+            if FileManager.default.fileExists(atPath: dir.url.appendingPathComponent("deposit-token").path) {
+                logger.warning("<data>/deposit-token is no longer used: deposits need single-use vouchers (zksettle-admin deposits voucher); delete the file")
             }
             let admin = try resolve(adminToken, env: "ZKSETTLE_ADMIN_TOKEN", file: "admin-token", in: dir, logger: logger)
 
@@ -142,7 +148,7 @@ struct Server: AsyncParsableCommand {
             let api = SettlementAPI(service: service, parameters: PublicParameters(
                 circuitID: keys.circuitID, verifyingKey: keys.verifyingKey, receiptPublicKey: receiptKey.publicKey,
                 provingKeyPath: dir.provingKeyURL.path, developmentKeys: true),
-                adminToken: admin, registry: registry)
+                adminToken: admin, registry: registry, depositKey: depositKey)
             let host = self.host, port = self.port, settings = config
             let descriptors = FileDescriptorLimit.raise()
             let connections = maxConnections ?? max(64, min(16384, descriptors - 256))
@@ -163,7 +169,7 @@ struct Server: AsyncParsableCommand {
                     let bound = channel.localAddress?.port ?? port
                     logger.notice("zksettle-server listening", metadata: [
                         "url": "\(scheme)://\(host):\(bound)", "batch_size": "\(settings.maxBatch)", "workers": "\(settings.workers)",
-                        "deposits": "\(settings.depositToken != nil ? "enabled" : "disabled")",
+                        "deposits": "\(settings.depositPublicKey != nil ? "vouchers" : "disabled")",
                     ])
                 },
                 logger: Logger(label: "zksettle.http"))

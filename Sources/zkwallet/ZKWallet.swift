@@ -255,12 +255,14 @@ struct ViewingKeyCommand: ParsableCommand {
 }
 
 struct Deposit: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Deposit AMOUNT into a new note of this wallet (needs the operator's deposit token).")
-    @Argument(help: "Whole units.") var amount: String
-    @Option(help: "The operator's deposit token. Prefer --token-file or $ZKSETTLE_DEPOSIT_TOKEN: a command line is seen by others.")
-    var token: String?
-    @Option(help: ArgumentHelp("A file holding the operator's deposit token (the server keeps it in <data>/deposit-token).", valueName: "FILE"))
-    var tokenFile: String?
+    static let configuration = CommandConfiguration(
+        abstract: "Deposit AMOUNT into a new note of this wallet, paid by a single-use voucher from the operator.",
+        discussion: "The operator makes the voucher with `zksettle-admin deposits voucher --amount AMOUNT`; it pays for one deposit of exactly that amount before it expires.")
+    @Argument(help: "Whole units: exactly the voucher's amount.") var amount: String
+    @Option(help: ArgumentHelp("The deposit voucher (zkv1…). Prefer --voucher-file or $ZKWALLET_VOUCHER: a command line is seen by other users of this machine.", valueName: "zkv1…"))
+    var voucher: String?
+    @Option(help: ArgumentHelp("A file holding the deposit voucher.", valueName: "FILE"))
+    var voucherFile: String?
     @OptionGroup var options: WalletOptions
     @Flag(help: "Print JSON.") var json = false
 
@@ -269,11 +271,13 @@ struct Deposit: ParsableCommand {
     func run() throws {
         let value = try parseAmount(amount)
         try perform {
-            guard let token = try token ?? Secrets.fromFileOrEnvironment(file: tokenFile, env: "ZKSETTLE_DEPOSIT_TOKEN", option: "--token-file") else {
-                throw WalletError("a deposit needs the operator's token: --token-file FILE or ZKSETTLE_DEPOSIT_TOKEN (the server keeps it in <data>/deposit-token)")
+            guard let text = try voucher ?? Secrets.fromFileOrEnvironment(file: voucherFile, env: "ZKWALLET_VOUCHER", option: "--voucher-file") else {
+                throw WalletError("a deposit needs a voucher from the operator (zksettle-admin deposits voucher --amount \(value)): --voucher-file FILE, $ZKWALLET_VOUCHER or --voucher zkv1…", code: "usage")
             }
+            let parsed: DepositVoucher
+            do { parsed = try DepositVoucher(text: text) } catch let e as DepositVoucher.Failure { throw WalletError(e.description, code: "usage") }
             let w = try options.open()
-            let outcome = try w.deposit(value, token: token)
+            let outcome = try w.deposit(value, voucher: parsed)
             describe(outcome, json: json, extra: ["amount": value])
         }
     }

@@ -22,7 +22,7 @@ import TestSupport
         let port = try Executables.freePort()
         let url = "http://127.0.0.1:\(port)"
         let server = try ChildProcess("zksettle-server", ["--data", dir.appendingPathComponent("data").path, "--host", "127.0.0.1",
-                                                          "--port", String(port), "--deposit-token", "dt", "--admin-token", "at",
+                                                          "--port", String(port), "--admin-token", "at",
                                                           "--log-level", "warning"],
                                       log: dir.appendingPathComponent("server.log"))
         // Up when the admin route answers (development keys take a few seconds on first start).
@@ -32,8 +32,10 @@ import TestSupport
             if !up { Thread.sleep(forTimeInterval: 0.25) }
         }
         guard up else { throw ServerDidNotStart(log: server.log) }
+        let tokenFile = dir.appendingPathComponent("admin-token")
+        try Data("at\n".utf8).write(to: tokenFile)
         let load = try Executables.run("zksettle-bench", ["load", "--server", url, "--transfers", String(transfers), "--concurrency", "3",
-                                                          "--deposit-token", "dt", "--corpus", dir.appendingPathComponent("corpus").path])
+                                                          "--admin-token-file", tokenFile.path, "--corpus", dir.appendingPathComponent("corpus").path])
         guard load.status == 0 else { throw ServerDidNotStart(log: load.stderr + load.stdout) }
         return (dir, url, server)
     }
@@ -53,7 +55,18 @@ import TestSupport
                 #expect(count.status == 0 && (count.json as? [String: Any])?["count"] as? Int == 2 * n, "\(count.out)")
                 let stats = try admin(["stats", "--json"] + source).json as? [String: Any]
                 #expect(stats?["transfers"] as? Int == n && stats?["leaves"] as? Int == 2 * n)
+                // Every corpus transfer is a deposit, each paid by its own voucher.
+                #expect(stats?["vouchers_used"] as? Int == n, "\(String(describing: stats))")
+                // A voucher from the data directory's deposit key or from the server: the same key.
+                let issued = try admin(["deposits", "voucher", "--amount", "7", "--expires", "2h", "--json"] + source).json as? [String: Any]
+                #expect(issued?["amount"] as? Int == 7 && (issued?["voucher"] as? String)?.hasPrefix("zkv1") == true, "\(String(describing: issued))")
+                let expires = (issued?["expires_at"] as? NSNumber)?.int64Value ?? 0
+                #expect(abs(expires - Int64(Date().timeIntervalSince1970) - 7200) < 120)
             }
+            let bad = try admin(["deposits", "voucher", "--amount", "0"] + data)
+            #expect(bad.status == 2 && bad.out.contains("--amount"), "\(bad.out)")
+            let badExpiry = try admin(["deposits", "voucher", "--amount", "5", "--expires", "5 weeks"] + data)
+            #expect(badExpiry.status == 2 && badExpiry.out.contains("--expires"), "\(badExpiry.out)")
             // The same nullifiers either way, each with the transfer and batch that spent it.
             let local = try admin(["nullifiers", "list", "--json", "--limit", "1000"] + data).json as? [[String: Any]] ?? []
             let remote = try admin(["nullifiers", "list", "--json", "--limit", "1000"] + http).json as? [[String: Any]] ?? []

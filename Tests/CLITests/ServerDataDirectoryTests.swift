@@ -8,7 +8,7 @@ import TestSupport
 /// chmod-ed afterwards. (The moment in between cannot be observed from outside; this checks
 /// the result, that no temporary file is left, and that a restart changes nothing.)
 @Suite(.serialized) struct ServerDataDirectoryTests {
-    static let files = ["receipt.key", "deposit-token", "admin-token",
+    static let files = ["receipt.key", "deposit.key", "admin-token",
                         "keys/transfer.zkspk", "keys/verification_key.json", "keys/circuit-id"]
 
     /// Starts the server on `data` until it listens, then stops it.

@@ -14,7 +14,7 @@ import Wallet
 /// server on loopback over a real SQLite file can show. Each also checks that what was
 /// refused changed nothing. (`ServerProcessTests` has the points that need the real binary.)
 @Suite(.serialized) struct HardeningTests {
-    static let empty = LedgerCounts(batches: 0, transfers: 0, nullifiers: 0, leaves: 0, pendingPayouts: 0)
+    static let empty = LedgerCounts(batches: 0, transfers: 0, nullifiers: 0, leaves: 0, pendingPayouts: 0, vouchersUsed: 0)
 
     /// Commits `count` batches of one stand-in transfer each straight into the ledger, as the
     /// sequencer would (real tree, real receipts; the proofs are placeholders: the ledger never
@@ -52,17 +52,17 @@ import Wallet
 
             // A root the tree never had: refused, nothing changes.
             let (stranger, _) = try deposit(3, to: Peer(), root: SecureRandom.scalar())
-            let refused = try await client.post(stranger, token: depositToken)
+            let refused = try await client.post(stranger)
             #expect(refused.status == 409 && refused.errorCode == "unknown_root", "\(refused.json)")
             #expect(try server.ledger.counts() == before)
             #expect(!server.service.isKnownRoot(stranger.publicInputs.root))
 
             // Batch 1's root, 120 batches old, and the empty tree's root still settle.
             let (old, _) = try deposit(4, to: Peer(), root: roots[0])
-            let r1 = try await client.post(old, token: depositToken)
+            let r1 = try await client.post(old)
             #expect(r1.status == 200, "\(r1.json)")
             let (genesis, _) = try deposit(5, to: Peer(), root: MerkleTree().root)
-            let r2 = try await client.post(genesis, token: depositToken)
+            let r2 = try await client.post(genesis)
             #expect(r2.status == 200, "\(r2.json)")
             #expect(try server.ledger.counts().transfers == before.transfers + 2)
             #expect(try server.ledger.audit(receiptPublicKey: key.publicKey) == [])
@@ -81,13 +81,11 @@ import Wallet
             var forged = good
             forged.proof = Proof(unchecked: good.proof.c, good.proof.b, good.proof.a)
             #expect(forged.id == good.id)
-            var headers = HTTPFields()
-            headers[SettlementAPI.depositTokenHeader] = depositToken
-            let first = try await client.call(.post, "/v1/transfers?wait=false", body: TransferBody.encode(forged), headers: headers)
+            let first = try await client.post(forged, query: "?wait=false")
             #expect(first.status == 202, "\(first.json)")
             #expect(try await client.get("/v1/transfers/\(good.id.hex)").json["status"] as? String == "pending")
             // Posted while the forged proof is in flight: it must not hear `invalid_proof`.
-            let valid = try await client.post(good, token: depositToken)
+            let valid = try await client.post(good)
             #expect(valid.status == 200, "the valid proof settles: \(valid.json)")
             #expect(try server.ledger.counts().transfers == 1)
             #expect(try server.ledger.settledTransfer(good.id)?.proofJSON == Array(SnarkJS.encode(good.proof)))
@@ -105,7 +103,7 @@ import Wallet
                 Data(text.replacingOccurrences(of: #""ext_amount":"10""#, with: #""ext_amount":\#(number)"#).utf8)
             }
             var headers = HTTPFields()
-            headers[SettlementAPI.depositTokenHeader] = depositToken
+            headers[SettlementAPI.voucherHeader] = good.voucher!.text
             for number in ["9223372036854775808", "18446744073709551615", "18446744073709551616", "1e19", "-9223372036854775809"] {
                 let reply = try await client.call(.post, "/v1/transfers", body: withExtAmount(number), headers: headers)
                 #expect(reply.status == 400 && reply.errorCode == "malformed", "\(number): \(reply.status) \(reply.json)")
@@ -121,11 +119,7 @@ import Wallet
     /// admission is answered as such, not lost behind a 202.
     @Test func waitFalseAnswersRefusalsInsteadOf202() async throws {
         try await TestServer.run(configure: { $0.queueCapacity = 1; $0.flushMilliseconds = 1500 }) { client, server in
-            var headers = HTTPFields()
-            headers[SettlementAPI.depositTokenHeader] = depositToken
-            func postNoWait(_ r: TransferRequest) async throws -> Reply {
-                try await client.call(.post, "/v1/transfers?wait=false", body: TransferBody.encode(r), headers: headers)
-            }
+            func postNoWait(_ r: TransferRequest) async throws -> Reply { try await client.post(r, query: "?wait=false") }
             let root = try await client.root()
             let (stale, _) = try deposit(1, to: Peer(), root: SecureRandom.scalar())
             let unknown = try await postNoWait(stale)
@@ -146,7 +140,7 @@ import Wallet
             #expect(conflict.status == 409 && conflict.errorCode == "double_spend", "\(conflict.json)")
 
             // The admitted one settles; nothing refused reached the ledger.
-            #expect(try await client.post(first, token: depositToken).status == 200)
+            #expect(try await client.post(first).status == 200)
             #expect(try server.ledger.counts().transfers == 1)
             #expect(try server.ledger.settledTransfer(second.id) == nil)
             // A settled transfer posted again with wait=false gets its settlement, not 202.

@@ -21,8 +21,14 @@ enum Keys {
     static var verifyingKey: VerifyingKey { pair.1 }
 }
 
-let depositToken = "deposit-secret"
+/// The operator's deposit key of every test server in this process.
+let depositKey = Ed25519Key.generate()
 let adminToken = "admin-secret"
+
+/// A voucher for `amount`, valid an hour, signed by the test servers' deposit key.
+func voucher(_ amount: UInt64, key: Ed25519Key = depositKey, expiresIn seconds: Int64 = 3600) -> DepositVoucher {
+    DepositVoucher.issue(amount: amount, expiresAt: Int64(Date().timeIntervalSince1970) + seconds, key: key)
+}
 
 /// A real server on loopback over a real SQLite file in a fresh directory.
 struct TestServer {
@@ -45,7 +51,7 @@ struct TestServer {
                                  _ body: @Sendable (any TestClientProtocol, TestServer) async throws -> T) async throws -> T {
         let dir = try directory ?? temporaryDirectory()
         var config = SettlementConfig()
-        config.depositToken = depositToken
+        config.depositPublicKey = depositKey.publicKey
         config.flushMilliseconds = 2
         configure(&config)
         let ledger = try SQLiteLedger(path: dir.appendingPathComponent("ledger.sqlite").path)
@@ -54,7 +60,7 @@ struct TestServer {
             service: service,
             parameters: PublicParameters(circuitID: TransferCircuit.circuitID, verifyingKey: Keys.verifyingKey,
                                          receiptPublicKey: receiptKey.publicKey, provingKeyPath: provingKeyPath, developmentKeys: true),
-            adminToken: adminToken, registry: PrometheusCollectorRegistry())
+            adminToken: adminToken, registry: PrometheusCollectorRegistry(), depositKey: depositKey)
         let app = Application(router: api.makeRouter(), server: http,
                               configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                               services: [SettlementLifecycle(service: service)])
@@ -81,11 +87,12 @@ extension TestClientProtocol {
 
     func get(_ uri: String) async throws -> Reply { try await call(.get, uri) }
 
-    func post(_ request: TransferRequest, token: String? = nil) async throws -> Reply {
+    /// Posts `request`, with its voucher (a deposit's) in the `X-Deposit-Voucher` header.
+    func post(_ request: TransferRequest, query: String = "") async throws -> Reply {
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
-        if let token { headers[SettlementAPI.depositTokenHeader] = token }
-        return try await call(.post, "/v1/transfers", body: TransferBody.encode(request), headers: headers)
+        if let v = request.voucher { headers[SettlementAPI.voucherHeader] = v.text }
+        return try await call(.post, "/v1/transfers" + query, body: TransferBody.encode(request), headers: headers)
     }
 
     func admin(_ uri: String, method: HTTPRequest.Method = .get) async throws -> Reply {
@@ -118,7 +125,9 @@ func ciphertexts() -> [[UInt8]] { [SecureRandom.bytes(120), SecureRandom.bytes(1
 func deposit(_ amount: UInt64, to peer: Peer, root: Fr, outputs: [Note]? = nil) throws -> (TransferRequest, [Note]) {
     let outs = outputs ?? [peer.note(amount), peer.note(0)]
     let ext = ExtData(recipient: "", extAmount: Int64(amount), fee: 0, encryptedOutputs: ciphertexts())
-    return (try Keys.prover.prove(inputs: [], outputs: outs, extData: ext, root: root), outs)
+    var request = try Keys.prover.prove(inputs: [], outputs: outs, extData: ext, root: root)
+    request.voucher = voucher(amount)
+    return (request, outs)
 }
 
 func leafIndices(_ reply: Reply) -> [Int64] {

@@ -26,10 +26,13 @@ final class ServerProcess: @unchecked Sendable {
         try Keys.pair.0.write(to: keys.appendingPathComponent("transfer.zkspk"))
         try SnarkJS.encode(Keys.verifyingKey).write(to: keys.appendingPathComponent("verification_key.json"))
         try Data((TransferCircuit.circuitID + "\n").utf8).write(to: keys.appendingPathComponent("circuit-id"))
+        // The test process's deposit key, so that `deposit(…)`'s vouchers are this server's.
+        try Data((Hex.encode(depositKey.privateKey) + "\n").utf8).write(to: data.appendingPathComponent("deposit.key"))
+        chmod(data.appendingPathComponent("deposit.key").path, 0o600)
         let port = try Executables.freePort()
         url = "http://127.0.0.1:\(port)"
         child = try ChildProcess("zksettle-server",
-                                 ["--data", data.path, "--port", String(port), "--deposit-token", depositToken,
+                                 ["--data", data.path, "--port", String(port),
                                   "--admin-token", adminToken, "--log-level", "warning"] + arguments,
                                  log: dir.appendingPathComponent("server.log"), environment: environment)
         let deadline = Date().addingTimeInterval(60)
@@ -45,7 +48,7 @@ final class ServerProcess: @unchecked Sendable {
     var ledgerPath: String { data.appendingPathComponent("ledger.sqlite").path }
 
     func post(_ request: TransferRequest, on connection: HTTPConnection) throws -> HTTPConnection.Response {
-        try connection.post("/v1/transfers", body: TransferBody.encode(request), headers: [TransferBody.depositTokenHeader: depositToken])
+        try connection.post("/v1/transfers", body: TransferBody.encode(request), headers: request.voucher.map { [TransferBody.voucherHeader: $0.text] } ?? [:])
     }
 
     deinit {
@@ -94,6 +97,7 @@ extension HTTPConnection.Response {
                 for _ in 0..<11 {
                     var f = v
                     f.publicInputs.nullifiers = [SecureRandom.scalar(), SecureRandom.scalar()]
+                    f.voucher = voucher(UInt64(v.extData.extAmount))  // its own: it must reach the verifier
                     forged.append(f)
                 }
             }

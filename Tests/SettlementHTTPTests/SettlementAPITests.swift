@@ -17,7 +17,7 @@ import Wallet
             let alice = Peer(), bob = Peer()
             // Deposit 100 to Alice.
             let (dep, depNotes) = try deposit(100, to: alice, root: try await client.root())
-            let r1 = try await client.post(dep, token: depositToken)
+            let r1 = try await client.post(dep)
             #expect(r1.status == 200, "\(r1.json)")
             let receipt = try #require(r1.json["receipt"] as? [String: Any])
             #expect(receipt["batch"] as? Int == 1)
@@ -74,14 +74,14 @@ import Wallet
         try await TestServer.run { client, server in
             let (dep, _) = try deposit(5, to: Peer(), root: try await client.root())
             let replies = try await withThrowingTaskGroup(of: Reply.self) { group in
-                for _ in 0..<20 { group.addTask { try await client.post(dep, token: depositToken) } }
+                for _ in 0..<20 { group.addTask { try await client.post(dep) } }
                 return try await group.reduce(into: []) { $0.append($1) }
             }
             #expect(replies.allSatisfy { $0.status == 200 })
             #expect(Set(replies.map(\.body)).count == 1, "every reply carries the same receipt")
             #expect(try server.ledger.counts().transfers == 1)
             // And once more after settlement.
-            let again = try await client.post(dep, token: depositToken)
+            let again = try await client.post(dep)
             #expect(again.body == replies[0].body)
         }
     }
@@ -90,7 +90,7 @@ import Wallet
         try await TestServer.run { client, server in
             let alice = Peer()
             let (dep, notes) = try deposit(50, to: alice, root: try await client.root())
-            let leaves = leafIndices(try await client.post(dep, token: depositToken))
+            let leaves = leafIndices(try await client.post(dep))
             let (spend, root) = try await client.spendable(notes[0], of: alice, at: leaves[0])
             let ext = ExtData(recipient: "", extAmount: 0, fee: 0, encryptedOutputs: ciphertexts())
             let one = try Keys.prover.prove(inputs: [spend], outputs: [Peer().note(50), alice.note(0)], extData: ext, root: root)
@@ -120,7 +120,7 @@ import Wallet
             let vectors = try SharedVectors.json("bn254.json") as! [String: Any]
             let notInSubgroup = (vectors["g2_not_in_subgroup"] as! [String: Any])["point"] as! [[String]]
             var headers = HTTPFields()
-            headers[SettlementAPI.depositTokenHeader] = depositToken
+            headers[SettlementAPI.voucherHeader] = good.voucher!.text
             let cases: [(String, Data, Int, String)] = [
                 ("not JSON", Data("{nope".utf8), 400, "malformed"),
                 ("not an object", Data("[1,2]".utf8), 400, "malformed"),
@@ -146,26 +146,28 @@ import Wallet
                 #expect(reply.status == status, "\(name): \(reply.status) \(reply.json)")
                 #expect(reply.errorCode == code, "\(name): \(reply.json)")
             }
-            // A deposit without the token, a proof that does not verify, an unknown root.
-            #expect(try await client.post(good).errorCode == "unauthorized")
-            var wrongToken = HTTPFields()
-            wrongToken[SettlementAPI.depositTokenHeader] = depositToken + "x"
-            #expect(try await client.call(.post, "/v1/transfers", body: TransferBody.encode(good), headers: wrongToken).errorCode == "unauthorized")
+            // A deposit without a voucher or with a bad one, a proof that does not verify, an unknown root.
+            var bare = good
+            bare.voucher = nil
+            #expect(try await client.post(bare).errorCode == "unauthorized")
+            var garbled = HTTPFields()
+            garbled[SettlementAPI.voucherHeader] = String(good.voucher!.text.dropLast()) + "x"
+            #expect(try await client.call(.post, "/v1/transfers", body: TransferBody.encode(good), headers: garbled).errorCode == "unauthorized")
             var forged = good
             forged.proof = Proof(unchecked: good.proof.c, good.proof.b, good.proof.a)
-            let forgedReply = try await client.post(forged, token: depositToken)
+            let forgedReply = try await client.post(forged)
             #expect(forgedReply.status == 422 && forgedReply.errorCode == "invalid_proof", "\(forgedReply.json)")
             let (stale, _) = try deposit(10, to: alice, root: Fr(12345))
-            #expect(try await client.post(stale, token: depositToken).errorCode == "unknown_root")
+            #expect(try await client.post(stale).errorCode == "unknown_root")
             // Unknown routes and ids answer in the same JSON shape.
             #expect(try await client.get("/v1/nope").errorCode == "not_found")
             #expect(try await client.get("/v1/transfers/\(String(repeating: "ab", count: 32))").errorCode == "not_found")
             #expect(try await client.get("/v1/batches/1").errorCode == "not_found")
             #expect(try await client.get("/v1/nullifiers/\(r)").errorCode == "malformed")
             #expect(try await client.get("/v1/admin/stats").errorCode == "unauthorized")
-            #expect(try server.ledger.counts() == LedgerCounts(batches: 0, transfers: 0, nullifiers: 0, leaves: 0, pendingPayouts: 0))
+            #expect(try server.ledger.counts() == LedgerCounts(batches: 0, transfers: 0, nullifiers: 0, leaves: 0, pendingPayouts: 0, vouchersUsed: 0))
             // After all that, the honest deposit still settles.
-            #expect(try await client.post(good, token: depositToken).status == 200)
+            #expect(try await client.post(good).status == 200)
         }
     }
 
@@ -175,16 +177,14 @@ import Wallet
             let root = try await client.root()
             let (first, _) = try deposit(3, to: Peer(), root: root)
             let (second, _) = try deposit(4, to: Peer(), root: root)
-            var headers = HTTPFields()
-            headers[SettlementAPI.depositTokenHeader] = depositToken
-            let accepted = try await client.call(.post, "/v1/transfers?wait=false", body: TransferBody.encode(first), headers: headers)
+            let accepted = try await client.post(first, query: "?wait=false")
             #expect(accepted.status == 202, "\(accepted.json)")
-            let refused = try await client.post(second, token: depositToken)
+            let refused = try await client.post(second)
             #expect(refused.status == 503 && refused.errorCode == "overloaded", "\(refused.json)")
             #expect(refused.headers[.retryAfter] != nil)
             // The admitted one settles; once the queue drains the refused one is welcome.
-            #expect(try await client.post(first, token: depositToken).status == 200)
-            #expect(try await client.post(second, token: depositToken).status == 200)
+            #expect(try await client.post(first).status == 200)
+            #expect(try await client.post(second).status == 200)
             #expect(try server.ledger.counts().transfers == 2)
         }
     }
@@ -199,7 +199,7 @@ import Wallet
         }
         let before = try await TestServer.run(in: dir, receiptKey: key) { client, _ in
             let (dep, notes) = try deposit(7, to: alice, root: try await client.root())
-            let reply = try await client.post(dep, token: depositToken)
+            let reply = try await client.post(dep)
             #expect(reply.status == 200, "\(reply.json)")
             // Alice spends the deposited note: its nullifier is now spent.
             let (spend, spendRoot) = try await client.spendable(notes[0], of: alice, at: leafIndices(reply)[0])

@@ -14,6 +14,8 @@ import TestSupport
 struct LedgerFixture {
     var state: SequencerState
     let key = Ed25519Key.generate()
+    /// Signs the vouchers of the fixture's deposits.
+    let depositKey = Ed25519Key.generate()
     var rng: SeededGenerator
     let spender: SpendingKey
     var clock: Int64 = 1_700_000_000_000
@@ -46,7 +48,8 @@ struct LedgerFixture {
                                           nullifiers: nullifiers ?? [nullifier(), nullifier()],
                                           commitments: [note().commitment, note().commitment])
         let proof = Proof(unchecked: G1Affine.generator, G2Affine.generator, G1Affine.generator)
-        return VerifiedTransfer(request: TransferRequest(proof: proof, publicInputs: inputs, extData: ext),
+        let voucher = extAmount > 0 ? DepositVoucher.issue(amount: UInt64(extAmount), expiresAt: clock / 1000 + 3600, key: depositKey) : nil
+        return VerifiedTransfer(request: TransferRequest(proof: proof, publicInputs: inputs, extData: ext, voucher: voucher),
                                 proofJSON: Array(SnarkJS.encode(proof)), proofValid: true)
     }
 
@@ -74,19 +77,19 @@ struct LedgerFixture {
         do {
             let ledger = try SQLiteLedger(path: path)
             #expect(try ledger.schemaVersion() == SQLiteLedger.supportedSchemaVersion)
-            #expect(try ledger.counts() == LedgerCounts(batches: 0, transfers: 0, nullifiers: 0, leaves: 0, pendingPayouts: 0))
+            #expect(try ledger.counts() == LedgerCounts(batches: 0, transfers: 0, nullifiers: 0, leaves: 0, pendingPayouts: 0, vouchersUsed: 0))
             let (commit, _) = fx.batch([fx.transfer(), fx.transfer()])
             try ledger.commit(commit!)
         }
         // The file says which schema it holds, and runs in WAL mode.
-        #expect(try rawQuery(path, "PRAGMA user_version") == ["2"])
+        #expect(try rawQuery(path, "PRAGMA user_version") == ["3"])
         #expect(try rawQuery(path, "PRAGMA journal_mode") == ["wal"])
         #expect(try rawQuery(path, "SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'batches'").contains("batches_by_root"))
         #expect(Set(try rawQuery(path, "SELECT name FROM sqlite_schema WHERE type = 'table'"))
                     .isSuperset(of: ["batches", "transfers", "nullifiers", "leaves", "roots", "payouts"]))
 
         let reopened = try SQLiteLedger(path: path)
-        #expect(try reopened.schemaVersion() == 2, "reopening runs no migration again")
+        #expect(try reopened.schemaVersion() == 3, "reopening runs no migration again")
         #expect(try reopened.batchNumber(ofRoot: fx.state.currentRoot) == 1)
         #expect(try reopened.batchNumber(ofRoot: fx.fr()) == nil)
         #expect(try reopened.counts() == LedgerCounts(batches: 1, transfers: 2, nullifiers: 4, leaves: 4, pendingPayouts: 0))
@@ -100,8 +103,8 @@ struct LedgerFixture {
         let path = try temporaryLedgerPath()
         _ = try SQLiteLedger(path: path)
         try rawSQL(path, "PRAGMA user_version = 7")
-        #expect(throws: LedgerError.schemaTooNew(found: 7, supported: 2)) { try SQLiteLedger(path: path) }
-        #expect(throws: LedgerError.schemaTooNew(found: 7, supported: 2)) { try SQLiteLedger(path: path, readOnly: true) }
+        #expect(throws: LedgerError.schemaTooNew(found: 7, supported: 3)) { try SQLiteLedger(path: path) }
+        #expect(throws: LedgerError.schemaTooNew(found: 7, supported: 3)) { try SQLiteLedger(path: path, readOnly: true) }
     }
 
     /// A file of schema version 1 (before the index of batch roots) gains the index when the
@@ -113,15 +116,81 @@ struct LedgerFixture {
             let ledger = try SQLiteLedger(path: path)
             try ledger.commit(fx.batch([fx.transfer()]).0!)
         }
-        try rawSQL(path, "DROP INDEX batches_by_root; PRAGMA user_version = 1")
+        try rawSQL(path, "DROP TABLE vouchers; DROP TABLE voucher_era; DROP INDEX batches_by_root; PRAGMA user_version = 1")
         let old = try SQLiteLedger(path: path, readOnly: true)
         #expect(try old.schemaVersion() == 1)
         #expect(try old.batchNumber(ofRoot: fx.state.currentRoot) == 1, "a read-only v1 file answers, without the index")
         let migrated = try SQLiteLedger(path: path)
-        #expect(try migrated.schemaVersion() == 2)
+        #expect(try migrated.schemaVersion() == 3)
         #expect(try rawQuery(path, "SELECT name FROM sqlite_schema WHERE type = 'index' AND name = 'batches_by_root'") == ["batches_by_root"])
         #expect(try migrated.counts().transfers == 1)
         #expect(try migrated.audit(receiptPublicKey: fx.key.publicKey) == [])
+    }
+
+    /// A file of schema version 2 settled deposits under the retired deposit token, with no
+    /// voucher: it migrates, its old deposits stay sound, and every later deposit needs one.
+    @Test func aVersion2FileIsMigratedToVouchersAndKeepsItsTokenEraDeposits() throws {
+        let path = try temporaryLedgerPath()
+        var fx = try LedgerFixture(label: "ledger-v2")
+        do {
+            let ledger = try SQLiteLedger(path: path)
+            try ledger.commit(fx.batch([fx.transfer(extAmount: 70), fx.transfer()]).0!)
+        }
+        // What a version-2 file holds: the deposit, no voucher tables.
+        try rawSQL(path, "DROP TABLE vouchers; DROP TABLE voucher_era; PRAGMA user_version = 2")
+        let migrated = try SQLiteLedger(path: path)
+        #expect(try migrated.schemaVersion() == 3)
+        #expect(try rawQuery(path, "SELECT first_batch FROM voucher_era") == ["2"])
+        #expect(try migrated.audit(receiptPublicKey: fx.key.publicKey, depositPublicKey: fx.depositKey.publicKey) == [])
+        // A later deposit carries its voucher, recorded in its batch, signed by the deposit key.
+        let (batch, _) = fx.batch([fx.transfer(extAmount: 30)])
+        let voucher = try #require(batch?.vouchers.first?.voucher)
+        try migrated.commit(batch!)
+        #expect(try migrated.usedVoucher(nonce: voucher.nonce)?.batch == 2)
+        #expect(try migrated.counts().vouchersUsed == 1)
+        #expect(try migrated.audit(receiptPublicKey: fx.key.publicKey, depositPublicKey: fx.depositKey.publicKey) == [])
+        // Another deposit key did not sign it: the audit says so.
+        let other = try migrated.audit(receiptPublicKey: fx.key.publicKey, depositPublicKey: Ed25519Key.generate().publicKey)
+        #expect(other.map(\.kind) == [.voucher], "\(other)")
+        // The era starts once.
+        #expect(throws: (any Error).self) { try rawSQL(path, "UPDATE voucher_era SET first_batch = 1") }
+        #expect(throws: (any Error).self) { try rawSQL(path, "INSERT INTO voucher_era VALUES (1)") }
+    }
+
+    /// The ledger refuses a deposit without its voucher, a voucher for another amount and a
+    /// voucher used before, and writes nothing of such a batch.
+    @Test func aDepositNeedsItsOwnUnusedVoucher() throws {
+        let path = try temporaryLedgerPath()
+        var fx = try LedgerFixture(label: "ledger-vouchers")
+        let ledger = try SQLiteLedger(path: path)
+        let (first, _) = fx.batch([fx.transfer(extAmount: 40)])
+        let used = try #require(first?.vouchers.first)
+        try ledger.commit(first!)
+        let before = try ledger.counts()
+
+        var (missing, _) = fx.batch([fx.transfer(extAmount: 5)])
+        missing!.vouchers = []
+        #expect(throws: LedgerError.self) { try ledger.commit(missing!) }
+        fx.state = try SequencerState(snapshot: try ledger.loadSnapshot(recentRootWindow: 100))
+
+        var (wrong, _) = fx.batch([fx.transfer(extAmount: 5)])
+        wrong!.vouchers[0].voucher = DepositVoucher.issue(amount: 6, expiresAt: 4_000_000_000, key: fx.depositKey)
+        #expect(throws: LedgerError.self) { try ledger.commit(wrong!) }
+        fx.state = try SequencerState(snapshot: try ledger.loadSnapshot(recentRootWindow: 100))
+
+        // The sequencer refuses a used voucher (it knows the used ones from the snapshot) …
+        var reuse = fx.transfer(extAmount: 40)
+        reuse.request.voucher = used.voucher
+        let (none, decisions) = fx.batch([reuse])
+        #expect(none == nil)
+        guard case .rejected(.voucherUsed(let id)) = decisions[0] else { Issue.record("\(decisions)"); return }
+        #expect(id == used.voucher.id)
+        // … and the ledger would too, whatever a faulty sequencer sent.
+        var (forced, _) = fx.batch([fx.transfer(extAmount: 40)])
+        forced!.vouchers[0].voucher = used.voucher
+        #expect(throws: LedgerError.voucherAlreadyUsed(used.voucher.id)) { try ledger.commit(forced!) }
+        #expect(try ledger.counts() == before)
+        #expect(try ledger.audit(receiptPublicKey: fx.key.publicKey, depositPublicKey: fx.depositKey.publicKey) == [])
     }
 
     @Test func readOnlyNeverMigrates() throws {

@@ -6,7 +6,13 @@ import Wallet
 /// The real `zksettle-server` binary on a temporary data directory and a free port, driven by
 /// the real `zkwallet` binary: two peers paying each other, a watch-only wallet, a restore.
 @Suite(.serialized) struct EndToEndTests {
-    static let depositToken = "e2e-deposit-token"
+    /// A deposit voucher for `amount` from `zksettle-admin deposits voucher` on the server's
+    /// data directory `serverData` (its last line of output).
+    static func voucher(_ amount: Int, serverData: URL, expires: String = "1h") throws -> String {
+        let r = try Executables.run("zksettle-admin", ["deposits", "voucher", "--amount", String(amount), "--expires", expires, "--data", serverData.path])
+        guard r.status == 0, r.lastLine.hasPrefix("zkv1") else { throw WalletError("deposits voucher failed (\(r.status)): \(r.stderr)") }
+        return r.lastLine
+    }
 
     /// `zksettle-server` as a child process on a temporary data directory, removed at the end.
     final class Server {
@@ -24,7 +30,7 @@ import Wallet
             url = "\(caFile == nil ? "http" : "https")://127.0.0.1:\(port)"
             child = try ChildProcess("zksettle-server",
                                      ["--data", data.appendingPathComponent("server").path, "--port", String(port),
-                                      "--deposit-token", EndToEndTests.depositToken, "--admin-token", "e2e-admin", "--flush-ms", "1"] + extra,
+                                      "--admin-token", "e2e-admin", "--flush-ms", "1"] + extra,
                                      log: data.appendingPathComponent("server.log"))
             // First start makes development keys (a few seconds): wait for /healthz.
             let deadline = Date().addingTimeInterval(120)
@@ -38,6 +44,9 @@ import Wallet
         }
 
         func stop() { child.stop() }
+
+        /// A voucher for `amount`, signed with this server's deposit key.
+        func voucher(_ amount: Int) throws -> String { try EndToEndTests.voucher(amount, serverData: data.appendingPathComponent("server")) }
 
         deinit {
             stop()
@@ -86,11 +95,26 @@ import Wallet
             let keyMode = try FileManager.default.attributesOfItem(atPath: a.appendingPathComponent("key.json").path)[.posixPermissions] as? Int
             #expect(keyMode == 0o600)
 
-            // A deposit needs the operator's token.
-            let refused = try Self.zkwallet(["deposit", "100", "--token", "wrong"], wallet: a, server: server)
-            #expect(refused.status == 1)
-            #expect(refused.stderr.contains("deposit token"))
-            Self.ok(try Self.zkwallet(["deposit", "100", "--token", Self.depositToken], wallet: a, server: server), "deposit")
+            // A deposit needs a voucher for its exact amount, and a voucher pays once.
+            let missing = try Self.zkwallet(["deposit", "100"], wallet: a, server: server)
+            #expect(missing.status == 1 && missing.stderr.contains("zksettle-admin deposits voucher"), "\(missing.stderr)")
+            let voucher = try server.voucher(100)
+            let wrongAmount = try Self.zkwallet(["deposit", "99", "--voucher", voucher], wallet: a, server: server)
+            #expect(wrongAmount.status == 1 && wrongAmount.stderr.contains("the voucher is for 100, not 99"), "\(wrongAmount.stderr)")
+            // A voucher signed by another server's deposit key.
+            let elsewhere = root.appendingPathComponent("elsewhere")
+            try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
+            try Data((0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined().utf8)
+                .write(to: elsewhere.appendingPathComponent("deposit.key"))
+            let foreign = try Self.zkwallet(["deposit", "100", "--voucher", try Self.voucher(100, serverData: elsewhere)],
+                                            wallet: a, server: server)
+            #expect(foreign.status == 1 && foreign.stderr.contains("unauthorized") && foreign.stderr.contains("deposit key"), "\(foreign.stderr)")
+            let voucherFile = root.appendingPathComponent("voucher.txt")
+            try Data((voucher + "\n").utf8).write(to: voucherFile)
+            Self.ok(try Self.zkwallet(["deposit", "100", "--voucher-file", voucherFile.path], wallet: a, server: server), "deposit")
+            #expect(try spendable(a, server) == 100)
+            let reused = try Self.zkwallet(["deposit", "100", "--voucher", voucher], wallet: a, server: server)
+            #expect(reused.status == 1 && reused.stderr.contains("voucher_used"), "\(reused.stderr)")
             #expect(try spendable(a, server) == 100)
 
             // A pays B 30 with a memo; the receipt is checked.
@@ -152,7 +176,7 @@ import Wallet
             #expect(broke.stderr.contains("insufficient funds"))
 
             // Three notes (20, 10, 5) for a payment of 33: merged by a chain of transfers first.
-            Self.ok(try Self.zkwallet(["deposit", "5", "--token", Self.depositToken], wallet: a, server: server), "deposit 5")
+            Self.ok(try Self.zkwallet(["deposit", "5", "--voucher", try server.voucher(5)], wallet: a, server: server), "deposit 5")
             let merged = try Self.zkwallet(["send", "33", "--to", addressB], wallet: a, server: server)
             Self.ok(merged, "send with merge")
             #expect(merged.stderr.contains("merging"))

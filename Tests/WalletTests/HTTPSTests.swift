@@ -59,7 +59,7 @@ import Wallet
             #expect(untrusted.stderr.contains("--ca-file"), "\(untrusted.stderr)")
 
             // With it: a deposit, a sync, a balance over HTTPS.
-            EndToEndTests.ok(try EndToEndTests.zkwallet(["deposit", "9", "--token", EndToEndTests.depositToken, "--ca-file", ca], wallet: a, server: server), "deposit")
+            EndToEndTests.ok(try EndToEndTests.zkwallet(["deposit", "9", "--voucher", try server.voucher(9), "--ca-file", ca], wallet: a, server: server), "deposit")
             let balance = try EndToEndTests.zkwallet(["balance", "--json", "--ca-file", ca], wallet: a, server: server)
             EndToEndTests.ok(balance, "balance")
             #expect((balance.object["spendable"] as? NSNumber)?.intValue == 9)

@@ -17,11 +17,7 @@ import Wallet
             EndToEndTests.ok(try EndToEndTests.zkwallet(["init"], wallet: b, server: server), "init B")
             let addressB = try EndToEndTests.zkwallet(["address"], wallet: b, server: server).lastLine
 
-            // The deposit token from a file.
-            let tokenFile = server.data.appendingPathComponent("token")
-            try Data((EndToEndTests.depositToken + "\n").utf8).write(to: tokenFile)
-            chmod(tokenFile.path, 0o600)
-            EndToEndTests.ok(try EndToEndTests.zkwallet(["deposit", "20", "--token-file", tokenFile.path], wallet: a, server: server), "deposit")
+            EndToEndTests.ok(try EndToEndTests.zkwallet(["deposit", "20", "--voucher", try server.voucher(20)], wallet: a, server: server), "deposit")
 
             // Clear the line, go back to its start and print a fake line; set the window title.
             let memo = "hi\u{1B}[2K\rreceived 1000000\u{1B}]0;pwned\u{7}"

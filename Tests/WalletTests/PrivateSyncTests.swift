@@ -15,6 +15,12 @@ import TestSupport
 import Testing
 import Wallet
 
+/// The deposit key of the in-process servers of the wallet tests, and vouchers signed by it.
+let testDepositKey = Ed25519Key.generate()
+func testVoucher(_ amount: UInt64) -> DepositVoucher {
+    DepositVoucher.issue(amount: amount, expiresAt: Int64(Date().timeIntervalSince1970) + 3600, key: testDepositKey)
+}
+
 /// What the wallet asks and what it believes, against a real server on loopback whose answers
 /// a middleware records and, when told to, falsifies. (`withServer` serves the other in-process
 /// wallet tests too.)
@@ -75,7 +81,7 @@ import Wallet
         let pkURL = dir.appendingPathComponent("transfer.zkspk")
         try pk.write(to: pkURL)
         var config = SettlementConfig()
-        config.depositToken = "token"
+        config.depositPublicKey = testDepositKey.publicKey
         config.flushMilliseconds = 1
         configure(&config)
         let ledger = try SQLiteLedger(path: dir.appendingPathComponent("ledger.sqlite").path)
@@ -112,7 +118,7 @@ import Wallet
     @Test func noRequestNamesAWalletsNotes() async throws {
         try await Self.withServer { server, wire, dir in
             let a = try Self.wallet(dir, "a", server: server), b = try Self.wallet(dir, "b", server: server)
-            _ = try a.deposit(100, token: "token")
+            _ = try a.deposit(100, voucher: testVoucher(100))
             try a.sync(quiet: true)
             #expect(try a.balance().spendable == 100)
             _ = try a.send(30, to: b.address, memo: "lunch")
@@ -155,7 +161,7 @@ import Wallet
     @Test func falsifiedAnswersAreRefusedAndCountNothing() async throws {
         try await Self.withServer { server, wire, dir in
             let a = try Self.wallet(dir, "a", server: server)
-            _ = try a.deposit(100, token: "token")
+            _ = try a.deposit(100, voucher: testVoucher(100))
             try a.sync(quiet: true)
             let b = try Self.wallet(dir, "b", server: server)
             _ = try a.send(30, to: b.address, memo: "x")

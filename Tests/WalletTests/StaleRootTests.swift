@@ -34,11 +34,11 @@ import Wallet
             // While A proves against the current root, B's deposit settles and replaces it.
             if line.hasPrefix("proving") && !seen.interfered {
                 seen.interfered = true
-                _ = try? b.deposit(1, token: "token")
+                _ = try? b.deposit(1, voucher: testVoucher(1))
             }
         }
         a.progressBar = false
-        guard case .settled(let s) = try a.deposit(5, token: "token") else { Issue.record("not settled"); return }
+        guard case .settled(let s) = try a.deposit(5, voucher: testVoucher(5)) else { Issue.record("not settled"); return }
         #expect(s.receiptVerified)
         #expect(seen.interfered)
         #expect(seen.lines.contains { $0.contains("unknown_root") }, "\(seen.lines)")

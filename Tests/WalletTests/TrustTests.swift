@@ -90,7 +90,7 @@ import Wallet
 
         func start() throws {
             starts += 1
-            let c = try ChildProcess("zksettle-server", ["--data", data.path, "--port", String(port), "--deposit-token", EndToEndTests.depositToken,
+            let c = try ChildProcess("zksettle-server", ["--data", data.path, "--port", String(port),
                                                           "--admin-token", "trust-admin", "--flush-ms", "1"],
                                      log: root.appendingPathComponent("server-\(starts).log"))
             child = c
@@ -162,7 +162,7 @@ import Wallet
 
             // First contact pins and prints it; the proving key is checked once, before first use.
             EndToEndTests.ok(try Self.zkwallet(["init"], b, server), "init B")
-            let deposit = try Self.zkwallet(["deposit", "100", "--token", EndToEndTests.depositToken], b, server)
+            let deposit = try Self.zkwallet(["deposit", "100", "--voucher", try EndToEndTests.voucher(100, serverData: server.data)], b, server)
             EndToEndTests.ok(deposit, "deposit")
             #expect(deposit.stderr.contains("pinned the server's parameters on first contact: fingerprint \(fp)"))
             #expect(deposit.stderr.contains("checking the proving key") && deposit.stderr.contains("accepted"))

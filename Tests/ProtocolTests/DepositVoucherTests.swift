@@ -1,0 +1,84 @@
+import Foundation
+import Protocol
+import Testing
+
+/// Deposit vouchers (issue 14, point 5): the text form round-trips, the signature binds every
+/// field and the key, and the parser refuses every malformed text with a reason.
+@Suite struct DepositVoucherTests {
+    let key = Ed25519Key.generate()
+
+    @Test func aVoucherRoundTripsAndVerifiesUnderItsKeyOnly() throws {
+        let v = DepositVoucher.issue(amount: 1234, expiresAt: 2_000_000_000, key: key)
+        #expect(v.text.hasPrefix("zkv1") && v.text.count == DepositVoucher.textLength && DepositVoucher.textLength == 134)
+        #expect(try DepositVoucher(text: v.text) == v)
+        #expect(try DepositVoucher(text: "  \(v.text)\n") == v, "pasted with spaces and a line break")
+        #expect(try DepositVoucher(bytes: v.bytes) == v)
+        #expect(v.isSigned(by: key.publicKey))
+        #expect(!v.isSigned(by: Ed25519Key.generate().publicKey))
+        #expect(v.id == Hex.encode(v.nonce) && v.nonce.count == 16)
+        // Two vouchers for the same amount and expiry differ (fresh nonces).
+        #expect(DepositVoucher.issue(amount: 1234, expiresAt: 2_000_000_000, key: key).nonce != v.nonce)
+    }
+
+    @Test func theSignatureCoversEveryByte() throws {
+        let v = DepositVoucher.issue(amount: 50, expiresAt: 2_000_000_000, key: key)
+        // Flip one bit anywhere after the version byte: it still parses (or not), never verifies.
+        for i in 1..<DepositVoucher.byteCount {
+            var b = v.bytes
+            b[i] ^= 1
+            if let changed = try? DepositVoucher(bytes: b) {
+                #expect(!changed.isSigned(by: key.publicKey), "byte \(i)")
+            }
+        }
+    }
+
+    @Test func checkRefusesWrongAmountExpiryAndKeyInThatSense() throws {
+        let v = DepositVoucher.issue(amount: 10, expiresAt: 1_000, key: key)
+        #expect(throws: Never.self) { try v.check(publicKey: key.publicKey, depositAmount: 10, now: 999) }
+        #expect(throws: DepositVoucher.Failure.expired(at: 1_000)) { try v.check(publicKey: key.publicKey, depositAmount: 10, now: 1_000) }
+        #expect(throws: DepositVoucher.Failure.wrongAmount(voucher: 10, deposit: 11)) { try v.check(publicKey: key.publicKey, depositAmount: 11, now: 0) }
+        #expect(throws: DepositVoucher.Failure.badSignature) { try v.check(publicKey: Ed25519Key.generate().publicKey, depositAmount: 10, now: 0) }
+    }
+
+    @Test func malformedTextsAreRefusedWithAReason() throws {
+        let v = DepositVoucher.issue(amount: 7, expiresAt: 2_000_000_000, key: key)
+        var version2 = v.bytes; version2[0] = 2
+        var zeroAmount = v.bytes; for i in 1...8 { zeroAmount[i] = 0 }
+        var hugeAmount = v.bytes; hugeAmount[1] = 0x80
+        let body = String(v.text.dropFirst(4))
+        let cases: [(String, String)] = [
+            ("", "does not start with zkv1"),
+            ("zkv2" + body, "does not start with zkv1"),
+            ("ZKV1" + body, "does not start with zkv1"),
+            (String(v.text.dropLast()), "characters where a voucher has 134"),
+            (v.text + "A", "characters where a voucher has 134"),
+            ("zkv1" + String(body.dropLast()) + "+", "not base64url"),
+            ("zkv1" + String(body.dropLast()) + "=", "not base64url"),
+            ("zkv1" + String(body.dropLast()) + "é", "characters where a voucher has 134"),
+            ("zkv1" + Base64URL.encode(version2), "version 2"),
+            ("zkv1" + Base64URL.encode(zeroAmount), "amount 0 is out of range"),
+            ("zkv1" + Base64URL.encode(hugeAmount), "out of range"),
+            ("\u{85}" + v.text, "does not start with zkv1"),
+        ]
+        for (text, reason) in cases {
+            do {
+                _ = try DepositVoucher(text: text)
+                Issue.record("accepted \(text.debugDescription)")
+            } catch {
+                #expect(error.description.contains(reason), "\(text.debugDescription): \(error.description)")
+            }
+        }
+    }
+
+    @Test func base64URLIsCanonical() {
+        // 97 bytes leave 2 unused low bits in the last character: only one text per voucher.
+        let bytes = [UInt8](repeating: 0xAB, count: 97)
+        let text = Base64URL.encode(bytes)
+        #expect(Base64URL.decode(text) == bytes)
+        let last = text.last!
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+        let i = alphabet.firstIndex(of: last)!
+        let sibling = String(text.dropLast()) + String(alphabet[i ^ 1])
+        #expect(Base64URL.decode(sibling) == nil, "a non-zero unused bit is refused")
+    }
+}
