@@ -67,7 +67,7 @@ public final class ServerClient {
         case "unknown_root": advice = "the tree moved on while proving; run the command again"
         case "double_spend": advice = "a note was already spent (is this key used by another wallet?); run `zkwallet sync` and try again"
         case "unauthorized": advice = "the server refused the deposit voucher: ask the operator for a voucher for exactly this amount (zksettle-admin deposits voucher --amount N)"
-        case "voucher_used": advice = "a voucher pays for one deposit only: ask the operator for a new one"
+        case "voucher_used": advice = "nothing was deposited"
         case "overloaded", "unavailable": advice = "the server is busy; try again in \(r.headers["retry-after"] ?? "a few") s"
         case "invalid_proof": advice = "this proof verifies under the verifying key this wallet pinned, so the server is not judging by the parameters it published; do not use it until its operator explains"
         default: advice = "see the server's log for details"
