@@ -193,6 +193,9 @@ public protocol Ledger: AnyObject, Sendable {
     /// Indexed: admission asks it for roots older than the recent window.
     func batchNumber(ofRoot root: Fr) throws -> Int64?
     func leaves(from index: Int64, limit: Int) throws -> [LeafRecord]
+    /// The commitments alone of leaves `index..<index+limit` (a closed tree rebuilt for a path
+    /// or subtree page: a million leaves' ciphertexts would be ~230 MB more to read).
+    func leafCommitments(from index: Int64, limit: Int) throws -> [Fr]
     func payouts(pendingOnly: Bool) throws -> [Payout]
     /// Marks a pending payout paid; false if there is no such pending payout.
     func markPayoutPaid(_ id: Int64, at time: Int64) throws -> Bool

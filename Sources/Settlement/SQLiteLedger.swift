@@ -473,6 +473,18 @@ public final class SQLiteLedger: Ledger, @unchecked Sendable {
         }
     }
 
+    public func leafCommitments(from index: Int64, limit: Int) throws -> [Fr] {
+        try read { db in
+            try db.withStatement("SELECT commitment FROM leaves WHERE leaf_index >= ? ORDER BY leaf_index LIMIT ?") { s in
+                try s.bind(1, index); try s.bind(2, Int64(max(0, limit)))
+                var out: [Fr] = []
+                out.reserveCapacity(max(0, limit))
+                while try s.step() { out.append(try Self.fr(s, 0, "leaves.commitment")) }
+                return out
+            }
+        }
+    }
+
     public func payouts(pendingOnly: Bool) throws -> [Payout] {
         let sql = "SELECT id, transfer_id, recipient, amount, status, created_at, paid_at FROM payouts"
             + (pendingOnly ? " WHERE status = 'pending'" : "") + " ORDER BY id"

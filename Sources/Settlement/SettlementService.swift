@@ -160,9 +160,9 @@ public final class SettlementService: @unchecked Sendable {
         closedTreeLock.lock(); defer { closedTreeLock.unlock() }
         if let cached = closedTree, cached.number == t { return try body(cached.tree, t) }
         let capacity = treeCapacity
-        let leaves = try ledger.leaves(from: t * Int64(capacity), limit: capacity)
+        let leaves = try ledger.leafCommitments(from: t * Int64(capacity), limit: capacity)
         guard leaves.count == capacity else { throw LedgerError.corrupt("closed tree \(t) has \(leaves.count) of \(capacity) leaves") }
-        let tree = try MerkleTree(leaves: leaves.map(\.commitment))
+        let tree = try MerkleTree(leaves: leaves)
         closedTree = (t, tree)
         return try body(tree, t)
     }
