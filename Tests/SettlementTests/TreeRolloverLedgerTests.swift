@@ -87,6 +87,30 @@ import TestSupport
         #expect(LedgerError.treeCapacity(stored: 32, requested: 64).description.contains("created with a tree capacity of 32"))
     }
 
+    /// A batch that starts the next tree before the open one is full (a sequencer that skipped
+    /// ahead) is refused by the ledger, and nothing of it is written.
+    @Test func aBatchThatSkipsToTheNextTreeEarlyIsRefusedAndWritesNothing() throws {
+        let path = try temporaryLedgerPath()
+        let ledger = try SQLiteLedger(path: path, treeCapacity: Self.capacity)
+        var fx = try LedgerFixture(label: "rollover-skip", snapshot: Self.emptySnapshot())
+        try ledger.commit(fx.commitBatch(7))  // tree 0: 14 of 32 leaves
+        let before = try ledger.counts()
+        let stored = try ledger.loadSnapshot(recentRootWindow: 100)
+        // The same history, but as if tree 0 were closed: the next batch names tree 1, leaf 32.
+        var skipping = try LedgerFixture(label: "rollover-skip-2", snapshot: LedgerSnapshot(
+            tree: 1, treeCapacity: Self.capacity, leaves: [], spentNullifiers: stored.spentNullifiers, recentHeaders: stored.recentHeaders))
+        let commit = skipping.commitBatch(1)
+        #expect(commit.header.tree == 1 && commit.leaves.first?.index == 32)
+        do {
+            try ledger.commit(commit)
+            Issue.record("a batch of tree 1 after 14 of 32 leaves of tree 0 was committed")
+        } catch let e as LedgerError {
+            #expect(e.description.contains("batch of tree 1 after a batch of tree 0 with 14 of 32 leaves"), "\(e)")
+        }
+        #expect(try ledger.counts() == before)
+        #expect(try ledger.audit(receiptPublicKey: fx.key.publicKey) == [])
+    }
+
     @Test func theAuditChecksEachTree() throws {
         var fx = try LedgerFixture(label: "rollover-audit", snapshot: Self.emptySnapshot())
         let (path, _) = try Self.rolledOverLedger(&fx)
