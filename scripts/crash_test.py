@@ -3,6 +3,7 @@
 
 Usage:
     python3 scripts/crash_test.py [--bin .build/release] [--kills 20] [--transfers 300] [--clients 16] [--seed N]
+                                  [--tree-capacity N]
 
 Starts zksettle-server as a child process on a fresh data directory, proves a corpus of
 distinct transfers with `zksettle-bench load --prepare-only`, then posts every transfer from
@@ -16,6 +17,9 @@ At the end, after a clean restart, it checks:
   - every transfer that got a signed receipt is settled, with the same batch, leaf indices and
     root (GET /v1/transfers/{id});
   - transfers that never got a receipt are settled once or not at all;
+  - with --tree-capacity N (trees of N leaves, so that trees roll over during the kills): every
+    receipt names the tree of its leaves (leaf // N), no batch holds leaves of two trees, and
+    the trees rolled over at least once;
   - `zksettle-admin db verify --proofs` accepts the ledger (tree, roots, hash chain, nullifier
     uniqueness, transfers, receipts, and every proof re-verified).
 It prints one JSON summary (kills, acknowledged, found, lost, ...) and exits 1 if anything was
@@ -40,6 +44,8 @@ def main():
     ap.add_argument("--transfers", type=int, default=300)
     ap.add_argument("--clients", type=int, default=16)
     ap.add_argument("--seed", type=int, default=None)
+    ap.add_argument("--tree-capacity", type=int, default=None,
+                    help="leaves per commitment tree (a power of two, 32 to 2^20): small trees roll over during the run")
     args = ap.parse_args()
     seed = args.seed if args.seed is not None else random.randrange(1 << 30)
     rng = random.Random(seed)
@@ -48,7 +54,8 @@ def main():
     data = os.path.join(work, "data")
     os.makedirs(data)
     port = rng.randrange(20000, 40000)
-    server = Server(args.bin, data, port, cache=args.cache, extra_args=["--flush-ms", "3"])
+    extra = ["--flush-ms", "3"] + (["--tree-capacity", str(args.tree_capacity)] if args.tree_capacity else [])
+    server = Server(args.bin, data, port, cache=args.cache, extra_args=extra)
     server.start()
 
     # The corpus: distinct deposits proved against the fresh ledger's root.
@@ -171,8 +178,17 @@ def main():
             continue
         now = json.loads(raw)["receipt"]
         then = receipts[i]["receipt"]
-        if any(now.get(key) != then.get(key) for key in ("batch", "leaf_indices", "root", "signature")):
+        if any(now.get(key) != then.get(key) for key in ("batch", "tree", "leaf_indices", "root", "signature")):
             mismatched.append(tid)
+    # Trees: each receipt names its leaves' tree, and no batch spans two trees.
+    capacity = args.tree_capacity or (1 << 20)
+    wrong_tree, tree_of_batch = [], {}
+    for r in receipts.values():
+        rc = r["receipt"]
+        tree = rc["leaf_indices"][0] // capacity
+        if rc.get("tree") != tree or rc["leaf_indices"][1] // capacity != tree or tree_of_batch.setdefault(rc["batch"], tree) != tree:
+            wrong_tree.append(r["transfer_id"])
+    tree_now = server.get_json("/v1/tree")
     stats = server.get_json("/v1/admin/stats", admin=True)
     settled_unacknowledged = stats["transfers"] - len(receipts)
     server.stop()
@@ -188,6 +204,8 @@ def main():
         "vouchers_used": stats["vouchers_used"],
         "retries": sum(attempts) - len(bodies), "db_verify_ok": verdict.get("ok"), "db_verify_faults": verdict.get("faults", [])[:5],
         "proofs_checked": verdict.get("proofs_checked"),
+        "tree_capacity": capacity, "rollovers": tree_now.get("tree"), "leaves": tree_now.get("leaf_count"),
+        "receipts_with_wrong_tree": len(wrong_tree),
     }
     # A run where most transfers were refused (e.g. their root left the window) proves little.
     exercised = len(receipts) >= 0.9 * len(bodies)
@@ -201,8 +219,12 @@ def main():
     vouchers_match = stats["vouchers_used"] == stats["transfers"]
     if not vouchers_match:
         print(f"{stats['vouchers_used']} vouchers used for {stats['transfers']} deposits", file=sys.stderr)
+    rolled = not args.tree_capacity or (tree_now.get("tree") or 0) >= 1
+    if not rolled:
+        print("--tree-capacity was given but no tree filled up: the run did not exercise a rollover", file=sys.stderr)
     ok = (not lost and not mismatched and not unexpected_exits and verify_ok and kills[0] >= args.kills and exercised and windows_hit
-          and 0 <= settled_unacknowledged and stats["transfers"] <= len(bodies) and vouchers_match)
+          and not wrong_tree and rolled and vouchers_match
+          and 0 <= settled_unacknowledged and stats["transfers"] <= len(bodies))
     return finish(summary, ok, work)
 
 

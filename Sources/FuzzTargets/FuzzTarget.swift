@@ -137,7 +137,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     static let answerFrom = 4, answerLimit = 4
 
     enum Answer {
-        case notes(ServerAnswer.NotesPage), spends(ServerAnswer.SpendsPage), subtrees([Fr], Int), batch(Fr, Int), tree(Fr, Int), receipt(Receipt)
+        case notes(ServerAnswer.NotesPage), spends(ServerAnswer.SpendsPage), subtrees([Fr], Int), batch(Fr, Int, Int), tree(Fr, Int), receipt(Receipt)
         case params(String, VerifyingKey, [UInt8])
     }
 
@@ -147,8 +147,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         switch kind % 7 {
         case 0: return (try? ServerAnswer.notesPage(data, from: answerFrom, limit: answerLimit)).map(Answer.notes)
         case 1: return (try? ServerAnswer.spendsPage(data, from: answerFrom, limit: answerLimit)).map(Answer.spends)
-        case 2: return (try? ServerAnswer.subtrees(data, height: 5, from: answerFrom, limit: answerLimit)).map { .subtrees($0.roots, $0.complete) }
-        case 3: return (try? ServerAnswer.batch(data, number: 2)).map { .batch($0.root, $0.leafCount) }
+        case 2: return (try? ServerAnswer.subtrees(data, height: 5, from: answerFrom, limit: answerLimit, tree: 0)).map { .subtrees($0.roots, $0.complete) }
+        case 3: return (try? ServerAnswer.batch(data, number: 2)).map { .batch($0.root, $0.leafCount, $0.tree) }
         case 4: return (try? ServerAnswer.tree(data)).map { .tree($0.root, $0.leafCount) }
         case 5: return (try? ServerAnswer.receipt(data)).map(Answer.receipt)
         default:
@@ -164,6 +164,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             require(page.notes.count <= answerLimit && page.next == answerFrom + page.notes.count, "notes page: more than asked, or next out of step")
             require(page.notes.enumerated().allSatisfy { $0.element.leafIndex == answerFrom + $0.offset }, "notes page: a gap or leaves out of order")
             require(page.notes.allSatisfy { $0.batch >= 1 } && page.leafCount >= 0, "notes page: a batch below 1 or a negative count")
+            require(ServerAnswer.isTreeCapacity(page.treeCapacity), "notes page: a tree capacity that is not a power of two from 32 to 2^20")
         case .spends(let page):
             require(page.spends.count <= answerLimit && page.next == answerFrom + page.spends.count, "nullifier page: more than asked, or next out of step")
             for (k, s) in page.spends.enumerated() {
@@ -175,7 +176,9 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             }
         case .subtrees(let roots, let complete):
             require(roots.count <= answerLimit && complete >= answerFrom + roots.count, "subtrees: more than asked, or fewer complete than sent")
-        case .batch(_, let leaves), .tree(_, let leaves):
+        case .batch(_, let leaves, let tree):
+            require(leaves >= 0 && leaves <= 1 << 20 && tree >= 0, "batch: a negative or oversized leaf count, or a negative tree")
+        case .tree(_, let leaves):
             require(leaves >= 0, "a negative leaf count")
         case .params(let id, let vk, let key):
             require(key.count == 32 && !id.isEmpty && id.utf8.count <= 128, "params: a receipt key that is not 32 bytes, or an unusable circuit id")
@@ -184,6 +187,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .receipt(let r):
             require(r.transferID.count == 32 && r.signature.count == 64, "receipt: wrong id or signature length")
             require(r.leafIndices.count == 2 && r.leafIndices[1] == r.leafIndices[0] + 1 && r.leafIndices[0] >= 0, "receipt: leaf indices not a pair")
+            require(r.tree >= 0, "receipt: a negative tree")
         }
     }
 
@@ -227,12 +231,12 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             let ct = Data(try! NoteEncryption.encrypt(NotePlaintext(value: 1, blinding: Fr(2), memo: []), to: Self.noteAddress)).base64EncodedString()
             let nf = Fr(987_654_321).decimalString, id = String(repeating: "ab", count: 32)
             let answers: [(UInt8, String)] = [
-                (0, #"{"notes":[{"leaf_index":4,"commitment":"5","encrypted_output":"\#(ct)","batch":2},{"leaf_index":5,"commitment":"6","encrypted_output":"","batch":2}],"next":6,"leaf_count":6}"#),
+                (0, #"{"notes":[{"leaf_index":4,"tree":0,"commitment":"5","encrypted_output":"\#(ct)","batch":2},{"leaf_index":5,"tree":0,"commitment":"6","encrypted_output":"","batch":2}],"next":6,"leaf_count":6,"tree_capacity":1048576}"#),
                 (1, #"{"from":4,"next":6,"count":6,"nullifiers":["\#(nf)","12"],"transfer_ids":["\#(id)"],"batches":[2],"ext_amounts":["-7"]}"#),
-                (2, #"{"height":5,"from":4,"roots":["1","2"],"complete":6,"leaf_count":192}"#),
-                (3, #"{"number":2,"root":"42","leaf_count":4,"hash":"\#(id)"}"#),
+                (2, #"{"tree":0,"height":5,"from":4,"roots":["1","2"],"complete":6,"leaf_count":192}"#),
+                (3, #"{"number":2,"tree":0,"root":"42","leaf_count":4,"hash":"\#(id)"}"#),
                 (4, #"{"root":"42","leaf_count":4,"depth":20}"#),
-                (5, #"{"status":"settled","receipt":{"transfer_id":"\#(id)","batch":2,"leaf_indices":[2,3],"root":"42","settled_at":1700000000000,"signature":"\#(String(repeating: "cd", count: 64))"}}"#),
+                (5, #"{"status":"settled","receipt":{"transfer_id":"\#(id)","batch":2,"tree":0,"leaf_indices":[2,3],"root":"42","settled_at":1700000000000,"signature":"\#(String(repeating: "cd", count: 64))"}}"#),
             ]
             let vkJSON = String(decoding: SnarkJS.encode(FuzzTarget.verifyingKeyJSON.exampleKey), as: UTF8.self)
             let params = #"{"circuit_id":"\#(String(repeating: "0f", count: 32))","protocol":"zksettle/v1","receipt_public_key":"\#(String(repeating: "11", count: 32))","verifying_key":\#(vkJSON)}"#

@@ -28,6 +28,9 @@ public enum ServerAnswer {
         public var notes: [EncryptedLeaf]
         public var next: Int
         public var leafCount: Int
+        /// Leaves per tree (`tree_capacity`; 2^20 from a server that predates trees): a leaf's
+        /// tree is its index / this, its position in the tree its index mod this.
+        public var treeCapacity: Int = 1 << 20
     }
 
     /// One entry of `GET /v1/nullifiers` (the server's `PublicSpend`).
@@ -65,17 +68,19 @@ public enum ServerAnswer {
               list.count <= limit, next == from + list.count else {
             throw Malformed("/v1/notes: not a notes page from leaf \(from) of at most \(limit)")
         }
+        let capacity = o["tree_capacity"] == nil ? 1 << 20 : int(o["tree_capacity"]) ?? 0
+        guard isTreeCapacity(capacity) else { throw Malformed("/v1/notes: tree_capacity is not a power of two from 32 to 2^20") }
         var notes: [EncryptedLeaf] = []
         notes.reserveCapacity(list.count)
         for (k, item) in list.enumerated() {
             guard let n = item as? [String: Any], let i = int(n["leaf_index"]), i == from + k, let cm = fr(n["commitment"]),
-                  let batch = int(n["batch"]), batch >= 1 else {
+                  let batch = int(n["batch"]), batch >= 1, n["tree"] == nil || int(n["tree"]) == i / capacity else {
                 throw Malformed("/v1/notes: entry \(from + k) is malformed or out of order")
             }
             let ct = (n["encrypted_output"] as? String).flatMap { Data(base64Encoded: $0) }.map { Array($0) } ?? []
             notes.append(EncryptedLeaf(leafIndex: i, commitment: cm, ciphertext: ct, batch: Int64(batch)))
         }
-        return NotesPage(notes: notes, next: next, leafCount: count)
+        return NotesPage(notes: notes, next: next, leafCount: count, treeCapacity: capacity)
     }
 
     /// The shape of a canonical decimal field element: 1 to 77 digits, no leading zero. (Not
@@ -121,11 +126,16 @@ public enum ServerAnswer {
         return SpendsPage(spends: out, next: next, count: count)
     }
 
-    /// `GET /v1/tree/subtrees?height=&from=&limit=`: the nodes from `from`, at most `limit`,
-    /// and how many complete subtrees there are (at least those sent).
-    public static func subtrees(_ data: Data, height: Int, from: Int, limit: Int) throws(Malformed) -> (roots: [Fr], complete: Int) {
+    /// A tree capacity a server may publish: a power of two from 2^5 to 2^20.
+    public static func isTreeCapacity(_ n: Int) -> Bool { n >= 32 && n <= 1 << 20 && n & (n - 1) == 0 }
+
+    /// `GET /v1/tree/subtrees?height=&from=&limit=[&tree=]`: the nodes from `from`, at most `limit`,
+    /// and how many complete subtrees there are (at least those sent), of tree `tree` when asked
+    /// for one (the answer must name it; a server that predates trees names none and has only tree 0).
+    public static func subtrees(_ data: Data, height: Int, from: Int, limit: Int, tree: Int? = nil) throws(Malformed) -> (roots: [Fr], complete: Int) {
         let o = try object(data, "/v1/tree/subtrees")
         guard int(o["height"]) == height, int(o["from"]) == from, let list = o["roots"] as? [Any], list.count <= limit,
+              tree == nil || int(o["tree"]) == tree || (o["tree"] == nil && tree == 0),
               let complete = int(o["complete"]), complete >= from + list.count else {
             throw Malformed("/v1/tree/subtrees: not the nodes at height \(height) from \(from)")
         }
@@ -138,13 +148,15 @@ public enum ServerAnswer {
         return (roots, complete)
     }
 
-    /// `GET /v1/batches/{number}`: that batch's root and leaf count.
-    public static func batch(_ data: Data, number: Int64) throws(Malformed) -> (root: Fr, leafCount: Int) {
+    /// `GET /v1/batches/{number}`: that batch's tree (0 from a server that predates trees),
+    /// the tree's root and leaf count after it.
+    public static func batch(_ data: Data, number: Int64) throws(Malformed) -> (root: Fr, leafCount: Int, tree: Int) {
         let o = try object(data, "/v1/batches")
-        guard int(o["number"]).map(Int64.init) == number, let root = fr(o["root"]), let leaves = int(o["leaf_count"]), leaves >= 0 else {
+        guard int(o["number"]).map(Int64.init) == number, let root = fr(o["root"]), let leaves = int(o["leaf_count"]), leaves >= 0,
+              let tree = o["tree"] == nil ? 0 : int(o["tree"]), tree >= 0, leaves <= 1 << 20 else {
             throw Malformed("/v1/batches/\(number): not that batch's header")
         }
-        return (root, leaves)
+        return (root, leaves, tree)
     }
 
     /// `GET /v1/params`: the circuit id (1 to 128 letters, digits, `.`, `_`, `-`: it names a
@@ -181,10 +193,11 @@ public enum ServerAnswer {
               let leaves = r["leaf_indices"] as? [Any], leaves.count == 2,
               let l0 = int(leaves[0]), let l1 = int(leaves[1]), l0 >= 0, l1 == l0 + 1,
               let root = fr(r["root"]), let settledAt = int(r["settled_at"]),
-              let sig = (r["signature"] as? String).flatMap(Hex.decode), sig.count == 64 else {
+              let sig = (r["signature"] as? String).flatMap(Hex.decode), sig.count == 64,
+              let tree = r["tree"] == nil ? 0 : int(r["tree"]), tree >= 0 else {
             throw Malformed("the settlement answer carries no readable receipt")
         }
-        return Receipt(transferID: tid, batch: Int64(batch), leafIndices: [Int64(l0), Int64(l1)], root: root,
+        return Receipt(transferID: tid, batch: Int64(batch), tree: Int64(tree), leafIndices: [Int64(l0), Int64(l1)], root: root,
                        settledAt: Int64(settledAt), signature: sig)
     }
 }

@@ -8,27 +8,38 @@ public struct BatchHeader: Sendable, Equatable {
     public var number: Int64
     /// Hash of the previous header; 32 zero bytes for batch 1.
     public var previousHash: [UInt8]
-    /// Tree root after this batch.
+    /// The commitment tree this batch appended to (issue 14: when a tree is full the next one
+    /// starts; a batch never spans two trees). 0 for every batch of a ledger that never rolled over.
+    public var tree: Int64
+    /// Root of tree `tree` after this batch.
     public var root: Fr
-    /// Leaves in the tree after this batch.
+    /// Leaves in tree `tree` after this batch (its leaves' global indices run up to
+    /// `tree × capacity + leafCount`).
     public var leafCount: Int64
     /// The transfers settled by this batch, in the order they were applied.
     public var transferIDs: [TransferID]
     /// Unix time of the commit, milliseconds.
     public var createdAt: Int64
 
-    public init(number: Int64, previousHash: [UInt8], root: Fr, leafCount: Int64, transferIDs: [TransferID], createdAt: Int64) {
-        self.number = number; self.previousHash = previousHash; self.root = root
+    public init(number: Int64, previousHash: [UInt8], tree: Int64 = 0, root: Fr, leafCount: Int64, transferIDs: [TransferID], createdAt: Int64) {
+        self.number = number; self.previousHash = previousHash; self.tree = tree; self.root = root
         self.leafCount = leafCount; self.transferIDs = transferIDs; self.createdAt = createdAt
     }
 
-    /// SHA-256 of, version 1:
+    /// SHA-256 of, version 1 (a batch of tree 0, so every header written before trees existed
+    /// keeps its hash):
     ///
     ///     "zksettle/batch/v1" ‖ u64 number ‖ previousHash (32) ‖ root (32) ‖ u64 leafCount
     ///       ‖ u64 createdAt ‖ u32 count ‖ transferID (32) …
+    ///
+    /// and version 2 for a batch of a later tree, the tree number after the number:
+    ///
+    ///     "zksettle/batch/v2" ‖ u64 number ‖ u64 tree ‖ previousHash (32) ‖ root (32) ‖ …
     public var hash: [UInt8] {
-        var out = Array("zksettle/batch/v1".utf8)
-        out += bigEndian(UInt64(bitPattern: number), 8) + previousHash + root.bigEndianBytes
+        var out = Array((tree == 0 ? "zksettle/batch/v1" : "zksettle/batch/v2").utf8)
+        out += bigEndian(UInt64(bitPattern: number), 8)
+        if tree != 0 { out += bigEndian(UInt64(bitPattern: tree), 8) }
+        out += previousHash + root.bigEndianBytes
         out += bigEndian(UInt64(bitPattern: leafCount), 8) + bigEndian(UInt64(bitPattern: createdAt), 8)
         out += bigEndian(UInt64(transferIDs.count), 4)
         for id in transferIDs { out += id.bytes }
@@ -148,7 +159,12 @@ public struct BatchCommit: Sendable {
 
 /// What the server needs at start to rebuild its in-memory state.
 public struct LedgerSnapshot: Sendable {
-    /// Every leaf commitment, by index.
+    /// The open tree: the one holding the last leaf (0 for an empty ledger). A full open tree
+    /// is replaced by the next one when the next transfer settles.
+    public var tree: Int64
+    /// Leaves per tree, fixed when the ledger was created (a power of two, 2^5…2^20).
+    public var treeCapacity: Int
+    /// The open tree's leaf commitments, by position (global index − tree × capacity).
     public var leaves: [Fr]
     /// Every spent nullifier.
     public var spentNullifiers: [Fr]
@@ -157,8 +173,9 @@ public struct LedgerSnapshot: Sendable {
     /// The nonces of every used deposit voucher.
     public var usedVouchers: [[UInt8]]
 
-    public init(leaves: [Fr], spentNullifiers: [Fr], recentHeaders: [BatchHeader], usedVouchers: [[UInt8]] = []) {
-        self.leaves = leaves; self.spentNullifiers = spentNullifiers; self.recentHeaders = recentHeaders
+    public init(tree: Int64 = 0, treeCapacity: Int = TreeCapacity.maximum, leaves: [Fr], spentNullifiers: [Fr], recentHeaders: [BatchHeader],
+                usedVouchers: [[UInt8]] = []) {
+        self.tree = tree; self.treeCapacity = treeCapacity; self.leaves = leaves; self.spentNullifiers = spentNullifiers; self.recentHeaders = recentHeaders
         self.usedVouchers = usedVouchers
     }
 }
@@ -183,6 +200,8 @@ public struct LedgerCounts: Sendable, Equatable {
 /// (`commit`); reads may come from any thread. SQLite (`SQLiteLedger`) is the implementation;
 /// PostgreSQL is the planned second (DESIGN.md section 8).
 public protocol Ledger: AnyObject, Sendable {
+    /// Leaves per commitment tree (`TreeCapacity`), fixed for the ledger's life.
+    var treeCapacity: Int { get }
     /// State to rebuild the tree, the spent set and the root window on start.
     func loadSnapshot(recentRootWindow: Int) throws -> LedgerSnapshot
     /// Writes a whole batch atomically; durable when it returns. Throws and writes nothing if
@@ -195,6 +214,9 @@ public protocol Ledger: AnyObject, Sendable {
     /// Indexed: admission asks it for roots older than the recent window.
     func batchNumber(ofRoot root: Fr) throws -> Int64?
     func leaves(from index: Int64, limit: Int) throws -> [LeafRecord]
+    /// The commitments alone of leaves `index..<index+limit` (a closed tree rebuilt for a path
+    /// or subtree page: a million leaves' ciphertexts would be ~230 MB more to read).
+    func leafCommitments(from index: Int64, limit: Int) throws -> [Fr]
     func payouts(pendingOnly: Bool) throws -> [Payout]
     /// Marks a pending payout paid; false if there is no such pending payout.
     func markPayoutPaid(_ id: Int64, at time: Int64) throws -> Bool
@@ -212,6 +234,28 @@ public protocol Ledger: AnyObject, Sendable {
     func audit(receiptPublicKey: [UInt8]?, depositPublicKey: [UInt8]?) throws -> [LedgerFault]
     /// Every stored proof re-verified; see `SQLiteLedger.auditProofs`.
     func auditProofs(verifyingKey: VerifyingKey, chunk: Int, progress: (Int, Int) -> Void) throws -> (checked: Int, faults: [LedgerFault])
+}
+
+/// How many leaves a commitment tree holds before the next one starts (issue 14). Every tree
+/// is the circuit's depth-20 tree; a smaller capacity only rolls over earlier (tests, and
+/// operators who want smaller trees). A power of two from 2^5 (one wallet leaf group) to 2^20,
+/// so leaf groups never straddle two trees; fixed for a ledger when it is created.
+public enum TreeCapacity {
+    public static let minimum = 1 << MerkleTree.groupHeight
+    public static let maximum = MerkleTree.capacity
+
+    /// Nil if `n` is valid, else why not.
+    public static func problem(_ n: Int) -> String? {
+        if n < minimum || n > maximum || n & (n - 1) != 0 {
+            return "the tree capacity must be a power of two from \(minimum) to \(maximum) (2^5 to 2^20), not \(n)"
+        }
+        return nil
+    }
+
+    /// The tree holding global leaf `index`, and the leaf's position in it.
+    public static func locate(_ index: Int64, capacity: Int) -> (tree: Int64, position: Int) {
+        (index / Int64(capacity), Int(index % Int64(capacity)))
+    }
 }
 
 @inline(__always)

@@ -33,6 +33,9 @@ public enum LedgerError: Error, Equatable, CustomStringConvertible, Sendable {
     case sqlite(SQLiteError)
     /// A failure planned by `ZKSETTLE_FAULT_FAIL_AT` (fault tests only; see `FaultInjection`).
     case injectedFault(String)
+    /// The ledger was created with another tree capacity than the one asked for (it is fixed
+    /// for a ledger's life), or the one asked for is not valid.
+    case treeCapacity(stored: Int?, requested: Int)
 
     /// True for the conflicts that mean "this batch cannot extend this ledger" rather than
     /// an I/O or decoding problem.
@@ -61,6 +64,10 @@ public enum LedgerError: Error, Equatable, CustomStringConvertible, Sendable {
         case .corrupt(let s): return "corrupt ledger: \(s)"
         case .sqlite(let e): return e.description
         case .injectedFault(let at): return "injected fault at \(at) (ZKSETTLE_FAULT_FAIL_AT)"
+        case .treeCapacity(let stored?, let requested):
+            return "this ledger was created with a tree capacity of \(stored) leaves and keeps it for its life; --tree-capacity \(requested) asks for another (start with --tree-capacity \(stored), or without the option)"
+        case .treeCapacity(nil, let requested):
+            return TreeCapacity.problem(requested) ?? "tree capacity \(requested) is not usable"
         }
     }
 }

@@ -46,7 +46,7 @@ extension NullifierRecord {
 
 extension BatchHeader {
     public var json: [String: Any] {
-        ["number": number, "hash": Hex.encode(hash), "previous_hash": Hex.encode(previousHash), "root": root.decimalString,
+        ["number": number, "hash": Hex.encode(hash), "previous_hash": Hex.encode(previousHash), "tree": tree, "root": root.decimalString,
          "leaf_count": leafCount, "transfer_count": transferIDs.count, "transfer_ids": transferIDs.map(\.hex),
          "created_at": createdAt]
     }
@@ -59,7 +59,8 @@ extension BatchHeader {
             guard let id = TransferID(hex: hex) else { throw LedgerJSONError.field("transfer_ids") }
             return id
         }
-        self.init(number: try jsonInt64(o, "number"), previousHash: previous, root: try jsonFr(o, "root"),
+        self.init(number: try jsonInt64(o, "number"), previousHash: previous,
+                  tree: o["tree"] == nil ? 0 : try jsonInt64(o, "tree"), root: try jsonFr(o, "root"),
                   leafCount: try jsonInt64(o, "leaf_count"), transferIDs: ids, createdAt: try jsonInt64(o, "created_at"))
         if let served = o["hash"] as? String, served != Hex.encode(hash) { throw LedgerJSONError.field("hash (does not match the header)") }
     }

@@ -17,8 +17,11 @@ public struct LedgerFault: Sendable, Equatable, CustomStringConvertible {
         case chain = "chain"
         /// A batch root is not the root of the tree of the stored leaves after that batch.
         case batchRoot = "batch_root"
-        /// A batch's leaf_count goes backwards or past the stored leaves, or leaves follow the last batch.
+        /// A batch's leaf_count goes backwards or past the stored leaves or its tree's capacity,
+        /// or leaves follow the last batch.
         case leafCount = "leaf_count"
+        /// A batch's tree is not its predecessor's, nor the next one after a full tree.
+        case tree = "tree"
         /// Leaf indices do not run 0, 1, 2, … without a gap.
         case leafSequence = "leaf_sequence"
         /// A leaf's batch is not the batch whose leaf range holds it.
@@ -81,7 +84,8 @@ extension SQLiteLedger {
     /// - Returns: every fault found; empty for a sound ledger.
     public func audit(receiptPublicKey: [UInt8]? = nil, depositPublicKey: [UInt8]? = nil) throws -> [LedgerFault] {
         try read { db in
-            var auditor = LedgerAuditor(db: db, receiptPublicKey: receiptPublicKey, depositPublicKey: depositPublicKey)
+            var auditor = LedgerAuditor(db: db, receiptPublicKey: receiptPublicKey, depositPublicKey: depositPublicKey,
+                                        capacity: Int64(treeCapacity), hasTrees: hasTrees, hasVouchers: hasVouchers)
             return try auditor.run()
         }
     }
@@ -92,13 +96,19 @@ private struct LedgerAuditor {
     let db: SQLiteConnection
     let receiptPublicKey: [UInt8]?
     let depositPublicKey: [UInt8]?
+    /// Leaves per tree, and whether the file has schema 4's `tree` column and schema 3's
+    /// voucher tables (issue 14).
+    let capacity: Int64
+    let hasTrees: Bool
+    let hasVouchers: Bool
     var faults: [LedgerFault] = []
 
-    init(db: SQLiteConnection, receiptPublicKey: [UInt8]?, depositPublicKey: [UInt8]?) {
+    init(db: SQLiteConnection, receiptPublicKey: [UInt8]?, depositPublicKey: [UInt8]?, capacity: Int64, hasTrees: Bool, hasVouchers: Bool) {
         self.db = db; self.receiptPublicKey = receiptPublicKey; self.depositPublicKey = depositPublicKey
+        self.capacity = capacity; self.hasTrees = hasTrees; self.hasVouchers = hasVouchers
     }
 
-    struct BatchRow { var number: Int64; var previousHash: [UInt8]; var hash: [UInt8]; var root: Fr?; var leafCount: Int64; var transferCount: Int64; var createdAt: Int64 }
+    struct BatchRow { var number: Int64; var previousHash: [UInt8]; var hash: [UInt8]; var root: Fr?; var leafCount: Int64; var transferCount: Int64; var createdAt: Int64; var tree: Int64 }
     struct LeafRow { var index: Int64; var commitment: [UInt8]; var encryptedOutput: [UInt8]; var transferID: [UInt8]; var batch: Int64 }
     struct NullifierRow { var nullifier: [UInt8]; var transferID: [UInt8]; var batch: Int64 }
     struct PayoutRow { var id: Int64; var recipient: String; var amount: Int64 }
@@ -122,10 +132,10 @@ private struct LedgerAuditor {
 
         // Rows, loaded once.
         var batches: [BatchRow] = []
-        try db.withStatement("SELECT number, previous_hash, hash, root, leaf_count, transfer_count, created_at FROM batches ORDER BY number") { s in
+        try db.withStatement("SELECT number, previous_hash, hash, root, leaf_count, transfer_count, created_at, \(hasTrees ? "tree" : "0") FROM batches ORDER BY number") { s in
             while try s.step() {
                 batches.append(BatchRow(number: s.int64(0), previousHash: s.blob(1), hash: s.blob(2), root: nil,
-                                        leafCount: s.int64(4), transferCount: s.int64(5), createdAt: s.int64(6)))
+                                        leafCount: s.int64(4), transferCount: s.int64(5), createdAt: s.int64(6), tree: s.int64(7)))
                 batches[batches.count - 1].root = fr(s.blob(3), "root of batch \(s.int64(0))", batch: s.int64(0))
             }
         }
@@ -149,12 +159,15 @@ private struct LedgerAuditor {
         }
 
         var vouchers: [[UInt8]: [VoucherRow]] = [:]
-        try db.withStatement("SELECT nonce, voucher, amount, expires_at, transfer_id, batch FROM vouchers") { s in
-            while try s.step() {
-                vouchers[s.blob(4), default: []].append(VoucherRow(nonce: s.blob(0), bytes: s.blob(1), amount: s.int64(2), expiresAt: s.int64(3), batch: s.int64(5)))
+        var voucherEra = Int64.max  // a file before schema 3: every deposit is of the token era
+        if hasVouchers {
+            try db.withStatement("SELECT nonce, voucher, amount, expires_at, transfer_id, batch FROM vouchers") { s in
+                while try s.step() {
+                    vouchers[s.blob(4), default: []].append(VoucherRow(nonce: s.blob(0), bytes: s.blob(1), amount: s.int64(2), expiresAt: s.int64(3), batch: s.int64(5)))
+                }
             }
+            voucherEra = try db.scalar("SELECT COALESCE(max(first_batch), 1) FROM voucher_era")
         }
-        let voucherEra = try db.scalar("SELECT COALESCE(max(first_batch), 1) FROM voucher_era")
 
         checkChain(batches, idsByBatch)
         checkTree(batches, leaves)
@@ -182,7 +195,7 @@ private struct LedgerAuditor {
             }
             guard let root = b.root else { continue }
             guard ids.allSatisfy({ $0.id.count == 32 }) else { fault(.undecodable, batch: b.number, "a transfer id is not 32 bytes"); continue }
-            let header = BatchHeader(number: b.number, previousHash: b.previousHash, root: root, leafCount: b.leafCount,
+            let header = BatchHeader(number: b.number, previousHash: b.previousHash, tree: b.tree, root: root, leafCount: b.leafCount,
                                      transferIDs: ids.map { TransferID(bytes: $0.id) }, createdAt: b.createdAt)
             if header.hash != b.hash {
                 fault(.batchHash, batch: b.number, "stored hash differs from the hash of the stored header fields and transfer ids")
@@ -190,7 +203,9 @@ private struct LedgerAuditor {
         }
     }
 
-    /// Rebuilds the tree batch by batch; each batch root must be the root after its leaf_count.
+    /// Rebuilds the trees batch by batch (issue 14: one tree per `capacity` leaves, a batch in
+    /// one tree); each batch root must be its tree's root after its leaf_count, a batch stays in
+    /// its predecessor's tree or starts the next one once that is full.
     mutating func checkTree(_ batches: [BatchRow], _ leaves: [LeafRow]) {
         for (i, leaf) in leaves.enumerated() where leaf.index != Int64(i) {
             fault(.leafSequence, "leaf \(i) is missing (the next stored leaf is \(leaf.index))")
@@ -201,25 +216,36 @@ private struct LedgerAuditor {
         for leaf in leaves { commitments.append(fr(leaf.commitment, "commitment of leaf \(leaf.index)", batch: leaf.batch) ?? .zero) }
 
         var tree = MerkleTree()
-        var previousCount: Int64 = 0
+        var treeNumber: Int64 = 0
+        var previousCount: Int64 = 0  // leaves in tree `treeNumber`
         for b in batches {
-            guard b.leafCount >= previousCount, b.leafCount <= Int64(commitments.count) else {
-                fault(.leafCount, batch: b.number, "leaf_count \(b.leafCount) after \(previousCount), with \(commitments.count) leaves stored")
+            if b.tree != treeNumber {
+                guard b.tree == treeNumber + 1, previousCount == capacity else {
+                    fault(.tree, batch: b.number, "batch of tree \(b.tree) follows tree \(treeNumber) with \(previousCount) of \(capacity) leaves")
+                    return
+                }
+                treeNumber = b.tree
+                tree = MerkleTree()
+                previousCount = 0
+            }
+            let base = treeNumber * capacity
+            guard b.leafCount >= previousCount, b.leafCount <= capacity, base + b.leafCount <= Int64(commitments.count) else {
+                fault(.leafCount, batch: b.number, "leaf_count \(b.leafCount) of tree \(treeNumber) after \(previousCount) (capacity \(capacity)), with \(commitments.count) leaves stored")
                 continue
             }
-            for i in Int(previousCount)..<Int(b.leafCount) where leaves[i].batch != b.number {
+            for i in Int(base + previousCount)..<Int(base + b.leafCount) where leaves[i].batch != b.number {
                 fault(.leafBatch, batch: b.number, "leaf \(leaves[i].index) lies in batch \(b.number)'s range but names batch \(leaves[i].batch)")
             }
-            do { try tree.append(contentsOf: Array(commitments[Int(previousCount)..<Int(b.leafCount)])) } catch {
+            do { try tree.append(contentsOf: Array(commitments[Int(base + previousCount)..<Int(base + b.leafCount)])) } catch {
                 fault(.leafCount, batch: b.number, "\(error)"); return
             }
             previousCount = b.leafCount
             if let root = b.root, tree.root != root {
-                fault(.batchRoot, batch: b.number, "stored root \(root.hexString) but the leaves give \(tree.root.hexString) after \(b.leafCount) leaves")
+                fault(.batchRoot, batch: b.number, "stored root \(root.hexString) but the leaves give \(tree.root.hexString) after \(b.leafCount) leaves of tree \(treeNumber)")
             }
         }
-        if Int64(leaves.count) != previousCount {
-            fault(.leafCount, batch: batches.last?.number, "\(leaves.count) leaves stored, the last batch accounts for \(previousCount)")
+        if Int64(leaves.count) != treeNumber * capacity + previousCount {
+            fault(.leafCount, batch: batches.last?.number, "\(leaves.count) leaves stored, the last batch accounts for \(treeNumber * capacity + previousCount)")
         }
     }
 
@@ -228,8 +254,10 @@ private struct LedgerAuditor {
                                  _ payouts: [[UInt8]: [PayoutRow]], _ vouchers: [[UInt8]: [VoucherRow]], voucherEra: Int64) throws {
         var vouchersSeen = Set<[UInt8]>()
         var rootOf: [Int64: Fr] = [:]
+        var treeOf: [Int64: Int64] = [:]
         var firstBatchWithRoot: [Fr: Int64] = [:]
         for b in batches {
+            treeOf[b.number] = b.tree
             guard let r = b.root else { continue }
             rootOf[b.number] = r
             if firstBatchWithRoot[r] == nil { firstBatchWithRoot[r] = b.number }
@@ -305,7 +333,7 @@ private struct LedgerAuditor {
                 }
             }
             if let key = receiptPublicKey, let root = rootOf[t.batch] {
-                let receipt = Receipt(transferID: t.id, batch: t.batch, leafIndices: [t.leaf0, t.leaf1], root: root,
+                let receipt = Receipt(transferID: t.id, batch: t.batch, tree: treeOf[t.batch] ?? 0, leafIndices: [t.leaf0, t.leaf1], root: root,
                                       settledAt: t.createdAt, signature: t.signature)
                 if !receipt.verify(publicKey: key) {
                     fault(.receiptSignature, batch: t.batch, "transfer \(hexID): the receipt signature does not verify")

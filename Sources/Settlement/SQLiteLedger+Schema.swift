@@ -16,7 +16,7 @@
 /// - a deposit voucher is used once (`vouchers` primary key), by one transfer of its batch.
 enum LedgerSchema {
     /// Migration steps; index + 1 is the `user_version` after the step.
-    static let migrations: [String] = [v1, v2, v3]
+    static let migrations: [String] = [v1, v2, v3, v4]
 
     static var currentVersion: Int64 { Int64(migrations.count) }
 
@@ -178,5 +178,44 @@ enum LedgerSchema {
         CREATE TRIGGER voucher_era_once BEFORE INSERT ON voucher_era BEGIN SELECT RAISE(ABORT, 'the voucher era starts once'); END;
         CREATE TRIGGER voucher_era_no_update BEFORE UPDATE ON voucher_era BEGIN SELECT RAISE(ABORT, 'the voucher era starts once'); END;
         CREATE TRIGGER voucher_era_no_delete BEFORE DELETE ON voucher_era BEGIN SELECT RAISE(ABORT, 'the voucher era starts once'); END;
+        """
+
+    /// Version 4 (issue 14): trees roll over. When a tree is full the next one starts, so
+    /// leaf indices are global and gap-free across trees (tree = index / capacity) and may pass
+    /// 2^20, which v1's CHECK on `leaves.leaf_index` forbade: `leaves` is rebuilt without that
+    /// bound (nothing references it, so the copy is safe under foreign keys; its triggers are
+    /// created again). A batch names its tree, and its `leaf_count` counts the leaves of that
+    /// tree (≤ capacity ≤ 2^20, so v1's CHECK on it still holds). `settings` keeps the tree
+    /// capacity, fixed when the ledger is created; a ledger that already has batches was made
+    /// with one tree of 2^20 leaves, and keeps that.
+    static let v4 = """
+        ALTER TABLE batches ADD COLUMN tree INTEGER NOT NULL DEFAULT 0 CHECK (tree >= 0);
+
+        CREATE TABLE settings (
+            name              TEXT    PRIMARY KEY,
+            value             INTEGER NOT NULL
+        ) STRICT;
+        INSERT INTO settings (name, value) SELECT 'tree_capacity', 1048576 WHERE EXISTS (SELECT 1 FROM batches);
+        CREATE TRIGGER settings_no_update BEFORE UPDATE ON settings BEGIN SELECT RAISE(ABORT, 'settings are fixed'); END;
+        CREATE TRIGGER settings_no_delete BEFORE DELETE ON settings BEGIN SELECT RAISE(ABORT, 'settings are fixed'); END;
+
+        CREATE TABLE leaves_v4 (
+            leaf_index        INTEGER PRIMARY KEY CHECK (leaf_index >= 0),
+            commitment        BLOB    NOT NULL CHECK (length(commitment) = 32),
+            encrypted_output  BLOB    NOT NULL,
+            transfer_id       BLOB    NOT NULL REFERENCES transfers(id),
+            batch             INTEGER NOT NULL
+        ) STRICT;
+        INSERT INTO leaves_v4 SELECT leaf_index, commitment, encrypted_output, transfer_id, batch FROM leaves ORDER BY leaf_index;
+        DROP TABLE leaves;
+        ALTER TABLE leaves_v4 RENAME TO leaves;
+        CREATE TRIGGER leaves_same_batch BEFORE INSERT ON leaves
+        WHEN NEW.batch IS NOT (SELECT batch FROM transfers WHERE id = NEW.transfer_id)
+        BEGIN SELECT RAISE(ABORT, 'a leaf belongs to its transfer''s batch'); END;
+        CREATE TRIGGER leaves_contiguous BEFORE INSERT ON leaves
+        WHEN NEW.leaf_index <> COALESCE((SELECT max(leaf_index) FROM leaves), -1) + 1
+        BEGIN SELECT RAISE(ABORT, 'leaf index is not the next free index'); END;
+        CREATE TRIGGER leaves_no_update BEFORE UPDATE ON leaves BEGIN SELECT RAISE(ABORT, 'leaves are append-only'); END;
+        CREATE TRIGGER leaves_no_delete BEFORE DELETE ON leaves BEGIN SELECT RAISE(ABORT, 'leaves are append-only'); END;
         """
 }

@@ -29,13 +29,27 @@ public final class SQLiteLedger: Ledger, @unchecked Sendable {
     /// indexes, which SQLite's default 2 MiB cache would re-read from disk on every batch.
     static let writerCacheKiB = 65536
 
+    /// Leaves per commitment tree (`TreeCapacity`, issue 14), from the `settings` table: fixed
+    /// when the ledger is created. A file older than schema 4 had one tree of 2^20 leaves.
+    public let treeCapacity: Int
+    /// Whether the file has the `tree` column of schema 4 (a read-only open of an older file
+    /// reads every batch as tree 0).
+    let hasTrees: Bool
+    /// Whether the file has schema 3's voucher tables (a read-only open of an older file has
+    /// no used voucher).
+    let hasVouchers: Bool
+
     private let writer: SQLiteConnection?
     private let writerLock = NSLock()
     private let reader: SQLiteConnection
     private let readerLock = NSLock()
 
-    public init(path: String, readOnly: Bool = false) throws {
+    /// `treeCapacity`: the capacity a new ledger is created with (default 2^20); for an existing
+    /// ledger it must equal the stored one (`LedgerError.treeCapacity` otherwise), and nil
+    /// takes whatever is stored.
+    public init(path: String, readOnly: Bool = false, treeCapacity requested: Int? = nil) throws {
         self.path = path
+        if let requested, TreeCapacity.problem(requested) != nil { throw LedgerError.treeCapacity(stored: nil, requested: requested) }
         self.readOnly = readOnly
         if readOnly {
             guard FileManager.default.fileExists(atPath: path) else { throw LedgerError.noLedger(path: path) }
@@ -53,11 +67,20 @@ public final class SQLiteLedger: Ledger, @unchecked Sendable {
                     """)
             }
             try Self.migrate(w)
+            try Self.fixTreeCapacity(w, requested: requested)
             writer = w
         }
-        reader = try guarded { try SQLiteConnection(path: path, readOnly: true) }
-        try guarded { try reader.execute("PRAGMA busy_timeout = \(Self.busyTimeoutMilliseconds)") }
-        try Self.checkSchema(reader, path: path)
+        let r = try guarded { try SQLiteConnection(path: path, readOnly: true) }
+        reader = r
+        try guarded { try r.execute("PRAGMA busy_timeout = \(Self.busyTimeoutMilliseconds)") }
+        try Self.checkSchema(r, path: path)
+        let version = try guarded { try r.scalar("PRAGMA user_version") }
+        hasVouchers = version >= 3
+        let trees = version >= 4
+        hasTrees = trees
+        let stored = trees ? try Self.storedTreeCapacity(r) : nil
+        if readOnly, let requested, let stored, requested != stored { throw LedgerError.treeCapacity(stored: stored, requested: requested) }
+        treeCapacity = stored ?? TreeCapacity.maximum
     }
 
     /// The schema version of the open file (`PRAGMA user_version`).
@@ -101,6 +124,31 @@ public final class SQLiteLedger: Ledger, @unchecked Sendable {
         }
     }
 
+    static func storedTreeCapacity(_ db: SQLiteConnection) throws(LedgerError) -> Int? {
+        let value: Int64? = try guarded {
+            try db.withStatement("SELECT value FROM settings WHERE name = 'tree_capacity'") { s in try s.step() ? s.int64(0) : nil }
+        }
+        guard let value else { return nil }
+        guard TreeCapacity.problem(Int(value)) == nil else { throw .corrupt("settings.tree_capacity is \(value): \(TreeCapacity.problem(Int(value))!)") }
+        return Int(value)
+    }
+
+    /// Stores the tree capacity of a new ledger, or checks the requested one against the
+    /// stored one (a ledger's trees never change size: leaf indices would change trees).
+    private static func fixTreeCapacity(_ db: SQLiteConnection, requested: Int?) throws(LedgerError) {
+        if let stored = try storedTreeCapacity(db) {
+            if let requested, requested != stored { throw .treeCapacity(stored: stored, requested: requested) }
+            return
+        }
+        try guarded {
+            try db.withStatement("INSERT OR IGNORE INTO settings (name, value) VALUES ('tree_capacity', ?)") { s in
+                try s.bind(1, Int64(requested ?? TreeCapacity.maximum)); try s.run()
+            }
+        }
+        let stored = try storedTreeCapacity(db)
+        if let requested, requested != stored { throw .treeCapacity(stored: stored, requested: requested) }
+    }
+
     private static func checkSchema(_ db: SQLiteConnection, path: String) throws(LedgerError) {
         let (version, app) = try guarded { (try db.scalar("PRAGMA user_version"), try db.scalar("PRAGMA application_id")) }
         if version == 0 { throw .noLedger(path: path) }
@@ -125,18 +173,27 @@ public final class SQLiteLedger: Ledger, @unchecked Sendable {
             try writer.withStatement("BEGIN IMMEDIATE") { try $0.run() }
             do {
                 // The chain and the tree continue from the last stored header.
-                let last = try writer.withStatement("SELECT number, hash, leaf_count FROM batches ORDER BY number DESC LIMIT 1") { s in
-                    try s.step() ? (number: s.int64(0), hash: s.blob(1), leafCount: s.int64(2)) : nil
+                let last = try writer.withStatement("SELECT number, hash, leaf_count, tree FROM batches ORDER BY number DESC LIMIT 1") { s in
+                    try s.step() ? (number: s.int64(0), hash: s.blob(1), leafCount: s.int64(2), tree: s.int64(3)) : nil
                 }
                 let expectedNumber = (last?.number ?? 0) + 1
                 if header.number != expectedNumber { throw LedgerError.batchOutOfOrder(expected: expectedNumber, got: header.number) }
                 if header.previousHash != (last?.hash ?? BatchHeader.genesisHash) { throw LedgerError.previousHashMismatch(batch: header.number) }
-                let firstLeaf = last?.leafCount ?? 0
+                // Leaves are numbered globally: tree t holds indices t × capacity ..< (t+1) × capacity.
+                // A batch stays in the last batch's tree, or starts the next one once that is full.
+                let capacity = Int64(treeCapacity)
+                let lastTree = last?.tree ?? 0, lastCount = last?.leafCount ?? 0
+                let firstLeaf = lastTree * capacity + lastCount
+                let startsTree = header.tree == lastTree + 1 && lastCount == capacity
+                if header.tree != lastTree && !startsTree {
+                    throw LedgerError.inconsistentBatch("batch of tree \(header.tree) after a batch of tree \(lastTree) with \(lastCount) of \(capacity) leaves")
+                }
                 if let first = batch.leaves.first?.index, first != firstLeaf {
                     throw first < firstLeaf ? LedgerError.leafAlreadyPresent(first) : LedgerError.leafIndexGap(expected: firstLeaf, got: first)
                 }
-                if header.leafCount != firstLeaf + Int64(batch.leaves.count) {
-                    throw LedgerError.inconsistentBatch("header leafCount \(header.leafCount), but \(firstLeaf) leaves + \(batch.leaves.count) new")
+                let countBefore = startsTree ? 0 : lastCount
+                if header.leafCount != countBefore + Int64(batch.leaves.count) || header.leafCount > capacity {
+                    throw LedgerError.inconsistentBatch("header leafCount \(header.leafCount) in tree \(header.tree), but \(countBefore) leaves + \(batch.leaves.count) new (capacity \(capacity))")
                 }
                 try insert(batch, into: writer)
                 try FaultInjection.reach(.insideCommit)
@@ -154,9 +211,10 @@ public final class SQLiteLedger: Ledger, @unchecked Sendable {
         let number = header.number
         let rootBytes = header.root.bigEndianBytes
         try db.withStatement("""
-            INSERT INTO batches (number, previous_hash, hash, root, leaf_count, transfer_count, created_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO batches (number, previous_hash, hash, root, leaf_count, transfer_count, created_at, tree)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """) { s in
+            try s.bind(8, header.tree)
             try s.bind(1, number); try s.bind(2, blob: header.previousHash); try s.bind(3, blob: header.hash)
             try s.bind(4, blob: rootBytes); try s.bind(5, header.leafCount)
             try s.bind(6, Int64(batch.transfers.count)); try s.bind(7, header.createdAt)
@@ -258,7 +316,7 @@ public final class SQLiteLedger: Ledger, @unchecked Sendable {
             guard t.leafIndices.count == 2, t.leafIndices[1] == t.leafIndices[0] + 1 else { throw fail("transfer \(t.id) leaf indices \(t.leafIndices)") }
             guard t.extData.encryptedOutputs.count == 2 else { throw fail("transfer \(t.id) has \(t.extData.encryptedOutputs.count) encrypted outputs") }
             let r = t.receipt
-            guard r.transferID == t.id.bytes, r.batch == h.number, r.leafIndices == t.leafIndices,
+            guard r.transferID == t.id.bytes, r.batch == h.number, r.tree == h.tree, r.leafIndices == t.leafIndices,
                   r.root == h.root, r.settledAt == h.createdAt else {
                 throw fail("receipt of \(t.id) does not state this batch (number, root, time, leaves)")
             }
@@ -293,12 +351,19 @@ public final class SQLiteLedger: Ledger, @unchecked Sendable {
 
     // MARK: Reads
 
+    /// Only the open tree's leaves are loaded (the tree of the last leaf): closed trees are
+    /// never appended to again, and their roots are anchors through `batchNumber(ofRoot:)`.
     public func loadSnapshot(recentRootWindow: Int) throws -> LedgerSnapshot {
-        try read { db in
+        let capacity = Int64(treeCapacity)
+        return try read { db in
+            let total = try db.scalar("SELECT COALESCE(max(leaf_index), -1) + 1 FROM leaves")
+            let tree = total == 0 ? 0 : (total - 1) / capacity
+            let first = tree * capacity
             var leaves: [Fr] = []
-            try db.withStatement("SELECT leaf_index, commitment FROM leaves ORDER BY leaf_index") { s in
+            try db.withStatement("SELECT leaf_index, commitment FROM leaves WHERE leaf_index >= ? ORDER BY leaf_index") { s in
+                try s.bind(1, first)
                 while try s.step() {
-                    guard s.int64(0) == Int64(leaves.count) else { throw LedgerError.corrupt("leaf \(leaves.count) is missing (next stored leaf is \(s.int64(0)))") }
+                    guard s.int64(0) == first + Int64(leaves.count) else { throw LedgerError.corrupt("leaf \(first + Int64(leaves.count)) is missing (next stored leaf is \(s.int64(0)))") }
                     leaves.append(try Self.fr(s, 1, "leaves.commitment"))
                 }
             }
@@ -307,12 +372,18 @@ public final class SQLiteLedger: Ledger, @unchecked Sendable {
                 while try s.step() { spent.append(try Self.fr(s, 0, "nullifiers.nullifier")) }
             }
             let last = try db.scalar("SELECT COALESCE(max(number), 0) FROM batches")
-            let headers = try Self.headers(db, from: max(1, last - Int64(max(1, recentRootWindow)) + 1), limit: max(1, recentRootWindow))
-            var vouchers: [[UInt8]] = []
-            try db.withStatement("SELECT nonce FROM vouchers") { s in
-                while try s.step() { vouchers.append(s.blob(0)) }
+            let headers = try Self.headers(db, from: max(1, last - Int64(max(1, recentRootWindow)) + 1), limit: max(1, recentRootWindow), trees: hasTrees)
+            if let h = headers.last, h.tree != tree || h.leafCount != Int64(leaves.count) {
+                throw LedgerError.corrupt("the last batch (\(h.number)) ends tree \(h.tree) at \(h.leafCount) leaves, but the stored leaves end tree \(tree) at \(leaves.count)")
             }
-            return LedgerSnapshot(leaves: leaves, spentNullifiers: spent, recentHeaders: headers, usedVouchers: vouchers)
+            var vouchers: [[UInt8]] = []
+            if hasVouchers {
+                try db.withStatement("SELECT nonce FROM vouchers") { s in
+                    while try s.step() { vouchers.append(s.blob(0)) }
+                }
+            }
+            return LedgerSnapshot(tree: tree, treeCapacity: treeCapacity, leaves: leaves, spentNullifiers: spent, recentHeaders: headers,
+                                  usedVouchers: vouchers)
         }
     }
 
@@ -321,7 +392,7 @@ public final class SQLiteLedger: Ledger, @unchecked Sendable {
             try db.withStatement("""
                 SELECT t.batch, t.root, t.public_amount, t.ext_data_hash, t.nullifier0, t.nullifier1, t.commitment0,
                        t.commitment1, t.ext_data, t.proof_json, t.leaf_index0, t.leaf_index1, t.receipt_signature,
-                       t.created_at, b.root
+                       t.created_at, b.root, \(hasTrees ? "b.tree" : "0")
                 FROM transfers t JOIN batches b ON b.number = t.batch WHERE t.id = ?
                 """) { s in
                 try s.bind(1, blob: id.bytes)
@@ -335,7 +406,7 @@ public final class SQLiteLedger: Ledger, @unchecked Sendable {
                 do { extData = try ExtData(canonicalEncoding: s.blob(8)) } catch { throw LedgerError.corrupt("transfer \(id): \(error)") }
                 let batch = s.int64(0)
                 let leafIndices = [s.int64(10), s.int64(11)]
-                let receipt = Receipt(transferID: id.bytes, batch: batch, leafIndices: leafIndices,
+                let receipt = Receipt(transferID: id.bytes, batch: batch, tree: s.int64(15), leafIndices: leafIndices,
                                       root: try Self.fr(s, 14, "batches.root"), settledAt: s.int64(13), signature: s.blob(12))
                 return SettledTransfer(id: id, publicInputs: inputs, extData: extData, proofJSON: s.blob(9),
                                        leafIndices: leafIndices, receipt: receipt)
@@ -377,7 +448,7 @@ public final class SQLiteLedger: Ledger, @unchecked Sendable {
     }
 
     public func batchHeader(_ number: Int64) throws -> BatchHeader? {
-        try read { db in try Self.headers(db, from: number, limit: 1).first { $0.number == number } }
+        try read { db in try Self.headers(db, from: number, limit: 1, trees: hasTrees).first { $0.number == number } }
     }
 
     /// The first batch whose root is `root`, through the `batches_by_root` index (schema v2).
@@ -392,7 +463,7 @@ public final class SQLiteLedger: Ledger, @unchecked Sendable {
 
     /// Headers from `number` on, in order, at most `limit` (each with its transfer ids).
     public func batchHeaders(from number: Int64, limit: Int) throws -> [BatchHeader] {
-        try read { db in try Self.headers(db, from: number, limit: limit) }
+        try read { db in try Self.headers(db, from: number, limit: limit, trees: hasTrees) }
     }
 
     /// The stored hash of a batch header (what the next header's previousHash must be).
@@ -433,6 +504,18 @@ public final class SQLiteLedger: Ledger, @unchecked Sendable {
         }
     }
 
+    public func leafCommitments(from index: Int64, limit: Int) throws -> [Fr] {
+        try read { db in
+            try db.withStatement("SELECT commitment FROM leaves WHERE leaf_index >= ? ORDER BY leaf_index LIMIT ?") { s in
+                try s.bind(1, index); try s.bind(2, Int64(max(0, limit)))
+                var out: [Fr] = []
+                out.reserveCapacity(max(0, limit))
+                while try s.step() { out.append(try Self.fr(s, 0, "leaves.commitment")) }
+                return out
+            }
+        }
+    }
+
     public func payouts(pendingOnly: Bool) throws -> [Payout] {
         let sql = "SELECT id, transfer_id, recipient, amount, status, created_at, paid_at FROM payouts"
             + (pendingOnly ? " WHERE status = 'pending'" : "") + " ORDER BY id"
@@ -467,7 +550,7 @@ public final class SQLiteLedger: Ledger, @unchecked Sendable {
             try db.withStatement("""
                 SELECT (SELECT count(*) FROM batches), (SELECT count(*) FROM transfers), (SELECT count(*) FROM nullifiers),
                        (SELECT count(*) FROM leaves), (SELECT count(*) FROM payouts WHERE status = 'pending'),
-                       (SELECT count(*) FROM vouchers)
+                       \(hasVouchers ? "(SELECT count(*) FROM vouchers)" : "0")
                 """) { s in
                 _ = try s.step()
                 return LedgerCounts(batches: s.int64(0), transfers: s.int64(1), nullifiers: s.int64(2),
@@ -477,7 +560,8 @@ public final class SQLiteLedger: Ledger, @unchecked Sendable {
     }
 
     public func usedVoucher(nonce: [UInt8]) throws -> VoucherRecord? {
-        try read { db in
+        guard hasVouchers else { return nil }
+        return try read { db in
             try db.withStatement("SELECT voucher, transfer_id, batch FROM vouchers WHERE nonce = ?") { s in
                 try s.bind(1, blob: nonce)
                 guard try s.step() else { return nil }
@@ -531,15 +615,15 @@ public final class SQLiteLedger: Ledger, @unchecked Sendable {
     }
 
     /// Headers `from`…, with their transfer ids in order.
-    static func headers(_ db: SQLiteConnection, from number: Int64, limit: Int) throws -> [BatchHeader] {
+    static func headers(_ db: SQLiteConnection, from number: Int64, limit: Int, trees: Bool) throws -> [BatchHeader] {
         var headers: [BatchHeader] = []
         try db.withStatement("""
-            SELECT number, previous_hash, root, leaf_count, created_at FROM batches
+            SELECT number, previous_hash, root, leaf_count, created_at, \(trees ? "tree" : "0") FROM batches
             WHERE number >= ? ORDER BY number LIMIT ?
             """) { s in
             try s.bind(1, number); try s.bind(2, Int64(max(0, limit)))
             while try s.step() {
-                headers.append(BatchHeader(number: s.int64(0), previousHash: s.blob(1), root: try fr(s, 2, "batches.root"),
+                headers.append(BatchHeader(number: s.int64(0), previousHash: s.blob(1), tree: s.int64(5), root: try fr(s, 2, "batches.root"),
                                            leafCount: s.int64(3), transferIDs: [], createdAt: s.int64(4)))
             }
         }

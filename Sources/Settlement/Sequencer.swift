@@ -46,10 +46,21 @@ public struct SequencerState: Sendable {
     /// Membership of roots outside the window (nil: the window alone).
     public let olderRoots: RootMembership?
 
+    /// The open tree's number (issue 14): `tree` holds its leaves by position; its leaves'
+    /// global indices start at `treeNumber × treeCapacity`. Trees before it are full and closed;
+    /// their roots stay anchors.
+    public private(set) var treeNumber: Int64
+    /// Leaves per tree (`TreeCapacity`): a batch that would pass it is closed, and the next
+    /// batch starts the next tree.
+    public let treeCapacity: Int
+
     public init(snapshot: LedgerSnapshot, windowSize: Int = SequencerState.defaultRootWindow,
                 olderRoots: RootMembership? = nil) throws(MerkleTreeError) {
         self.windowSize = windowSize
         self.olderRoots = olderRoots
+        treeCapacity = snapshot.treeCapacity
+        treeNumber = snapshot.tree
+        guard snapshot.leaves.count <= treeCapacity else { throw .full(capacity: treeCapacity) }
         tree = try MerkleTree(leaves: snapshot.leaves)
         spent = Set(snapshot.spentNullifiers)
         usedVouchers = Set(snapshot.usedVouchers)
@@ -60,6 +71,8 @@ public struct SequencerState: Sendable {
     }
 
     public var currentRoot: Fr { tree.root }
+    /// Leaves settled in all trees: the next leaf's global index.
+    public var totalLeaves: Int64 { treeNumber * Int64(treeCapacity) + Int64(tree.count) }
     public var nextBatchNumber: Int64 { (lastHeader?.number ?? 0) + 1 }
     /// The empty tree's root: the first anchor of every ledger.
     public static var emptyRoot: Fr { MerkleTree.zeros[MerkleTree.depth] }
@@ -78,7 +91,13 @@ public struct SequencerState: Sendable {
     /// Follows a working state that applied and durably committed one more batch: copies its
     /// new tree nodes, adds the batch's nullifiers, takes its root window and header. O(batch).
     public mutating func adopt(committed working: SequencerState, nullifiers: [Fr], vouchers: [DepositVoucher] = []) {
-        tree.adoptAppended(from: working.tree)
+        if working.treeNumber != treeNumber {
+            // The batch started the next tree: take it whole (it holds one batch's leaves).
+            tree = working.tree
+            treeNumber = working.treeNumber
+        } else {
+            tree.adoptAppended(from: working.tree)
+        }
         for nf in nullifiers { spent.insert(nf) }
         for v in vouchers { usedVouchers.insert(v.nonce) }
         rootWindow = working.rootWindow
@@ -95,12 +114,33 @@ public struct SequencerState: Sendable {
         return (next, commit, decisions)
     }
 
+    /// `apply` up to the end of the open tree: a batch never spans two trees (its header has
+    /// one root, and a tree's last root must be a batch root to stay an anchor). Decides
+    /// `items[..<decided]`; the rest did not fit in the open tree and go, undecided, to the
+    /// next batch, which starts the next tree. `decided` is `items.count` unless the tree
+    /// filled up with transfers still to apply.
+    public mutating func apply(upToTreeEnd items: [VerifiedTransfer], now: Int64, key: Ed25519Key) -> (commit: BatchCommit?, decisions: [Decision], decided: Int) {
+        var decided = items.count
+        let r = apply(items, now: now, key: key, stopAtTreeEnd: &decided)
+        return (r.commit, Array(r.decisions[..<decided]), decided)
+    }
+
     /// `applying` in place: O(batch) work when this state's storage is not shared (the
     /// sequencer's private working copy), where `applying` on a shared state copies the tree
     /// and the spent set.
+    ///
+    /// Without `stopAtTreeEnd` a transfer that does not fit in the open tree once this batch
+    /// took leaves is `treeFull` (the batch must not span trees); use `apply(upToTreeEnd:)`
+    /// to defer such transfers to the next batch instead.
     public mutating func apply(_ items: [VerifiedTransfer], now: Int64, key: Ed25519Key) -> (commit: BatchCommit?, decisions: [Decision]) {
+        var ignored = -1
+        return apply(items, now: now, key: key, stopAtTreeEnd: &ignored)
+    }
+
+    private mutating func apply(_ items: [VerifiedTransfer], now: Int64, key: Ed25519Key, stopAtTreeEnd decided: inout Int) -> (commit: BatchCommit?, decisions: [Decision]) {
+        let stops = decided >= 0
         var decisions = [Decision?](repeating: nil, count: items.count)
-        let startCount = tree.count
+        var startCount = tree.count
         var accepted: [Int] = []
         var newLeaves: [Fr] = []
         for (i, item) in items.enumerated() {
@@ -117,7 +157,20 @@ public struct SequencerState: Sendable {
                 guard let v = item.request.voucher else { decisions[i] = .rejected(.unauthorized("a deposit needs a deposit voucher")); continue }
                 if usedVouchers.contains(v.nonce) { decisions[i] = .rejected(.voucherUsed(v.id)); continue }
             }
-            if startCount + newLeaves.count + 2 > MerkleTree.capacity { decisions[i] = .rejected(.treeFull); continue }
+            if startCount + newLeaves.count + 2 > treeCapacity {
+                if newLeaves.isEmpty {
+                    // The open tree is full: this batch starts the next one (issue 14).
+                    treeNumber += 1
+                    tree = MerkleTree()
+                    startCount = 0
+                } else if stops {
+                    decided = i
+                    for j in i..<items.count { decisions[j] = .rejected(.treeFull) }  // not reported: deferred
+                    break
+                } else {
+                    decisions[i] = .rejected(.treeFull); continue
+                }
+            }
             if item.request.extData.extAmount > 0, let v = item.request.voucher { usedVouchers.insert(v.nonce) }
             for nf in inputs.nullifiers { spent.insert(nf) }
             newLeaves += inputs.commitments
@@ -125,12 +178,12 @@ public struct SequencerState: Sendable {
         }
         if accepted.isEmpty { return (nil, decisions.map { $0! }) }
 
-        let firstLeaf = Int64(startCount)
+        let firstLeaf = treeNumber * Int64(treeCapacity) + Int64(startCount)
         do { try tree.append(contentsOf: newLeaves) } catch { preconditionFailure("capacity was checked: \(error)") }
         let previousHash = lastHeader?.hash ?? BatchHeader.genesisHash
         let batch = nextBatchNumber
         let root = tree.root
-        let header = BatchHeader(number: batch, previousHash: previousHash, root: root,
+        let header = BatchHeader(number: batch, previousHash: previousHash, tree: treeNumber, root: root,
                                  leafCount: Int64(tree.count),
                                  transferIDs: accepted.map { items[$0].request.id }, createdAt: now)
         var transfers: [SettledTransfer] = []
@@ -142,7 +195,7 @@ public struct SequencerState: Sendable {
             let req = items[i].request
             let id = req.id
             let indices = [firstLeaf + Int64(2 * k), firstLeaf + Int64(2 * k + 1)]
-            let receipt = Receipt(transferID: id.bytes, batch: batch, leafIndices: indices, root: root, settledAt: now).signed(with: key)
+            let receipt = Receipt(transferID: id.bytes, batch: batch, tree: treeNumber, leafIndices: indices, root: root, settledAt: now).signed(with: key)
             let settled = SettledTransfer(id: id, publicInputs: req.publicInputs, extData: req.extData,
                                           proofJSON: items[i].proofJSON, leafIndices: indices, receipt: receipt)
             transfers.append(settled)

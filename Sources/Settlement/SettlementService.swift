@@ -70,6 +70,9 @@ public final class SettlementService: @unchecked Sendable {
     private var sequencerStopping = false
     private var sequencerThread: Thread?
     private let drained = NSCondition()
+    // The last closed tree rebuilt for a path or subtree page (`withTree`).
+    private let closedTreeLock = NSLock()
+    private var closedTree: (number: Int64, tree: MerkleTree)?
 
     // Metrics (swift-metrics; the server bootstraps a Prometheus backend).
     private let settledCounter = Counter(label: "zksettle_transfers_settled_total")
@@ -90,12 +93,13 @@ public final class SettlementService: @unchecked Sendable {
         readers = BlockingPool(threads: config.readThreads, name: "zksettle-read")
         let snapshot = try ledger.loadSnapshot(recentRootWindow: config.rootWindow)
         state = try SequencerState(snapshot: snapshot, windowSize: config.rootWindow, olderRoots: rootHistory?.membership)
+        treeCapacity = state.treeCapacity
         working = state
         let pvk = PreparedVerifyingKey(verifyingKey)
         pool = VerifierPool(pvk: pvk, config: config)
         pool.deliver = { [weak self] items, seqs, stats in self?.verified(items, seqs, stats) }
         logger.info("ledger loaded", metadata: [
-            "leaves": "\(snapshot.leaves.count)", "nullifiers": "\(snapshot.spentNullifiers.count)",
+            "tree": "\(snapshot.tree)", "tree_leaves": "\(snapshot.leaves.count)", "tree_capacity": "\(snapshot.treeCapacity)", "nullifiers": "\(snapshot.spentNullifiers.count)",
             "last_batch": "\(snapshot.recentHeaders.last?.number ?? 0)", "root": "\(state.currentRoot)",
         ])
     }
@@ -113,7 +117,10 @@ public final class SettlementService: @unchecked Sendable {
     // MARK: Queries
 
     public var currentRoot: Fr { lock.lock(); defer { lock.unlock() }; return state.currentRoot }
-    public var leafCount: Int { lock.lock(); defer { lock.unlock() }; return state.tree.count }
+    /// Leaves settled in every tree (the next leaf's global index).
+    public var leafCount: Int { lock.lock(); defer { lock.unlock() }; return Int(state.totalLeaves) }
+    /// Leaves per tree, fixed for the ledger (`TreeCapacity`).
+    public let treeCapacity: Int
     public var lastBatch: BatchHeader? { lock.lock(); defer { lock.unlock() }; return state.lastHeader }
     /// The recent roots (the in-memory window), oldest first. Older roots are accepted too
     /// (see `isKnownRoot`); this is the list `/v1/tree` shows.
@@ -135,28 +142,63 @@ public final class SettlementService: @unchecked Sendable {
 
     public var queueDepth: Int { lock.lock(); defer { lock.unlock() }; return pending }
 
-    /// The authentication path of a leaf in the committed tree.
-    public func path(leafIndex: Int) throws(MerkleTreeError) -> (leaf: Fr, root: Fr, path: [Fr]) {
-        // Read under the lock: holding a copy of the tree past it would make the next batch
-        // copy every level.
-        lock.lock(); defer { lock.unlock() }
-        let path = try state.tree.path(leafIndex)
-        return (state.tree.node(height: 0, index: leafIndex), state.tree.root, path)
+    /// A tree that is not there: one after the open tree.
+    public struct NoSuchTree: Error, CustomStringConvertible {
+        public var tree: Int64, open: Int64
+        public var description: String { "no tree \(tree): the open tree is \(open)" }
     }
 
-    /// The nodes at `height` of complete subtrees `from..<from+limit`, the number of complete
-    /// subtrees at that height, and the leaf count, read in one critical section.
-    public func subtreeRoots(height: Int, from: Int, limit: Int) -> (roots: [Fr], complete: Int, leafCount: Int) {
-        lock.lock(); defer { lock.unlock() }
-        let complete = state.tree.completeNodes(atHeight: height)
-        let end = min(complete, from + max(0, limit))
-        return (from < end ? (from..<end).map { state.tree.node(height: height, index: $0) } : [], complete, state.tree.count)
+    /// Runs `body` on tree `number`: the open tree under the lock (no copy), or a closed tree
+    /// rebuilt from the ledger's leaves (blocking: call it off the cooperative pool). Closed
+    /// trees never change, so the last one rebuilt is kept for the next call.
+    public func withTree<T>(_ number: Int64?, _ body: (MerkleTree, Int64) throws -> T) throws -> T {
+        lock.lock()
+        let open = state.treeNumber
+        let t = number ?? open
+        if t == open {
+            defer { lock.unlock() }
+            return try body(state.tree, t)
+        }
+        lock.unlock()
+        guard t >= 0, t < open else { throw NoSuchTree(tree: t, open: open) }
+        closedTreeLock.lock(); defer { closedTreeLock.unlock() }
+        if let cached = closedTree, cached.number == t { return try body(cached.tree, t) }
+        let capacity = treeCapacity
+        let leaves = try ledger.leafCommitments(from: t * Int64(capacity), limit: capacity)
+        guard leaves.count == capacity else { throw LedgerError.corrupt("closed tree \(t) has \(leaves.count) of \(capacity) leaves") }
+        let tree = try MerkleTree(leaves: leaves)
+        closedTree = (t, tree)
+        return try body(tree, t)
     }
 
-    /// Everything `GET /v1/tree` reports, read in one critical section.
-    public var treeSummary: (root: Fr, leafCount: Int, lastBatch: Int64, acceptedRoots: [Fr]) {
+    /// The authentication path of a leaf (global index) in its tree, with the tree's number,
+    /// the leaf's position in it and the tree's current root. Blocking for a closed tree.
+    public func path(leafIndex: Int64) throws -> (tree: Int64, position: Int, leaf: Fr, root: Fr, path: [Fr]) {
+        let total = lock.withLock { state.totalLeaves }
+        guard leafIndex >= 0, leafIndex < total else { throw MerkleTreeError.noSuchLeaf(index: Int(leafIndex), count: Int(total)) }
+        let (t, position) = TreeCapacity.locate(leafIndex, capacity: treeCapacity)
+        return try withTree(t) { tree, t in
+            (t, position, tree.node(height: 0, index: position), tree.root, try tree.path(position))
+        }
+    }
+
+    /// The nodes at `height` of complete subtrees `from..<from+limit` of tree `tree` (nil: the
+    /// open tree), the number of complete subtrees at that height, and the tree's leaf count,
+    /// read in one critical section. Blocking for a closed tree.
+    public func subtreeRoots(tree number: Int64? = nil, height: Int, from: Int, limit: Int) throws -> (tree: Int64, roots: [Fr], complete: Int, leafCount: Int) {
+        try withTree(number) { tree, t in
+            let complete = tree.completeNodes(atHeight: height)
+            let end = min(complete, from + max(0, limit))
+            return (t, from < end ? (from..<end).map { tree.node(height: height, index: $0) } : [], complete, tree.count)
+        }
+    }
+
+    /// Everything `GET /v1/tree` reports, read in one critical section: the open tree's root,
+    /// the leaves of every tree, the open tree's number and leaves.
+    public var treeSummary: (root: Fr, leafCount: Int, lastBatch: Int64, acceptedRoots: [Fr], tree: Int64, treeLeafCount: Int, capacity: Int) {
         lock.lock(); defer { lock.unlock() }
-        return (state.currentRoot, state.tree.count, state.lastHeader?.number ?? 0, state.rootWindow)
+        return (state.currentRoot, Int(state.totalLeaves), state.lastHeader?.number ?? 0, state.rootWindow,
+                state.treeNumber, state.tree.count, state.treeCapacity)
     }
 
     public enum TransferStatus: Sendable {
@@ -348,9 +390,22 @@ public final class SettlementService: @unchecked Sendable {
         }
     }
 
+    /// Applies and commits `items` as one batch, or as two when the open tree fills up among
+    /// them: the transfers that did not fit go into the next batch, which starts the next tree.
     private func applyAndCommit(_ items: [VerifiedTransfer]) {
+        var rest = items[...]
+        while !rest.isEmpty {
+            let decided = applyAndCommitOnce(Array(rest))
+            precondition(decided > 0, "a batch decides at least its first transfer")
+            rest = rest.dropFirst(decided)
+        }
+    }
+
+    /// One batch; returns how many of `items` (a prefix) it decided.
+    private func applyAndCommitOnce(_ all: [VerifiedTransfer]) -> Int {
         let now = Int64(Date().timeIntervalSince1970 * 1000)
-        var (commit, decisions) = working.apply(items, now: now, key: receiptKey)
+        var (commit, decisions, decided) = working.apply(upToTreeEnd: all, now: now, key: receiptKey)
+        let items = Array(all[..<decided])
         var committed = false
         if let batch = commit {
             let t0 = DispatchTime.now().uptimeNanoseconds
@@ -408,6 +463,7 @@ public final class SettlementService: @unchecked Sendable {
         }
         settledCounter.increment(by: settled)
         if empty { drained.lock(); drained.broadcast(); drained.unlock() }
+        return decided
     }
 
     /// After `ledger.commit` threw, the outcome is unclear: the batch may have landed (a

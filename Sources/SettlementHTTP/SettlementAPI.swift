@@ -54,7 +54,7 @@ public struct SettlementAPI: Sendable {
         self.service = service; self.parameters = parameters; self.adminToken = adminToken; self.registry = registry
         self.depositKey = depositKey
         provingKey = parameters.provingKeyPath.flatMap { FileManager.default.contents(atPath: $0) }.map { ByteBuffer(bytes: $0) }
-        paramsBody = encodeJSON(Self.paramsJSON(parameters, service.config, provingKeyAvailable: provingKey != nil))
+        paramsBody = encodeJSON(Self.paramsJSON(parameters, service.config, treeCapacity: service.treeCapacity, provingKeyAvailable: provingKey != nil))
     }
 
     public static let voucherHeader = HTTPField.Name(TransferBody.voucherHeader)!
@@ -87,9 +87,9 @@ public struct SettlementAPI: Sendable {
         router.post("/v1/transfers") { request, _ in await respond { try await postTransfer(request) } }
         router.get("/v1/transfers/:id") { _, context in await respond { try await getTransfer(context.parameters.get("id") ?? "") } }
         router.get("/v1/tree") { _, _ in await respond { getTree() } }
-        router.get("/v1/tree/path/:leaf") { _, context in await respond { try getPath(context.parameters.get("leaf") ?? "") } }
+        router.get("/v1/tree/path/:leaf") { _, context in await respond { try await getPath(context.parameters.get("leaf") ?? "") } }
         router.get("/v1/notes") { request, _ in await respond { try await getNotes(request.uri.queryParameters) } }
-        router.get("/v1/tree/subtrees") { request, _ in await respond { try getSubtrees(request.uri.queryParameters) } }
+        router.get("/v1/tree/subtrees") { request, _ in await respond { try await getSubtrees(request.uri.queryParameters) } }
         router.get("/v1/nullifiers") { request, _ in await respond { try await getSpends(request.uri.queryParameters) } }
         router.get("/v1/nullifiers/:nf") { _, context in await respond { try await getNullifier(context.parameters.get("nf") ?? "") } }
         router.get("/v1/batches/:n") { _, context in await respond { try await getBatch(context.parameters.get("n") ?? "") } }
@@ -194,6 +194,7 @@ public struct SettlementAPI: Sendable {
         [
             "transfer_id": Hex.encode(r.transferID),
             "batch": r.batch,
+            "tree": r.tree,
             "leaf_indices": r.leafIndices,
             "root": r.root.decimalString,
             "settled_at": r.settledAt,
@@ -207,43 +208,53 @@ public struct SettlementAPI: Sendable {
         let s = service.treeSummary
         return jsonResponse([
             "root": s.root.decimalString, "leaf_count": s.leafCount, "depth": MerkleTree.depth,
+            "tree": s.tree, "tree_leaf_count": s.treeLeafCount, "tree_capacity": s.capacity,
             "last_batch": s.lastBatch, "accepted_roots": s.acceptedRoots.map(\.decimalString),
         ])
     }
 
-    func getPath(_ text: String) throws -> Response {
-        guard let index = Int(text), index >= 0 else { throw APIError.malformed("leaf index: expected a non-negative integer") }
+    /// The path of a leaf (global index) in its own tree; a leaf of a closed tree is answered
+    /// from that tree rebuilt off the ledger (on the reader threads).
+    func getPath(_ text: String) async throws -> Response {
+        guard let index = Int64(text), index >= 0 else { throw APIError.malformed("leaf index: expected a non-negative integer") }
+        let service = self.service
+        let p: (tree: Int64, position: Int, leaf: Fr, root: Fr, path: [Fr])
         do {
-            let p = try service.path(leafIndex: index)
-            return jsonResponse([
-                "leaf_index": index, "commitment": p.leaf.decimalString, "root": p.root.decimalString,
-                "path": p.path.map(\.decimalString),
-            ])
-        } catch {
-            throw APIError.notFound(error.description)
+            p = try await service.read { _ in try service.path(leafIndex: index) }
+        } catch let e as MerkleTreeError {
+            throw APIError.notFound(e.description)
         }
+        return jsonResponse([
+            "leaf_index": index, "tree": p.tree, "position": p.position,
+            "commitment": p.leaf.decimalString, "root": p.root.decimalString, "path": p.path.map(\.decimalString),
+        ])
     }
 
     static let maxNotesPerPage = 10_000
+    /// The largest leaf index a query may start from: leaves are numbered across trees
+    /// (issue 14), so the bound is no tree's capacity; 2^40 is a million full trees.
+    static let maxLeafIndex = 1 << 40
 
     func getNotes(_ query: Hummingbird.Parameters) async throws -> Response {
         let from = try queryInt(query, "from", default: 0)
         let limit = try queryInt(query, "limit", default: 1000)
-        guard from >= 0, from <= 1 << MerkleTree.depth, limit >= 1, limit <= Self.maxNotesPerPage else {
-            throw APIError.malformed("from must be between 0 and \(1 << MerkleTree.depth) (the tree's capacity) and limit between 1 and \(Self.maxNotesPerPage)")
+        guard from >= 0, from <= Self.maxLeafIndex, limit >= 1, limit <= Self.maxNotesPerPage else {
+            throw APIError.malformed("from must be between 0 and \(Self.maxLeafIndex) (leaves are numbered across trees) and limit between 1 and \(Self.maxNotesPerPage)")
         }
         let leaves = try await ledgerRead { try $0.leaves(from: Int64(from), limit: limit) }
+        let capacity = Int64(service.treeCapacity)
         let notes: [[String: Any]] = leaves.map {
-            ["leaf_index": $0.index, "commitment": $0.commitment.decimalString,
+            ["leaf_index": $0.index, "tree": $0.index / capacity, "commitment": $0.commitment.decimalString,
              "encrypted_output": Data($0.encryptedOutput).base64EncodedString(), "batch": $0.batch]
         }
         let next = from + leaves.count
-        return jsonResponse(["notes": notes, "next": next, "leaf_count": service.leafCount])
+        return jsonResponse(["notes": notes, "next": next, "leaf_count": service.leafCount, "tree_capacity": capacity])
     }
 
-    /// Nodes of the complete subtrees at one of `MerkleTree.publishedHeights`: the same answer
-    /// for every wallet, from which each checks its notes and builds its own paths.
-    func getSubtrees(_ query: Hummingbird.Parameters) throws -> Response {
+    /// Nodes of the complete subtrees at one of `MerkleTree.publishedHeights` of one tree
+    /// (`tree`, default the open one): the same answer for every wallet, from which each checks
+    /// its notes and builds its own paths. A closed tree is rebuilt off the ledger once.
+    func getSubtrees(_ query: Hummingbird.Parameters) async throws -> Response {
         let height = try queryInt(query, "height", default: MerkleTree.chunkHeight)
         guard MerkleTree.publishedHeights.contains(height) else {
             throw APIError.malformed("height must be one of \(MerkleTree.publishedHeights.map(String.init).joined(separator: ", "))")
@@ -256,9 +267,22 @@ public struct SettlementAPI: Sendable {
         guard from >= 0, from <= bound, limit >= 1, limit <= Self.maxSubtreesPerPage else {
             throw APIError.malformed("from must be between 0 and \(bound) and limit between 1 and \(Self.maxSubtreesPerPage)")
         }
-        let page = service.subtreeRoots(height: height, from: from, limit: limit)
+        var requested: Int64?
+        if query.get("tree") != nil {
+            let t = try queryInt(query, "tree", default: 0)
+            guard t >= 0, t <= Self.maxLeafIndex else { throw APIError.malformed("tree must be between 0 and \(Self.maxLeafIndex)") }
+            requested = Int64(t)
+        }
+        let tree = requested
+        let service = self.service
+        let page: (tree: Int64, roots: [Fr], complete: Int, leafCount: Int)
+        do {
+            page = try await service.read { _ in try service.subtreeRoots(tree: tree, height: height, from: from, limit: limit) }
+        } catch let e as SettlementService.NoSuchTree {
+            throw APIError.notFound(e.description)
+        }
         return jsonResponse([
-            "height": height, "from": from, "roots": page.roots.map(\.decimalString),
+            "tree": page.tree, "height": height, "from": from, "roots": page.roots.map(\.decimalString),
             "complete": page.complete, "leaf_count": page.leafCount,
         ])
     }
@@ -274,8 +298,8 @@ public struct SettlementAPI: Sendable {
     func getSpends(_ query: Hummingbird.Parameters) async throws -> Response {
         let from = try queryInt(query, "from", default: 0)
         let limit = try queryInt(query, "limit", default: 1000)
-        guard from >= 0, from <= 1 << MerkleTree.depth, from % 2 == 0, limit >= 2, limit <= Self.maxSpendsPerPage, limit % 2 == 0 else {
-            throw APIError.malformed("from must be even, between 0 and \(1 << MerkleTree.depth), and limit even, between 2 and \(Self.maxSpendsPerPage) (two nullifiers per transfer)")
+        guard from >= 0, from <= Self.maxLeafIndex, from % 2 == 0, limit >= 2, limit <= Self.maxSpendsPerPage, limit % 2 == 0 else {
+            throw APIError.malformed("from must be even, between 0 and \(Self.maxLeafIndex), and limit even, between 2 and \(Self.maxSpendsPerPage) (two nullifiers per transfer)")
         }
         let spends = try await ledgerRead { try $0.spends(from: Int64(from), limit: limit) }
         let transfers = stride(from: 0, to: spends.count - 1, by: 2).map { spends[$0] }
@@ -310,13 +334,14 @@ public struct SettlementAPI: Sendable {
 
     /// `root_window`: how many recent roots `/v1/tree` lists as `accepted_roots`. Every root
     /// the tree ever had is accepted as an anchor, not only those.
-    static func paramsJSON(_ parameters: PublicParameters, _ config: SettlementConfig, provingKeyAvailable: Bool) -> [String: Any] {
+    static func paramsJSON(_ parameters: PublicParameters, _ config: SettlementConfig, treeCapacity: Int, provingKeyAvailable: Bool) -> [String: Any] {
         let vk = (try? JSONSerialization.jsonObject(with: SnarkJS.encode(parameters.verifyingKey))) ?? [:]
         var out: [String: Any] = [
             "protocol": "zksettle/v1",
             "circuit_id": parameters.circuitID,
             "verifying_key": vk,
             "tree_depth": MerkleTree.depth,
+            "tree_capacity": treeCapacity,
             "root_window": config.rootWindow,
             "receipt_public_key": Hex.encode(parameters.receiptPublicKey),
             "deposits_enabled": config.depositPublicKey != nil,

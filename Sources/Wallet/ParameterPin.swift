@@ -103,10 +103,11 @@ extension PeerWallet {
               let leaves = (r["leaf_indices"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.int64Value }), leaves.count == 2,
               let rootText = r["root"] as? String, let receiptRoot = try? Fr(decimal: rootText),
               let settledAt = (r["settled_at"] as? NSNumber)?.int64Value,
-              let sig = (r["signature"] as? String).flatMap(Hex.decode) else {
+              let sig = (r["signature"] as? String).flatMap(Hex.decode),
+              let tree = r["tree"] == nil ? 0 : (r["tree"] as? NSNumber)?.int64Value, tree >= 0 else {
             throw WalletError("the server answered without a readable receipt; run `zkwallet sync` to see whether transfer \(transferID) settled")
         }
-        let receipt = Receipt(transferID: tid, batch: batch, leafIndices: leaves, root: receiptRoot, settledAt: settledAt, signature: sig)
+        let receipt = Receipt(transferID: tid, batch: batch, tree: tree, leafIndices: leaves, root: receiptRoot, settledAt: settledAt, signature: sig)
         return (receipt, Hex.encode(tid) == transferID && receipt.verify(publicKey: pinnedReceiptKey))
     }
 }

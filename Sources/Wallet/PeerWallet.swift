@@ -193,15 +193,24 @@ public final class PeerWallet {
             if inputs.isEmpty {
                 root = try server.tree().root
             } else {
-                guard let synced = try syncedTree() else { throw WalletError("the wallet has not synced its tree; run `zkwallet sync`") }
-                root = synced.root
+                // One proof names one root, so all inputs lie in one tree (`inOneTree`); the
+                // circuit sees each note's position in that tree.
+                let capacity = try treeCapacity()
+                let trees = Set(inputs.map { $0.leafIndex / capacity })
+                guard trees.count == 1, let t = trees.first else {
+                    throw WalletError("the notes of this transfer lie in trees \(trees.sorted()), and a transfer proves against one tree's root; nothing was sent")
+                }
+                guard let anchor = try anchor(tree: t) else { throw WalletError("the wallet has not synced tree \(t); run `zkwallet sync`") }
+                root = anchor.root
+                let view = try treeView(t)
                 for n in inputs {
-                    let path = try tree.path(n.leafIndex, leaves: synced.leaves)
-                    guard MerkleTree.root(leaf: n.commitment, index: n.leafIndex, path: path) == root else {
+                    let position = n.leafIndex - t * capacity
+                    let path = try view.path(position, leaves: anchor.leaves)
+                    guard MerkleTree.root(leaf: n.commitment, index: position, path: path) == root else {
                         throw WalletError("the wallet's tree does not lead from note \(n.leafIndex) to its synced root; run `zkwallet sync`")
                     }
                     spendables.append(SpendableNote(note: Note(value: n.value, owner: key.ownerKey, blinding: n.blinding),
-                                                    key: key, leafIndex: n.leafIndex, path: path))
+                                                    key: key, leafIndex: position, path: path))
                 }
             }
             var ciphertexts: [[UInt8]] = []
@@ -254,12 +263,13 @@ public final class PeerWallet {
             // The receipt: the server's signed word that the transfer settled, under the pinned key.
             let (receipt, verified) = try Self.checkReceipt(reply, transferID: id, pinnedReceiptKey: try params().receiptPublicKey)
             let batch = receipt.batch, leaves = receipt.leafIndices
+            let capacity = try knownTreeCapacity(server)
             try database.transaction {
                 for n in inputs { try database.markSpent(leafIndex: n.leafIndex, by: id) }
                 for (o, leaf) in zip(outputs, leaves) where o.to == address {
                     try database.recordOwnOutput(commitment: o.note.commitment, transfer: id)
                     if o.note.value > 0 {
-                        let nf = o.note.nullifier(nullifierKey: key.nullifierKey, leafIndex: Int(leaf))
+                        let nf = o.note.nullifier(nullifierKey: key.nullifierKey, leafIndex: Int(leaf) % capacity)
                         try database.insertNote(leafIndex: Int(leaf), commitment: o.note.commitment,
                                                 plaintext: NotePlaintext(value: o.note.value, blinding: o.note.blinding, memo: o.memo),
                                                 nullifier: nf, batch: batch)
@@ -315,6 +325,37 @@ public final class PeerWallet {
         return chosen
     }
 
+    /// `inputs`, all in one tree: one transfer proves against one tree's root (issue 14: trees
+    /// roll over when full). If they lie in several, each note outside the open tree is first
+    /// moved into it by a transfer to this wallet (one proof each), and the wallet says so.
+    func inOneTree(_ inputs: [WalletDatabase.StoredNote], saveRequest: URL?) throws -> [WalletDatabase.StoredNote] {
+        let capacity = try treeCapacity()
+        let trees = Set(inputs.map { $0.leafIndex / capacity })
+        guard trees.count > 1 else { return inputs }
+        guard saveRequest == nil else {
+            throw WalletError("these notes lie in trees \(trees.sorted()) and one transfer proves against one tree's root: run it once without --no-submit (the notes are moved into one tree first), or send less")
+        }
+        let open = (try syncedTree()?.leaves ?? 1) - 1
+        let target = max(open / capacity, trees.max()!)
+        let moving = inputs.filter { $0.leafIndex / capacity != target }
+        log("your funds lie in \(trees.count) commitment trees (\(trees.sorted().map(String.init).joined(separator: ", "))) and a transfer spends notes of one tree only: moving \(moving.count) note\(moving.count == 1 ? "" : "s") into tree \(target) first")
+        return try inputs.map { n in
+            guard n.leafIndex / capacity != target else { return n }
+            let outcome = try execute(kind: "merge", inputs: [n],
+                                      outputs: [Output(note: freshNote(n.value, to: address), to: address, memo: Array("move".utf8)),
+                                                Output(note: freshNote(0, to: address), to: address, memo: [])],
+                                      recipient: "", extAmount: 0, voucher: nil, counterparty: "self", amount: n.value, memo: "")
+            guard case .settled(let s) = outcome,
+                  let moved = try database.notes(where: "n.leaf_index = ?", [.int(s.leafIndices[0])], unverified: true).first else {
+                throw WalletError("moving note \(n.leafIndex) did not settle")
+            }
+            guard moved.leafIndex / capacity == target else {
+                throw WalletError("tree \(target) filled up while notes were moved into it; run the command again")
+            }
+            return moved
+        }
+    }
+
     /// Merges `notes` into one note of this wallet by a chain of transfers (2 → 1 each).
     func merge(_ notes: [WalletDatabase.StoredNote], keepingLast: Bool) throws -> [WalletDatabase.StoredNote] {
         var acc = notes[0]
@@ -347,7 +388,7 @@ public final class PeerWallet {
             throw WalletError("the memo is \(memoBytes.count) bytes; at most \(NoteEncryption.maxMemoBytes) (UTF-8)")
         }
         guard amount > 0 else { throw WalletError("the amount must be at least 1") }
-        var inputs = try select(amount)
+        var inputs = try inOneTree(try select(amount), saveRequest: saveRequest)
         if inputs.count > 2 {
             guard saveRequest == nil else {
                 throw WalletError("this payment needs \(inputs.count) notes merged first, which submits transfers: run it once without --no-submit, or send less")
@@ -368,7 +409,7 @@ public final class PeerWallet {
         guard !recipient.isEmpty, recipient.utf8.count <= ExtData.maxRecipientBytes else {
             throw WalletError("--to must name the payout's recipient (1 to \(ExtData.maxRecipientBytes) bytes)")
         }
-        var inputs = try select(amount)
+        var inputs = try inOneTree(try select(amount), saveRequest: saveRequest)
         if inputs.count > 2 {
             guard saveRequest == nil else { throw WalletError("this withdrawal needs notes merged first; run it once without --no-submit") }
             inputs = try merge(inputs, keepingLast: true)

@@ -133,9 +133,9 @@ public final class ServerClient {
 
     /// Published nodes at `height` (5 or 10) of complete subtrees from `from` on, and how many
     /// complete subtrees there are. The same question from every wallet.
-    public func subtrees(height: Int, from: Int, limit: Int) throws -> (roots: [Fr], complete: Int) {
-        try decode("/v1/tree/subtrees?height=\(height)&from=\(from)&limit=\(limit)") { data throws(ServerAnswer.Malformed) in
-            try ServerAnswer.subtrees(data, height: height, from: from, limit: limit)
+    public func subtrees(height: Int, from: Int, limit: Int, tree: Int = 0) throws -> (roots: [Fr], complete: Int) {
+        try decode("/v1/tree/subtrees?height=\(height)&from=\(from)&limit=\(limit)&tree=\(tree)") { data throws(ServerAnswer.Malformed) in
+            try ServerAnswer.subtrees(data, height: height, from: from, limit: limit, tree: tree)
         }
     }
 
@@ -148,7 +148,7 @@ public final class ServerClient {
     }
 
     /// A batch header's root and leaf count (the root the wallet's own tree must reach).
-    public func batch(_ number: Int64) throws -> (root: Fr, leafCount: Int) {
+    public func batch(_ number: Int64) throws -> (root: Fr, leafCount: Int, tree: Int) {
         try decode("/v1/batches/\(number)") { data throws(ServerAnswer.Malformed) in try ServerAnswer.batch(data, number: number) }
     }
 

@@ -20,7 +20,36 @@ extension PeerWallet {
         public var seconds = 0.0
     }
 
+    /// The view for global indices (`absorb`, `rollBack`): tree 0's numbering is the global one.
     var tree: WalletTree { WalletTree(database: database) }
+
+    /// Leaves per tree on this wallet's server, as its notes pages said (2^20 until told).
+    func treeCapacity() throws -> Int { Int(try database.meta("tree_capacity") ?? "") ?? MerkleTree.capacity }
+
+    /// The server's tree capacity, asked (one notes page from leaf 0, the question every wallet
+    /// asks first) if this wallet has not synced yet: a note's nullifier depends on its position
+    /// in its tree.
+    func knownTreeCapacity(_ server: ServerClient) throws -> Int {
+        if let known = Int(try database.meta("tree_capacity") ?? "") { return known }
+        let capacity = try server.notes(from: 0, limit: 1).treeCapacity
+        try database.setMeta("tree_capacity", String(capacity))
+        return capacity
+    }
+
+    /// The view of tree `t` (issue 14: trees roll over when full).
+    func treeView(_ t: Int) throws -> WalletTree { WalletTree(database: database, tree: t, capacity: try treeCapacity()) }
+
+    /// The checked state of tree `t` to prove against: its leaf count and root. The open tree
+    /// (the one of the last synced leaf) as last checked; a closed tree full, under its last
+    /// root. Nil for a tree not synced and checked.
+    func anchor(tree t: Int) throws -> (leaves: Int, root: Fr)? {
+        guard let synced = try syncedTree(), synced.leaves > 0 else { return nil }
+        let capacity = try treeCapacity()
+        let open = (synced.leaves - 1) / capacity
+        if t == open { return (synced.leaves - t * capacity, synced.root) }
+        guard t < open, let root = try database.meta("tree_root:\(t)").flatMap({ try? Fr(decimal: $0) }) else { return nil }
+        return (capacity, root)
+    }
 
     /// Leaves the wallet has synced and checked, and their root (the anchor its transfers prove
     /// against).
@@ -61,6 +90,20 @@ extension PeerWallet {
                     throw WalletError("this wallet has synced \(from) leaves but the server holds \(page.leafCount): is --server the same server as before? (a fresh server needs a fresh wallet directory)")
                 }
                 if page.notes.isEmpty { break }
+                // The tree capacity is fixed for a server's ledger: another one means another server.
+                let capacity = page.treeCapacity
+                if let known = try database.meta("tree_capacity") {
+                    guard known == String(capacity) else {
+                        throw WalletError("the server now says its trees hold \(capacity) leaves, where it said \(known): is --server the same server as before? (a fresh server needs a fresh wallet directory)")
+                    }
+                } else {
+                    // First told here. A wallet that synced before trees existed synced tree 0
+                    // of 2^20 leaves; a server with smaller trees is another server.
+                    guard from == 0 || capacity == MerkleTree.capacity else {
+                        throw WalletError("the server says its trees hold \(capacity) leaves, but this wallet synced \(from) leaves of a tree of 2^20: is --server the same server as before?")
+                    }
+                    try database.setMeta("tree_capacity", String(capacity))
+                }
                 // (The decoder refused a page with a gap or leaves out of order.)
                 let found = Self.trialDecrypt(page.notes, viewingKey: vk)
                 try database.transaction {
@@ -68,12 +111,17 @@ extension PeerWallet {
                         // Believe a note only if its opening matches the commitment in the tree.
                         let note = pt.note(owner: owner)
                         guard pt.value > 0, note.commitment == leaf.commitment else { continue }
-                        let nf = note.nullifier(nullifierKey: vk.nullifierKey, leafIndex: leaf.leafIndex)
+                        // The circuit sees the note's position in its own tree.
+                        let nf = note.nullifier(nullifierKey: vk.nullifierKey, leafIndex: leaf.leafIndex % capacity)
                         try database.insertNote(leafIndex: leaf.leafIndex, commitment: leaf.commitment, plaintext: pt, nullifier: nf, batch: leaf.batch)
                         report.found += 1
                         report.foundValue &+= pt.value
                     }
                     try tree.absorb(page.notes.map(\.commitment), from: from)
+                    // The batch that filled each tree: its root is that tree's last root.
+                    for leaf in page.notes where (leaf.leafIndex + 1) % capacity == 0 {
+                        try database.setMeta("tree_end_batch:\(leaf.leafIndex / capacity)", String(leaf.batch))
+                    }
                     tipBatch = page.notes.last!.batch
                     try database.setMeta("next_leaf", String(page.next))
                     try database.setMeta("tip_batch", String(tipBatch))
@@ -90,11 +138,31 @@ extension PeerWallet {
                 break
             }
             let header = try server.batch(tipBatch)
-            if header.leafCount == from {
+            let capacity = try treeCapacity()
+            let openTree = (from - 1) / capacity
+            if header.tree == openTree, openTree * capacity + header.leafCount == from {
                 do {
-                    try tree.fetchPublished(leaves: from, server: server)
+                    // Every tree with leaves since the last check: the closed ones full, under the
+                    // root of the batch that filled them; the open one under the tip's root. All
+                    // of it counts, or none.
+                    var checks: [(view: WalletTree, leaves: Int, root: Fr)] = []
+                    for t in stride(from: (try syncedTree()?.leaves ?? 0) / capacity, to: openTree, by: 1) {
+                        guard let b = Int64(try database.meta("tree_end_batch:\(t)") ?? "") else {
+                            throw WalletTree.inconsistent("tree \(t) is full but the batch that filled it was never sent")
+                        }
+                        let end = try server.batch(b)
+                        guard end.tree == t, end.leafCount == capacity else {
+                            throw WalletTree.inconsistent("batch \(b) took tree \(t)'s last leaf but says it ends tree \(end.tree) at \(end.leafCount) leaves")
+                        }
+                        checks.append((try treeView(t), capacity, end.root))
+                    }
+                    checks.append((try treeView(openTree), header.leafCount, header.root))
+                    for c in checks { try c.view.fetchPublished(leaves: c.leaves, server: server) }
                     try database.transaction {
-                        try tree.verify(leaves: from, expectedRoot: header.root)
+                        for c in checks {
+                            try c.view.verify(leaves: c.leaves, expectedRoot: c.root)
+                            try database.setMeta("tree_root:\(c.view.tree)", c.root.decimalString)
+                        }
                         try database.setMeta("tree_leaves", String(from))
                         try database.setMeta("tree_root", header.root.decimalString)
                         try database.setMeta("tree_batch", String(tipBatch))
@@ -109,8 +177,8 @@ extension PeerWallet {
                 break
             }
             rounds += 1
-            guard header.leafCount > from, rounds < 5 else {
-                throw WalletTree.inconsistent("batch \(tipBatch) ends at leaf \(header.leafCount), but its leaves were sent up to \(from)")
+            guard header.tree * capacity + header.leafCount > from, rounds < 5 else {
+                throw WalletTree.inconsistent("batch \(tipBatch) ends tree \(header.tree) at leaf \(header.leafCount), but its leaves were sent up to \(from)")
             }
         }
         try database.setMeta("server", serverURL)

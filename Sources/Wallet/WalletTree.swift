@@ -17,10 +17,29 @@ import Protocol
 /// chunk's group nodes, 10 among the chunk roots. Checking a new note costs 31 hashes for its
 /// group and 31 for its chunk; checking the whole tree against a batch root costs up to 1,023
 /// hashes over the chunk roots and up to 62 for the partial chunk at the tip.
+///
+/// Trees (issue 14): the server starts a new tree when one holds `capacity` leaves. Leaves are
+/// numbered across trees; a `WalletTree` is the view of one tree, `tree`, whose positions
+/// 0..<capacity are global leaves `tree × capacity + position`. Leaf groups are stored by global
+/// group number (groups never straddle trees: capacity is a multiple of 32), published nodes by
+/// global node number at their height (tree × (capacity >> height) + index; a tree smaller than
+/// 2^10 has no complete height-10 node). `absorb` and `rollBack` take global indices; the
+/// rest take positions in this tree.
 public struct WalletTree {
     public let database: WalletDatabase
+    public let tree: Int
+    public let capacity: Int
 
-    public init(database: WalletDatabase) { self.database = database }
+    public init(database: WalletDatabase, tree: Int = 0, capacity: Int = MerkleTree.capacity) {
+        self.database = database; self.tree = tree; self.capacity = capacity
+    }
+
+    /// Global leaf index of this tree's position 0.
+    var base: Int { tree * capacity }
+    /// Global group number of this tree's group 0.
+    var groupBase: Int { base / Self.groupSize }
+    /// Global node number of this tree's node 0 at `height`.
+    func nodeBase(_ height: Int) -> Int { tree * (capacity >> height) }
 
     static let groupHeight = MerkleTree.groupHeight
     static let chunkHeight = MerkleTree.chunkHeight
@@ -52,19 +71,24 @@ public struct WalletTree {
 
     func deleteGroup(_ g: Int) throws { try database.run("DELETE FROM leaf_groups WHERE grp = ?", [.int(Int64(g))]) }
 
-    /// Published nodes stored at `height` (they are stored contiguously from index 0).
+    /// Published nodes of this tree stored at `height` (stored contiguously from its node 0).
     func publishedCount(height: Int) throws -> Int {
-        Int(try database.query("SELECT count(*) FROM tree_nodes WHERE height = ?", [.int(Int64(height))]) { $0.int(0) }.first ?? 0)
+        let lo = nodeBase(height), hi = lo + (capacity >> height)
+        return Int(try database.query("SELECT count(*) FROM tree_nodes WHERE height = ? AND idx >= ? AND idx < ?",
+                                      [.int(Int64(height)), .int(Int64(lo)), .int(Int64(hi))]) { $0.int(0) }.first ?? 0)
     }
 
-    func published(height: Int, from: Int, count: Int) throws -> [Fr] {
+    /// This tree's published nodes `from..<from+count` at `height`.
+    func published(height: Int, from local: Int, count: Int) throws -> [Fr] {
+        let from = nodeBase(height) + local
         let rows = try database.query("SELECT node FROM tree_nodes WHERE height = ? AND idx >= ? AND idx < ? ORDER BY idx",
                                       [.int(Int64(height)), .int(Int64(from)), .int(Int64(from + count))]) { $0.blob(0) }
         guard rows.count == count else { throw WalletError("the wallet database lacks published tree nodes; run `zkwallet sync`") }
         return try rows.map { try Fr(bigEndian: $0) }
     }
 
-    public func storePublished(height: Int, from: Int, _ nodes: [Fr]) throws {
+    public func storePublished(height: Int, from local: Int, _ nodes: [Fr]) throws {
+        let from = nodeBase(height) + local
         for (k, v) in nodes.enumerated() {
             try database.run("INSERT OR REPLACE INTO tree_nodes(height, idx, node) VALUES (?, ?, ?)",
                              [.int(Int64(height)), .int(Int64(from + k)), .blob(v.bigEndianBytes)])
@@ -111,7 +135,7 @@ public struct WalletTree {
             var have = try publishedCount(height: height)
             let need = leaves >> height
             while have < need {
-                let page = try server.subtrees(height: height, from: have, limit: min(need - have, 10_000))
+                let page = try server.subtrees(height: height, from: have, limit: min(need - have, 10_000), tree: tree)
                 guard page.complete >= need, !page.roots.isEmpty else {
                     throw Self.inconsistent("it holds \(leaves) leaves but publishes \(page.complete) complete subtrees of height \(height)")
                 }
@@ -126,7 +150,7 @@ public struct WalletTree {
     func groupNode(_ g: Int, leaves: Int) throws -> Fr? {
         if g < leaves >> Self.groupHeight { return try published(height: Self.groupHeight, from: g, count: 1)[0] }
         if g == leaves >> Self.groupHeight, leaves % Self.groupSize != 0 {
-            guard let l = try group(g), l.count == leaves % Self.groupSize else {
+            guard let l = try group(groupBase + g), l.count == leaves % Self.groupSize else {
                 throw WalletError("the wallet's copy of the tip's leaf group \(g) is missing; run `zkwallet sync`")
             }
             return SparseMerkleTree(leaves: l, height: Self.groupHeight).root
@@ -166,12 +190,13 @@ public struct WalletTree {
     /// leaves reaches `expectedRoot`, the root the server published for that batch. Marks
     /// the notes checked only if all of it holds.
     public func verify(leaves: Int, expectedRoot: Fr) throws {
-        let pending = try database.notes(where: "n.verified = 0 AND n.leaf_index < ?", [.int(Int64(leaves))], unverified: true)
+        let range: [WalletDatabase.Value] = [.int(Int64(base)), .int(Int64(base + leaves))]
+        let pending = try database.notes(where: "n.verified = 0 AND n.leaf_index >= ? AND n.leaf_index < ?", range, unverified: true)
         var groups: [Int: [Fr]] = [:]
         for n in pending {
-            let g = n.leafIndex / Self.groupSize
+            let g = (n.leafIndex - base) / Self.groupSize
             if groups[g] == nil {
-                guard let l = try group(g) else { throw Self.inconsistent("the leaves around note \(n.leafIndex) were never sent") }
+                guard let l = try group(groupBase + g) else { throw Self.inconsistent("the leaves around note \(n.leafIndex) were never sent") }
                 groups[g] = l
             }
             let l = groups[g]!
@@ -208,9 +233,9 @@ public struct WalletTree {
         if let i = failed.first { throw Self.inconsistent(checks[i].what) }
         let root = try self.root(leaves: leaves)
         guard root == expectedRoot else {
-            throw Self.inconsistent("the tree of its first \(leaves) leaves has root \(root.decimalString), not the batch's root \(expectedRoot.decimalString)")
+            throw Self.inconsistent("tree \(tree) of \(leaves) leaves has root \(root.decimalString), not the batch's root \(expectedRoot.decimalString)")
         }
-        try database.run("UPDATE notes SET verified = 1 WHERE verified = 0 AND leaf_index < ?", [.int(Int64(leaves))])
+        try database.run("UPDATE notes SET verified = 1 WHERE verified = 0 AND leaf_index >= ? AND leaf_index < ?", range)
     }
 
     /// Forgets what sync took in beyond the first `leaves` leaves (the last checked tree):
@@ -230,12 +255,12 @@ public struct WalletTree {
 
     // MARK: Paths
 
-    /// The authentication path of leaf `index` in the tree of the first `leaves` leaves, built
-    /// here from what sync kept; no request names the leaf.
+    /// The authentication path of position `index` in this tree when it holds `leaves` leaves,
+    /// built here from what sync kept; no request names the leaf.
     public func path(_ index: Int, leaves: Int) throws -> [Fr] {
-        guard index < leaves else { throw WalletError("leaf \(index) is beyond the synced tree; run `zkwallet sync`") }
+        guard index < leaves else { throw WalletError("leaf \(base + index) is beyond the synced tree; run `zkwallet sync`") }
         let g = index / Self.groupSize, c = index >> Self.chunkHeight
-        guard let groupLeaves = try group(g) else { throw WalletError("the wallet kept no leaves around note \(index); run `zkwallet sync`") }
+        guard let groupLeaves = try group(groupBase + g) else { throw WalletError("the wallet kept no leaves around note \(index); run `zkwallet sync`") }
         let inner = SparseMerkleTree(leaves: groupLeaves, height: Self.groupHeight).path(index % Self.groupSize)
         let middle = SparseMerkleTree(leaves: try groupNodes(ofChunk: c, leaves: leaves),
                                       height: Self.chunkHeight - Self.groupHeight, bottom: Self.groupHeight).path(g % Self.groupsPerChunk)

@@ -135,8 +135,8 @@ struct BatchesCommand: ParsableCommand {
         func run() throws {
             let headers = try ledger.open().batchHeaders(from: max(1, from), limit: max(1, limit))
             if ledger.json { printJSON(headers.map(\.json)); return }
-            printTable(["BATCH", "TRANSFERS", "LEAVES", "CREATED (UTC)", "HASH", "ROOT"],
-                       headers.map { [String($0.number), String($0.transferIDs.count), String($0.leafCount), isoTime($0.createdAt),
+            printTable(["BATCH", "TRANSFERS", "TREE", "LEAVES", "CREATED (UTC)", "HASH", "ROOT"],
+                       headers.map { [String($0.number), String($0.transferIDs.count), String($0.tree), String($0.leafCount), isoTime($0.createdAt),
                                       String(Hex.encode($0.hash).prefix(16)) + "…", $0.root.decimalString] })
         }
     }
@@ -153,8 +153,9 @@ struct BatchesCommand: ParsableCommand {
             print("""
                 batch          \(h.number)
                 created        \(isoTime(h.createdAt))
+                tree           \(h.tree)
                 root           \(h.root.decimalString)
-                leaves after   \(h.leafCount)
+                leaves after   \(h.leafCount) (in tree \(h.tree))
                 hash           \(Hex.encode(h.hash))
                 previous hash  \(Hex.encode(h.previousHash))
                 transfers      \(h.transferIDs.count)

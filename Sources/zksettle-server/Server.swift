@@ -51,6 +51,9 @@ struct Server: AsyncParsableCommand {
     @Option(help: "Admitted transfers waiting for verification or commit; beyond it, 503 (env ZKSETTLE_QUEUE).")
     var queueCapacity: Int = env("ZKSETTLE_QUEUE").flatMap(Int.init) ?? 4096
 
+    @Option(help: "Leaves per commitment tree, a power of two from 32 to 1048576 (env ZKSETTLE_TREE_CAPACITY). When a tree is full the next one starts; notes of every tree stay spendable. Fixed when the ledger is created: default 1048576 (2^20) for a new ledger, the stored value for an existing one, which refuses another.")
+    var treeCapacity: Int? = env("ZKSETTLE_TREE_CAPACITY").flatMap(Int.init)
+
     @Option(help: "Seconds a connection may go without a complete request part before it is closed (env ZKSETTLE_IDLE_TIMEOUT).")
     var idleTimeout: Int = env("ZKSETTLE_IDLE_TIMEOUT").flatMap(Int.init) ?? 30
 
@@ -79,6 +82,7 @@ struct Server: AsyncParsableCommand {
         guard flushMs >= 0 else { throw ValidationError("--flush-ms must be ≥ 0") }
         guard queueCapacity >= 1 else { throw ValidationError("--queue-capacity must be at least 1") }
         guard idleTimeout >= 1, bodyTimeout >= 1 else { throw ValidationError("--idle-timeout and --body-timeout must be at least 1 second") }
+        if let c = treeCapacity, let problem = TreeCapacity.problem(c) { throw ValidationError("--tree-capacity: \(problem)") }
         if let m = maxConnections, m < 1 {
             throw ValidationError("--max-connections must be at least 1")
         }
@@ -142,7 +146,11 @@ struct Server: AsyncParsableCommand {
             }
             let admin = try resolve(adminToken, env: "ZKSETTLE_ADMIN_TOKEN", file: "admin-token", in: dir, logger: logger)
 
-            let ledger = try SQLiteLedger(path: dir.ledgerPath)
+            let ledger: SQLiteLedger
+            do { ledger = try SQLiteLedger(path: dir.ledgerPath, treeCapacity: treeCapacity) } catch let e as LedgerError {
+                if case .treeCapacity = e { throw ServerError("\(dir.ledgerPath): \(e.description)") }
+                throw e
+            }
             let service = try SettlementService(config: config, ledger: ledger, verifyingKey: keys.verifyingKey,
                                                 receiptKey: receiptKey, logger: Logger(label: "zksettle.settlement"))
             let api = SettlementAPI(service: service, parameters: PublicParameters(

@@ -47,6 +47,7 @@ struct TestServer {
     static func run<T: Sendable>(in directory: URL? = nil, receiptKey: Ed25519Key = Ed25519Key.generate(),
                                  configure: (inout SettlementConfig) -> Void = { _ in },
                                  provingKeyPath: String? = nil,
+                                 treeCapacity: Int? = nil,
                                  server http: HTTPServerBuilder = .http1(),
                                  _ body: @Sendable (any TestClientProtocol, TestServer) async throws -> T) async throws -> T {
         let dir = try directory ?? temporaryDirectory()
@@ -54,7 +55,7 @@ struct TestServer {
         config.depositPublicKey = depositKey.publicKey
         config.flushMilliseconds = 2
         configure(&config)
-        let ledger = try SQLiteLedger(path: dir.appendingPathComponent("ledger.sqlite").path)
+        let ledger = try SQLiteLedger(path: dir.appendingPathComponent("ledger.sqlite").path, treeCapacity: treeCapacity)
         let service = try SettlementService(config: config, ledger: ledger, verifyingKey: Keys.verifyingKey, receiptKey: receiptKey)
         let api = SettlementAPI(
             service: service,
@@ -103,12 +104,14 @@ extension TestClientProtocol {
 
     func root() async throws -> Fr { try Fr(decimal: try await get("/v1/tree").json["root"] as! String) }
 
-    /// A note of `peer` at `leafIndex`, with its path against the server's current root.
+    /// A note of `peer` at `leafIndex` (global), with its path against its tree's current
+    /// root; the circuit sees the leaf's position in that tree.
     func spendable(_ note: Note, of peer: Peer, at leafIndex: Int64) async throws -> (SpendableNote, Fr) {
         let reply = try await get("/v1/tree/path/\(leafIndex)")
         let path = try (reply.json["path"] as! [String]).map { try Fr(decimal: $0) }
         let root = try Fr(decimal: reply.json["root"] as! String)
-        return (SpendableNote(note: note, key: peer.key, leafIndex: Int(leafIndex), path: path), root)
+        let position = reply.json["position"] as? Int ?? Int(leafIndex)
+        return (SpendableNote(note: note, key: peer.key, leafIndex: position, path: path), root)
     }
 }
 

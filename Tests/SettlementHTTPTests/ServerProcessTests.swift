@@ -189,4 +189,36 @@ extension HTTPConnection.Response {
             #expect(try SQLiteLedger(path: server.ledgerPath, readOnly: true).counts().transfers == 4)
         }
     }
+
+    /// Issue 14, point 3, with the real binary: `--tree-capacity 32` rolls over after 16
+    /// transfers, `zksettle-admin db verify --proofs` accepts the ledger of two trees, and a
+    /// restart with another capacity (or one that is not a power of two) is refused with an
+    /// error naming the ledger's and changes nothing; without the option the stored one is used.
+    @Test func treeCapacityRollsOverAndAnotherCapacityIsRefusedAtRestart() async throws {
+        try await offCooperativePool {
+            let transfers = try (0..<17).map { _ in try deposit(3, to: Peer(), root: MerkleTree().root).0 }
+            let server = try ServerProcess(["--flush-ms", "1", "--tree-capacity", "32"])
+            let c = try HTTPConnection(server.url, timeoutSeconds: 60)
+            for t in transfers {
+                let r = try server.post(t, on: c)
+                #expect(r.status == 200, "\(r.object)")
+            }
+            let tree = try c.get("/v1/tree").object
+            #expect(tree["tree"] as? Int == 1 && tree["tree_leaf_count"] as? Int == 2 && tree["leaf_count"] as? Int == 34, "\(tree)")
+            let verify = try Executables.run("zksettle-admin", ["db", "verify", "--data", server.data.path, "--proofs"])
+            #expect(verify.status == 0 && verify.stdout.contains("ledger OK"), "\(verify.stdout)\(verify.stderr)")
+            #expect(server.child.stop(within: 30).exited)
+            let before = try SQLiteLedger(path: server.ledgerPath, readOnly: true).counts()
+
+            let common = ["--data", server.data.path, "--port", "0", "--admin-token", adminToken]
+            let other = try Executables.run("zksettle-server", common + ["--tree-capacity", "64"])
+            #expect(other.status == 1, "\(other.stderr)")
+            #expect(other.stderr.contains("created with a tree capacity of 32"), "\(other.stderr)")
+            let odd = try Executables.run("zksettle-server", common + ["--tree-capacity", "48"])
+            #expect(odd.status != 0 && odd.stderr.contains("power of two"), "\(odd.stderr)")
+            #expect(try SQLiteLedger(path: server.ledgerPath, readOnly: true).counts() == before)
+            let stored = try SQLiteLedger(path: server.ledgerPath, readOnly: true)
+            #expect(stored.treeCapacity == 32)
+        }
+    }
 }

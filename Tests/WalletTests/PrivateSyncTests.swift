@@ -72,7 +72,7 @@ func testVoucher(_ amount: UInt64) -> DepositVoucher {
     static let keys: (ProvingKey, VerifyingKey) = try! DevelopmentSetup.generate(r1cs: TransferCircuit.r1cs, circuitID: TransferCircuit.circuitID)
 
     /// A server on loopback with `wire` in front of its routes; `body` runs off the cooperative pool.
-    static func withServer(configure: (inout SettlementConfig) -> Void = { _ in },
+    static func withServer(configure: (inout SettlementConfig) -> Void = { _ in }, treeCapacity: Int? = nil,
                            _ body: @escaping @Sendable (String, Wire, URL) throws -> Void) async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("zkwallet-private-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -84,7 +84,7 @@ func testVoucher(_ amount: UInt64) -> DepositVoucher {
         config.depositPublicKey = testDepositKey.publicKey
         config.flushMilliseconds = 1
         configure(&config)
-        let ledger = try SQLiteLedger(path: dir.appendingPathComponent("ledger.sqlite").path)
+        let ledger = try SQLiteLedger(path: dir.appendingPathComponent("ledger.sqlite").path, treeCapacity: treeCapacity)
         let receiptKey = Ed25519Key.generate()
         let service = try SettlementService(config: config, ledger: ledger, verifyingKey: vk, receiptKey: receiptKey)
         let api = SettlementAPI(
