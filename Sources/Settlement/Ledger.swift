@@ -152,10 +152,13 @@ public struct LedgerCounts: Sendable, Equatable {
     public var nullifiers: Int64
     public var leaves: Int64
     public var pendingPayouts: Int64
+    /// The sum of the fees of every settled transfer: what the operator has earned (fees are
+    /// public, in each transfer's external data).
+    public var feesAccrued: Int64
 
-    public init(batches: Int64, transfers: Int64, nullifiers: Int64, leaves: Int64, pendingPayouts: Int64) {
+    public init(batches: Int64, transfers: Int64, nullifiers: Int64, leaves: Int64, pendingPayouts: Int64, feesAccrued: Int64 = 0) {
         self.batches = batches; self.transfers = transfers; self.nullifiers = nullifiers
-        self.leaves = leaves; self.pendingPayouts = pendingPayouts
+        self.leaves = leaves; self.pendingPayouts = pendingPayouts; self.feesAccrued = feesAccrued
     }
 }
 

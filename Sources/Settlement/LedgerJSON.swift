@@ -84,12 +84,14 @@ extension Payout {
 
 extension LedgerCounts {
     public var json: [String: Any] {
-        ["batches": batches, "transfers": transfers, "nullifiers": nullifiers, "leaves": leaves, "pending_payouts": pendingPayouts]
+        ["batches": batches, "transfers": transfers, "nullifiers": nullifiers, "leaves": leaves, "pending_payouts": pendingPayouts,
+         "fees_accrued": feesAccrued]
     }
 
     public init(json o: [String: Any]) throws {
         self.init(batches: try jsonInt64(o, "batches"), transfers: try jsonInt64(o, "transfers"), nullifiers: try jsonInt64(o, "nullifiers"),
-                  leaves: try jsonInt64(o, "leaves"), pendingPayouts: try jsonInt64(o, "pending_payouts"))
+                  leaves: try jsonInt64(o, "leaves"), pendingPayouts: try jsonInt64(o, "pending_payouts"),
+                  feesAccrued: try jsonInt64(o, "fees_accrued"))
     }
 }
 
