@@ -7,7 +7,8 @@ import Groth16
 /// of the batch it sank (about two extra pairing products per level, for every honest proof
 /// beside it). A client that has sent one is put on probation, and while it is, its transfers
 /// come here instead of to `VerifierPool`: one thread, one proof at a time (`Groth16.verify`),
-/// so such a client can take at most one core, and never shares a batch with anyone else.
+/// resting as long as each proof took, so all such clients together take at most half a core,
+/// and never share a batch with anyone else.
 /// The queue is bounded by `SettlementConfig.probationQueue` (admission refuses beyond it).
 /// A proof that verifies here is handed to the sequencer like any batch result; one that does
 /// not is refused without ever reaching it.
@@ -65,10 +66,17 @@ final class ProbationLane: @unchecked Sendable {
         return item
     }
 
+    /// Verifies one proof at a time, then rests as long as it took: the lane takes at most half
+    /// of one core however many clients are on probation (on the 2-core machine of
+    /// RELIABILITY.md a quarter of it), and a longer flood only fills its bounded queue, whose
+    /// refusals cost no pairing.
     private func run() {
         while let item = take() {
+            let start = DispatchTime.now().uptimeNanoseconds
             let valid = (try? Groth16.verify(pvk, proof: item.request.proof, publicInputs: item.request.publicInputs.array)) ?? false
+            let spent = DispatchTime.now().uptimeNanoseconds - start
             deliver?(item, valid)
+            Thread.sleep(forTimeInterval: Double(spent) / 1e9)
         }
     }
 }
