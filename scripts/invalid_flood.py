@@ -3,7 +3,8 @@
 
 Usage:
     python3 scripts/invalid_flood.py [--bin .build/release] [--transfers 300] [--clients 16]
-                                     [--attackers 4] [--rounds 3] [--share 0.5] [--min-ratio 0.5]
+                                     [--attackers 4] [--flood-connections 64] [--rounds 5]
+                                     [--share 0.5] [--min-ratio 0.5] [--server-arg=--flag ...]
 
 Issue 14, point 4. A proof that does not verify costs its sender one request and the server a
 bisection of the batch it sank. Each round starts zksettle-server twice on fresh data
@@ -15,7 +16,7 @@ deposits, exempt from `--min-fee`):
          receipt; honest settled/s = TRANSFERS / (last receipt - first post);
   flood: the same, while a separate process (so its work does not take this one's
          interpreter) sends invalid proofs from ATTACKERS other source addresses
-         (127.0.0.2, 127.0.0.3, …), CLIENTS connections in all, paced so that SHARE of all posts
+         (127.0.0.2, 127.0.0.3, …), FLOOD-CONNECTIONS (128, more than the probation queue holds) in all, paced so that SHARE of all posts
          are invalid. An invalid proof is what anyone can send without a credential: a
          private transfer (ext amount 0, the server's minimum fee) with consistent ext data and
          hash, the corpus root, fresh random nullifiers (distinct, never spent: it passes
@@ -73,10 +74,10 @@ def forge(body, rng, fee=0):
     return json.dumps(obj).encode()
 
 
-def attacker(port, source, bodies, fee, honest_posted, invalid_posted, share, stop, results):
+def attacker(port, source, bodies, forge_base, fee, honest_posted, invalid_posted, share, stop, results):
     """One attacking connection from `source`: posts invalid proofs while fewer than SHARE of all
     posts are invalid (the honest count is shared), until `stop`."""
-    rng = random.Random(source + str(os.getpid()))
+    rng = random.Random(source + str(threading.get_ident()))
     conn = None
     counts = {}
     while not stop.is_set():
@@ -85,12 +86,18 @@ def attacker(port, source, bodies, fee, honest_posted, invalid_posted, share, st
             if allowed:
                 invalid_posted.value += 1
         if not allowed:
-            time.sleep(0.0005)
+            time.sleep(0.005)
             continue
         try:
             if conn is None:
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60, source_address=(source, 0))
-            conn.request("POST", "/v1/transfers", forge(rng.choice(bodies), rng, fee), {"Content-Type": "application/json"})
+            # Forged ahead of time (the flood's own CPU is not the server's to pay on a shared
+            # machine); past the prepared ones, forged on the spot.
+            try:
+                body = bodies.pop()
+            except IndexError:
+                body = forge(rng.choice(forge_base), rng, fee)
+            conn.request("POST", "/v1/transfers", body, {"Content-Type": "application/json"})
             r = conn.getresponse()
             raw = r.read()
             key = f"{r.status} {error_code(r.status, raw)}"
@@ -103,8 +110,12 @@ def attacker(port, source, bodies, fee, honest_posted, invalid_posted, share, st
     results.put(counts)
 
 
-def flood_process(port, sources, per_source, bodies, fee, honest_posted, invalid_posted, share, stop, results):
-    threads = [threading.Thread(target=attacker, args=(port, s, bodies, fee, honest_posted, invalid_posted, share, stop, results))
+def flood_process(port, sources, per_source, forge_base, fee, honest_posted, invalid_posted, share, stop, results, ready):
+    rng = random.Random(1)
+    count = int(len(forge_base) * share / (1 - share)) + 4 * per_source * len(sources)
+    bodies = [forge(forge_base[i % len(forge_base)], rng, fee) for i in range(count)]
+    ready.set()
+    threads = [threading.Thread(target=attacker, args=(port, s, bodies, forge_base, fee, honest_posted, invalid_posted, share, stop, results))
                for s in sources for _ in range(per_source)]
     for t in threads:
         t.start()
@@ -119,13 +130,15 @@ def run_phase(args, work, name, honest, forge_base, flood):
     failures = []
     ctx = multiprocessing.get_context("fork")
     honest_posted, invalid_posted = ctx.Value("l", 0), ctx.Value("l", 0)
-    stop, results = ctx.Event(), ctx.Queue()
+    stop, results, ready = ctx.Event(), ctx.Queue(), ctx.Event()
     proc = None
     if flood:
         sources = [f"127.0.0.{2 + k}" for k in range(args.attackers)]
-        proc = ctx.Process(target=flood_process, args=(server.port, sources, max(1, args.clients // args.attackers), forge_base, args.min_fee,
-                                                       honest_posted, invalid_posted, args.share, stop, results))
+        proc = ctx.Process(target=flood_process, args=(server.port, sources, max(1, args.flood_connections // args.attackers), forge_base, args.min_fee,
+                                                       honest_posted, invalid_posted, args.share, stop, results, ready))
         proc.start()
+        if not ready.wait(120):
+            raise SystemExit("the flood process did not get ready")
     lock = threading.Lock()
     next_index = [0]
     answers = {}
@@ -172,7 +185,7 @@ def run_phase(args, work, name, honest, forge_base, flood):
     invalid = {}
     if flood:
         stop.set()
-        for _ in range(args.attackers * max(1, args.clients // args.attackers)):
+        for _ in range(args.attackers * max(1, args.flood_connections // args.attackers)):
             for k, v in results.get(timeout=120).items():
                 invalid[k] = invalid.get(k, 0) + v
         proc.join(timeout=60)
@@ -199,9 +212,11 @@ def run_phase(args, work, name, honest, forge_base, flood):
 def main():
     ap = arguments(__doc__)
     ap.add_argument("--transfers", type=int, default=300)
-    ap.add_argument("--clients", type=int, default=16, help="honest connections; the flood has as many")
+    ap.add_argument("--clients", type=int, default=16, help="honest connections")
+    ap.add_argument("--flood-connections", type=int, default=128,
+                    help="attacking connections, spread over the attackers (enough to keep up the share while the server makes them wait)")
     ap.add_argument("--attackers", type=int, default=4, help="attacking source addresses, 127.0.0.2 on")
-    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--share", type=float, default=0.5, help="share of all posts that are invalid proofs")
     ap.add_argument("--min-ratio", type=float, default=0.5, help="required median flood/clean honest rate")
     ap.add_argument("--min-fee", type=int, default=0, help="the server's --min-fee; the forgeries pay it")
