@@ -117,12 +117,22 @@ public struct SettlementAPI: Sendable {
     /// one cut to its /64 (one host's usual allocation). nil for a context that does not know
     /// its peer (no per-client limits then).
     static func client<Context: RequestContext>(of context: Context) -> String? {
-        guard let address = (context as? any RemoteAddressRequestContext)?.remoteAddress else { return nil }
+        client(address: (context as? any RemoteAddressRequestContext)?.remoteAddress)
+    }
+
+    /// The client a source address counts as (see `client(of:)`).
+    public static func client(address: SocketAddress?) -> String? {
+        guard let address else { return nil }
         switch address {
         case .v4: return address.ipAddress
         case .v6(let a):
             var sin6 = a.address.sin6_addr
-            let bytes = withUnsafeBytes(of: &sin6) { Array($0.prefix(8)) }
+            let bytes = withUnsafeBytes(of: &sin6) { Array($0) }
+            // An IPv4 client of a dual-stack socket (::ffff:a.b.c.d) is its IPv4 address: cut
+            // to /64, every IPv4 client would be one.
+            if bytes[0..<10].allSatisfy({ $0 == 0 }) && bytes[10] == 0xff && bytes[11] == 0xff {
+                return bytes[12...].map(String.init).joined(separator: ".")
+            }
             return stride(from: 0, to: 8, by: 2).map { String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16) }.joined(separator: ":") + "::/64"
         case .unixDomainSocket: return "unix"
         }

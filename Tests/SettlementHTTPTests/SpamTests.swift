@@ -3,6 +3,7 @@ import Foundation
 import Groth16
 import Hummingbird
 import HummingbirdTesting
+import NIOCore
 import Protocol
 import Settlement
 import SettlementHTTP
@@ -24,6 +25,15 @@ import Glibc
         let reply = try await client.post(dep, token: depositToken)
         #expect(reply.status == 200, "\(reply.json)")
         return try await client.spendable(notes[0], of: alice, at: leafIndices(reply)[0])
+    }
+
+    @Test func aClientIsItsIPv4AddressOrItsIPv6Slash64() throws {
+        #expect(SettlementAPI.client(address: try SocketAddress(ipAddress: "127.0.0.2", port: 1)) == "127.0.0.2")
+        #expect(SettlementAPI.client(address: try SocketAddress(ipAddress: "2001:db8:1:2:aaaa::1", port: 1)) == "2001:db8:1:2::/64")
+        #expect(SettlementAPI.client(address: try SocketAddress(ipAddress: "2001:db8:1:2:bbbb::9", port: 2)) == "2001:db8:1:2::/64")
+        // An IPv4 client of a dual-stack socket is its IPv4 address, not the one /64 of them all.
+        #expect(SettlementAPI.client(address: try SocketAddress(ipAddress: "::ffff:10.1.2.3", port: 1)) == "10.1.2.3")
+        #expect(SettlementAPI.client(address: nil) == nil)
     }
 
     @Test func aTransferBelowTheMinimumFeeIsRefusedAndChangesNothingAndFeesAccrue() async throws {
