@@ -414,6 +414,16 @@ public final class SettlementService: @unchecked Sendable {
         batchSizeRecorder.record(stats.size)
         verifyTimer.recordNanoseconds(Int64(stats.verifyNanoseconds))
         if stats.bisections > 0 { bisectionCounter.increment(by: stats.bisections) }
+        if stats.invalid > 0 {
+            // Probation starts as soon as the batch verifier knows, not once the sequencer gets
+            // there: every proof the sender posts meanwhile would sink another honest batch.
+            let now = DispatchTime.now().uptimeNanoseconds
+            lock.withLock {
+                for item in items where !item.proofValid {
+                    limits.putOnProbation(waiters[item.request.id]?.client, seconds: config.probationSeconds, now: now)
+                }
+            }
+        }
         sequencerCondition.lock()
         for (item, seq) in zip(items, sequences) { ready[seq] = item }
         sequencerCondition.signal()
