@@ -27,6 +27,20 @@ import Glibc
         return try await client.spendable(notes[0], of: alice, at: leafIndices(reply)[0])
     }
 
+    /// The server binary refuses spam settings that make no sense before it touches its data
+    /// directory (`--data` points at one that must not be created).
+    @Test func theServerRefusesNonsensicalSpamFlags() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("zksettle-spamflags-\(UUID().uuidString)")
+        for (flags, message) in [(["--min-fee", "9223372036854775808"], "--min-fee"), (["--min-fee", "-1"], "min-fee"),
+                                 (["--client-rate", "-1"], "--client-rate"), (["--probation-queue", "0"], "--probation-queue"),
+                                 (["--client-max-in-flight", "-5"], "--client-max-in-flight")] {
+            let run = try Executables.run("zksettle-server", ["--data", dir.path, "--port", "0"] + flags)
+            #expect(run.status != 0, "\(flags) was accepted")
+            #expect(run.stderr.contains(message), "\(flags): \(run.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir.path), "a refused start made the data directory")
+    }
+
     @Test func aClientIsItsIPv4AddressOrItsIPv6Slash64() throws {
         #expect(SettlementAPI.client(address: try SocketAddress(ipAddress: "127.0.0.2", port: 1)) == "127.0.0.2")
         #expect(SettlementAPI.client(address: try SocketAddress(ipAddress: "2001:db8:1:2:aaaa::1", port: 1)) == "2001:db8:1:2::/64")
