@@ -161,8 +161,9 @@ public enum ServerAnswer {
 
     /// `GET /v1/params`: the circuit id (1 to 128 letters, digits, `.`, `_`, `-`: it names a
     /// cache file), the verifying key's JSON (for `SnarkJS.verifyingKey`, in Groth16) and the
-    /// 32-byte Ed25519 receipt key.
-    public static func params(_ data: Data) throws(Malformed) -> (circuitID: String, verifyingKeyJSON: Data, receiptPublicKey: [UInt8]) {
+    /// 32-byte Ed25519 receipt key, and the lowest fee a transfer must pay (`min_fee`, a
+    /// decimal string; 0 when absent: servers before issue 14 took free transfers).
+    public static func params(_ data: Data) throws(Malformed) -> (circuitID: String, verifyingKeyJSON: Data, receiptPublicKey: [UInt8], minFee: UInt64) {
         let o = try object(data, "/v1/params")
         guard let id = o["circuit_id"] as? String, (1...128).contains(id.utf8.count),
               id.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 | 0x20 >= 97 && $0 | 0x20 <= 122) || $0 == 46 || $0 == 95 || $0 == 45 }) else {
@@ -174,7 +175,15 @@ public enum ServerAnswer {
         guard let vk = o["verifying_key"] as? [String: Any], let vkJSON = try? JSONSerialization.data(withJSONObject: vk) else {
             throw Malformed("/v1/params: no verifying_key object")
         }
-        return (id, vkJSON, key)
+        var minFee: UInt64 = 0
+        if let value = o["min_fee"] {
+            guard let text = value as? String, !text.isEmpty, text.utf8.count <= 20, text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }),
+                  let fee = UInt64(text), fee <= UInt64(Int64.max) else {
+                throw Malformed("/v1/params: min_fee is not a decimal fee of at most \(Int64.max)")
+            }
+            minFee = fee
+        }
+        return (id, vkJSON, key, minFee)
     }
 
     /// `GET /v1/tree`: the current root and leaf count.

@@ -189,10 +189,14 @@ public struct LedgerCounts: Sendable, Equatable {
     public var pendingPayouts: Int64
     /// Deposit vouchers used (one per deposit since vouchers replaced the deposit token).
     public var vouchersUsed: Int64
+    /// The sum of the fees of every settled transfer: what the operator has earned (fees are
+    /// public, in each transfer's external data).
+    public var feesAccrued: Int64
 
-    public init(batches: Int64, transfers: Int64, nullifiers: Int64, leaves: Int64, pendingPayouts: Int64, vouchersUsed: Int64 = 0) {
+    public init(batches: Int64, transfers: Int64, nullifiers: Int64, leaves: Int64, pendingPayouts: Int64, vouchersUsed: Int64 = 0,
+                feesAccrued: Int64 = 0) {
         self.batches = batches; self.transfers = transfers; self.nullifiers = nullifiers
-        self.leaves = leaves; self.pendingPayouts = pendingPayouts; self.vouchersUsed = vouchersUsed
+        self.leaves = leaves; self.pendingPayouts = pendingPayouts; self.vouchersUsed = vouchersUsed; self.feesAccrued = feesAccrued
     }
 }
 

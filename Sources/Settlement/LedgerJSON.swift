@@ -86,13 +86,13 @@ extension Payout {
 extension LedgerCounts {
     public var json: [String: Any] {
         ["batches": batches, "transfers": transfers, "nullifiers": nullifiers, "leaves": leaves, "pending_payouts": pendingPayouts,
-         "vouchers_used": vouchersUsed]
+         "vouchers_used": vouchersUsed, "fees_accrued": feesAccrued]
     }
 
     public init(json o: [String: Any]) throws {
         self.init(batches: try jsonInt64(o, "batches"), transfers: try jsonInt64(o, "transfers"), nullifiers: try jsonInt64(o, "nullifiers"),
                   leaves: try jsonInt64(o, "leaves"), pendingPayouts: try jsonInt64(o, "pending_payouts"),
-                  vouchersUsed: try jsonInt64(o, "vouchers_used"))
+                  vouchersUsed: try jsonInt64(o, "vouchers_used"), feesAccrued: try jsonInt64(o, "fees_accrued"))
     }
 }
 

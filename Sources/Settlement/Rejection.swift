@@ -20,6 +20,12 @@ public enum Rejection: Error, Equatable, Sendable, CustomStringConvertible {
     case voucherUsed(String)
     /// The intake queue is full: retry after the given number of seconds.
     case overloaded(retryAfterSeconds: Int)
+    /// The transfer's fee is below the operator's minimum (`--min-fee`).
+    case feeTooLow(minimum: UInt64, given: UInt64)
+    /// This client (source address) offers more than its share: too many transfers in flight,
+    /// too many per second, or, while on probation for proofs that did not verify, a full
+    /// single-verification queue. Retry after the given number of seconds.
+    case rateLimited(retryAfterSeconds: Int, reason: String)
     /// The server is shutting down and takes no new transfers.
     case unavailable(String)
     /// The commitment tree is full.
@@ -37,6 +43,8 @@ public enum Rejection: Error, Equatable, Sendable, CustomStringConvertible {
         case .unauthorized: return "unauthorized"
         case .voucherUsed: return "voucher_used"
         case .overloaded: return "overloaded"
+        case .feeTooLow: return "fee_too_low"
+        case .rateLimited: return "rate_limited"
         case .unavailable: return "unavailable"
         case .treeFull: return "tree_full"
         case .storageFailure: return "storage_failure"
@@ -53,6 +61,9 @@ public enum Rejection: Error, Equatable, Sendable, CustomStringConvertible {
         case .unauthorized(let s): return s
         case .voucherUsed(let id): return "deposit voucher \(id) was already used: a voucher pays for one deposit; ask the operator for a new one"
         case .overloaded(let s): return "the server is at capacity; retry in \(s) s"
+        case .feeTooLow(let minimum, let given):
+            return "the fee \(given) is below this server's minimum fee of \(minimum) (GET /v1/params: min_fee); prove the transfer again with a fee of at least \(minimum)"
+        case .rateLimited(let s, let reason): return "\(reason); retry in \(s) s"
         case .unavailable(let s): return s
         case .treeFull: return "the commitment tree is full"
         case .storageFailure(let s): return "the ledger could not be written: \(s)"
@@ -61,5 +72,6 @@ public enum Rejection: Error, Equatable, Sendable, CustomStringConvertible {
 
     /// Every code, for documentation and tests.
     public static let allCodes = ["malformed", "invalid_proof", "unknown_root", "double_spend", "bad_ext_data",
-                                  "unauthorized", "voucher_used", "overloaded", "unavailable", "tree_full", "storage_failure"]
+                                  "unauthorized", "voucher_used", "overloaded", "unavailable", "tree_full", "storage_failure",
+                                  "fee_too_low", "rate_limited"]
 }

@@ -550,11 +550,11 @@ public final class SQLiteLedger: Ledger, @unchecked Sendable {
             try db.withStatement("""
                 SELECT (SELECT count(*) FROM batches), (SELECT count(*) FROM transfers), (SELECT count(*) FROM nullifiers),
                        (SELECT count(*) FROM leaves), (SELECT count(*) FROM payouts WHERE status = 'pending'),
-                       \(hasVouchers ? "(SELECT count(*) FROM vouchers)" : "0")
+                       \(hasVouchers ? "(SELECT count(*) FROM vouchers)" : "0"), (\(Self.feesAccruedSQL))
                 """) { s in
                 _ = try s.step()
                 return LedgerCounts(batches: s.int64(0), transfers: s.int64(1), nullifiers: s.int64(2),
-                                    leaves: s.int64(3), pendingPayouts: s.int64(4), vouchersUsed: s.int64(5))
+                                    leaves: s.int64(3), pendingPayouts: s.int64(4), vouchersUsed: s.int64(5), feesAccrued: s.int64(6))
             }
         }
     }
@@ -573,6 +573,20 @@ public final class SQLiteLedger: Ledger, @unchecked Sendable {
             }
         }
     }
+
+    /// The sum of the `fee` field of every stored transfer's external data, in SQL so that
+    /// `counts()` stays one statement without a column (and a schema migration) of its own.
+    /// In `ExtData.canonicalEncoding` the fee is the 8 big-endian bytes after the 19-byte tag,
+    /// the u16 recipient length, the recipient and the 8-byte ext amount: 1-based offset
+    /// 30 + length. SQLite has no blob-to-integer function, so each byte is read from `hex()`;
+    /// a fee is at most Int64.max (`ExtData.validate`), so no term overflows.
+    static let feesAccruedSQL: String = {
+        func nibble(_ hex: String, _ i: Int) -> String { "(instr('0123456789ABCDEF', substr(\(hex), \(i), 1)) - 1)" }
+        let lengthHex = "hex(substr(ext_data, 20, 2))"
+        let length = (1...4).map { "\(nibble(lengthHex, $0)) * \(1 << (4 * (4 - $0)))" }.joined(separator: " + ")
+        let fee = (1...16).map { "\(nibble("h", $0)) * \(Int64(1) << (4 * (16 - $0)))" }.joined(separator: " + ")
+        return "SELECT coalesce(sum(\(fee)), 0) FROM (SELECT hex(substr(ext_data, 30 + (\(length)), 8)) AS h FROM transfers)"
+    }()
 
     /// SQLite's own checks: `PRAGMA integrity_check` (b-trees, indexes, NOT NULL, CHECK) and
     /// `PRAGMA foreign_key_check`. Empty when both pass.

@@ -22,6 +22,23 @@ public struct SettlementConfig: Sendable {
     /// Threads for blocking ledger reads of HTTP handlers and admission.
     public var readThreads = 4
 
+    // Spam (issue 14, point 4). A client is a source address (an IPv6 client its /64).
+    /// The lowest fee a transfer that spends notes (ext amount ≤ 0) may pay (0: free transfers
+    /// are accepted); below it, 422 `fee_too_low`. Deposits are authorized by the operator and exempt.
+    public var minFee: UInt64 = 0
+    /// Transfers one client may have admitted and not yet settled (its own and other proofs of
+    /// in-flight transfers); beyond it, 429 `rate_limited`. 0: no limit.
+    public var clientMaxInFlight = 1024
+    /// Transfers one client may offer per second, on average (a token bucket holding one
+    /// second's worth); beyond it, 429 `rate_limited`. 0: no limit.
+    public var clientRate = 0
+    /// Seconds a client whose proof did not verify stays on probation: its transfers are then
+    /// verified one at a time on their own thread, never in the batches of other clients.
+    public var probationSeconds = 60
+    /// Transfers of clients on probation waiting for that thread, all clients together;
+    /// beyond it, 429 `rate_limited`.
+    public var probationQueue = 64
+
     public init() {}
 }
 

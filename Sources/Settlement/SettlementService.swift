@@ -37,6 +37,9 @@ public final class SettlementService: @unchecked Sendable {
     private struct InFlight {
         var proof: [UInt8]
         var pending: PendingSettlement
+        /// Who offered this proof (its source address), for the per-client limits; nil for
+        /// callers without one (tests in process).
+        var client: String?
         var alternates: [Alternate] = []
         /// The nonce of the voucher marked in flight at admission (a deposit).
         var voucherNonce: [UInt8]? = nil
@@ -45,6 +48,13 @@ public final class SettlementService: @unchecked Sendable {
         var request: TransferRequest
         var proof: [UInt8]
         var pending: PendingSettlement
+        var client: String?
+    }
+    /// Where an admitted proof is verified: in the batches of `VerifierPool`, or alone in the
+    /// probation lane when its client has sent a proof that did not verify.
+    private enum Route {
+        case batch(PipelineItem)
+        case lane(ProbationLane.Item)
     }
     /// Other proofs one in-flight transfer may gather before further ones are `overloaded`.
     static let maxAlternates = 16
@@ -62,6 +72,10 @@ public final class SettlementService: @unchecked Sendable {
     private var nextSequence: Int64 = 0
     private var pending = 0
     private var accepting = false
+    private var limits = ClientLimits()
+    /// Items in the probation lane (admitted there, not yet verified).
+    private var laneDepth = 0
+    let lane: ProbationLane
 
     // Guarded by `sequencerCondition`.
     private let sequencerCondition = NSCondition()
@@ -97,7 +111,9 @@ public final class SettlementService: @unchecked Sendable {
         working = state
         let pvk = PreparedVerifyingKey(verifyingKey)
         pool = VerifierPool(pvk: pvk, config: config)
+        lane = ProbationLane(pvk: pvk)
         pool.deliver = { [weak self] items, seqs, stats in self?.verified(items, seqs, stats) }
+        lane.deliver = { [weak self] item, valid in self?.laneVerified(item, valid: valid) }
         logger.info("ledger loaded", metadata: [
             "tree": "\(snapshot.tree)", "tree_leaves": "\(snapshot.leaves.count)", "tree_capacity": "\(snapshot.treeCapacity)", "nullifiers": "\(snapshot.spentNullifiers.count)",
             "last_batch": "\(snapshot.recentHeaders.last?.number ?? 0)", "root": "\(state.currentRoot)",
@@ -108,6 +124,7 @@ public final class SettlementService: @unchecked Sendable {
     public func start() {
         lock.lock(); accepting = true; lock.unlock()
         pool.start()
+        lane.start()
         let t = Thread { [self] in self.sequencerLoop() }
         t.name = "zksettle-sequencer"
         sequencerThread = t
@@ -141,6 +158,9 @@ public final class SettlementService: @unchecked Sendable {
     }
 
     public var queueDepth: Int { lock.lock(); defer { lock.unlock() }; return pending }
+
+    /// Clients on probation now, and the transfers waiting in their lane (admin stats).
+    public var probation: (clients: Int, queued: Int) { lock.withLock { (limits.onProbationCount, laneDepth) } }
 
     /// A tree that is not there: one after the open tree.
     public struct NoSuchTree: Error, CustomStringConvertible {
@@ -228,8 +248,8 @@ public final class SettlementService: @unchecked Sendable {
     /// that already settled (same public inputs) returns its original settlement; one that is
     /// in flight with the same proof joins the waiting clients. (`proofJSON` is unused: the
     /// proof's bytes are its canonical snarkjs encoding.)
-    public func submit(_ request: TransferRequest, proofJSON: [UInt8] = []) async -> Result<SettledTransfer, Rejection> {
-        switch await admit(request) {
+    public func submit(_ request: TransferRequest, proofJSON: [UInt8] = [], client: String? = nil) async -> Result<SettledTransfer, Rejection> {
+        switch await admit(request, client: client) {
         case .failure(let r): return .failure(r)
         case .success(let pending): return await pending.wait()
         }
@@ -239,7 +259,17 @@ public final class SettlementService: @unchecked Sendable {
     /// handle on which the outcome arrives once the batch is durable. `POST /v1/transfers?wait=false`
     /// answers 202 only after this, so no refusal is lost. A re-submission of a settled
     /// transfer gets a handle that already holds the original settlement.
-    public func admit(_ request: TransferRequest) async -> Result<PendingSettlement, Rejection> {
+    ///
+    /// `client` names the sender (the HTTP layer passes its source address) for the per-client
+    /// limits of `SettlementConfig`: every offer takes a token of its bucket, and a client on
+    /// probation is verified alone. nil: no per-client limits.
+    public func admit(_ request: TransferRequest, client: String? = nil) async -> Result<PendingSettlement, Rejection> {
+        if let client, config.clientRate > 0 {
+            let now = DispatchTime.now().uptimeNanoseconds
+            if !lock.withLock({ limits.take(client, rate: config.clientRate, now: now) }) {
+                return reject(.rateLimited(retryAfterSeconds: 1, reason: "this client offers more than \(config.clientRate) transfers a second"))
+            }
+        }
         if let problem = precheck(request) { return reject(problem) }
         let id = request.id
         let proof = proofJSON(of: request)
@@ -250,11 +280,11 @@ public final class SettlementService: @unchecked Sendable {
         if !rootKnown, let history = rootHistory {
             rootKnown = await readers.perform { history.contains(root) }
         }
-        switch lock.withLock({ admitLocked(request, id: id, proof: proof, rootKnown: rootKnown) }) {
+        switch lock.withLock({ admitLocked(request, id: id, proof: proof, client: client, rootKnown: rootKnown) }) {
         case .joined(let pending):
             return .success(pending)
-        case .enqueue(let item, let pending):
-            pool.enqueue(item)
+        case .enqueue(let route, let pending):
+            send(route)
             return .success(pending)
         case .rejected(let r):
             return reject(r)
@@ -304,28 +334,35 @@ public final class SettlementService: @unchecked Sendable {
         if request.publicInputs.nullifiers[0] == request.publicInputs.nullifiers[1] {
             return .malformed("the two nullifiers are equal")
         }
+        // After the ext-data checks, so the fee named here is the one the proof commits to.
+        // Deposits are exempt: the operator's credential already decides who may make one.
+        if ext.extAmount <= 0 && ext.fee < config.minFee { return .feeTooLow(minimum: config.minFee, given: ext.fee) }
         return nil
     }
 
     private enum Admission {
         case joined(PendingSettlement)
-        case enqueue(PipelineItem, PendingSettlement)
+        case enqueue(Route, PendingSettlement)
         case rejected(Rejection)
         case alreadySpentCheckLedger(Fr)
     }
 
     /// Admission against shared state; called with `lock` held. `rootKnown`: the caller found
     /// the root among the recent ones or in the ledger's history.
-    private func admitLocked(_ request: TransferRequest, id: TransferID, proof: [UInt8], rootKnown: Bool) -> Admission {
+    private func admitLocked(_ request: TransferRequest, id: TransferID, proof: [UInt8], client: String?, rootKnown: Bool) -> Admission {
         if !accepting { return .rejected(.unavailable("the server is shutting down; retry against another node or later")) }
+        let atLimit = config.clientMaxInFlight > 0 && limits.count(client) >= config.clientMaxInFlight
+        let tooMany = Rejection.rateLimited(retryAfterSeconds: 1, reason: "this client has \(config.clientMaxInFlight) transfers in flight, its limit")
         if var entry = waiters[id] {
             // The same transfer in flight. The same proof joins its clients; another proof
             // waits beside it and is verified on its own if the first one fails.
             if entry.proof == proof { return .joined(entry.pending) }
             if let same = entry.alternates.first(where: { $0.proof == proof }) { return .joined(same.pending) }
             if entry.alternates.count >= Self.maxAlternates { return .rejected(.overloaded(retryAfterSeconds: 1)) }
+            if atLimit { return .rejected(tooMany) }
             let pending = PendingSettlement(id: id)
-            entry.alternates.append(Alternate(request: request, proof: proof, pending: pending))
+            entry.alternates.append(Alternate(request: request, proof: proof, pending: pending, client: client))
+            limits.add(client)
             waiters[id] = entry
             return .joined(pending)
         }
@@ -340,14 +377,84 @@ public final class SettlementService: @unchecked Sendable {
             if now >= voucher.expiresAt { return .rejected(.unauthorized(DepositVoucher.Failure.expired(at: voucher.expiresAt).description)) }
         }
         if !rootKnown && !state.isRecentRoot(request.publicInputs.root) { return .rejected(.unknownRoot(request.publicInputs.root)) }
+        if atLimit { return .rejected(tooMany) }
+        let now = DispatchTime.now().uptimeNanoseconds
+        let probation = limits.onProbation(client, now: now)
+        if probation && laneDepth >= config.probationQueue {
+            return .rejected(.rateLimited(retryAfterSeconds: 1, reason: "this client sent proofs that did not verify, so its transfers are verified one at a time, and that queue is full"))
+        }
         if pending >= config.queueCapacity { return .rejected(.overloaded(retryAfterSeconds: 1)) }
         let handle = PendingSettlement(id: id)
-        waiters[id] = InFlight(proof: proof, pending: handle, voucherNonce: request.voucher?.nonce)
+        waiters[id] = InFlight(proof: proof, pending: handle, client: client, voucherNonce: request.voucher?.nonce)
+        limits.add(client)
         for nf in request.publicInputs.nullifiers { inFlightNullifiers[nf] = id }
         if let voucher = request.voucher { inFlightVouchers[voucher.nonce] = id }
         pending += 1
         queueGauge.record(pending)
-        return .enqueue(nextItem(request, proof: proof), handle)
+        return .enqueue(route(request, proof: proof, client: client, now: now), handle)
+    }
+
+    /// Where a proof is verified: alone in the probation lane if its client is on probation,
+    /// else in the batches. Called with `lock` held; the caller then calls `send` without it.
+    private func route(_ request: TransferRequest, proof: [UInt8], client: String?, now: UInt64) -> Route {
+        if limits.onProbation(client, now: now) {
+            laneDepth += 1
+            return .lane(ProbationLane.Item(request: request, proofJSON: proof, client: client))
+        }
+        return .batch(nextItem(request, proof: proof))
+    }
+
+    private func send(_ route: Route) {
+        switch route {
+        case .batch(let item): pool.enqueue(item)
+        case .lane(let item): lane.enqueue(item)
+        }
+    }
+
+    /// A proof of the probation lane was checked. One that verifies takes the next place in
+    /// arrival order and goes to the sequencer like a batch result (a lane proof never holds
+    /// up the sequencer while it waits: it gets its place only now). One that does not is
+    /// refused here, and its client's probation starts again.
+    private func laneVerified(_ item: ProbationLane.Item, valid: Bool) {
+        let id = item.request.id
+        let now = DispatchTime.now().uptimeNanoseconds
+        if valid {
+            let sequence: Int64 = lock.withLock {
+                laneDepth -= 1
+                return nextItem(item.request, proof: item.proofJSON).sequence
+            }
+            sequencerCondition.lock()
+            ready[sequence] = VerifiedTransfer(request: item.request, proofJSON: item.proofJSON, proofValid: true)
+            sequencerCondition.signal()
+            sequencerCondition.unlock()
+            return
+        }
+        var resolutions: [PendingSettlement] = []
+        var next: Route?
+        lock.lock()
+        laneDepth -= 1
+        limits.putOnProbation(item.client, seconds: config.probationSeconds, now: now)
+        if var entry = waiters.removeValue(forKey: id) {
+            limits.release(entry.client)
+            resolutions.append(entry.pending)
+            if !entry.alternates.isEmpty {
+                // Another proof of the same transfer waits: it is verified next, on its own
+                // client's route. The transfer stays in flight.
+                let alt = entry.alternates.removeFirst()
+                waiters[id] = InFlight(proof: alt.proof, pending: alt.pending, client: alt.client, alternates: entry.alternates)
+                next = route(alt.request, proof: alt.proof, client: alt.client, now: now)
+            } else {
+                for nf in item.request.publicInputs.nullifiers where inFlightNullifiers[nf] == id { inFlightNullifiers[nf] = nil }
+                pending -= 1
+            }
+        }
+        queueGauge.record(pending)
+        let empty = pending == 0
+        lock.unlock()
+        if let next { send(next) }
+        for handle in resolutions { handle.resolve(.failure(.invalidProof)) }
+        countRejection(.invalidProof)
+        if empty { drained.lock(); drained.broadcast(); drained.unlock() }
     }
 
     /// The next pipeline item, in arrival order; called with `lock` held.
@@ -366,6 +473,16 @@ public final class SettlementService: @unchecked Sendable {
         batchSizeRecorder.record(stats.size)
         verifyTimer.recordNanoseconds(Int64(stats.verifyNanoseconds))
         if stats.bisections > 0 { bisectionCounter.increment(by: stats.bisections) }
+        if stats.invalid > 0 {
+            // Probation starts as soon as the batch verifier knows, not once the sequencer gets
+            // there: every proof the sender posts meanwhile would sink another honest batch.
+            let now = DispatchTime.now().uptimeNanoseconds
+            lock.withLock {
+                for item in items where !item.proofValid {
+                    limits.putOnProbation(waiters[item.request.id]?.client, seconds: config.probationSeconds, now: now)
+                }
+            }
+        }
         sequencerCondition.lock()
         for (item, seq) in zip(items, sequences) { ready[seq] = item }
         sequencerCondition.signal()
@@ -420,7 +537,8 @@ public final class SettlementService: @unchecked Sendable {
             }
         }
         var resolutions: [(PendingSettlement, Result<SettledTransfer, Rejection>)] = []
-        var requeue: [PipelineItem] = []
+        var requeue: [Route] = []
+        let clock = DispatchTime.now().uptimeNanoseconds
         lock.lock()
         // Publish the committed state and release in-flight marks in one critical section.
         if committed, let batch = commit {
@@ -434,25 +552,31 @@ public final class SettlementService: @unchecked Sendable {
             case .rejected(let r): result = .failure(r)
             }
             guard var entry = waiters.removeValue(forKey: id) else { pending -= 1; continue }
-            if case .rejected(.invalidProof) = decision, !entry.alternates.isEmpty {
-                // This proof failed, another one of the same transfer waits: verify it next.
-                // The transfer stays in flight (its nullifier marks and its place in `pending`).
-                resolutions.append((entry.pending, result))
-                let next = entry.alternates.removeFirst()
-                waiters[id] = InFlight(proof: next.proof, pending: next.pending, alternates: entry.alternates, voucherNonce: entry.voucherNonce)
-                requeue.append(nextItem(next.request, proof: next.proof))
-                continue
+            limits.release(entry.client)
+            if case .rejected(.invalidProof) = decision {
+                // Its sender's next transfers are verified alone, outside everyone's batches.
+                limits.putOnProbation(entry.client, seconds: config.probationSeconds, now: clock)
+                if !entry.alternates.isEmpty {
+                    // This proof failed, another one of the same transfer waits: verify it next.
+                    // The transfer stays in flight (its nullifier marks and its place in `pending`).
+                    resolutions.append((entry.pending, result))
+                    let next = entry.alternates.removeFirst()
+                    waiters[id] = InFlight(proof: next.proof, pending: next.pending, client: next.client, alternates: entry.alternates,
+                                           voucherNonce: entry.voucherNonce)
+                    requeue.append(route(next.request, proof: next.proof, client: next.client, now: clock))
+                    continue
+                }
             }
             for nf in item.request.publicInputs.nullifiers where inFlightNullifiers[nf] == id { inFlightNullifiers[nf] = nil }
             if let nonce = entry.voucherNonce, inFlightVouchers[nonce] == id { inFlightVouchers[nonce] = nil }
             resolutions.append((entry.pending, result))
-            for other in entry.alternates { resolutions.append((other.pending, result)) }
+            for other in entry.alternates { resolutions.append((other.pending, result)); limits.release(other.client) }
             pending -= 1
         }
         queueGauge.record(pending)
         let empty = pending == 0
         lock.unlock()
-        for item in requeue { pool.enqueue(item) }
+        for route in requeue { send(route) }
         for (handle, result) in resolutions { handle.resolve(result) }
         var settled = 0
         for d in decisions {
@@ -513,6 +637,7 @@ public final class SettlementService: @unchecked Sendable {
 
     private func stopThreads() {
         pool.stop()
+        lane.stop()
         readers.stop()
         sequencerCondition.lock(); sequencerStopping = true; sequencerCondition.signal(); sequencerCondition.unlock()
     }

@@ -11,7 +11,7 @@ public struct APIError: Error, Sendable, Equatable {
     public var status: HTTPResponse.Status
     public var code: String
     public var message: String
-    /// Seconds for a `Retry-After` header (503 answers).
+    /// Seconds for a `Retry-After` header (503 and 429 answers).
     public var retryAfter: Int?
 
     public init(_ status: HTTPResponse.Status, _ code: String, _ message: String, retryAfter: Int? = nil) {
@@ -34,6 +34,8 @@ public struct APIError: Error, Sendable, Equatable {
         case .badExtData: self.init(.unprocessableContent, rejection.code, message)
         case .unauthorized: self.init(.unauthorized, rejection.code, message)
         case .overloaded(let s): self.init(.serviceUnavailable, rejection.code, message, retryAfter: s)
+        case .feeTooLow: self.init(.unprocessableContent, rejection.code, message)
+        case .rateLimited(let s, _): self.init(.tooManyRequests, rejection.code, message, retryAfter: s)
         case .unavailable: self.init(.serviceUnavailable, rejection.code, message, retryAfter: 1)
         case .treeFull: self.init(.insufficientStorage, rejection.code, message)
         case .storageFailure: self.init(.internalServerError, rejection.code, message)
@@ -44,7 +46,7 @@ public struct APIError: Error, Sendable, Equatable {
     public static let allCodes: [(code: String, status: Int)] = [
         ("malformed", 400), ("invalid_proof", 422), ("unknown_root", 409), ("double_spend", 409),
         ("bad_ext_data", 422), ("unauthorized", 401), ("overloaded", 503), ("unavailable", 503),
-        ("tree_full", 507), ("storage_failure", 500),
+        ("tree_full", 507), ("storage_failure", 500), ("fee_too_low", 422), ("rate_limited", 429),
         ("not_found", 404), ("method_not_allowed", 405), ("payload_too_large", 413), ("internal", 500),
     ]
 

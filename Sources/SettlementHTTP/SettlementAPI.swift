@@ -4,6 +4,7 @@ import Groth16
 import HTTPTypes
 import Hummingbird
 import Logging
+import NIOCore
 import Prometheus
 import Protocol
 import Settlement
@@ -84,7 +85,9 @@ public struct SettlementAPI: Sendable {
     // MARK: Routes
 
     public func addRoutes<Context: RequestContext>(to router: Router<Context>) {
-        router.post("/v1/transfers") { request, _ in await respond { try await postTransfer(request) } }
+        router.post("/v1/transfers") { request, context in
+            await respond { try await postTransfer(request, client: Self.client(of: context)) }
+        }
         router.get("/v1/transfers/:id") { _, context in await respond { try await getTransfer(context.parameters.get("id") ?? "") } }
         router.get("/v1/tree") { _, _ in await respond { getTree() } }
         router.get("/v1/tree/path/:leaf") { _, context in await respond { try await getPath(context.parameters.get("leaf") ?? "") } }
@@ -118,9 +121,35 @@ public struct SettlementAPI: Sendable {
         }
     }
 
-    /// A router with the API and a JSON 404 for everything else.
-    public func makeRouter() -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+    /// Who sent a request, for the per-client admission limits: its source address, an IPv6
+    /// one cut to its /64 (one host's usual allocation). nil for a context that does not know
+    /// its peer (no per-client limits then).
+    static func client<Context: RequestContext>(of context: Context) -> String? {
+        client(address: (context as? any RemoteAddressRequestContext)?.remoteAddress)
+    }
+
+    /// The client a source address counts as (see `client(of:)`).
+    public static func client(address: SocketAddress?) -> String? {
+        guard let address else { return nil }
+        switch address {
+        case .v4: return address.ipAddress
+        case .v6(let a):
+            var sin6 = a.address.sin6_addr
+            let bytes = withUnsafeBytes(of: &sin6) { Array($0) }
+            // An IPv4 client of a dual-stack socket (::ffff:a.b.c.d) is its IPv4 address: cut
+            // to /64, every IPv4 client would be one.
+            if bytes[0..<10].allSatisfy({ $0 == 0 }) && bytes[10] == 0xff && bytes[11] == 0xff {
+                return bytes[12...].map(String.init).joined(separator: ".")
+            }
+            return stride(from: 0, to: 8, by: 2).map { String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16) }.joined(separator: ":") + "::/64"
+        case .unixDomainSocket: return "unix"
+        }
+    }
+
+    /// A router with the API and a JSON 404 for everything else. Its context knows each
+    /// request's source address (`client(of:)`).
+    public func makeRouter() -> Router<SettlementRequestContext> {
+        let router = Router(context: SettlementRequestContext.self)
         router.middlewares.add(JSONErrorMiddleware())
         addRoutes(to: router)
         return router
@@ -128,7 +157,7 @@ public struct SettlementAPI: Sendable {
 
     // MARK: Transfers
 
-    func postTransfer(_ request: Request) async throws -> Response {
+    func postTransfer(_ request: Request, client: String? = nil) async throws -> Response {
         if let length = request.headers[.contentLength].flatMap(Int.init), length > TransferBody.maxBytes {
             throw APIError.payloadTooLarge
         }
@@ -139,7 +168,7 @@ public struct SettlementAPI: Sendable {
         // Admission first, with or without wait: a refusal (unknown root, double spend, a full
         // queue, …) is always answered, never lost behind a 202.
         let pending: PendingSettlement
-        switch await service.admit(transfer) {
+        switch await service.admit(transfer, client: client) {
         case .success(let p): pending = p
         case .failure(let rejection): throw APIError(rejection)
         }
@@ -346,6 +375,7 @@ public struct SettlementAPI: Sendable {
             "receipt_public_key": Hex.encode(parameters.receiptPublicKey),
             "deposits_enabled": config.depositPublicKey != nil,
             "max_batch": config.maxBatch,
+            "min_fee": String(config.minFee),
             "development_keys": parameters.developmentKeys,
             "proving_key_available": provingKeyAvailable,
         ]
@@ -391,7 +421,8 @@ public struct SettlementAPI: Sendable {
         let s = service.treeSummary
         return jsonResponse(["batches": c.batches, "transfers": c.transfers, "nullifiers": c.nullifiers, "leaves": c.leaves,
                      "pending_payouts": c.pendingPayouts, "vouchers_used": c.vouchersUsed, "last_batch": s.lastBatch, "root": s.root.decimalString,
-                     "queue_depth": service.queueDepth])
+                     "queue_depth": service.queueDepth, "fees_accrued": c.feesAccrued,
+                     "probation_clients": service.probation.clients, "probation_queue": service.probation.queued])
     }
 
     func adminPayouts(_ query: Hummingbird.Parameters) async throws -> Response {
@@ -635,3 +666,15 @@ func jsonResponse(data: Data, status: HTTPResponse.Status = .ok) -> Response {
     return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
 }
 
+
+/// The request context of `makeRouter`: Hummingbird's basic one plus the peer's address,
+/// which the per-client admission limits of `POST /v1/transfers` key on.
+public struct SettlementRequestContext: RequestContext, RemoteAddressRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let remoteAddress: SocketAddress?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress
+    }
+}

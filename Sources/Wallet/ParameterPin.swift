@@ -59,7 +59,7 @@ extension PeerWallet {
     }
 
     /// Compares what the server offers with the pin (pinning on first contact) and returns the
-    /// parameters to use: the pinned ones.
+    /// parameters to use: the pinned ones, with the server's current minimum fee.
     func checkPin(_ offered: ServerClient.Params) throws -> ServerClient.Params {
         let got = offered.fingerprint
         let dir = directory.path
@@ -73,7 +73,10 @@ extension PeerWallet {
                     A server that changes its verifying key or receipt key could be another server, or a subverted one. If the operator replaced its keys on purpose, check the new fingerprint against the one they publish (`zksettle-admin params fingerprint`), then re-pin with `zkwallet trust --reset --wallet \(dir)`.
                     """, code: "params_mismatch")
             }
-            return pinned
+            // The fee is not pinned (the operator may change it): the server's current one.
+            var current = pinned
+            current.minFee = offered.minFee
+            return current
         }
         if let expected = try expectedFingerprint {
             guard expected == got else {

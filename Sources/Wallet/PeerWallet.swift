@@ -155,6 +155,8 @@ public final class PeerWallet {
         public var batch: Int64
         public var leafIndices: [Int64]
         public var receiptVerified: Bool
+        /// The fee this transfer paid the operator (the server's `min_fee`; 0 for a deposit).
+        public var fee: UInt64
         public var proveSeconds: Double
         public var totalSeconds: Double
     }
@@ -175,7 +177,7 @@ public final class PeerWallet {
 
     /// Proves, submits and records one transfer; on `unknown_root` proves once more with fresh paths.
     func execute(kind: String, inputs: [WalletDatabase.StoredNote], outputs: [Output], recipient: String, extAmount: Int64,
-                 voucher: DepositVoucher?, counterparty: String, amount: UInt64, memo: String,
+                 fee: UInt64 = 0, voucher: DepositVoucher?, counterparty: String, amount: UInt64, memo: String,
                  saveRequest: URL? = nil) throws -> Outcome {
         let key = try requireSpendingKey("spend")
         let prover = try self.prover()
@@ -219,7 +221,7 @@ public final class PeerWallet {
                     throw WalletError("cannot encrypt the output: \(error)")
                 }
             }
-            let ext = ExtData(recipient: recipient, extAmount: extAmount, fee: 0, encryptedOutputs: ciphertexts)
+            let ext = ExtData(recipient: recipient, extAmount: extAmount, fee: fee, encryptedOutputs: ciphertexts)
             let proveStart = Date()
             let bar = ProgressBar(log: log, inPlace: progressBar)
             let request: TransferRequest
@@ -281,7 +283,7 @@ public final class PeerWallet {
             guard verified else {
                 throw WalletError("transfer \(id) settled in batch \(batch), but its receipt's signature does not verify with the pinned receipt key: do not trust this server's receipts")
             }
-            return .settled(Settled(transferID: id, batch: batch, leafIndices: leaves, receiptVerified: true,
+            return .settled(Settled(transferID: id, batch: batch, leafIndices: leaves, receiptVerified: true, fee: fee,
                                     proveSeconds: proveSeconds, totalSeconds: Date().timeIntervalSince(started)))
         }
         throw WalletError("the tree moved on twice while proving; try again")
@@ -338,13 +340,17 @@ public final class PeerWallet {
         let open = (try syncedTree()?.leaves ?? 1) - 1
         let target = max(open / capacity, trees.max()!)
         let moving = inputs.filter { $0.leafIndex / capacity != target }
+        let fee = try transferFee()
         log("your funds lie in \(trees.count) commitment trees (\(trees.sorted().map(String.init).joined(separator: ", "))) and a transfer spends notes of one tree only: moving \(moving.count) note\(moving.count == 1 ? "" : "s") into tree \(target) first")
         return try inputs.map { n in
             guard n.leafIndex / capacity != target else { return n }
+            guard n.value > fee else {
+                throw WalletError("note \(n.leafIndex) holds \(n.value), not more than the server's fee of \(fee) for moving it between trees: send less")
+            }
             let outcome = try execute(kind: "merge", inputs: [n],
-                                      outputs: [Output(note: freshNote(n.value, to: address), to: address, memo: Array("move".utf8)),
+                                      outputs: [Output(note: freshNote(n.value - fee, to: address), to: address, memo: Array("move".utf8)),
                                                 Output(note: freshNote(0, to: address), to: address, memo: [])],
-                                      recipient: "", extAmount: 0, voucher: nil, counterparty: "self", amount: n.value, memo: "")
+                                      recipient: "", extAmount: 0, fee: fee, voucher: nil, counterparty: "self", amount: n.value - fee, memo: "")
             guard case .settled(let s) = outcome,
                   let moved = try database.notes(where: "n.leaf_index = ?", [.int(s.leafIndices[0])], unverified: true).first else {
                 throw WalletError("moving note \(n.leafIndex) did not settle")
@@ -357,7 +363,29 @@ public final class PeerWallet {
     }
 
     /// Merges `notes` into one note of this wallet by a chain of transfers (2 → 1 each).
+
+    /// The fee the server asks of a transfer that spends notes (`min_fee` of `/v1/params`).
+    /// Deposits pay none: the operator's credential already authorizes them.
+    func transferFee() throws -> UInt64 { try params().minFee }
+
+    /// Notes that cover `amount` plus the fee of the transfer that spends them and of each
+    /// merge that gathering them takes (a merge spends 2 notes into 1 and pays the fee too).
+    func select(_ amount: UInt64, fee: UInt64) throws -> [WalletDatabase.StoredNote] {
+        var merges = 0
+        while true {
+            let (need, overflow) = amount.addingReportingOverflow(fee.multipliedReportingOverflow(by: UInt64(merges + 1)).partialValue)
+            guard !overflow else { throw WalletError("the amount and the fees overflow 64 bits") }
+            let inputs = try select(need)
+            let needed = max(0, inputs.count - 2)
+            if needed <= merges || fee == 0 { return inputs }
+            merges = needed
+        }
+    }
+
+    /// Merges `notes` into one note of this wallet by a chain of transfers (2 → 1 each), each
+    /// paying the server's fee.
     func merge(_ notes: [WalletDatabase.StoredNote], keepingLast: Bool) throws -> [WalletDatabase.StoredNote] {
+        let fee = try transferFee()
         var acc = notes[0]
         let chain = keepingLast ? notes.count - 2 : notes.count - 1
         log("your funds are spread over \(notes.count) notes and a transfer spends at most 2: merging them first by a chain of \(chain) transfer\(chain == 1 ? "" : "s")")
@@ -365,16 +393,17 @@ public final class PeerWallet {
             let next = notes[i]
             let (sum, overflow) = acc.value.addingReportingOverflow(next.value)
             guard !overflow else { throw WalletError("the notes' total overflows 64 bits") }
-            let merged = freshNote(sum, to: address)
+            guard sum >= fee else { throw WalletError("merging notes of \(sum) in all would not pay the server's fee of \(fee)") }
+            let merged = freshNote(sum - fee, to: address)
             let outcome = try execute(kind: "merge", inputs: [acc, next],
                                       outputs: [Output(note: merged, to: address, memo: Array("merge".utf8)),
                                                 Output(note: freshNote(0, to: address), to: address, memo: [])],
-                                      recipient: "", extAmount: 0, voucher: nil, counterparty: "self", amount: sum, memo: "")
+                                      recipient: "", extAmount: 0, fee: fee, voucher: nil, counterparty: "self", amount: sum - fee, memo: "")
             guard case .settled(let s) = outcome,
                   let n = try database.notes(where: "n.leaf_index = ?", [.int(s.leafIndices[0])], unverified: true).first else {
                 throw WalletError("merge transfer did not settle")
             }
-            log("merged \(i + 1) of \(notes.count) notes (batch \(s.batch))")
+            log("merged \(i + 1) of \(notes.count) notes (batch \(s.batch))" + (fee > 0 ? ", fee \(fee)" : ""))
             acc = n
         }
         return keepingLast ? [acc, notes[notes.count - 1]] : [acc]
@@ -388,7 +417,8 @@ public final class PeerWallet {
             throw WalletError("the memo is \(memoBytes.count) bytes; at most \(NoteEncryption.maxMemoBytes) (UTF-8)")
         }
         guard amount > 0 else { throw WalletError("the amount must be at least 1") }
-        var inputs = try inOneTree(try select(amount), saveRequest: saveRequest)
+        let fee = try transferFee()
+        var inputs = try inOneTree(try select(amount, fee: fee), saveRequest: saveRequest)
         if inputs.count > 2 {
             guard saveRequest == nil else {
                 throw WalletError("this payment needs \(inputs.count) notes merged first, which submits transfers: run it once without --no-submit, or send less")
@@ -396,9 +426,10 @@ public final class PeerWallet {
             inputs = try merge(inputs, keepingLast: true)
         }
         let total = inputs.reduce(UInt64(0)) { $0 + $1.value }
+        guard total >= amount + fee else { throw WalletError("insufficient funds: \(amount) and the server's fee of \(fee) needed, \(total) spendable after merging") }
         let outputs = [Output(note: freshNote(amount, to: recipient), to: recipient, memo: memoBytes),
-                       Output(note: freshNote(total - amount, to: address), to: address, memo: Array("change".utf8))]
-        return try execute(kind: "send", inputs: inputs, outputs: outputs, recipient: "", extAmount: 0, voucher: nil,
+                       Output(note: freshNote(total - amount - fee, to: address), to: address, memo: Array("change".utf8))]
+        return try execute(kind: "send", inputs: inputs, outputs: outputs, recipient: "", extAmount: 0, fee: fee, voucher: nil,
                            counterparty: recipient.encoded, amount: amount, memo: memo, saveRequest: saveRequest)
     }
 
@@ -409,15 +440,17 @@ public final class PeerWallet {
         guard !recipient.isEmpty, recipient.utf8.count <= ExtData.maxRecipientBytes else {
             throw WalletError("--to must name the payout's recipient (1 to \(ExtData.maxRecipientBytes) bytes)")
         }
-        var inputs = try inOneTree(try select(amount), saveRequest: saveRequest)
+        let fee = try transferFee()
+        var inputs = try inOneTree(try select(amount, fee: fee), saveRequest: saveRequest)
         if inputs.count > 2 {
             guard saveRequest == nil else { throw WalletError("this withdrawal needs notes merged first; run it once without --no-submit") }
             inputs = try merge(inputs, keepingLast: true)
         }
         let total = inputs.reduce(UInt64(0)) { $0 + $1.value }
-        let outputs = [Output(note: freshNote(total - amount, to: address), to: address, memo: Array("change".utf8)),
+        guard total >= amount + fee else { throw WalletError("insufficient funds: \(amount) and the server's fee of \(fee) needed, \(total) spendable after merging") }
+        let outputs = [Output(note: freshNote(total - amount - fee, to: address), to: address, memo: Array("change".utf8)),
                        Output(note: freshNote(0, to: address), to: address, memo: [])]
-        return try execute(kind: "withdraw", inputs: inputs, outputs: outputs, recipient: recipient, extAmount: -Int64(amount),
+        return try execute(kind: "withdraw", inputs: inputs, outputs: outputs, recipient: recipient, extAmount: -Int64(amount), fee: fee,
                            voucher: nil, counterparty: recipient, amount: amount, memo: "", saveRequest: saveRequest)
     }
 }

@@ -81,9 +81,13 @@ public final class ServerClient {
         public var verifyingKey: VerifyingKey
         /// Ed25519, 32 bytes.
         public var receiptPublicKey: [UInt8]
+        /// The lowest fee the server takes for a transfer that spends notes (`--min-fee`). Not
+        /// part of the fingerprint: the operator may change it, and the wallet pays what it says.
+        public var minFee: UInt64
 
-        public init(circuitID: String, verifyingKey: VerifyingKey, receiptPublicKey: [UInt8]) {
+        public init(circuitID: String, verifyingKey: VerifyingKey, receiptPublicKey: [UInt8], minFee: UInt64 = 0) {
             self.circuitID = circuitID; self.verifyingKey = verifyingKey; self.receiptPublicKey = receiptPublicKey
+            self.minFee = minFee
         }
 
         /// `ParametersFingerprint` of the three: 64 hex digits.
@@ -93,7 +97,7 @@ public final class ServerClient {
     }
 
     public func params() throws -> Params {
-        let p: (circuitID: String, verifyingKeyJSON: Data, receiptPublicKey: [UInt8])
+        let p: (circuitID: String, verifyingKeyJSON: Data, receiptPublicKey: [UInt8], minFee: UInt64)
         do { p = try ServerAnswer.params(try body("/v1/params")) } catch let e as ServerAnswer.Malformed {
             throw WalletError("\(base) does not look like a zksettle server: \(e.description)")
         }
@@ -101,7 +105,7 @@ public final class ServerClient {
         do { vk = try SnarkJS.verifyingKey(from: p.verifyingKeyJSON) } catch {
             throw WalletError("\(base) publishes a verifying key that cannot be used: \(error)")
         }
-        return Params(circuitID: p.circuitID, verifyingKey: vk, receiptPublicKey: p.receiptPublicKey)
+        return Params(circuitID: p.circuitID, verifyingKey: vk, receiptPublicKey: p.receiptPublicKey, minFee: p.minFee)
     }
 
     /// The largest proving key accepted (the transfer circuit's is about 5 MiB).

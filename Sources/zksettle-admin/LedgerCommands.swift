@@ -280,7 +280,7 @@ struct ExportCommand: ParsableCommand {
 // MARK: stats
 
 struct StatsCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "stats", abstract: "Counts, settlement rates and the last batch.")
+    static let configuration = CommandConfiguration(commandName: "stats", abstract: "Counts, fees accrued, settlement rates and the last batch.")
     @OptionGroup var ledger: LedgerOptions
     func run() throws {
         let source = try ledger.open()
@@ -311,6 +311,7 @@ struct StatsCommand: ParsableCommand {
         printTable(["WHAT", "VALUE"], [
             ["batches", String(c.batches)], ["transfers", String(c.transfers)], ["nullifiers spent", String(c.nullifiers)],
             ["leaves", String(c.leaves)], ["pending payouts", String(c.pendingPayouts)], ["deposit vouchers used", String(c.vouchersUsed)],
+            ["fees accrued", String(c.feesAccrued)],
             ["transfers, last minute", String(lastMinute)], ["transfers, last hour", String(lastHour)],
             ["last batch", last.map { "\($0.number) at \(isoTime($0.createdAt)), \($0.transferIDs.count) transfers" } ?? "none yet"],
             ["root", last?.root.decimalString ?? "(empty tree)"],

@@ -54,6 +54,21 @@ struct Server: AsyncParsableCommand {
     @Option(help: "Leaves per commitment tree, a power of two from 32 to 1048576 (env ZKSETTLE_TREE_CAPACITY). When a tree is full the next one starts; notes of every tree stay spendable. Fixed when the ledger is created: default 1048576 (2^20) for a new ledger, the stored value for an existing one, which refuses another.")
     var treeCapacity: Int? = env("ZKSETTLE_TREE_CAPACITY").flatMap(Int.init)
 
+    @Option(help: "Lowest fee a transfer that spends notes must pay (deposits are exempt), in the ledger's units; below it, 422 fee_too_low (env ZKSETTLE_MIN_FEE; 0 accepts free transfers: set it in production).")
+    var minFee: UInt64 = env("ZKSETTLE_MIN_FEE").flatMap { UInt64($0) } ?? 0
+
+    @Option(help: "Transfers one client (source address; IPv6: its /64) may have admitted and not yet settled; beyond it, 429 rate_limited (env ZKSETTLE_CLIENT_MAX_IN_FLIGHT; 0: no limit).")
+    var clientMaxInFlight: Int = env("ZKSETTLE_CLIENT_MAX_IN_FLIGHT").flatMap(Int.init) ?? 1024
+
+    @Option(help: "Transfers one client may offer per second, on average; beyond it, 429 rate_limited (env ZKSETTLE_CLIENT_RATE; 0: no limit).")
+    var clientRate: Int = env("ZKSETTLE_CLIENT_RATE").flatMap(Int.init) ?? 0
+
+    @Option(help: "Seconds a client whose proof did not verify is on probation: its transfers are verified one at a time on one thread, outside other clients' batches (env ZKSETTLE_PROBATION_SECONDS; 0: never).")
+    var probationSeconds: Int = env("ZKSETTLE_PROBATION_SECONDS").flatMap(Int.init) ?? 60
+
+    @Option(help: "Transfers of clients on probation waiting for their thread, all together; beyond it, 429 rate_limited (env ZKSETTLE_PROBATION_QUEUE).")
+    var probationQueue: Int = env("ZKSETTLE_PROBATION_QUEUE").flatMap(Int.init) ?? 64
+
     @Option(help: "Seconds a connection may go without a complete request part before it is closed (env ZKSETTLE_IDLE_TIMEOUT).")
     var idleTimeout: Int = env("ZKSETTLE_IDLE_TIMEOUT").flatMap(Int.init) ?? 30
 
@@ -81,6 +96,11 @@ struct Server: AsyncParsableCommand {
         guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
         guard flushMs >= 0 else { throw ValidationError("--flush-ms must be ≥ 0") }
         guard queueCapacity >= 1 else { throw ValidationError("--queue-capacity must be at least 1") }
+        guard minFee <= UInt64(Int64.max) else { throw ValidationError("--min-fee must be at most \(Int64.max)") }
+        guard clientMaxInFlight >= 0, clientRate >= 0, probationSeconds >= 0 else {
+            throw ValidationError("--client-max-in-flight, --client-rate and --probation-seconds must be ≥ 0")
+        }
+        guard probationQueue >= 1 else { throw ValidationError("--probation-queue must be at least 1") }
         guard idleTimeout >= 1, bodyTimeout >= 1 else { throw ValidationError("--idle-timeout and --body-timeout must be at least 1 second") }
         if let c = treeCapacity, let problem = TreeCapacity.problem(c) { throw ValidationError("--tree-capacity: \(problem)") }
         if let m = maxConnections, m < 1 {
@@ -133,6 +153,11 @@ struct Server: AsyncParsableCommand {
             config.flushMilliseconds = flushMs
             config.workers = workers
             config.queueCapacity = queueCapacity
+            config.minFee = minFee
+            config.clientMaxInFlight = clientMaxInFlight
+            config.clientRate = clientRate
+            config.probationSeconds = probationSeconds
+            config.probationQueue = probationQueue
             var depositKey: Ed25519Key?
             if !noDeposits {
                 let (key, created) = try dir.depositKey()

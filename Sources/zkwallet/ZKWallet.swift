@@ -124,11 +124,12 @@ func describe(_ outcome: PeerWallet.Outcome, json: Bool, extra: [String: Any] = 
     case .settled(let s):
         if json {
             printJSON(extra.merging(["status": "settled", "transfer_id": s.transferID, "batch": s.batch, "leaf_indices": s.leafIndices,
-                                     "receipt_verified": s.receiptVerified, "prove_seconds": s.proveSeconds,
+                                     "receipt_verified": s.receiptVerified, "fee": s.fee, "prove_seconds": s.proveSeconds,
                                      "total_seconds": s.totalSeconds]) { a, _ in a })
         } else {
             print("settled in batch \(s.batch): transfer \(s.transferID)")
             print("receipt signature verified with the pinned receipt key")
+            if s.fee > 0 { print("fee paid to the operator: \(s.fee)") }
             print(String(format: "proof %.2f s, total %.2f s", s.proveSeconds, s.totalSeconds))
         }
     case .saved(let path, let id):

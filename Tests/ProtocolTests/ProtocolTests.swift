@@ -1,3 +1,4 @@
+import Foundation
 import BN254
 import Protocol
 import Testing
@@ -183,5 +184,25 @@ import TestSupport
         let key = try Ed25519Key(privateKey: hex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"))
         #expect(key.publicKey == hex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"))
         #expect(key.sign([]) == hex("e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b"))
+    }
+}
+
+/// `ServerAnswer.params` reads the server's minimum fee strictly (issue 14, point 4).
+@Suite struct ParamsAnswerTests {
+    static func body(minFee: Any?) -> Data {
+        var o: [String: Any] = ["circuit_id": "transfer-v1", "receipt_public_key": String(repeating: "ab", count: 32),
+                                "verifying_key": ["protocol": "groth16"]]
+        if let minFee { o["min_fee"] = minFee }
+        return try! JSONSerialization.data(withJSONObject: o)
+    }
+
+    @Test func minFeeIsADecimalStringAndAbsentMeansZero() throws {
+        #expect(try ServerAnswer.params(Self.body(minFee: "7")).minFee == 7)
+        #expect(try ServerAnswer.params(Self.body(minFee: "0")).minFee == 0)
+        #expect(try ServerAnswer.params(Self.body(minFee: String(Int64.max))).minFee == UInt64(Int64.max))
+        #expect(try ServerAnswer.params(Self.body(minFee: nil)).minFee == 0, "servers before issue 14 took free transfers")
+        for bad: Any in [7, "-1", "", "1e3", " 7", "0x10", String(UInt64(Int64.max) + 1), "99999999999999999999999"] {
+            #expect(throws: ServerAnswer.Malformed.self, "\(bad)") { try ServerAnswer.params(Self.body(minFee: bad)) }
+        }
     }
 }

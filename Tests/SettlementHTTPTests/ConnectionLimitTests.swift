@@ -9,7 +9,7 @@ import Testing
 /// The server sheds connections that hold it without sending requests (`zksettle-server
 /// --idle-timeout`, `--body-timeout`): raw TCP clients against a live server on loopback.
 /// `scripts/hostile_clients.py` does the same with thousands of connections against the binary.
-@Suite struct ConnectionLimitTests {
+@Suite(.offCooperativePool) struct ConnectionLimitTests {
     /// A plain TCP connection, so a test can misbehave as no HTTP client library would.
     final class RawConnection {
         let fd: Int32
@@ -47,6 +47,18 @@ import Testing
             return String(decoding: received, as: UTF8.self).split(separator: "\r\n").first.map(String.init) ?? ""
         }
 
+        /// The status line of `request` on a fresh connection, tried up to three times: with a
+        /// one-second idle or body limit, a machine loaded by the rest of the test run (every
+        /// core proving) can delay the server's read past the limit and get a good connection
+        /// closed, which is not what these tests are about. An empty line three times running is.
+        static func promptStatusLine(port: Int, _ request: String) throws -> String {
+            for _ in 0..<3 {
+                let line = try RawConnection(port: port).statusLine(of: request)
+                if !line.isEmpty { return line }
+            }
+            return ""
+        }
+
         /// Whether the server closed the connection within `milliseconds` (reading and
         /// discarding whatever it sent first, such as an error answer).
         func closedByPeer(within milliseconds: Int32) -> Bool {
@@ -76,8 +88,7 @@ import Testing
                 #expect(silent.closedByPeer(within: 4000))
                 #expect(Date().timeIntervalSince(start) > 0.5)
                 // (The test client's own kept-alive connection was idle too, and is closed as well.)
-                let fresh = try RawConnection(port: port)
-                #expect(fresh.statusLine(of: "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n") == "HTTP/1.1 200 OK")
+                #expect(try RawConnection.promptStatusLine(port: port, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n") == "HTTP/1.1 200 OK")
             }
         }
     }
@@ -113,8 +124,7 @@ import Testing
                 #expect(closed, "a body trickled a byte every 100 ms kept its connection for 4 s")
                 #expect(Date().timeIntervalSince(start) > 0.8)
                 // A prompt request on the same server is answered (here: refused as malformed).
-                let prompt = try RawConnection(port: port)
-                #expect(prompt.statusLine(of: head.replacingOccurrences(of: "1000", with: "2") + "{}") == "HTTP/1.1 400 Bad Request")
+                #expect(try RawConnection.promptStatusLine(port: port, head.replacingOccurrences(of: "1000", with: "2") + "{}") == "HTTP/1.1 400 Bad Request")
             }
         }
     }

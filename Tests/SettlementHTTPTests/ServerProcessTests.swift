@@ -63,7 +63,7 @@ extension HTTPConnection.Response {
     var batch: Int? { ((object["receipt"] as? [String: Any])?["batch"] as? NSNumber)?.intValue }
 }
 
-@Suite(.serialized) struct ServerProcessTests {
+@Suite(.serialized, .offCooperativePool) struct ServerProcessTests {
     /// One reply slot per request, filled by many threads.
     final class Replies: @unchecked Sendable {
         private let lock = NSLock()
@@ -102,7 +102,11 @@ extension HTTPConnection.Response {
                 }
             }
             let all = (valid.map { ($0, true) } + forged.map { ($0, false) }).shuffled()
-            let server = try ServerProcess(["--batch-size", "1", "--workers", "8", "--flush-ms", "1"])
+            // Probation off (issue 14, point 4): this test is about the batch pipeline, and with
+            // it on, the forgeries' client (127.0.0.1, like the deposits') would be moved to the
+            // single-verification lane after its first failed batch, whose bounded queue would
+            // refuse some of the 288 posts with 429 (`SpamTests` covers that lane).
+            let server = try ServerProcess(["--batch-size", "1", "--workers", "8", "--flush-ms", "1", "--probation-seconds", "0"])
             let replies = Replies(all.count)
             let go = DispatchSemaphore(value: 0)
             let done = DispatchGroup()

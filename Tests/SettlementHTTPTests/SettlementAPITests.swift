@@ -11,7 +11,7 @@ import TestSupport
 import Wallet
 
 /// End to end: real proofs, a real server on loopback, a real SQLite file.
-@Suite(.serialized) struct SettlementAPITests {
+@Suite(.serialized, .offCooperativePool) struct SettlementAPITests {
     @Test func depositTransferAndWithdrawalSettleWithSignedReceipts() async throws {
         try await TestServer.run { client, server in
             let alice = Peer(), bob = Peer()

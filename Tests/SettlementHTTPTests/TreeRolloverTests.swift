@@ -6,6 +6,7 @@ import Protocol
 import Settlement
 import SettlementHTTP
 import Testing
+import TestSupport
 import Wallet
 
 /// Issue 14, point 3, "the tree never runs out": a real server on loopback over a real SQLite
@@ -13,7 +14,7 @@ import Wallet
 /// trees); a note of tree 0 is withdrawn against tree 0's last root and a note of tree 1 is
 /// paid against tree 1's root; refused input changes nothing; a restart keeps the trees and a
 /// restart with another capacity is refused.
-@Suite(.serialized) struct TreeRolloverTests {
+@Suite(.serialized, .offCooperativePool) struct TreeRolloverTests {
     static let capacity = 32
 
     struct Settled { var request: TransferRequest; var notes: [Note]; var leaves: [Int64]; var tree: Int64; var batch: Int64 }

@@ -8,11 +8,12 @@ import Protocol
 import Settlement
 import SettlementHTTP
 import Testing
+import TestSupport
 
 /// Issue 14, point 5: deposits are paid by single-use vouchers signed by the operator's deposit
 /// key, not by a shared token. Against a real server on loopback and a real SQLite file; every
 /// refusal is checked to have changed nothing (counts and root).
-@Suite struct VoucherTests {
+@Suite(.offCooperativePool) struct VoucherTests {
     /// What a refusal must leave as it was.
     struct Snapshot: Equatable { var counts: LedgerCounts; var root: Fr }
     static func snapshot(_ client: some TestClientProtocol, _ server: TestServer) async throws -> Snapshot {

@@ -219,6 +219,9 @@ struct LedgerFixture {
         }
         #expect(try ledger.settledTransfer(TransferID(bytes: [UInt8](repeating: 7, count: 32))) == nil)
         #expect(decisions.count == 3)
+        // Fees accrue from the stored external data (a recipient of multi-byte UTF-8 before
+        // the fee, so its length is read, not assumed).
+        #expect(try ledger.counts().feesAccrued == 5)
         #expect(try ledger.batchHeader(1) == batch.header)
         #expect(try ledger.batchHeaders(from: 1, limit: 10) == [batch.header])
         #expect(try ledger.storedBatchHash(1) == batch.header.hash)

@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// Runs blocking code (sockets, synchronous HTTP, waiting on a child process) on a thread of its
 /// own instead of a thread of Swift's cooperative pool. The pool has one thread per core (two
@@ -21,4 +22,21 @@ final class BlockingExecutor: TaskExecutor {
         let job = UnownedJob(job)
         Thread { job.runSynchronously(on: self.asUnownedTaskExecutor()) }.start()
     }
+}
+
+/// A suite or test trait: the test runs with `BlockingExecutor` as its task executor, and so do
+/// the tasks it starts (an in-process server's included). For tests that prove on the calling
+/// thread (half a second a proof): on the cooperative pool, each proof would block one of its
+/// two threads and starve every other test's server running in parallel, which then times out.
+public struct OffCooperativePoolTrait: SuiteTrait, TestTrait, TestScoping {
+    public var isRecursive: Bool { true }
+
+    public func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void) async throws {
+        try await withTaskExecutorPreference(BlockingExecutor.shared) { try await function() }
+    }
+}
+
+extension Trait where Self == OffCooperativePoolTrait {
+    /// Runs the test (and the tasks it starts) off Swift's cooperative pool.
+    public static var offCooperativePool: Self { OffCooperativePoolTrait() }
 }

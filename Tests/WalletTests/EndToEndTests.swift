@@ -208,6 +208,43 @@ import Wallet
         }
     }
 
+    /// Issue 14, point 4: a server with `--min-fee 3`. The wallet learns the fee from
+    /// /v1/params, pays it on a send, a withdrawal and the merge a payment needs, and says what
+    /// it paid; deposits pay none; the operator sees the fees in `zksettle-admin stats`.
+    @Test func theWalletPaysTheServersMinimumFee() async throws {
+        try await offCooperativePool {
+            let server = try Server(prepare: { _ in ["--min-fee", "3"] })
+            defer { server.stop() }
+            let a = server.data.appendingPathComponent("alice"), b = server.data.appendingPathComponent("bob")
+            Self.ok(try Self.zkwallet(["init"], wallet: a, server: server), "init A")
+            Self.ok(try Self.zkwallet(["init"], wallet: b, server: server), "init B")
+            let addressB = try Self.zkwallet(["address"], wallet: b, server: server).lastLine
+            for amount in ["40", "30", "30"] {
+                Self.ok(try Self.zkwallet(["deposit", amount, "--voucher", try server.voucher(Int(amount)!)], wallet: a, server: server), "deposit")
+            }
+            #expect(try spendable(a, server) == 100, "deposits pay no fee")
+
+            // 75 needs all three notes: one merge (fee 3), then the payment (fee 3).
+            let pay = try Self.zkwallet(["send", "75", "--to", addressB, "--json"], wallet: a, server: server)
+            Self.ok(pay, "A pays B")
+            #expect((pay.object["fee"] as? NSNumber)?.intValue == 3, "\(pay.stdout)")
+            #expect(pay.stderr.contains("fee 3"), "the merge says its fee: \(pay.stderr)")
+            #expect(try spendable(a, server) == 100 - 75 - 3 - 3)
+            Self.ok(try Self.zkwallet(["sync"], wallet: b, server: server), "B sync")
+            #expect(try spendable(b, server) == 75)
+
+            // A withdrawal pays it too; the text output names it.
+            let w = try Self.zkwallet(["withdraw", "10", "--to", "iban:DE00 1234"], wallet: b, server: server)
+            Self.ok(w, "B withdraws")
+            #expect(w.stdout.contains("fee paid to the operator: 3"), "\(w.stdout)")
+            #expect(try spendable(b, server) == 75 - 10 - 3)
+
+            let stats = try Executables.run("zksettle-admin", ["stats", "--data", server.data.appendingPathComponent("server").path, "--json"])
+            #expect(stats.status == 0, "\(stats.stderr)")
+            #expect((stats.object["fees_accrued"] as? NSNumber)?.intValue == 9, "\(stats.stdout)")
+        }
+    }
+
     @Test func unreachableServerIsExplained() async throws {
         try await offCooperativePool {
             let dir = FileManager.default.temporaryDirectory.appendingPathComponent("zkwallet-offline-\(UUID().uuidString)")

@@ -24,7 +24,7 @@ func testVoucher(_ amount: UInt64) -> DepositVoucher {
 /// What the wallet asks and what it believes, against a real server on loopback whose answers
 /// a middleware records and, when told to, falsifies. (`withServer` serves the other in-process
 /// wallet tests too.)
-@Suite(.serialized) struct PrivateSyncTests {
+@Suite(.serialized, .offCooperativePool) struct PrivateSyncTests {
     /// Every request's method and URI, and an optional rewrite of JSON answers by path prefix.
     final class Wire: @unchecked Sendable {
         private let lock = NSLock()

@@ -9,7 +9,7 @@ import Wallet
 /// `unknown_root`: the tree moved on while the wallet was proving. The server here accepts only
 /// its current root (a window of 1), and another peer's deposit settles while this wallet's
 /// proof is being computed; the wallet must prove once more with fresh paths and settle.
-@Suite struct StaleRootTests {
+@Suite(.offCooperativePool) struct StaleRootTests {
     final class Lines: @unchecked Sendable {
         var lines: [String] = []
         var interfered = false

@@ -7,7 +7,7 @@ import Wallet
 
 /// Issue 14, point 3: wallets sync across trees and spend notes of every tree. A real server on
 /// loopback over a real SQLite file with trees of 32 leaves; real proofs.
-@Suite(.serialized) struct TreeRolloverWalletTests {
+@Suite(.serialized, .offCooperativePool) struct TreeRolloverWalletTests {
     @Test func aWalletSpendsNotesOfAClosedTreeAndOfTheOpenOneAndJoinsNotesOfTwoTrees() async throws {
         try await PrivateSyncTests.withServer(treeCapacity: 32) { server, wire, dir in
             let a = try PrivateSyncTests.wallet(dir, "a", server: server)
