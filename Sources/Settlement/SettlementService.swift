@@ -335,7 +335,7 @@ public final class SettlementService: @unchecked Sendable {
             return .malformed("the two nullifiers are equal")
         }
         // After the ext-data checks, so the fee named here is the one the proof commits to.
-        // Deposits are exempt: the operator's credential already decides who may make one.
+        // Deposits are exempt: the operator's voucher already decides who may make one.
         if ext.extAmount <= 0 && ext.fee < config.minFee { return .feeTooLow(minimum: config.minFee, given: ext.fee) }
         return nil
     }
