@@ -70,6 +70,20 @@ import Testing
         }
     }
 
+    /// Against Foundation's base64 (RFC 4648 section 4), with the URL alphabet's two
+    /// substitutions and the padding removed, for every length 0…100.
+    @Test func base64URLAgreesWithFoundationsBase64() {
+        for n in 0...100 {
+            let bytes = (0..<n).map { _ in UInt8.random(in: 0...255) }
+            let reference = Data(bytes).base64EncodedString()
+                .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+            #expect(Base64URL.encode(bytes) == reference, "length \(n)")
+            #expect(Base64URL.decode(reference) == bytes, "length \(n)")
+        }
+        #expect(Base64URL.decode("A") == nil && Base64URL.decode("AAAAA") == nil, "a length no byte string has")
+        #expect(Base64URL.decode("AA==") == nil && Base64URL.decode("A A") == nil && Base64URL.decode("é") == nil)
+    }
+
     @Test func base64URLIsCanonical() {
         // 97 bytes leave 2 unused low bits in the last character: only one text per voucher.
         let bytes = [UInt8](repeating: 0xAB, count: 97)
