@@ -4,15 +4,27 @@ import Foundation
 /// deposit key (Ed25519). It replaces the shared deposit token of earlier versions, which
 /// minted any amount any number of times for whoever had seen it once.
 ///
-/// Text form: `zkv1` followed by base64url (RFC 4648 section 5, no padding) of 97 bytes:
+/// Text form: `zkv1` followed by base64url (RFC 4648 section 5, no padding) of 113 bytes:
 ///
-///     u8 version (1) ‖ u64 amount ‖ u64 expiresAt (Unix seconds) ‖ nonce (16) ‖ signature (64)
+///     u8 version (1) ‖ u64 amount ‖ u64 expiresAt (Unix seconds) ‖ nonce (16) ‖ signature (64) ‖ tag (16)
 ///
 /// integers big-endian. The signature is Ed25519 over
 ///
 ///     "zksettle/voucher/v1" ‖ deposit public key (32) ‖ u64 amount ‖ u64 expiresAt ‖ nonce (16)
 ///
-/// so a voucher names the key that made it and cannot be replayed against another server's key.
+/// so a voucher names the key that made it and cannot be replayed against another server's key;
+/// anyone with the public key (an auditor: `zksettle-admin db verify`) can check it. The tag is
+/// HKDF-SHA256 (used as a PRF) under a MAC key derived from the same private key, over every
+/// byte before it, signature included:
+///
+///     macKey = HKDF(ikm: deposit private key, salt: "zksettle/voucher-mac/v1", info: public key)
+///     tag    = HKDF(ikm: macKey, salt: "", info: "zksettle/voucher-tag/v1" ‖ bytes[0..<97])[0..<16]
+///
+/// The server accepts a voucher on its tag (a few microseconds) instead of its signature (an
+/// Ed25519 verification, 106 µs here, 7 % of the settlement rate of a load made of deposits).
+/// That is as strict: only the private key's holder can make a tag, and the tag covers the
+/// signature, so an accepted voucher is byte for byte one the key's holder issued, signature
+/// and all, which the audit then checks.
 /// The nonce, 16 bytes from the CSPRNG, is the voucher's identity: the ledger records it as used
 /// in the same transaction as the deposit it paid for, and never accepts it again.
 ///
@@ -21,8 +33,10 @@ import Foundation
 public struct DepositVoucher: Sendable, Hashable {
     public static let prefix = "zkv1"
     public static let version: UInt8 = 1
-    public static let byteCount = 1 + 8 + 8 + 16 + 64
-    /// Characters of the text form: the prefix and 130 base64url characters.
+    public static let byteCount = 1 + 8 + 8 + 16 + 64 + 16
+    /// The bytes the signature and the tag stand on, and the bytes the tag covers.
+    static let signedCount = 1 + 8 + 8 + 16 + 64
+    /// Characters of the text form: the prefix and 151 base64url characters.
     public static let textLength = prefix.utf8.count + (byteCount * 4 + 2) / 3
 
     public let amount: UInt64
@@ -30,6 +44,8 @@ public struct DepositVoucher: Sendable, Hashable {
     public let expiresAt: Int64
     public let nonce: [UInt8]
     public let signature: [UInt8]
+    /// The MAC tag over everything before it (16 bytes).
+    public let tag: [UInt8]
 
     public enum Failure: Error, Equatable, Sendable, CustomStringConvertible {
         case malformed(String)
@@ -54,14 +70,40 @@ public struct DepositVoucher: Sendable, Hashable {
         var nonce = [UInt8](repeating: 0, count: 16)
         precondition(RANDBytes.fill(&nonce), "OpenSSL RAND_bytes failed")
         let message = signedMessage(publicKey: key.publicKey, amount: amount, expiresAt: expiresAt, nonce: nonce)
-        return DepositVoucher(amount: amount, expiresAt: expiresAt, nonce: nonce, signature: key.sign(message))
+        let signature = key.sign(message)
+        let tag = Self.tag(macKey: macKey(for: key), signedBytes: Self.signedBytes(amount: amount, expiresAt: expiresAt, nonce: nonce, signature: signature))
+        return DepositVoucher(amount: amount, expiresAt: expiresAt, nonce: nonce, signature: signature, tag: tag)
     }
 
-    init(amount: UInt64, expiresAt: Int64, nonce: [UInt8], signature: [UInt8]) {
-        self.amount = amount; self.expiresAt = expiresAt; self.nonce = nonce; self.signature = signature
+    init(amount: UInt64, expiresAt: Int64, nonce: [UInt8], signature: [UInt8], tag: [UInt8]) {
+        self.amount = amount; self.expiresAt = expiresAt; self.nonce = nonce; self.signature = signature; self.tag = tag
     }
 
-    /// Parses the text form strictly: the prefix, exactly 130 base64url characters, version 1,
+    /// The key of the vouchers' tags, derived from the deposit key (secret like it: the server
+    /// and `zksettle-admin deposits voucher --data` derive it, nobody else can).
+    public static func macKey(for key: Ed25519Key) -> [UInt8] {
+        HKDFSHA256.derive(key: key.privateKey, salt: Array("zksettle/voucher-mac/v1".utf8), info: key.publicKey, count: 32)
+    }
+
+    static func tag(macKey: [UInt8], signedBytes: [UInt8]) -> [UInt8] {
+        Array(HKDFSHA256.derive(key: macKey, salt: [], info: Array("zksettle/voucher-tag/v1".utf8) + signedBytes, count: 32).prefix(16))
+    }
+
+    static func signedBytes(amount: UInt64, expiresAt: Int64, nonce: [UInt8], signature: [UInt8]) -> [UInt8] {
+        [version] + bigEndian(amount) + bigEndian(UInt64(expiresAt)) + nonce + signature
+    }
+
+    /// Whether the tag is the one `macKey` gives (compared without an early exit): the server's
+    /// acceptance check.
+    public func hasValidTag(macKey: [UInt8]) -> Bool {
+        let expected = Self.tag(macKey: macKey, signedBytes: Self.signedBytes(amount: amount, expiresAt: expiresAt, nonce: nonce, signature: signature))
+        guard expected.count == tag.count else { return false }
+        var diff: UInt8 = 0
+        for (a, b) in zip(expected, tag) { diff |= a ^ b }
+        return diff == 0
+    }
+
+    /// Parses the text form strictly: the prefix, exactly 151 base64url characters, version 1,
     /// an amount in 1…2^63−1, a non-negative expiry. The signature is not checked here (`verify`).
     public init(text raw: String) throws(Failure) {
         // Pasted text: surrounding spaces, tabs and line breaks (ASCII only) are dropped.
@@ -76,7 +118,7 @@ public struct DepositVoucher: Sendable, Hashable {
         try self.init(bytes: bytes)
     }
 
-    /// From the 97 bytes of `bytes` (as the ledger stores a used voucher), checked as `init(text:)`.
+    /// From the 113 bytes of `bytes` (as the ledger stores a used voucher), checked as `init(text:)`.
     public init(bytes: [UInt8]) throws(Failure) {
         guard bytes.count == Self.byteCount else { throw .malformed("\(bytes.count) bytes where a voucher has \(Self.byteCount)") }
         guard bytes[0] == Self.version else { throw .malformed("version \(bytes[0]), this software reads version \(Self.version)") }
@@ -84,11 +126,12 @@ public struct DepositVoucher: Sendable, Hashable {
         let expires = Self.readUInt64(bytes, at: 9)
         guard amount > 0, amount <= UInt64(Int64.max) else { throw .malformed("amount \(amount) is out of range") }
         guard expires <= UInt64(Int64.max) else { throw .malformed("expiry out of range") }
-        self.init(amount: amount, expiresAt: Int64(expires), nonce: Array(bytes[17..<33]), signature: Array(bytes[33..<97]))
+        self.init(amount: amount, expiresAt: Int64(expires), nonce: Array(bytes[17..<33]), signature: Array(bytes[33..<97]),
+                  tag: Array(bytes[97..<113]))
     }
 
     public var bytes: [UInt8] {
-        [Self.version] + Self.bigEndian(amount) + Self.bigEndian(UInt64(expiresAt)) + nonce + signature
+        Self.signedBytes(amount: amount, expiresAt: expiresAt, nonce: nonce, signature: signature) + tag
     }
 
     /// The text form, `zkv1…`.

@@ -151,14 +151,14 @@ enum LedgerSchema {
 
     /// Version 3: deposit vouchers (issue 14). Each deposit from now on is paid for by a
     /// single-use voucher signed by the operator's deposit key; the voucher is recorded here in
-    /// the deposit's own transaction, whole (97 bytes, `DepositVoucher.bytes`) so that an auditor
+    /// the deposit's own transaction, whole (113 bytes, `DepositVoucher.bytes`) so that an auditor
     /// can check its signature. `voucher_era` remembers the first batch of the voucher era: a
     /// ledger that settled deposits under the retired shared deposit token has no voucher for
     /// them, and the audit asks vouchers only of deposits from that batch on.
     static let v3 = """
         CREATE TABLE vouchers (
             nonce             BLOB    PRIMARY KEY CHECK (length(nonce) = 16),
-            voucher           BLOB    NOT NULL CHECK (length(voucher) = 97),
+            voucher           BLOB    NOT NULL CHECK (length(voucher) = 113),
             amount            INTEGER NOT NULL CHECK (amount > 0),
             expires_at        INTEGER NOT NULL,
             transfer_id       BLOB    NOT NULL UNIQUE REFERENCES transfers(id),

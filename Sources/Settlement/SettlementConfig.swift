@@ -1,3 +1,5 @@
+import Protocol
+
 /// Tunables of the settlement pipeline (the server exposes each as a flag).
 public struct SettlementConfig: Sendable {
     /// Proofs per verification batch (flush when reached).
@@ -11,6 +13,16 @@ public struct SettlementConfig: Sendable {
     /// The public key of the operator's deposit key, which signs deposit vouchers; nil
     /// disables deposits.
     public var depositPublicKey: [UInt8]?
+    /// The key of the vouchers' tags (`DepositVoucher.macKey(for:)`), derived from the deposit
+    /// key: admission accepts a voucher on its tag, which covers its signature (the audit checks
+    /// the signature itself). Nil with deposits disabled.
+    public var depositMacKey: [UInt8]?
+
+    /// Deposits paid by vouchers of `key` (nil: no deposits).
+    public mutating func acceptDeposits(of key: Ed25519Key?) {
+        depositPublicKey = key?.publicKey
+        depositMacKey = key.map(DepositVoucher.macKey(for:))
+    }
     /// Recent roots kept in memory (and listed by `/v1/tree` as `accepted_roots`). Older
     /// roots stay accepted through the ledger when `acceptsHistoricalRoots` is on.
     public var rootWindow: Int = SequencerState.defaultRootWindow

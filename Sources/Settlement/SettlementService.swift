@@ -318,15 +318,16 @@ public final class SettlementService: @unchecked Sendable {
             return .badExtData("publicAmount does not equal extAmount - fee (mod r)")
         }
         if ext.extAmount > 0 {
-            guard let key = config.depositPublicKey else {
+            guard config.depositPublicKey != nil, let macKey = config.depositMacKey else {
                 return .unauthorized("deposits are disabled on this server (it was started with --no-deposits)")
             }
             guard let voucher = request.voucher else {
                 return .unauthorized("a deposit needs a deposit voucher (header X-Deposit-Voucher: zkv1…) from the operator: zksettle-admin deposits voucher --amount \(ext.extAmount)")
             }
-            // Signature and amount here; the expiry at admission, after a re-submission of a
-            // settled deposit has had its chance to be answered with its receipt.
-            guard voucher.isSigned(by: key) else { return .unauthorized(DepositVoucher.Failure.badSignature.description) }
+            // The tag (made with the deposit key, over the signature too) and the amount here;
+            // the expiry at admission, after a re-submission of a settled deposit has had its
+            // chance to be answered with its receipt.
+            guard voucher.hasValidTag(macKey: macKey) else { return .unauthorized(DepositVoucher.Failure.badSignature.description) }
             guard voucher.amount == UInt64(ext.extAmount) else {
                 return .unauthorized(DepositVoucher.Failure.wrongAmount(voucher: voucher.amount, deposit: UInt64(ext.extAmount)).description)
             }

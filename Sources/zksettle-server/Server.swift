@@ -164,7 +164,7 @@ struct Server: AsyncParsableCommand {
                 let path = dir.url.appendingPathComponent("deposit.key").path
                 if created { logger.notice("made a new deposit key (it signs deposit vouchers)", metadata: ["file": "\(path)"]) }
                 depositKey = key
-                config.depositPublicKey = key.publicKey
+                config.acceptDeposits(of: key)
             }
             if FileManager.default.fileExists(atPath: dir.url.appendingPathComponent("deposit-token").path) {
                 logger.warning("<data>/deposit-token is no longer used: deposits need single-use vouchers (zksettle-admin deposits voucher); delete the file")

@@ -9,7 +9,7 @@ import Testing
 
     @Test func aVoucherRoundTripsAndVerifiesUnderItsKeyOnly() throws {
         let v = DepositVoucher.issue(amount: 1234, expiresAt: 2_000_000_000, key: key)
-        #expect(v.text.hasPrefix("zkv1") && v.text.count == DepositVoucher.textLength && DepositVoucher.textLength == 134)
+        #expect(v.text.hasPrefix("zkv1") && v.text.count == DepositVoucher.textLength && DepositVoucher.textLength == 155)
         #expect(try DepositVoucher(text: v.text) == v)
         #expect(try DepositVoucher(text: "  \(v.text)\n") == v, "pasted with spaces and a line break")
         #expect(try DepositVoucher(bytes: v.bytes) == v)
@@ -20,14 +20,20 @@ import Testing
         #expect(DepositVoucher.issue(amount: 1234, expiresAt: 2_000_000_000, key: key).nonce != v.nonce)
     }
 
-    @Test func theSignatureCoversEveryByte() throws {
+    @Test func theSignatureCoversTheFieldsAndTheTagCoversEveryByte() throws {
         let v = DepositVoucher.issue(amount: 50, expiresAt: 2_000_000_000, key: key)
-        // Flip one bit anywhere after the version byte: it still parses (or not), never verifies.
+        let macKey = DepositVoucher.macKey(for: key)
+        #expect(v.hasValidTag(macKey: macKey))
+        #expect(!v.hasValidTag(macKey: DepositVoucher.macKey(for: Ed25519Key.generate())), "another key's tag")
+        #expect(macKey != key.privateKey && macKey.count == 32)
+        // Flip one bit anywhere after the version byte: it still parses (or not), its tag never
+        // checks, and its signature does not either unless the bit was in the tag.
         for i in 1..<DepositVoucher.byteCount {
             var b = v.bytes
             b[i] ^= 1
             if let changed = try? DepositVoucher(bytes: b) {
-                #expect(!changed.isSigned(by: key.publicKey), "byte \(i)")
+                #expect(!changed.hasValidTag(macKey: macKey), "byte \(i)")
+                #expect(changed.isSigned(by: key.publicKey) == (i >= 97), "byte \(i)")
             }
         }
     }
@@ -50,11 +56,11 @@ import Testing
             ("", "does not start with zkv1"),
             ("zkv2" + body, "does not start with zkv1"),
             ("ZKV1" + body, "does not start with zkv1"),
-            (String(v.text.dropLast()), "characters where a voucher has 134"),
-            (v.text + "A", "characters where a voucher has 134"),
+            (String(v.text.dropLast()), "characters where a voucher has 155"),
+            (v.text + "A", "characters where a voucher has 155"),
             ("zkv1" + String(body.dropLast()) + "+", "not base64url"),
             ("zkv1" + String(body.dropLast()) + "=", "not base64url"),
-            ("zkv1" + String(body.dropLast()) + "é", "characters where a voucher has 134"),
+            ("zkv1" + String(body.dropLast()) + "é", "characters where a voucher has 155"),
             ("zkv1" + Base64URL.encode(version2), "version 2"),
             ("zkv1" + Base64URL.encode(zeroAmount), "amount 0 is out of range"),
             ("zkv1" + Base64URL.encode(hugeAmount), "out of range"),
@@ -85,8 +91,8 @@ import Testing
     }
 
     @Test func base64URLIsCanonical() {
-        // 97 bytes leave 2 unused low bits in the last character: only one text per voucher.
-        let bytes = [UInt8](repeating: 0xAB, count: 97)
+        // 113 bytes leave 2 unused low bits in the last character: only one text per voucher.
+        let bytes = [UInt8](repeating: 0xAB, count: 113)
         let text = Base64URL.encode(bytes)
         #expect(Base64URL.decode(text) == bytes)
         let last = text.last!

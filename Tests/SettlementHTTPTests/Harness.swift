@@ -52,7 +52,7 @@ struct TestServer {
                                  _ body: @Sendable (any TestClientProtocol, TestServer) async throws -> T) async throws -> T {
         let dir = try directory ?? temporaryDirectory()
         var config = SettlementConfig()
-        config.depositPublicKey = depositKey.publicKey
+        config.acceptDeposits(of: depositKey)
         config.flushMilliseconds = 2
         configure(&config)
         let ledger = try SQLiteLedger(path: dir.appendingPathComponent("ledger.sqlite").path, treeCapacity: treeCapacity)

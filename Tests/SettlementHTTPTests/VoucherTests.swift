@@ -76,6 +76,14 @@ import TestSupport
             try await refused(dep, 401, "unauthorized", saying: "the voucher is for 99, not 100")
             dep.voucher = voucher(100, key: Ed25519Key.generate())
             try await refused(dep, 401, "unauthorized", saying: "not signed by this server's deposit key")
+            var tampered = good.bytes
+            tampered[tampered.count - 1] ^= 1  // the tag: the server's check
+            dep.voucher = try DepositVoucher(bytes: tampered)
+            try await refused(dep, 401, "unauthorized", saying: "not signed by this server's deposit key")
+            tampered = good.bytes
+            tampered[40] ^= 1  // the signature: the tag covers it
+            dep.voucher = try DepositVoucher(bytes: tampered)
+            try await refused(dep, 401, "unauthorized", saying: "not signed by this server's deposit key")
             dep.voucher = voucher(100, expiresIn: -5)
             try await refused(dep, 401, "unauthorized", saying: "expired")
             var garbled = HTTPFields()
@@ -150,7 +158,7 @@ import TestSupport
     }
 
     @Test func withoutADepositKeyDepositsAndVouchersAreRefused() async throws {
-        try await TestServer.run(configure: { $0.depositPublicKey = nil }) { client, server in
+        try await TestServer.run(configure: { $0.acceptDeposits(of: nil) }) { client, server in
             let (dep, _) = try deposit(3, to: Peer(), root: try await client.root())
             let r = try await client.post(dep)
             #expect(r.status == 401 && r.errorCode == "unauthorized", "\(r.json)")

@@ -81,7 +81,7 @@ func testVoucher(_ amount: UInt64) -> DepositVoucher {
         let pkURL = dir.appendingPathComponent("transfer.zkspk")
         try pk.write(to: pkURL)
         var config = SettlementConfig()
-        config.depositPublicKey = testDepositKey.publicKey
+        config.acceptDeposits(of: testDepositKey)
         config.flushMilliseconds = 1
         configure(&config)
         let ledger = try SQLiteLedger(path: dir.appendingPathComponent("ledger.sqlite").path, treeCapacity: treeCapacity)
