@@ -155,8 +155,10 @@ import Glibc
             #expect(try server.ledger.counts().transfers == 2)
 
             // The lane holds one transfer (`probationQueue = 1`, counted until it is verified):
-            // 32 forgeries posted back to back with wait=false are answered at admission, faster
-            // than one proof verifies, so some find the lane full: 429 with Retry-After.
+            // 32 forgeries posted at once, each on its own connection (so the server admits them
+            // side by side), with wait=false, are answered at admission while the lane verifies
+            // the first, so some find it full: 429 with Retry-After. (Posted one after another,
+            // each could arrive after the lane emptied, on a machine loaded by the test run.)
             let before = try server.ledger.counts()
             let forgeries = (0..<32).map { _ -> TransferRequest in
                 var f = good
@@ -164,11 +166,24 @@ import Glibc
                 f.voucher = voucher(UInt64(good.extData.extAmount))  // its own: each must reach verification
                 return f
             }
-            var replies: [Reply] = []
-            for f in forgeries { replies.append(try await client.post(f, query: "?wait=false")) }
-            let limited = replies.filter { $0.status == 429 && $0.errorCode == "rate_limited" && $0.headers[.retryAfter] == "1" }
-            #expect(limited.count >= 1, "\(replies.map(\.status))")
-            #expect(replies.allSatisfy { $0.status == 429 || $0.status == 202 || ($0.status == 422 && $0.errorCode == "invalid_proof") })
+            let lanePort = try #require(client.port)
+            let go = DispatchSemaphore(value: 0)
+            let replies = try await withThrowingTaskGroup(of: (Int, String).self) { group in
+                for f in forgeries {
+                    group.addTask {
+                        go.wait()  // every connection's thread ready, then all at once
+                        let (status, raw) = try rawPost(TransferBody.encode(f), voucher: f.voucher, port: lanePort, from: "127.0.0.1",
+                                                        path: "/v1/transfers?wait=false")
+                        return (status, String(decoding: raw, as: UTF8.self).lowercased())
+                    }
+                }
+                try await Task.sleep(for: .milliseconds(200))
+                for _ in forgeries { go.signal() }
+                return try await group.reduce(into: [(Int, String)]()) { $0.append($1) }
+            }
+            let limited = replies.filter { $0.0 == 429 && $0.1.contains("rate_limited") && $0.1.contains("retry-after: 1\r\n") }
+            #expect(limited.count >= 1, "\(replies.map(\.0))")
+            #expect(replies.allSatisfy { $0.0 == 429 || $0.0 == 202 || ($0.0 == 422 && $0.1.contains("invalid_proof")) }, "\(replies.map(\.0))")
             // Whatever was admitted is refused by the lane; then nothing has changed.
             for _ in 0..<100 where try await client.admin("/v1/admin/stats").json["queue_depth"] as? NSNumber != 0 {
                 try await Task.sleep(for: .milliseconds(50))
@@ -180,7 +195,7 @@ import Glibc
 
 /// `POST /v1/transfers` from a chosen loopback source address (127.0.0.2, …), with the test
 /// deposit's voucher, over a plain socket: the test client always connects from 127.0.0.1.
-func rawPost(_ body: Data, voucher: DepositVoucher?, port: Int, from source: String) throws -> (Int, Data) {
+func rawPost(_ body: Data, voucher: DepositVoucher?, port: Int, from source: String, path: String = "/v1/transfers") throws -> (Int, Data) {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { throw POSIXError(.EIO) }
     defer { close(fd) }
@@ -197,7 +212,7 @@ func rawPost(_ body: Data, voucher: DepositVoucher?, port: Int, from source: Str
           withUnsafePointer(to: &remote, { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, size) } }) == 0 else {
         throw POSIXError(.ECONNREFUSED)
     }
-    var request = Data("POST /v1/transfers HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n".utf8)
+    var request = Data("POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n".utf8)
     if let voucher { request += Data("X-Deposit-Voucher: \(voucher.text)\r\n".utf8) }
     request += Data("Content-Length: \(body.count)\r\nConnection: close\r\n\r\n".utf8) + body
     _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
