@@ -13,7 +13,7 @@ source scripts/server-lib.sh
 ST=${1:-schemathesis}
 EXAMPLES=${ZKSETTLE_CONTRACT_EXAMPLES:-50}
 DATA=$(mktemp -d /tmp/zksettle-contract.XXXXXX)
-PORT=$(( 20000 + RANDOM % 20000 ))
+PORT=$(( 20000 + RANDOM % 12000 ))  # below the ephemeral range (32768 on): no client port can hold it
 SERVER_PID=
 cleanup() { [ -n "$SERVER_PID" ] && kill -TERM "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null; rm -rf "$DATA"; }
 trap cleanup EXIT

@@ -35,7 +35,7 @@ import tempfile
 import threading
 import time
 
-from zksettle_harness import arguments, Server, corpus_for, error_code, finish, request
+from zksettle_harness import arguments, Server, corpus_for, error_code, finish, free_port, request
 
 
 def main():
@@ -53,7 +53,7 @@ def main():
     work = tempfile.mkdtemp(prefix="zksettle-crash-")
     data = os.path.join(work, "data")
     os.makedirs(data)
-    port = rng.randrange(20000, 40000)
+    port = free_port(rng)
     extra = ["--flush-ms", "3"] + (["--tree-capacity", str(args.tree_capacity)] if args.tree_capacity else [])
     server = Server(args.bin, data, port, cache=args.cache, extra_args=extra)
     server.start()

@@ -15,7 +15,7 @@ for tool in zksettle-server zksettle-bench; do
   [ -x "$BIN/$tool" ] || { echo "error: $BIN/$tool missing: run swift build -c release" >&2; exit 2; }
 done
 DATA=$(mktemp -d /tmp/zksettle-load.XXXXXX)
-PORT=$(( 20000 + RANDOM % 20000 ))
+PORT=$(( 20000 + RANDOM % 12000 ))  # below the ephemeral range (32768 on): no client port can hold it
 SERVER_PID=
 cleanup() { [ -n "$SERVER_PID" ] && kill -TERM "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null; rm -rf "$DATA"; }
 trap cleanup EXIT

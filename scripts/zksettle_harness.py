@@ -13,6 +13,7 @@ import json
 import os
 import random
 import shutil
+import socket
 import signal
 import subprocess
 import sys
@@ -42,6 +43,28 @@ def request(port, method, path, body=None, headers=None, timeout=120):
         conn.close()
 
 
+def free_port(rng=random):
+    """A TCP port on 127.0.0.1 that nothing holds now, below the kernel's ephemeral range: the
+    fault scripts open thousands of client connections, whose local ports come from that range,
+    and a server port drawn from it could already be some connection's (EADDRINUSE on start)."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    top = max(10001, min(low, 65536)) - 1
+    for _ in range(100):
+        port = rng.randrange(10000, top)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                s.bind(("127.0.0.1", port))
+                return port
+            except OSError:
+                continue
+    raise RuntimeError("no free TCP port found below the ephemeral range")
+
+
 def error_code(status, body):
     """The API's error code of an answer, or http_<status> when it has none."""
     try:
@@ -57,7 +80,7 @@ class Server:
 
     def __init__(self, bindir, data, port=None, admin_token="fault-admin", cache=DEFAULT_CACHE, extra_args=()):
         self.bindir, self.data = bindir, data
-        self.port = port or random.randrange(20000, 40000)
+        self.port = port or free_port()
         self.admin_token = admin_token
         # Deposit vouchers by request body: one per corpus deposit, issued once by the server
         # (its deposit key stays in the data directory across restarts) and kept for reposts.
