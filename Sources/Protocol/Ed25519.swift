@@ -26,6 +26,15 @@ public struct Ed25519Key: Sendable {
         self.publicKey = pub
     }
 
+    /// The key whose 32-byte seed is the hex text (surrounding whitespace ignored), as the
+    /// server keeps `receipt.key` and `deposit.key`; nil for anything else.
+    public init?(hex text: String) {
+        guard let bytes = Hex.decode(text.trimmingCharacters(in: .whitespacesAndNewlines)), let key = try? Ed25519Key(privateKey: bytes) else {
+            return nil
+        }
+        self = key
+    }
+
     public func sign(_ message: [UInt8]) -> [UInt8] {
         let pkey = EVP_PKEY_new_raw_private_key(NID_ED25519, nil, privateKey, 32)!
         defer { EVP_PKEY_free(pkey) }

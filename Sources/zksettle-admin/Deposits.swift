@@ -62,8 +62,7 @@ struct IssueVoucher: ParsableCommand {
             guard let text = try? String(contentsOf: file, encoding: .utf8) else {
                 throw AdminError("cannot read \(file.path): pass --data with the server's data directory (the server makes deposit.key on first start unless it runs with --no-deposits), or --server URL with the admin token")
             }
-            guard let bytes = Hex.decode(text.trimmingCharacters(in: .whitespacesAndNewlines)), bytes.count == 32,
-                  let key = try? Ed25519Key(privateKey: bytes) else {
+            guard let key = Ed25519Key(hex: text) else {
                 throw AdminError("\(file.path) is not a 32-byte hex Ed25519 key")
             }
             voucher = DepositVoucher.issue(amount: amount, expiresAt: Int64(Date().timeIntervalSince1970) + seconds, key: key)

@@ -109,8 +109,7 @@ final class LocalLedger: LedgerSource {
         // Receipts are checked when the receipt key is readable (the operator's case).
         var receiptPublicKey: [UInt8]?
         let keyFile = directory.appendingPathComponent("receipt.key")
-        if let text = try? String(contentsOf: keyFile, encoding: .utf8),
-           let bytes = Hex.decode(text.trimmingCharacters(in: .whitespacesAndNewlines)), let key = try? Ed25519Key(privateKey: bytes) {
+        if let text = try? String(contentsOf: keyFile, encoding: .utf8), let key = Ed25519Key(hex: text) {
             receiptPublicKey = key.publicKey
         } else {
             notes.append("receipt signatures not checked: \(keyFile.path) is not readable")
@@ -118,8 +117,7 @@ final class LocalLedger: LedgerSource {
         // Voucher signatures likewise, with the deposit key (absent with --no-deposits).
         var depositPublicKey: [UInt8]?
         let depositFile = directory.appendingPathComponent("deposit.key")
-        if let text = try? String(contentsOf: depositFile, encoding: .utf8),
-           let bytes = Hex.decode(text.trimmingCharacters(in: .whitespacesAndNewlines)), let key = try? Ed25519Key(privateKey: bytes) {
+        if let text = try? String(contentsOf: depositFile, encoding: .utf8), let key = Ed25519Key(hex: text) {
             depositPublicKey = key.publicKey
         } else {
             notes.append("voucher signatures not checked: \(depositFile.path) is not readable")

@@ -67,8 +67,7 @@ struct ParamsFingerprintCommand: ParsableCommand {
         do { vk = try SnarkJS.verifyingKey(from: try file("keys/verification_key.json")) } catch let e as AdminError { throw e } catch {
             throw AdminError("\(dir.appendingPathComponent("keys/verification_key.json").path): \(error)")
         }
-        let keyText = String(decoding: try file("receipt.key"), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard let bytes = Hex.decode(keyText), bytes.count == 32, let key = try? Ed25519Key(privateKey: bytes) else {
+        guard let key = Ed25519Key(hex: String(decoding: try file("receipt.key"), as: UTF8.self)) else {
             throw AdminError("\(dir.appendingPathComponent("receipt.key").path) is not a 32-byte hex Ed25519 key")
         }
         return ServerClient.Params(circuitID: id, verifyingKey: vk, receiptPublicKey: key.publicKey)

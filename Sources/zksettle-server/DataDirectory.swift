@@ -47,7 +47,7 @@ struct DataDirectory {
 
     private func ed25519Key(_ name: String) throws -> (key: Ed25519Key, created: Bool) {
         let (text, created) = try secret(name)
-        guard let bytes = Hex.decode(text), bytes.count == 32, let key = try? Ed25519Key(privateKey: bytes) else {
+        guard let key = Ed25519Key(hex: text) else {
             throw ServerError("\(url.appendingPathComponent(name).path) is not a 32-byte hex Ed25519 key")
         }
         return (key, created)
