@@ -148,7 +148,7 @@ let package = Package(
 
         // Shared by the test targets: where the vectors are, a seeded generator, blocking work.
         .target(name: "TestSupport", dependencies: ["SQLite"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
-        .testTarget(name: "BN254Tests", dependencies: ["BN254", "CGMP", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "BN254Tests", dependencies: ["BN254", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "Groth16Tests", dependencies: ["Groth16", "BN254", "Primitives", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "SettlementTests", dependencies: ["Settlement", "Ledger", "SQLiteLedger", "SQLite", "Protocol", "Primitives", "Groth16", "BN254",
                                                            "TestSupport"], swiftSettings: swiftSettings),
