@@ -33,7 +33,7 @@ import Darwin
 /// rapidsnark: the prover's secrets are blinded by r and s, and it runs on the owner's machine.
 public enum MSM {
     /// Worker threads used by default: every active core.
-    public static var defaultParallelism: Int { systemCoreCount }
+    public static var defaultParallelism: Int { coreCount }
 
     /// Σ sᵢ·Pᵢ in G1. `bases.count` must equal `scalars.count`; points at infinity, zero
     /// scalars and repeated points are allowed. `windowBits` overrides the tuned window (1…15).
@@ -234,15 +234,23 @@ final class BucketPlan<C: CurveParameters>: @unchecked Sendable {
         }
     }
 
-    /// Window k's sum Σ_i digit_k(sᵢ)·Pᵢ = Σ_b b·(bucket b), stored in `windowSums[k]`.
+    /// Window k's sum Σ_i digit_k(sᵢ)·Pᵢ = Σ_b b·(bucket b), stored in `windowSums[k]`:
+    /// the points sorted into buckets, each bucket summed by rounds of pairwise affine
+    /// additions, then the buckets weighted by a running sum.
     func runWindow(_ k: Int, _ scratch: inout BucketScratch<C>) {
         let half = 1 << (c - 1)
         scratch.reserve(points: n, buckets: half)
-        let pts = scratch.points!, den = scratch.denominators!, pre = scratch.prefixes!, kinds = scratch.kinds!
-        let start = scratch.start!, len = scratch.length!, active = scratch.active!
-        let dig = digits + k * n
+        guard sortIntoBuckets(k, scratch, half: half) else { windowSums[k] = .infinity; return }
+        reduceBuckets(scratch, half: half)
+        windowSums[k] = weightedBucketSum(scratch, half: half)
+    }
 
-        // Counting sort by bucket |d|; a negative digit takes −P.
+    /// Counting sort of the points by bucket |digit| (a negative digit takes −P) into
+    /// `scratch.points`, each bucket a segment [start[b], start[b] + length[b]). False when
+    /// every digit of the window is 0.
+    private func sortIntoBuckets(_ k: Int, _ scratch: BucketScratch<C>, half: Int) -> Bool {
+        let pts = scratch.points!, start = scratch.start!, len = scratch.length!, cursor = scratch.active!
+        let dig = digits + k * n
         for b in 0...half { len[b] = 0 }
         for i in 0..<n {
             let d = Int(dig[i])
@@ -250,45 +258,40 @@ final class BucketPlan<C: CurveParameters>: @unchecked Sendable {
         }
         var total: Int32 = 0
         for b in 1...half { start[b] = total; total += len[b] }
-        if total == 0 { windowSums[k] = .infinity; return }
-        for b in 1...half { active[b] = start[b] }  // `active` doubles as the fill cursor here
+        if total == 0 { return false }
+        for b in 1...half { cursor[b] = start[b] }
         bases.withUnsafeBufferPointer { bp in
             for i in 0..<n {
                 let d = Int(dig[i])
                 if d == 0 { continue }
                 let b = d < 0 ? -d : d
-                let pos = Int(active[b]); active[b] += 1
+                let pos = Int(cursor[b]); cursor[b] += 1
                 var p = bp[i]
                 if d < 0 { p.y = -p.y }
                 (pts + pos).initialize(to: p)
             }
         }
+        return true
+    }
 
-        // Tree rounds over the buckets that still hold two or more points.
+    /// Tree rounds over the buckets that still hold two or more points: every pair of every
+    /// such bucket is added at once, with one field inversion per round (`invertInPlace`);
+    /// the sums are packed at the front of each bucket's segment. Ends with each bucket's sum
+    /// at start[b] (length 0 or 1).
+    private func reduceBuckets(_ scratch: BucketScratch<C>, half: Int) {
+        let pts = scratch.points!, den = scratch.denominators!, pre = scratch.prefixes!, kinds = scratch.kinds!
+        let start = scratch.start!, len = scratch.length!, active = scratch.active!
         var activeCount = 0
         for b in 1...half where len[b] >= 2 { active[activeCount] = Int32(b); activeCount += 1 }
         while activeCount > 0 {
-            // Pass 1: each pair's denominator (x₂ − x₁, or 2y₁ to double), prefix products.
-            // kind 0: add, 1: double, 2: one side is infinity, 3: P + (−P).
+            // Pass 1: each pair's denominator, prefix products.
             var pairs = 0
             var acc = C.Field.one
             for a in 0..<activeCount {
                 let b = Int(active[a])
                 let s = Int(start[b]), m = Int(len[b])
                 for j in 0..<(m >> 1) {
-                    let p = pts + (s + 2 * j)
-                    let q = p + 1
-                    var kind: UInt8 = 0
-                    var d = C.Field.one
-                    if p.pointee.isInfinity || q.pointee.isInfinity {
-                        kind = 2
-                    } else {
-                        d = q.pointee.x - p.pointee.x
-                        if d.isZero {
-                            if q.pointee.y == p.pointee.y { kind = 1; d = p.pointee.y.doubled() }
-                            else { kind = 3; d = .one }
-                        }
-                    }
+                    let (kind, d) = AffinePoint<C>.sumDenominator(pts[s + 2 * j], pts[s + 2 * j + 1])
                     kinds[pairs] = kind
                     if kind < 2 {
                         den[pairs] = d
@@ -298,17 +301,7 @@ final class BucketPlan<C: CurveParameters>: @unchecked Sendable {
                     pairs += 1
                 }
             }
-            // One inversion per round; den[i] becomes 1/den[i].
-            var inv = acc.inverse()
-            var i = pairs - 1
-            while i >= 0 {
-                if kinds[i] < 2 {
-                    let d = den[i]
-                    den[i] = inv * pre[i]
-                    inv = inv * d
-                }
-                i -= 1
-            }
+            invertInPlace(den, prefixes: pre, kinds: kinds, count: pairs, product: acc)
             // Pass 2: the sums, packed at the front of each bucket's segment.
             pairs = 0
             var kept = 0
@@ -317,23 +310,11 @@ final class BucketPlan<C: CurveParameters>: @unchecked Sendable {
                 let s = Int(start[b]), m = Int(len[b])
                 for j in 0..<(m >> 1) {
                     let p = pts[s + 2 * j], q = pts[s + 2 * j + 1]
-                    let r: AffinePoint<C>
                     switch kinds[pairs] {
-                    case 0:
-                        let lambda = (q.y - p.y) * den[pairs]
-                        let x3 = lambda.squared() - p.x - q.x
-                        r = AffinePoint(x: x3, y: lambda * (p.x - x3) - p.y)
-                    case 1:
-                        let xx = p.x.squared()
-                        let lambda = (xx.doubled() + xx) * den[pairs]
-                        let x3 = lambda.squared() - p.x.doubled()
-                        r = AffinePoint(x: x3, y: lambda * (p.x - x3) - p.y)
-                    case 2:
-                        r = p.isInfinity ? q : p
-                    default:
-                        r = .infinity
+                    case 2: pts[s + j] = p.isInfinity ? q : p
+                    case 3: pts[s + j] = .infinity
+                    default: pts[s + j] = AffinePoint<C>.sum(p, q, kind: kinds[pairs], inverse: den[pairs])
                     }
-                    pts[s + j] = r
                     pairs += 1
                 }
                 if m & 1 == 1 { pts[s + (m >> 1)] = pts[s + m - 1] }
@@ -343,15 +324,18 @@ final class BucketPlan<C: CurveParameters>: @unchecked Sendable {
             }
             activeCount = kept
         }
+    }
 
-        // Σ_b b·B_b = Σ_b (B_half + … + B_b), from the top bucket down.
+    /// Σ_b b·B_b = Σ_b (B_half + … + B_b), from the top bucket down.
+    private func weightedBucketSum(_ scratch: BucketScratch<C>, half: Int) -> JacobianPoint<C> {
+        let pts = scratch.points!, start = scratch.start!, len = scratch.length!
         var running = JacobianPoint<C>.infinity
         var sum = JacobianPoint<C>.infinity
         for b in stride(from: half, through: 1, by: -1) {
             if len[b] > 0 { running = running.adding(pts[Int(start[b])]) }
             if !running.isInfinity { sum = sum + running }
         }
-        windowSums[k] = sum
+        return sum
     }
 
     /// Σ_k 2^(kc)·W_k (Horner).

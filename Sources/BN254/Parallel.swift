@@ -5,8 +5,21 @@ import Glibc
 import Darwin
 #endif
 
-/// Active processor count (without Foundation).
-let systemCoreCount: Int = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+/// The processors this process may run on (at least 1): the one core count of the project,
+/// for worker pools, batch sizes and benchmark reports.
+public let coreCount: Int = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+
+/// `body(0..<count)` on all cores; results in index order.
+public func parallelMap<T>(_ count: Int, _ body: @Sendable (Int) -> T) -> [T] {
+    if count == 0 { return [] }
+    if count == 1 { return [body(0)] }
+    let slots = UnsafeMutableBufferPointer<T?>.allocate(capacity: count)
+    slots.initialize(repeating: nil)
+    defer { slots.deinitialize(); slots.deallocate() }
+    let out = SendablePointer(slots.baseAddress!)
+    DispatchQueue.concurrentPerform(iterations: count) { i in out.pointer[i] = body(i) }
+    return slots.map { $0! }
+}
 
 /// A raw pointer handed to parallel workers that touch disjoint ranges.
 struct SendablePointer<T>: @unchecked Sendable {

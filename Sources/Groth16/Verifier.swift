@@ -34,7 +34,7 @@ public enum Groth16 {
     /// `parallelism` caps the threads one batch uses (default: all cores); a pool that runs a
     /// batch per core passes 1.
     public static func batchVerify(_ pvk: PreparedVerifyingKey, _ items: [(proof: Proof, publicInputs: [Fr])],
-                                   parallelism: Int = ProcessInfoShim.cores) -> BatchOutcome {
+                                   parallelism: Int = coreCount) -> BatchOutcome {
         var outcome = BatchOutcome(valid: [Bool](repeating: false, count: items.count), failures: [:], batchChecks: 0)
         var candidates: [Int] = []
         for (i, item) in items.enumerated() {
