@@ -207,13 +207,39 @@ public enum ProvingKeyCheck {
         return (a.map(clean), b.map(clean), c.map(clean))
     }
 
+    /// The row points P_j recovered from the key, in affine form, with each row's position.
+    struct RowPoints {
+        var points: [G1Affine]
+        /// row → position in `points`, or −1 where the row could not be recovered.
+        var index: [Int]
+        func covers(_ col: Column) -> Bool { col.allSatisfy { index[$0.row] >= 0 } }
+    }
+
     /// Step 6 (see the type's documentation).
     static func checkRows(_ pk: ProvingKey, _ r1cs: R1CS, _ report: inout Report) throws(ProvingKeyRefusal) {
-        let n = r1cs.variableCount, pub = r1cs.publicCount
-        let rows = r1cs.constraints.count + pub + 1
+        let n = r1cs.variableCount
+        let rows = r1cs.constraints.count + r1cs.publicCount + 1
         let (aCols, bCols, cCols) = columns(r1cs)
-        // Row points from columns with one row not yet known (first the unit columns), peeled
-        // until nothing changes: P_j = c⁻¹·(A_k − Σ_{i ≠ j} A'[i][k]·P_i) (or from B_k).
+        let known = recoverRows(pk, aCols: aCols, bCols: bCols, variables: n, rows: rows)
+        var recoveredRows: [Int] = []
+        var scaled: [G1Jacobian] = []
+        for j in 0..<rows {
+            guard let p = known[j] else { continue }
+            recoveredRows.append(j)
+            scaled.append(p)
+        }
+        var index = [Int](repeating: -1, count: rows)
+        for (i, j) in recoveredRows.enumerated() { index[j] = i }
+        let rowPoints = RowPoints(points: G1Jacobian.batchAffine(scaled), index: index)
+        report.recoveredRows = recoveredRows.count
+        report.rowCount = rows
+        try checkAB(pk, rowPoints, aCols: aCols, bCols: bCols, &report)
+        try checkL(pk, rowPoints, aCols: aCols, bCols: bCols, cCols: cCols, publicCount: r1cs.publicCount, &report)
+    }
+
+    /// Row points from columns with one row not yet known (first the unit columns), peeled
+    /// until nothing changes: P_j = c⁻¹·(A_k − Σ_{i ≠ j} A'[i][k]·P_i) (or from B_k).
+    static func recoverRows(_ pk: ProvingKey, aCols: [Column], bCols: [Column], variables n: Int, rows: Int) -> [G1Jacobian?] {
         var known = [G1Jacobian?](repeating: nil, count: rows)
         var pending = Array(0..<(2 * n))  // column q: A' of q for q < n, B of q − n
         while true {
@@ -236,65 +262,56 @@ public enum ProvingKeyCheck {
                 found += 1
             }
             pending = next
-            if found == 0 || pending.isEmpty { break }
+            if found == 0 || pending.isEmpty { return known }
         }
-        var recoveredRows: [Int] = []
-        var scaled: [G1Jacobian] = []
-        for j in 0..<rows {
-            guard let p = known[j] else { continue }
-            recoveredRows.append(j)
-            scaled.append(p)
-        }
-        let points = G1Jacobian.batchAffine(scaled)
-        var index = [Int](repeating: -1, count: rows)  // row → position in `points`
-        for (i, j) in recoveredRows.enumerated() { index[j] = i }
-        func covered(_ col: Column) -> Bool { col.allSatisfy { index[$0.row] >= 0 } }
-        report.recoveredRows = recoveredRows.count
-        report.rowCount = rows
+    }
 
-        // A_k and B_k(G1) against Σ coefficient·P_j: Σρ·A_k + Σρ'·B_k − Σ_j s_j·P_j = O.
-        var rowScalars = [Fr](repeating: .zero, count: points.count)
+    /// A_k and B_k(G1) against Σ coefficient·P_j: Σρ·A_k + Σρ'·B_k − Σ_j s_j·P_j = O.
+    static func checkAB(_ pk: ProvingKey, _ rows: RowPoints, aCols: [Column], bCols: [Column],
+                        _ report: inout Report) throws(ProvingKeyRefusal) {
+        var rowScalars = [Fr](repeating: .zero, count: rows.points.count)
         var bases: [G1Affine] = [], scalars: [Fr] = []
-        for k in 0..<n where covered(aCols[k]) {
+        for k in 0..<aCols.count where rows.covers(aCols[k]) {
             let w = SecureRandom.weight128()
             bases.append(pk.a[k]); scalars.append(w)
-            for e in aCols[k] { rowScalars[index[e.row]] -= w * e.coefficient }
+            for e in aCols[k] { rowScalars[rows.index[e.row]] -= w * e.coefficient }
             report.rowCheckedA += 1
         }
-        for k in 0..<n where covered(bCols[k]) {
+        for k in 0..<bCols.count where rows.covers(bCols[k]) {
             let w = SecureRandom.weight128()
             bases.append(pk.b1[k]); scalars.append(w)
-            for e in bCols[k] { rowScalars[index[e.row]] -= w * e.coefficient }
+            for e in bCols[k] { rowScalars[rows.index[e.row]] -= w * e.coefficient }
             report.rowCheckedB += 1
         }
-        if !bases.isEmpty {
-            let sum = MSM.run(g1: [.init(bases + points, scalars + rowScalars)], g2: []).g1[0]
-            guard sum.isInfinity else {
-                throw .init("its A or B points are not the R1CS's combinations of the row points its own unit columns give: A_k ≠ Σ_j A[j][k]·P_j or B_k ≠ Σ_j B[j][k]·P_j for some variable k")
-            }
+        if bases.isEmpty { return }
+        let sum = MSM.run(g1: [.init(bases + rows.points, scalars + rowScalars)], g2: []).g1[0]
+        guard sum.isInfinity else {
+            throw .init("its A or B points are not the R1CS's combinations of the row points its own unit columns give: A_k ≠ Σ_j A[j][k]·P_j or B_k ≠ Σ_j B[j][k]·P_j for some variable k")
         }
+    }
 
-        // δ·L_k = β·A_k + α·B_k + W_k (γ·IC_k for public k), W_k = Σ_j C[j][k]·P_j.
+    /// δ·L_k = β·A_k + α·B_k + W_k (γ·IC_k for public k), W_k = Σ_j C[j][k]·P_j.
+    static func checkL(_ pk: ProvingKey, _ rows: RowPoints, aCols: [Column], bCols: [Column], cCols: [Column], publicCount pub: Int,
+                       _ report: inout Report) throws(ProvingKeyRefusal) {
         var lBases: [G1Affine] = [.infinity], lScalars: [Fr] = [.zero], icBases: [G1Affine] = [.infinity], icScalars: [Fr] = [.zero]
         var aBases: [G1Affine] = [.infinity], aScalars: [Fr] = [.zero], b2Bases: [G2Affine] = [.infinity], b2Scalars: [Fr] = [.zero]
-        var wScalars = [Fr](repeating: .zero, count: points.count)
-        for k in 0..<n where covered(aCols[k]) && covered(bCols[k]) && covered(cCols[k]) {
+        var wScalars = [Fr](repeating: .zero, count: rows.points.count)
+        for k in 0..<aCols.count where rows.covers(aCols[k]) && rows.covers(bCols[k]) && rows.covers(cCols[k]) {
             let w = SecureRandom.weight128()
             if k <= pub { icBases.append(pk.verifyingKey.ic[k]); icScalars.append(w) } else { lBases.append(pk.l[k - pub - 1]); lScalars.append(w) }
             aBases.append(pk.a[k]); aScalars.append(w)
             b2Bases.append(pk.b2[k]); b2Scalars.append(w)
-            for e in cCols[k] { wScalars[index[e.row]] += w * e.coefficient }
+            for e in cCols[k] { wScalars[rows.index[e.row]] += w * e.coefficient }
             report.rowCheckedL += 1
         }
-        if report.rowCheckedL > 0 {
-            let r = MSM.run(g1: [.init(lBases, lScalars), .init(icBases, icScalars), .init(aBases, aScalars), .init([.infinity] + points, [.zero] + wScalars)],
-                            g2: [.init(b2Bases, b2Scalars)])
-            let g1 = G1Jacobian.batchAffine([r.g1[0], r.g1[1], -r.g1[2], -r.g1[3]])
-            let ok = Pairing.pairingProductIsOne([(g1[0], pk.delta2), (g1[1], pk.verifyingKey.gamma), (g1[2], pk.beta2),
-                                                  (-pk.alpha1, r.g2[0].affine), (g1[3], .generator)])
-            guard ok else {
-                throw .init("its L/IC points do not match the R1CS through its row points: e(L_k, δ₂) ≠ e(A_k, β₂)·e(α₁, B_k(G2))·e(Σ_j C[j][k]·P_j, G₂) (or the IC form with γ₂) for some variable k")
-            }
+        if report.rowCheckedL == 0 { return }
+        let r = MSM.run(g1: [.init(lBases, lScalars), .init(icBases, icScalars), .init(aBases, aScalars), .init([.infinity] + rows.points, [.zero] + wScalars)],
+                        g2: [.init(b2Bases, b2Scalars)])
+        let g1 = G1Jacobian.batchAffine([r.g1[0], r.g1[1], -r.g1[2], -r.g1[3]])
+        let ok = Pairing.pairingProductIsOne([(g1[0], pk.delta2), (g1[1], pk.verifyingKey.gamma), (g1[2], pk.beta2),
+                                              (-pk.alpha1, r.g2[0].affine), (g1[3], .generator)])
+        guard ok else {
+            throw .init("its L/IC points do not match the R1CS through its row points: e(L_k, δ₂) ≠ e(A_k, β₂)·e(α₁, B_k(G2))·e(Σ_j C[j][k]·P_j, G₂) (or the IC form with γ₂) for some variable k")
         }
     }
 
