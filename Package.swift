@@ -29,6 +29,7 @@ let package = Package(
         .library(name: "SQLiteLedger", targets: ["SQLiteLedger"]),
         .library(name: "SettlementClient", targets: ["SettlementClient"]),
         .library(name: "Wallet", targets: ["Wallet"]),
+        .library(name: "TerminalUI", targets: ["TerminalUI"]),
         // The network-facing decoders as fuzz targets, for the libFuzzer binaries in Fuzz/.
         .library(name: "FuzzTargets", targets: ["FuzzTargets"]),
         .executable(name: "zksettle-admin", targets: ["zksettle-admin"]),
@@ -112,6 +113,8 @@ let package = Package(
         .target(name: "Wallet", dependencies: ["BN254", "Groth16", "Groth16Prover", "R1CS", "Circuits", "Protocol", "Primitives",
                                                "SettlementClient", "SQLite"],
                 swiftSettings: swiftSettings),
+        // What the command-line tools print: JSON, tables, times, the progress bar.
+        .target(name: "TerminalUI", dependencies: ["Protocol"], swiftSettings: swiftSettings),
         // The development setup of first start (toxic waste discarded, unsafe for real funds).
         // Only the executables link it, so no library the server is built from reaches the prover.
         .target(name: "DevelopmentKeys", dependencies: ["Circuits", "Groth16Prover", "Groth16", "Protocol"], swiftSettings: swiftSettings),
