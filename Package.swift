@@ -113,6 +113,8 @@ let package = Package(
         .target(name: "Wallet", dependencies: ["BN254", "Groth16", "Groth16Prover", "R1CS", "Circuits", "Protocol", "Primitives",
                                                "SettlementClient", "SQLite"],
                 swiftSettings: swiftSettings),
+        // The server's data directory: its layout, secrets made on first start, private writes.
+        .target(name: "DataDirectory", dependencies: ["Primitives"], swiftSettings: swiftSettings),
         // What the command-line tools print: JSON, tables, times, the progress bar.
         .target(name: "TerminalUI", dependencies: ["Protocol"], swiftSettings: swiftSettings),
         // The development setup of first start (toxic waste discarded, unsafe for real funds).
@@ -122,7 +124,7 @@ let package = Package(
         .target(name: "FuzzTargets", dependencies: ["BN254", "Groth16", "Protocol", "Primitives"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "zksettle-server",
-            dependencies: ["Settlement", "SettlementHTTP", "SQLiteLedger", "Ledger", "DevelopmentKeys", "Protocol", "Primitives", "Groth16",
+            dependencies: ["Settlement", "SettlementHTTP", "SQLiteLedger", "Ledger", "DevelopmentKeys", "DataDirectory", "Protocol", "Primitives", "Groth16",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -141,7 +143,7 @@ let package = Package(
         .executableTarget(
             name: "zksettle-admin",
             dependencies: ["Groth16", "BN254", "R1CS", "Circuits", "Groth16Prover", "Protocol", "Primitives", "Ledger", "SQLiteLedger",
-                           "SettlementClient", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                           "SettlementClient", "DataDirectory", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings),
         .executableTarget(
             name: "zksettle-bench",

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DataDirectory
 import Foundation
 import Primitives
 import Protocol
@@ -58,8 +59,7 @@ struct IssueVoucher: ParsableCommand {
             let remote = try RemoteLedger(server: server, token: token, caFile: ledger.caFile)
             voucher = try remote.issueVoucher(amount: amount, seconds: seconds)
         } else {
-            let dir = URL(fileURLWithPath: ledger.data ?? "zksettle-data", isDirectory: true)
-            let file = dir.appendingPathComponent("deposit.key")
+            let file = DataDirectory(existing: ledger.data ?? "zksettle-data").depositKeyURL
             guard let text = try? String(contentsOf: file, encoding: .utf8) else {
                 throw AdminError("cannot read \(file.path): pass --data with the server's data directory (the server makes deposit.key on first start unless it runs with --no-deposits), or --server URL with the admin token")
             }

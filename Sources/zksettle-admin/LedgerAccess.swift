@@ -1,5 +1,6 @@
 import ArgumentParser
 import BN254
+import DataDirectory
 import Foundation
 import Groth16
 import Ledger
@@ -80,8 +81,9 @@ final class LocalLedger: LedgerSource {
     let ledger: SQLiteLedger
 
     init(directory path: String) throws {
-        directory = URL(fileURLWithPath: path, isDirectory: true)
-        let file = directory.appendingPathComponent("ledger.sqlite")
+        let layout = DataDirectory(existing: path)
+        directory = layout.url
+        let file = URL(fileURLWithPath: layout.ledgerPath)
         guard FileManager.default.fileExists(atPath: file.path) else {
             throw AdminError("no ledger at \(file.path): pass --data with the server's data directory (the server makes ledger.sqlite there on first start), or --server URL")
         }
@@ -110,7 +112,7 @@ final class LocalLedger: LedgerSource {
         var notes: [String] = []
         // Receipts are checked when the receipt key is readable (the operator's case).
         var receiptPublicKey: [UInt8]?
-        let keyFile = directory.appendingPathComponent("receipt.key")
+        let keyFile = DataDirectory(existing: directory.path).receiptKeyURL
         if let text = try? String(contentsOf: keyFile, encoding: .utf8), let key = Ed25519Key(hex: text) {
             receiptPublicKey = key.publicKey
         } else {
@@ -118,7 +120,7 @@ final class LocalLedger: LedgerSource {
         }
         // Voucher signatures likewise, with the deposit key (absent with --no-deposits).
         var depositPublicKey: [UInt8]?
-        let depositFile = directory.appendingPathComponent("deposit.key")
+        let depositFile = DataDirectory(existing: directory.path).depositKeyURL
         if let text = try? String(contentsOf: depositFile, encoding: .utf8), let key = Ed25519Key(hex: text) {
             depositPublicKey = key.publicKey
         } else {
@@ -127,7 +129,7 @@ final class LocalLedger: LedgerSource {
         var faults = try ledger.audit(receiptPublicKey: receiptPublicKey, depositPublicKey: depositPublicKey)
         var checked: Int?
         if proofs {
-            let vkFile = directory.appendingPathComponent("keys/verification_key.json")
+            let vkFile = DataDirectory(existing: directory.path).verifyingKeyURL
             let vk: VerifyingKey
             do { vk = try SnarkJS.verifyingKey(from: Data(contentsOf: vkFile)) } catch {
                 throw AdminError("--proofs needs the verifying key at \(vkFile.path): \(error)")

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DataDirectory
 import Foundation
 import Groth16
 import Hummingbird
@@ -146,7 +147,7 @@ struct Server: AsyncParsableCommand {
             logger.info("data directory", metadata: ["path": "\(dir.url.path)"])
             let keys = try TransferKeys.loadOrCreate(in: dir, logger: logger)
             let (receiptKey, receiptCreated) = try dir.receiptKey()
-            if receiptCreated { logger.notice("made a new receipt signing key", metadata: ["file": "\(dir.url.appendingPathComponent("receipt.key").path)"]) }
+            if receiptCreated { logger.notice("made a new receipt signing key", metadata: ["file": "\(dir.receiptKeyURL.path)"]) }
             // What wallets pin (`zkwallet init --trust`, `zksettle-admin params fingerprint`).
             let fingerprint = ParametersFingerprint.hex(circuitID: keys.circuitID, verifyingKey: keys.verifyingKey, receiptPublicKey: receiptKey.publicKey)
             logger.notice("parameters fingerprint: \(fingerprint)", metadata: ["circuit_id": "\(keys.circuitID)"])
@@ -164,7 +165,7 @@ struct Server: AsyncParsableCommand {
             var depositKey: Ed25519Key?
             if !noDeposits {
                 let (key, created) = try dir.depositKey()
-                let path = dir.url.appendingPathComponent("deposit.key").path
+                let path = dir.depositKeyURL.path
                 if created { logger.notice("made a new deposit key (it signs deposit vouchers)", metadata: ["file": "\(path)"]) }
                 depositKey = key
                 config.acceptDeposits(of: key)
@@ -172,7 +173,7 @@ struct Server: AsyncParsableCommand {
             if FileManager.default.fileExists(atPath: dir.url.appendingPathComponent("deposit-token").path) {
                 logger.warning("<data>/deposit-token is no longer used: deposits need single-use vouchers (zksettle-admin deposits voucher); delete the file")
             }
-            let admin = try resolve(adminToken, env: "ZKSETTLE_ADMIN_TOKEN", file: "admin-token", in: dir, logger: logger)
+            let admin = try resolve(adminToken, env: "ZKSETTLE_ADMIN_TOKEN", file: DataDirectory.adminTokenFile, in: dir, logger: logger)
 
             let ledger: SQLiteLedger
             do { ledger = try SQLiteLedger(path: dir.ledgerPath, treeCapacity: treeCapacity) } catch let e as LedgerError {
@@ -212,6 +213,9 @@ struct Server: AsyncParsableCommand {
             try await app.runService()
             logger.notice("zksettle-server stopped")
         } catch let e as ServerError {
+            logger.critical("\(e.description)")
+            throw ExitCode(1)
+        } catch let e as DataDirectoryError {
             logger.critical("\(e.description)")
             throw ExitCode(1)
         }

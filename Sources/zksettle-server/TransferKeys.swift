@@ -1,3 +1,4 @@
+import DataDirectory
 import DevelopmentKeys
 import Foundation
 import Groth16
@@ -12,7 +13,7 @@ struct TransferKeys {
     let circuitID: String
 
     static func loadOrCreate(in dir: DataDirectory, logger: Logger) throws -> TransferKeys {
-        let idFile = dir.url.appendingPathComponent("keys/circuit-id")
+        let idFile = dir.circuitIDURL
         let fm = FileManager.default
         let expected = TransferStatement.circuitID
         if fm.fileExists(atPath: dir.verifyingKeyURL.path) {
@@ -56,4 +57,10 @@ struct TransferKeys {
         ])
         return TransferKeys(verifyingKey: made.verifyingKey, circuitID: expected)
     }
+}
+
+/// A start-up failure the server logs and exits on; the text says what to do.
+struct ServerError: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
 }

@@ -1,7 +1,5 @@
 import Foundation
-import Groth16
 import Primitives
-import Protocol
 
 /// The server's data directory (`--data`, default `./zksettle-data`):
 ///
@@ -15,25 +13,42 @@ import Protocol
 /// Secrets are made on first start and kept; flags and environment override the files. Every
 /// file the server writes here (secrets and the key files) is created with mode 0600 by
 /// `writePrivate`, in a directory made 0700.
-struct DataDirectory {
-    let url: URL
+///
+/// The layout is written here once: the server makes and reads it, `zksettle-admin --data`
+/// reads it (`DataDirectory(existing:)`, which creates nothing).
+public struct DataDirectory: Sendable {
+    public let url: URL
 
-    init(path: String) throws {
+    /// The directory at `path`, made (0700, with `keys/`) if it does not exist: the server's.
+    public init(path: String) throws {
         url = URL(fileURLWithPath: path, isDirectory: true).standardizedFileURL
         try FileManager.default.createDirectory(at: url.appendingPathComponent("keys"), withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
     }
 
-    var ledgerPath: String { url.appendingPathComponent("ledger.sqlite").path }
-    var provingKeyURL: URL { url.appendingPathComponent("keys/transfer.zkspk") }
-    var verifyingKeyURL: URL { url.appendingPathComponent("keys/verification_key.json") }
+    /// The directory at `path` as it is, for readers (nothing is created).
+    public init(existing path: String) {
+        url = URL(fileURLWithPath: path, isDirectory: true).standardizedFileURL
+    }
+
+    public var ledgerPath: String { url.appendingPathComponent(Self.ledgerFile).path }
+    public var provingKeyURL: URL { url.appendingPathComponent("keys/transfer.zkspk") }
+    public var verifyingKeyURL: URL { url.appendingPathComponent("keys/verification_key.json") }
+    public var circuitIDURL: URL { url.appendingPathComponent("keys/circuit-id") }
+    public var receiptKeyURL: URL { url.appendingPathComponent(Self.receiptKeyFile) }
+    public var depositKeyURL: URL { url.appendingPathComponent(Self.depositKeyFile) }
+
+    public static let ledgerFile = "ledger.sqlite"
+    public static let receiptKeyFile = "receipt.key"
+    public static let depositKeyFile = "deposit.key"
+    public static let adminTokenFile = "admin-token"
 
     /// A secret kept in a 0600 file, made from 32 random bytes (hex) when the file is absent.
-    func secret(_ name: String) throws -> (value: String, created: Bool) {
+    public func secret(_ name: String) throws -> (value: String, created: Bool) {
         let file = url.appendingPathComponent(name)
         if let data = FileManager.default.contents(atPath: file.path) {
             let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !text.isEmpty else { throw ServerError("\(file.path) is empty: delete it to make a new one") }
+            guard !text.isEmpty else { throw DataDirectoryError("\(file.path) is empty: delete it to make a new one") }
             return (text, false)
         }
         let value = Hex.encode(SecureRandom.bytes(32))
@@ -41,15 +56,15 @@ struct DataDirectory {
         return (value, true)
     }
 
-    func receiptKey() throws -> (key: Ed25519Key, created: Bool) { try ed25519Key("receipt.key") }
+    public func receiptKey() throws -> (key: Ed25519Key, created: Bool) { try ed25519Key(Self.receiptKeyFile) }
 
     /// The key that signs deposit vouchers (`zksettle-admin deposits voucher` reads the same file).
-    func depositKey() throws -> (key: Ed25519Key, created: Bool) { try ed25519Key("deposit.key") }
+    public func depositKey() throws -> (key: Ed25519Key, created: Bool) { try ed25519Key(Self.depositKeyFile) }
 
     private func ed25519Key(_ name: String) throws -> (key: Ed25519Key, created: Bool) {
         let (text, created) = try secret(name)
         guard let key = Ed25519Key(hex: text) else {
-            throw ServerError("\(url.appendingPathComponent(name).path) is not a 32-byte hex Ed25519 key")
+            throw DataDirectoryError("\(url.appendingPathComponent(name).path) is not a 32-byte hex Ed25519 key")
         }
         return (key, created)
     }
@@ -58,16 +73,16 @@ struct DataDirectory {
     /// file that `open` creates with mode 0600 (`O_CREAT | O_EXCL`: never an existing file,
     /// never a moment with wider permissions, whatever the umask), are synced, and the file is
     /// renamed over `file`. (FileManager's `createFile(attributes:)` creates, then chmods.)
-    func writePrivate(_ data: Data, to file: URL) throws {
+    public func writePrivate(_ data: Data, to file: URL) throws {
         try Self.writePrivate(data, to: file)
     }
 
-    static func writePrivate(_ data: Data, to file: URL) throws {
+    public static func writePrivate(_ data: Data, to file: URL) throws {
         let tmp = file.deletingLastPathComponent()
             .appendingPathComponent(".\(file.lastPathComponent).\(Hex.encode(SecureRandom.bytes(6))).tmp")
         let fd = open(tmp.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
-            throw ServerError("cannot write \(tmp.path): \(String(cString: strerror(errno))) (check that \(file.deletingLastPathComponent().path) is writable)")
+            throw DataDirectoryError("cannot write \(tmp.path): \(String(cString: strerror(errno))) (check that \(file.deletingLastPathComponent().path) is writable)")
         }
         var failure: String?
         data.withUnsafeBytes { raw in
@@ -85,17 +100,18 @@ struct DataDirectory {
         close(fd)
         if let failure {
             unlink(tmp.path)
-            throw ServerError("cannot write \(tmp.path): \(failure)")
+            throw DataDirectoryError("cannot write \(tmp.path): \(failure)")
         }
         guard rename(tmp.path, file.path) == 0 else {
             let reason = String(cString: strerror(errno))
             unlink(tmp.path)
-            throw ServerError("cannot write \(file.path): \(reason)")
+            throw DataDirectoryError("cannot write \(file.path): \(reason)")
         }
     }
 }
 
-struct ServerError: Error, CustomStringConvertible {
-    let description: String
-    init(_ d: String) { description = d }
+/// A data directory that cannot be read or written; the text says which file and what to do.
+public struct DataDirectoryError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ d: String) { description = d }
 }
