@@ -2,7 +2,7 @@ import BN254
 import Testing
 import TestSupport
 
-/// circomlib Poseidon: known answers from `../shared/vectors/poseidon.json` (circomlib's
+/// circomlib Poseidon: known answers from `Tests/Vectors/poseidon.json` (circomlib's
 /// `poseidon.circom` transcribed, cross-checked with circomlibpy, light-poseidon and circom
 /// proofs), the constants against the published circomlibjs table, the stack-buffer permutation
 /// against a plain array transcription, and the properties the protocol relies on.
