@@ -3,9 +3,14 @@ import PackageDescription
 
 // One list of settings for every Swift target (as Hummingbird does). Release builds of the
 // arithmetic skip exclusivity checks: the field code passes pointers to GMP on every operation.
-let swiftSettings: [SwiftSetting] = [
+// Strict concurrency is the Swift 6 language mode (on for every target). Release builds of the
+// arithmetic skip exclusivity checks: the field code passes pointers to GMP on every operation,
+// and the checks cost measurably there (BENCHMARKS.md, "Exclusivity"). Every other target keeps
+// them: a server, a wallet and the CLIs trade no safety for speed they do not need.
+let arithmeticSettings: [SwiftSetting] = [
     .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
 ]
+let swiftSettings: [SwiftSetting] = []
 
 let package = Package(
     name: "ZKSettle",
@@ -18,6 +23,12 @@ let package = Package(
         .library(name: "SettlementHTTP", targets: ["SettlementHTTP"]),
         .library(name: "Groth16Prover", targets: ["Groth16Prover"]),
         .library(name: "Circuits", targets: ["Circuits"]),
+        .library(name: "Primitives", targets: ["Primitives"]),
+        .library(name: "R1CS", targets: ["R1CS"]),
+        .library(name: "Ledger", targets: ["Ledger"]),
+        .library(name: "SQLiteLedger", targets: ["SQLiteLedger"]),
+        .library(name: "SettlementClient", targets: ["SettlementClient"]),
+        .library(name: "Wallet", targets: ["Wallet"]),
         // The network-facing decoders as fuzz targets, for the libFuzzer binaries in Fuzz/.
         .library(name: "FuzzTargets", targets: ["FuzzTargets"]),
         .executable(name: "zksettle-admin", targets: ["zksettle-admin"]),
@@ -42,25 +53,45 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
-        // System libraries (Debian: libgmp-dev, libssl-dev).
+        // System libraries (Debian: libgmp-dev, libssl-dev, libsqlite3-dev). Each has one owner:
+        // BN254 imports CGMP, Primitives imports COpenSSL, SQLite imports CSQLite (CI checks it).
         .systemLibrary(name: "CGMP", path: "Sources/CGMP", providers: [.apt(["libgmp-dev"])]),
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
 
-        // Algebra: BN254 fields, curves, pairing on GMP's mpn layer.
-        .target(name: "BN254", dependencies: ["CGMP"], swiftSettings: swiftSettings),
+        // Algebra: BN254 fields, curves, pairing, MSM, NTT, Poseidon on GMP's mpn layer;
+        // the one parallelMap and core count.
+        .target(name: "BN254", dependencies: ["CGMP"], swiftSettings: arithmeticSettings),
+        // OpenSSL behind Swift types: SHA-256, CSPRNG, Ed25519, X25519, HKDF, ChaCha20-Poly1305, hex.
+        .target(name: "Primitives", dependencies: ["BN254", "COpenSSL"], swiftSettings: swiftSettings),
         // Proof system: Groth16 verification (snarkjs JSON), batch verification.
-        .target(name: "Groth16", dependencies: ["BN254", "COpenSSL"], swiftSettings: swiftSettings),
-        // Protocol v1 shared by server and wallet: notes, nullifiers, external data, the tree.
-        .target(name: "Protocol", dependencies: ["BN254", "COpenSSL"], swiftSettings: swiftSettings),
-        // Settlement domain: admission, verifier pool, sequencer, the ledger (SQLite).
+        .target(name: "Groth16", dependencies: ["BN254", "Primitives"], swiftSettings: arithmeticSettings),
+        // Constraint systems: the R1CS type, the builder, iden3 .r1cs/.wtns files.
+        .target(name: "R1CS", dependencies: ["BN254", "Primitives"], path: "circuits/R1CS", swiftSettings: swiftSettings),
+        // Prover side: development setup, proving keys, the Groth16 prover (MSM, NTT).
+        .target(name: "Groth16Prover", dependencies: ["BN254", "Groth16", "R1CS", "Primitives"], swiftSettings: arithmeticSettings),
+        // Protocol v1 shared by server and wallet: keys, notes, the tree, the transfer statement,
+        // and the wire (every v1 JSON shape, one encoder and one decoder each).
+        .target(name: "Protocol", dependencies: ["BN254", "Primitives", "Groth16"], swiftSettings: swiftSettings),
+        // Circuits: gadgets beside their native twins, the transfer circuit.
+        .target(name: "Circuits", dependencies: ["BN254", "R1CS", "Protocol", "Primitives"], path: "circuits", exclude: ["R1CS"],
+                swiftSettings: swiftSettings),
+
+        // The ledger's records and its reading and writing protocols (no storage engine).
+        .target(name: "Ledger", dependencies: ["BN254", "Groth16", "Protocol", "Primitives"], swiftSettings: swiftSettings),
+        // One SQLite wrapper (connections, statements, errors) for the ledger and the wallet.
+        .target(name: "SQLite", dependencies: ["CSQLite"], swiftSettings: swiftSettings),
+        // The ledger in a SQLite file: schema, commit, audit, proof audit, fault points.
+        .target(name: "SQLiteLedger", dependencies: ["BN254", "Groth16", "Protocol", "Primitives", "Ledger", "SQLite"],
+                swiftSettings: swiftSettings),
+        // The settlement pipeline: admission, verifier pool, sequencer, service.
         // Needs the verifier, never the prover or the circuits.
-        .target(name: "Settlement", dependencies: ["BN254", "Groth16", "Protocol", "CSQLite",
+        .target(name: "Settlement", dependencies: ["BN254", "Groth16", "Protocol", "Primitives", "Ledger",
                                                    .product(name: "Logging", package: "swift-log"),
                                                    .product(name: "Metrics", package: "swift-metrics")],
                 swiftSettings: swiftSettings),
-        // HTTP API v1 on Hummingbird 2: routes, JSON, error mapping (DESIGN.md section 6).
-        .target(name: "SettlementHTTP", dependencies: ["Settlement", "Protocol", "Groth16", "BN254",
+        // HTTP API v1 on Hummingbird 2: routes, JSON, error mapping (docs/DESIGN.md).
+        .target(name: "SettlementHTTP", dependencies: ["Settlement", "Ledger", "Protocol", "Primitives", "Groth16", "BN254",
                                                        .product(name: "Hummingbird", package: "hummingbird"),
                                                        .product(name: "HummingbirdCore", package: "hummingbird"),
                                                        .product(name: "NIOCore", package: "swift-nio"),
@@ -69,24 +100,26 @@ let package = Package(
                                                        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
                 resources: [.copy("openapi.yaml")],
                 swiftSettings: swiftSettings),
-        // Prover side: R1CS, development setup, proving keys, the Groth16 prover (MSM, NTT).
-        // The server links Groth16 only; wallets and tools link this.
-        .target(name: "Groth16Prover", dependencies: ["BN254", "Groth16", "Protocol"], swiftSettings: swiftSettings),
-        // Circuits: R1CS builder, gadgets beside their native twins, the transfer circuit.
-        .target(name: "Circuits", dependencies: ["BN254", "Protocol", "Groth16Prover"], path: "circuits", swiftSettings: swiftSettings),
-
-        // Peer side: proving transfers from notes (the wallet grows here).
-        .target(name: "Wallet", dependencies: ["BN254", "Groth16", "Groth16Prover", "Circuits", "Protocol", "Settlement", "CSQLite",
-                                               .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                                               .product(name: "NIOCore", package: "swift-nio"),
-                                               .product(name: "NIOHTTP1", package: "swift-nio"),
-                                               .product(name: "NIOSSL", package: "swift-nio-ssl")],
+        // The HTTP client of v1 (wallet, admin tool, load generator): typed calls, one error decoder.
+        .target(name: "SettlementClient", dependencies: ["BN254", "Groth16", "Protocol", "Primitives",
+                                                         .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                                                         .product(name: "NIOCore", package: "swift-nio"),
+                                                         .product(name: "NIOHTTP1", package: "swift-nio"),
+                                                         .product(name: "NIOSSL", package: "swift-nio-ssl")],
                 swiftSettings: swiftSettings),
+
+        // Peer side: notes, sync, coin selection, proving and submitting transfers.
+        .target(name: "Wallet", dependencies: ["BN254", "Groth16", "Groth16Prover", "R1CS", "Circuits", "Protocol", "Primitives",
+                                               "SettlementClient", "SQLite"],
+                swiftSettings: swiftSettings),
+        // The development setup of first start (toxic waste discarded, unsafe for real funds).
+        // Only the executables link it, so no library the server is built from reaches the prover.
+        .target(name: "DevelopmentKeys", dependencies: ["Circuits", "Groth16Prover", "Groth16", "Protocol"], swiftSettings: swiftSettings),
         // The decoders that face the network, as fuzz targets (Fuzz/ wraps them for libFuzzer).
-        .target(name: "FuzzTargets", dependencies: ["BN254", "Groth16", "Protocol", "Settlement"], swiftSettings: swiftSettings),
+        .target(name: "FuzzTargets", dependencies: ["BN254", "Groth16", "Protocol", "Primitives"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "zksettle-server",
-            dependencies: ["Settlement", "SettlementHTTP", "Protocol", "Groth16", "Groth16Prover", "Circuits",
+            dependencies: ["Settlement", "SettlementHTTP", "SQLiteLedger", "Ledger", "DevelopmentKeys", "Protocol", "Primitives", "Groth16",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -98,33 +131,41 @@ let package = Package(
         // The peer's command-line wallet.
         .executableTarget(
             name: "zkwallet",
-            dependencies: ["Wallet", "Protocol", "Groth16", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Wallet", "SettlementClient", "Protocol", "Primitives", "Groth16", "BN254",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings),
+        // The operator's and auditor's tool.
         .executableTarget(
             name: "zksettle-admin",
-            dependencies: ["Groth16", "BN254", "Circuits", "Protocol", "Settlement", "Wallet", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Groth16", "BN254", "R1CS", "Circuits", "Groth16Prover", "Protocol", "Primitives", "Ledger", "SQLiteLedger",
+                           "SettlementClient", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings),
         .executableTarget(
             name: "zksettle-bench",
-            dependencies: ["BN254", "Groth16", "Groth16Prover", "Circuits", "Protocol", "Settlement", "Wallet", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["BN254", "Groth16", "Groth16Prover", "R1CS", "Circuits", "Protocol", "Primitives", "Ledger", "SQLiteLedger",
+                           "SettlementClient", "DevelopmentKeys", "Settlement", "Wallet", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings),
 
-        // Shared by the test targets: where ../shared/vectors is, a seeded generator.
-        .target(name: "TestSupport", dependencies: ["CSQLite"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
-        .testTarget(name: "BN254Tests", dependencies: ["BN254", "CGMP", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "Groth16Tests", dependencies: ["Groth16", "BN254", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "SettlementTests", dependencies: ["Settlement", "Protocol", "Groth16", "BN254", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "SettlementHTTPTests", dependencies: ["SettlementHTTP", "Settlement", "Protocol", "Groth16", "BN254", "TestSupport",
-                                                               "Wallet", "Circuits", "Groth16Prover", "zksettle-server", "zksettle-admin",
+        // Shared by the test targets: where the vectors are, a seeded generator, blocking work.
+        .target(name: "TestSupport", dependencies: ["SQLite"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
+        .testTarget(name: "BN254Tests", dependencies: ["BN254", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "Groth16Tests", dependencies: ["Groth16", "BN254", "Primitives", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "SettlementTests", dependencies: ["Settlement", "Ledger", "SQLiteLedger", "SQLite", "Protocol", "Primitives", "Groth16", "BN254",
+                                                           "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "SettlementHTTPTests", dependencies: ["SettlementHTTP", "Settlement", "Ledger", "SQLiteLedger", "Protocol", "Primitives",
+                                                               "Groth16", "BN254", "TestSupport", "SettlementClient", "Wallet", "Circuits",
+                                                               "Groth16Prover", "DevelopmentKeys", "zksettle-server", "zksettle-admin",
                                                                .product(name: "Prometheus", package: "swift-prometheus"),
                                                                .product(name: "HummingbirdCore", package: "hummingbird"),
                                                                .product(name: "HummingbirdTesting", package: "hummingbird")],
                     swiftSettings: swiftSettings),
-        .testTarget(name: "ProtocolTests", dependencies: ["Protocol", "BN254", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "Groth16ProverTests", dependencies: ["Groth16Prover", "Groth16", "BN254", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "CircuitsTests", dependencies: ["Circuits", "Protocol", "Groth16Prover", "Groth16", "BN254", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "WalletTests", dependencies: ["Wallet", "Protocol", "BN254", "TestSupport", "zkwallet", "zksettle-server", "zksettle-admin",
-                                                       "Settlement", "SettlementHTTP", "Groth16", "Groth16Prover", "Circuits",
+        .testTarget(name: "ProtocolTests", dependencies: ["Protocol", "Primitives", "BN254", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "Groth16ProverTests", dependencies: ["Groth16Prover", "R1CS", "Groth16", "BN254", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "CircuitsTests", dependencies: ["Circuits", "R1CS", "Protocol", "Primitives", "Groth16Prover", "Groth16", "BN254",
+                                                         "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "WalletTests", dependencies: ["Wallet", "SettlementClient", "Protocol", "Primitives", "BN254", "TestSupport", "zkwallet",
+                                                       "zksettle-server", "zksettle-admin", "Settlement", "SettlementHTTP", "Ledger", "SQLiteLedger",
+                                                       "SQLite", "Groth16", "Groth16Prover", "R1CS", "Circuits", "DevelopmentKeys",
                                                        .product(name: "Prometheus", package: "swift-prometheus"),
                                                        .product(name: "HummingbirdTesting", package: "hummingbird")],
                     swiftSettings: swiftSettings),

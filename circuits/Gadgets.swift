@@ -1,4 +1,5 @@
 import BN254
+import R1CS
 
 /// Gadgets: each adds constraints to a `ConstraintSystem` and has a native twin it must agree
 /// with (Poseidon ↔ `Poseidon.hash`, Merkle ↔ `MerkleTree.root(leaf:index:path:)`).

@@ -1,7 +1,8 @@
 import BN254
 import Foundation
-import Groth16Prover
+import Primitives
 import Protocol
+import R1CS
 
 /// An input note of a transfer, as its owner knows it.
 public struct TransferInput: Sendable {
@@ -77,8 +78,8 @@ public enum TransferCircuitError: Error, CustomStringConvertible, Equatable {
 /// commitment; every value < 2⁶⁴; nf0 ≠ nf1; in0 + in1 + publicAmount = out0 + out1 (in Fr);
 /// extDataHash bound by one constraint (its square) so the proof commits to it.
 public enum TransferCircuit {
-    public static let depth = 20
-    public static let publicInputCount = 7
+    public static let depth = TransferStatement.depth
+    public static let publicInputCount = TransferStatement.publicInputCount
 
     /// Adds the statement to `cs`. Public inputs first, in `public.json` order.
     public static func synthesize(_ cs: ConstraintSystem, _ w: TransferWitness) {

@@ -1,8 +1,8 @@
 import BN254
 import Foundation
 import Groth16
+import Primitives
 import Protocol
-import Settlement
 
 /// The decoders that face the network, as fuzz targets (issue 7).
 ///

@@ -1,5 +1,5 @@
 import BN254
-import COpenSSL
+import Primitives
 import Foundation
 
 extension VerifyingKey {
@@ -61,23 +61,12 @@ public enum ParametersFingerprint {
 
     /// The 32-byte digest.
     public static func digest(circuitID: String, verifyingKey: VerifyingKey, receiptPublicKey: [UInt8]) -> [UInt8] {
-        let bytes = preimage(circuitID: circuitID, verifyingKey: verifyingKey, receiptPublicKey: receiptPublicKey)
-        var out = [UInt8](repeating: 0, count: 32)
-        var len: UInt32 = 0
-        let ok = bytes.withUnsafeBytes { input in
-            out.withUnsafeMutableBytes { output in
-                EVP_Digest(input.baseAddress, input.count, output.baseAddress!.assumingMemoryBound(to: UInt8.self), &len, EVP_sha256(), nil)
-            }
-        }
-        precondition(ok == 1 && len == 32, "OpenSSL SHA-256 failed")
-        return out
+        SHA256.hash(preimage(circuitID: circuitID, verifyingKey: verifyingKey, receiptPublicKey: receiptPublicKey))
     }
 
     /// The digest as 64 lowercase hex digits: the form printed, logged and passed to `--trust`.
     public static func hex(circuitID: String, verifyingKey: VerifyingKey, receiptPublicKey: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef")
-        return String(digest(circuitID: circuitID, verifyingKey: verifyingKey, receiptPublicKey: receiptPublicKey)
-            .flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] })
+        Hex.encode(digest(circuitID: circuitID, verifyingKey: verifyingKey, receiptPublicKey: receiptPublicKey))
     }
 
     /// A fingerprint as typed by a person: 64 hex digits, case and surrounding space ignored

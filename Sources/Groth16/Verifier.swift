@@ -1,5 +1,6 @@
 import BN254
 import Dispatch
+import Primitives
 
 /// Groth16 verification (snarkjs equation e(A, B) = e(α, β)·e(vk_x, γ)·e(C, δ)).
 public enum Groth16 {

@@ -1,6 +1,8 @@
 import BN254
 import Foundation
 import Groth16
+import Primitives
+import R1CS
 
 public enum ProverError: Error, CustomStringConvertible, Equatable {
     case wrongAssignmentLength(expected: Int, got: Int)

@@ -1,7 +1,7 @@
 import BN254
 import Foundation
 import Groth16
-import Protocol
+import Primitives
 
 /// A Groth16 proving key for one R1CS (the iden3 variable layout), with its verifying key.
 ///

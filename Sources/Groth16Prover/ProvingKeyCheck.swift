@@ -2,6 +2,8 @@ import BN254
 import Dispatch
 import Foundation
 import Groth16
+import Primitives
+import R1CS
 
 /// Why a proving key was refused: what was wrong and where.
 public struct ProvingKeyRefusal: Error, CustomStringConvertible, Equatable, Sendable {

@@ -1,6 +1,8 @@
 import BN254
 import Foundation
 import Groth16
+import Primitives
+import R1CS
 
 /// Stages reported to a progress callback: setup (`qap`, `queries`) and proving (`witness`,
 /// `quotient`, `msm`). Fractions run from 0 to 1 within a stage.

@@ -1,4 +1,5 @@
 import BN254
+import R1CS
 
 /// Random satisfiable R1CS instances with their assignments, for tests and benchmarks of the
 /// prover where the real circuit is not wanted (or not yet built).

@@ -1,4 +1,5 @@
 import BN254
+import Primitives
 
 /// Keys derived from a spending key (DESIGN.md section 4):
 ///

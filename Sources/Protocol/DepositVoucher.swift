@@ -1,4 +1,5 @@
 import Foundation
+import Primitives
 
 /// A single-use permission to deposit one amount before a deadline, signed by the operator's
 /// deposit key (Ed25519). It replaces the shared deposit token of earlier versions, which
@@ -67,8 +68,7 @@ public struct DepositVoucher: Sendable, Hashable {
     /// signed 64-bit external amount).
     public static func issue(amount: UInt64, expiresAt: Int64, key: Ed25519Key) -> DepositVoucher {
         precondition(amount > 0 && amount <= UInt64(Int64.max), "voucher amount out of range")
-        var nonce = [UInt8](repeating: 0, count: 16)
-        precondition(RANDBytes.fill(&nonce), "OpenSSL RAND_bytes failed")
+        let nonce = SecureRandom.bytes(16)
         let message = signedMessage(publicKey: key.publicKey, amount: amount, expiresAt: expiresAt, nonce: nonce)
         let signature = key.sign(message)
         let tag = Self.tag(macKey: macKey(for: key), signedBytes: Self.signedBytes(amount: amount, expiresAt: expiresAt, nonce: nonce, signature: signature))

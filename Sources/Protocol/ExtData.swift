@@ -1,4 +1,5 @@
 import BN254
+import Primitives
 
 /// The external data of a transfer: what the proof binds without the circuit seeing it.
 ///

@@ -7,7 +7,9 @@ import BN254
 /// Appending a batch of k leaves rehashes each touched node once, about k + depth hashes,
 /// instead of depth hashes per leaf.
 public struct MerkleTree: Sendable {
-    public static let depth = 20
+    public static let depth = TransferStatement.depth
+    /// The empty tree's root: the first anchor of every ledger.
+    public static var emptyRoot: Fr { zeros[depth] }
     public static let capacity = 1 << depth
 
     /// zeros[i] is the root of an empty subtree of height i (zeros[0] = 0, the empty leaf).

@@ -1,5 +1,5 @@
 import BN254
-import COpenSSL
+import Primitives
 
 /// What an output's recipient needs to spend it: the value, the blinding and a memo. The
 /// owner key is the recipient's own, so it is not carried; the wallet checks the decrypted
@@ -73,8 +73,7 @@ public enum NoteEncryption {
     /// The fixed-size ciphertext of `plaintext` for `recipient`.
     public static func encrypt(_ plaintext: NotePlaintext, to recipient: Address) throws(Failure) -> [UInt8] {
         guard plaintext.memo.count <= maxMemoBytes else { throw .memoTooLong(plaintext.memo.count) }
-        var esk = [UInt8](repeating: 0, count: 32)
-        precondition(RANDBytes.fill(&esk), "OpenSSL RAND_bytes failed")
+        let esk = SecureRandom.bytes(32)
         guard let eph = X25519.PrivateKey(esk), let shared = eph.sharedSecret(with: recipient.encryptionKey) else {
             throw .badRecipientKey
         }
@@ -116,7 +115,7 @@ public enum NoteEncryption {
                     guard agreement.sharedSecret(peerKey: ct.baseAddress! + 1, into: t.baseAddress! + o) else { return false }
                     (t.baseAddress! + o + 32).update(from: ct.baseAddress! + 1, count: 32)
                     return digest.withUnsafeMutableBufferPointer { d in
-                        COpenSSL.SHA256(t.baseAddress, t.count, d.baseAddress) != nil && d[0] == ct[0]
+                        SHA256.hash(UnsafeBufferPointer(t), into: d.baseAddress!) && d[0] == ct[0]
                     }
                 }
             }

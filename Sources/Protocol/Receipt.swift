@@ -1,4 +1,5 @@
 import BN254
+import Primitives
 
 /// A settlement receipt: the server's signed statement that a transfer settled durably.
 public struct Receipt: Sendable, Equatable {

@@ -1,5 +1,6 @@
 import Foundation
 import Groth16
+import Protocol
 
 /// Issue 14, point 4: the verification lane of clients on probation.
 ///

@@ -1,4 +1,5 @@
 import BN254
+import Protocol
 
 /// Why a transfer was refused. A closed list: each case has a stable `code`; the HTTP layer
 /// (and only it) maps codes to statuses.
@@ -74,4 +75,14 @@ public enum Rejection: Error, Equatable, Sendable, CustomStringConvertible {
     public static let allCodes = ["malformed", "invalid_proof", "unknown_root", "double_spend", "bad_ext_data",
                                   "unauthorized", "voucher_used", "overloaded", "unavailable", "tree_full", "storage_failure",
                                   "fee_too_low", "rate_limited"]
+}
+
+extension Rejection {
+    /// A body or header that did not decode (`TransferBody`).
+    public init(_ error: WireError) {
+        switch error {
+        case .malformed(let s): self = .malformed(s)
+        case .unauthorized(let s): self = .unauthorized(s)
+        }
+    }
 }

@@ -1,5 +1,6 @@
 import BN254
 import Foundation
+import Ledger
 
 /// Every root the tree ever had, for admission and the sequencer (issue 14: "every root stays an
 /// anchor"). The tree is append-only, so an old root is as safe an anchor as the newest one.

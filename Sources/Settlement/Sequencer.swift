@@ -1,4 +1,6 @@
 import BN254
+import Ledger
+import Primitives
 import Protocol
 
 /// A transfer after the verifier pool: its proof either verified or did not.
@@ -32,7 +34,7 @@ public typealias RootMembership = @Sendable (Fr) -> Bool
 /// in Zcash). The state keeps the newest `windowSize` roots in memory and asks `olderRoots`
 /// (when given) about any other; without it only the window and the empty tree's root count.
 public struct SequencerState: Sendable {
-    public static let defaultRootWindow = 100
+    public static let defaultRootWindow = RootWindow.defaultSize
 
     public private(set) var tree: MerkleTree
     public private(set) var spent: Set<Fr>
@@ -75,7 +77,7 @@ public struct SequencerState: Sendable {
     public var totalLeaves: Int64 { treeNumber * Int64(treeCapacity) + Int64(tree.count) }
     public var nextBatchNumber: Int64 { (lastHeader?.number ?? 0) + 1 }
     /// The empty tree's root: the first anchor of every ledger.
-    public static var emptyRoot: Fr { MerkleTree.zeros[MerkleTree.depth] }
+    public static var emptyRoot: Fr { MerkleTree.emptyRoot }
     /// A root among the recent window (no lookup).
     public func isRecentRoot(_ root: Fr) -> Bool { rootWindow.contains(root) }
     /// A root the tree has had: the recent window, then (with `olderRoots`) the empty tree's

@@ -1,3 +1,5 @@
+import Foundation
+import Primitives
 import Protocol
 
 /// Tunables of the settlement pipeline (the server exposes each as a flag).
@@ -54,7 +56,6 @@ public struct SettlementConfig: Sendable {
     public init() {}
 }
 
-import Foundation
 
 public enum ProcessInfoCores {
     public static let count = max(1, ProcessInfo.processInfo.activeProcessorCount)

@@ -1,8 +1,10 @@
 import BN254
 import Foundation
 import Groth16
+import Ledger
 import Logging
 import Metrics
+import Primitives
 import Protocol
 
 /// The settlement pipeline of DESIGN.md section 5:

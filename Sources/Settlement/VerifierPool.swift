@@ -1,5 +1,6 @@
 import Foundation
 import Groth16
+import Protocol
 
 /// One admitted transfer on its way through the pipeline.
 struct PipelineItem: Sendable {

@@ -3,8 +3,10 @@ import Foundation
 import Groth16
 import HTTPTypes
 import Hummingbird
+import Ledger
 import Logging
 import NIOCore
+import Primitives
 import Prometheus
 import Protocol
 import Settlement
@@ -191,7 +193,7 @@ public struct SettlementAPI: Sendable {
     }
 
     func decodeTransfer(_ buffer: ByteBuffer, voucher: String?) throws(APIError) -> TransferRequest {
-        do { return try TransferBody.decode(Data(buffer: buffer), voucher: voucher) } catch { throw APIError(error) }
+        do { return try TransferBody.decode(Data(buffer: buffer), voucher: voucher) } catch { throw APIError(Rejection(error)) }
     }
 
     func getTransfer(_ idText: String) async throws -> Response {

@@ -1,6 +1,7 @@
 import BN254
 import Foundation
 import Groth16
+import Primitives
 import Protocol
 
 /// The wallet's secret: a spending key, or only a viewing key (a watch-only wallet).

@@ -1,7 +1,9 @@
 import BN254
 import Foundation
 import Groth16
+import Primitives
 import Protocol
+import SettlementClient
 
 /// What the wallet trusts a server with: the parameters it pinned (issue 13). On first contact
 /// the wallet pins the server's `ParametersFingerprint` (circuit id, verifying key, receipt

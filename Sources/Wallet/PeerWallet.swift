@@ -3,8 +3,9 @@ import Circuits
 import Foundation
 import Groth16
 import Groth16Prover
+import Primitives
 import Protocol
-import Settlement
+import SettlementClient
 
 /// A peer's wallet: a directory with `key.json` (the secret, mode 0600), `wallet.sqlite`
 /// (notes, transfers, sync cursor) and `proving-keys/<circuit id>.zkspk` (cached from the

@@ -3,8 +3,8 @@ import Circuits
 import Foundation
 import Groth16
 import Groth16Prover
+import Primitives
 import Protocol
-import Settlement
 
 /// A note this wallet can spend: the note, its key, and where it sits in the tree.
 public struct SpendableNote: Sendable {

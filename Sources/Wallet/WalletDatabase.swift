@@ -1,7 +1,7 @@
 import BN254
-import CSQLite
 import Foundation
 import Protocol
+import SQLite
 
 /// The wallet's state in one SQLite file (`wallet.sqlite` in the wallet directory). No
 /// secrets live here: the key file is separate (see `KeyFile`). Migrations are append-only.
@@ -22,7 +22,6 @@ import Protocol
 ///                                  of this wallet, and of the group at the tip
 ///     tree_nodes(height, idx)      published nodes of complete subtrees (heights 5 and 10)
 public final class WalletDatabase {
-    private var db: OpaquePointer?
 
     public struct Failure: Error, CustomStringConvertible {
         public let description: String
@@ -74,13 +73,15 @@ public final class WalletDatabase {
         """,
     ]
 
+    private let connection: SQLiteConnection
+
     public init(path: String) throws {
-        guard sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nil) == SQLITE_OK else {
-            let m = db.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
-            sqlite3_close(db)
-            throw Failure(description: "cannot open the wallet database \(path): \(m)")
+        do {
+            connection = try SQLiteConnection(path: path, readOnly: false)
+        } catch {
+            throw Failure(description: "cannot open the wallet database \(path): \(error.message)")
         }
-        sqlite3_busy_timeout(db, 5000)
+        connection.busyTimeout(milliseconds: 5000)
         try execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;")
         let version = try query("PRAGMA user_version") { $0.int(0) }.first ?? 0
         for (i, m) in Self.migrations.enumerated() where i >= version {
@@ -88,64 +89,52 @@ public final class WalletDatabase {
         }
     }
 
-    deinit { sqlite3_close_v2(db) }
-
     public func execute(_ sql: String) throws {
-        var err: UnsafeMutablePointer<CChar>?
-        if sqlite3_exec(db, sql, nil, nil, &err) != SQLITE_OK {
-            let m = err.map { String(cString: $0) } ?? "error"
-            sqlite3_free(err)
-            _ = sqlite3_exec(db, "ROLLBACK", nil, nil, nil)
-            throw Failure(description: "wallet database: \(m)")
+        do { try connection.execute(sql) } catch {
+            if !connection.isAutocommit { try? connection.execute("ROLLBACK") }
+            throw Failure(description: "wallet database: \(error.message)")
         }
     }
 
     public enum Value { case int(Int64), text(String), blob([UInt8]), null }
 
-    public final class Row {
-        let stmt: OpaquePointer
-        init(_ s: OpaquePointer) { stmt = s }
-        public func int(_ c: Int32) -> Int64 { sqlite3_column_int64(stmt, c) }
-        public func text(_ c: Int32) -> String { sqlite3_column_text(stmt, c).map { String(cString: $0) } ?? "" }
-        public func isNull(_ c: Int32) -> Bool { sqlite3_column_type(stmt, c) == SQLITE_NULL }
-        public func blob(_ c: Int32) -> [UInt8] {
-            let n = Int(sqlite3_column_bytes(stmt, c))
-            guard n > 0, let p = sqlite3_column_blob(stmt, c) else { return [] }
-            return Array(UnsafeRawBufferPointer(start: p, count: n))
-        }
+    /// One result row (columns from 0).
+    public struct Row {
+        let statement: SQLiteStatement
+        public func int(_ c: Int32) -> Int64 { statement.int64(c) }
+        public func text(_ c: Int32) -> String { statement.text(c) }
+        public func isNull(_ c: Int32) -> Bool { statement.isNull(c) }
+        public func blob(_ c: Int32) -> [UInt8] { statement.blob(c) }
     }
 
     @discardableResult
     public func query<T>(_ sql: String, _ values: [Value] = [], _ row: (Row) throws -> T) throws -> [T] {
-        var stmt: OpaquePointer?
-        guard sqlite3_prepare_v2(db, sql, -1, &stmt, nil) == SQLITE_OK, let stmt else {
-            throw Failure(description: "wallet database: \(String(cString: sqlite3_errmsg(db))) in \(sql.prefix(80))")
-        }
-        defer { sqlite3_finalize(stmt) }
-        for (i, v) in values.enumerated() {
-            switch v {
-            case .int(let x): sqlite3_bind_int64(stmt, Int32(i + 1), x)
-            case .text(let s): sqlite3_bind_text(stmt, Int32(i + 1), s, -1, zks_sqlite_transient())
-            case .blob(let b): sqlite3_bind_blob(stmt, Int32(i + 1), b, Int32(b.count), zks_sqlite_transient())
-            case .null: sqlite3_bind_null(stmt, Int32(i + 1))
+        do {
+            return try connection.withStatement(sql, cached: false) { statement in
+                for (i, v) in values.enumerated() {
+                    let index = Int32(i + 1)
+                    switch v {
+                    case .int(let x): try statement.bind(index, x)
+                    case .text(let s): try statement.bind(index, s)
+                    case .blob(let b): try statement.bind(index, blob: b)
+                    case .null: try statement.bindNull(index)
+                    }
+                }
+                var out: [T] = []
+                let r = Row(statement: statement)
+                while try statement.step() { out.append(try row(r)) }
+                return out
             }
+        } catch let error as SQLiteError {
+            throw Failure(description: "wallet database: \(error.message) in \(sql.prefix(80))")
         }
-        var out: [T] = []
-        let r = Row(stmt)
-        while true {
-            let rc = sqlite3_step(stmt)
-            if rc == SQLITE_ROW { out.append(try row(r)); continue }
-            if rc == SQLITE_DONE { break }
-            throw Failure(description: "wallet database: \(String(cString: sqlite3_errmsg(db)))")
-        }
-        return out
     }
 
     public func run(_ sql: String, _ values: [Value] = []) throws { try query(sql, values) { _ in () } }
 
     public func transaction<T>(_ body: () throws -> T) throws -> T {
         try execute("BEGIN IMMEDIATE")
-        do { let v = try body(); try execute("COMMIT"); return v } catch { _ = sqlite3_exec(db, "ROLLBACK", nil, nil, nil); throw error }
+        do { let v = try body(); try execute("COMMIT"); return v } catch { try? connection.execute("ROLLBACK"); throw error }
     }
 
     // MARK: Meta

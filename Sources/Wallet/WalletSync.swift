@@ -1,6 +1,7 @@
 import BN254
 import Foundation
 import Protocol
+import SettlementClient
 
 /// Sync: what the wallet learns from the server, and how it learns it without telling.
 ///

@@ -1,6 +1,7 @@
 import BN254
 import Foundation
 import Protocol
+import SettlementClient
 
 /// The wallet's own view of the commitment tree, kept so that it never has to ask the server
 /// for a path (which would name the note it is about to spend) and so that it believes a note

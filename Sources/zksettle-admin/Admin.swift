@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Groth16
 import Protocol
 
 /// `zksettle-admin`: the operator's and auditor's tool.

@@ -2,6 +2,7 @@ import ArgumentParser
 import BN254
 import Circuits
 import Foundation
+import R1CS
 
 struct CircuitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,7 +1,8 @@
 import ArgumentParser
 import Foundation
+import Primitives
 import Protocol
-import Wallet
+import SettlementClient
 
 struct DepositsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

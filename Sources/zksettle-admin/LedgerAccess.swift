@@ -2,9 +2,11 @@ import ArgumentParser
 import BN254
 import Foundation
 import Groth16
+import Ledger
+import Primitives
 import Protocol
-import Settlement
-import Wallet
+import SQLiteLedger
+import SettlementClient
 
 /// Where the ledger is read from: the server's data directory (its SQLite file opened
 /// read-only, safe while the server runs thanks to WAL) or a running server's admin routes.

@@ -1,8 +1,9 @@
 import ArgumentParser
 import BN254
 import Foundation
+import Ledger
+import Primitives
 import Protocol
-import Settlement
 
 // MARK: Output helpers
 

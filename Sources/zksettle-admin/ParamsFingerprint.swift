@@ -1,8 +1,9 @@
 import ArgumentParser
 import Foundation
 import Groth16
+import Primitives
 import Protocol
-import Wallet
+import SettlementClient
 
 struct ParamsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

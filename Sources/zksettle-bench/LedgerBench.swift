@@ -2,7 +2,10 @@ import ArgumentParser
 import BN254
 import Foundation
 import Groth16
+import Ledger
+import Primitives
 import Protocol
+import SQLiteLedger
 import Settlement
 
 /// `zksettle-bench ledger`: time of `SQLiteLedger.commit` for batches as the sequencer makes

@@ -3,8 +3,9 @@ import BN254
 import Foundation
 import Groth16
 import Groth16Prover
+import Primitives
 import Protocol
-import Settlement
+import SettlementClient
 import Wallet
 
 /// `zksettle-bench load`: settled transfers per second through a running server's HTTP API.

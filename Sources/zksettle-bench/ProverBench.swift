@@ -3,6 +3,7 @@ import BN254
 import Foundation
 import Groth16
 import Groth16Prover
+import R1CS
 
 /// `zksettle-bench msm`: Pippenger MSM in G1 and G2 and the NTT at one size, random inputs.
 struct MSMBench: ParsableCommand {

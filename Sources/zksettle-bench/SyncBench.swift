@@ -2,7 +2,9 @@ import ArgumentParser
 import BN254
 import Foundation
 import Groth16
+import Primitives
 import Protocol
+import SettlementClient
 import Wallet
 
 /// `zksettle-bench sync --notes N`: wallet sync's trial decryption (X25519 + view tag, then

@@ -1,5 +1,6 @@
 import Foundation
 import Groth16
+import Primitives
 import Protocol
 
 /// The server's data directory (`--data`, default `./zksettle-data`):

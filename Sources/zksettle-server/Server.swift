@@ -3,11 +3,14 @@ import Foundation
 import Groth16
 import Hummingbird
 import HummingbirdTLS
+import Ledger
 import Logging
 import Metrics
 import NIOSSL
+import Primitives
 import Prometheus
 import Protocol
+import SQLiteLedger
 import Settlement
 import SettlementHTTP
 

@@ -1,5 +1,6 @@
 import Foundation
 import Protocol
+import SettlementClient
 import Wallet
 
 /// Secrets reach the wallet from a terminal prompt, a file or the environment, never from the

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Groth16
+import SettlementClient
 import Wallet
 
 /// `zkwallet trust [--reset [--yes] [--fingerprint FP]]`: the pinned parameters (issue 13).

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import Groth16
+import Primitives
 import Protocol
+import SettlementClient
 import Wallet
 
 /// `zkwallet`: a peer's wallet on the command line (issue 5, DESIGN.md section 4).

@@ -3,8 +3,9 @@ import Circuits
 import Groth16
 import Groth16Prover
 import Protocol
-import Testing
+import R1CS
 import TestSupport
+import Testing
 
 /// An honest random transfer: two real notes in a tree with filler leaves, balanced outputs.
 func honestWitness(_ rng: inout SeededGenerator, publicAmount: Int64 = 0, dummySecond: Bool = false) throws -> TransferWitness {
@@ -73,6 +74,16 @@ func gadget(of w: TransferWitness) -> String? {
         #expect(TransferCircuit.constraintCount == 12_519)
         #expect(TransferCircuit.r1cs.publicCount == 7)
         #expect(TransferCircuit.circuitID.count == 64)
+    }
+
+    /// The circuit id is pinned by value where every party reads it (`TransferStatement`), as
+    /// sapling-crypto pins its circuit: a change to any constraint fails here until the
+    /// statement's id is changed on purpose, with keys made anew.
+    @Test func circuitIDIsPinnedInTheStatement() {
+        #expect(TransferCircuit.circuitID == TransferStatement.circuitID)
+        #expect(TransferCircuit.depth == TransferStatement.depth)
+        #expect(TransferCircuit.r1cs.publicCount == TransferStatement.publicInputCount)
+        #expect(TransferStatement.publicInputNames.count == TransferStatement.publicInputCount)
     }
 
     @Test func honestTransfersSatisfyIt() throws {

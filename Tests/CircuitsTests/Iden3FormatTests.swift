@@ -1,8 +1,9 @@
 import BN254
 import Circuits
 import Groth16Prover
-import Testing
+import R1CS
 import TestSupport
+import Testing
 
 /// `.r1cs` (version 1) and `.wtns` (version 2) as iden3 lays them out: header fields at their
 /// byte offsets, round trips of the transfer circuit and of an honest witness, strict decoding.

@@ -1,5 +1,6 @@
 import BN254
 import Groth16Prover
+import R1CS
 import TestSupport
 
 extension SeededGenerator {

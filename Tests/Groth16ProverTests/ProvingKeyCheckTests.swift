@@ -2,8 +2,9 @@ import BN254
 import Foundation
 import Groth16
 import Groth16Prover
-import Testing
+import R1CS
 import TestSupport
+import Testing
 
 /// `ProvingKeyCheck` on real development keys: the honest key passes, and every alteration the
 /// check claims to catch is refused with its reason, through the file format (the checksum is

@@ -1,8 +1,9 @@
-import Foundation
 import BN254
+import Foundation
+import Primitives
 import Protocol
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct ExtDataTests {
     let sample = ExtData(recipient: "", extAmount: 0, fee: 0, encryptedOutputs: [[1, 2, 3], [4]])

@@ -3,11 +3,14 @@ import Foundation
 import Groth16
 import Hummingbird
 import HummingbirdTesting
+import Ledger
+import Primitives
 import Protocol
+import SQLiteLedger
 import Settlement
 import SettlementHTTP
-import Testing
 import TestSupport
+import Testing
 import Wallet
 
 /// Issue 14 ("a server no one can stall, fill or mint from"), the points that an in-process

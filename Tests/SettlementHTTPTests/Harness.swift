@@ -6,8 +6,10 @@ import Groth16Prover
 import Hummingbird
 import HummingbirdCore
 import HummingbirdTesting
+import Primitives
 import Prometheus
 import Protocol
+import SQLiteLedger
 import Settlement
 import SettlementHTTP
 import Wallet

@@ -2,10 +2,13 @@ import BN254
 import Circuits
 import Foundation
 import Groth16
+import Primitives
 import Protocol
+import SQLiteLedger
 import Settlement
-import Testing
+import SettlementClient
 import TestSupport
+import Testing
 import Wallet
 
 /// The real `zksettle-server` binary as a child process on a temporary data directory that

@@ -3,11 +3,13 @@ import Foundation
 import Groth16
 import Hummingbird
 import HummingbirdTesting
+import Ledger
+import Primitives
 import Protocol
 import Settlement
 import SettlementHTTP
-import Testing
 import TestSupport
+import Testing
 import Wallet
 
 /// End to end: real proofs, a real server on loopback, a real SQLite file.

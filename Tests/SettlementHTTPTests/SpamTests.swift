@@ -1,17 +1,18 @@
 import BN254
 import Foundation
+import Glibc
 import Groth16
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import Primitives
 import Protocol
 import Settlement
 import SettlementHTTP
-import Testing
 import TestSupport
+import Testing
 import Wallet
 #if canImport(Glibc)
-import Glibc
 #endif
 
 /// Issue 14, point 4 ("spam costs something"), against an in-process server on loopback over a

@@ -2,11 +2,14 @@ import BN254
 import Foundation
 import Groth16
 import HummingbirdTesting
+import Ledger
+import Primitives
 import Protocol
+import SQLiteLedger
 import Settlement
 import SettlementHTTP
-import Testing
 import TestSupport
+import Testing
 import Wallet
 
 /// Issue 14, point 3, "the tree never runs out": a real server on loopback over a real SQLite

@@ -4,11 +4,13 @@ import Groth16
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Ledger
+import Primitives
 import Protocol
 import Settlement
 import SettlementHTTP
-import Testing
 import TestSupport
+import Testing
 
 /// Issue 14, point 5: deposits are paid by single-use vouchers signed by the operator's deposit
 /// key, not by a shared token. Against a real server on loopback and a real SQLite file; every

@@ -1,10 +1,12 @@
 import BN254
-import CSQLite
 import Foundation
+import Ledger
+import Primitives
 import Protocol
+import SQLiteLedger
 import Settlement
-import Testing
 import TestSupport
+import Testing
 
 /// The audit on a sound ledger, then on copies corrupted on purpose through plain SQL (each
 /// corruption first removes the schema guard that would refuse it, as a tamperer would).

@@ -1,11 +1,13 @@
 import BN254
-import CSQLite
 import Foundation
 import Groth16
+import Ledger
+import Primitives
 import Protocol
+import SQLiteLedger
 import Settlement
-import Testing
 import TestSupport
+import Testing
 
 /// Ledger batches made the way the sequencer makes them: real Poseidon note commitments and
 /// nullifiers (DESIGN.md section 4), the real incremental tree, receipts signed with a real

@@ -1,9 +1,11 @@
 import BN254
 import Foundation
+import Ledger
 import Protocol
+import SQLiteLedger
 import Settlement
-import Testing
 import TestSupport
+import Testing
 
 /// Issue 14, point 3: when a tree is full the next one starts. The sequencer closes a batch at
 /// the end of a tree, the ledger numbers leaves across trees and stores each batch's tree, a

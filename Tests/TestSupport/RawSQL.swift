@@ -1,5 +1,5 @@
-import CSQLite
 import Foundation
+import SQLite
 
 /// A fresh ledger path in its own temporary directory.
 public func temporaryLedgerPath() throws -> String {
@@ -8,30 +8,26 @@ public func temporaryLedgerPath() throws -> String {
     return dir.appendingPathComponent("ledger.sqlite").path
 }
 
-/// Runs SQL on a ledger file through a plain sqlite3 connection (no ledger code), as an
-/// operator with the sqlite3 shell would: to inspect pragmas, or to corrupt a copy on purpose.
+/// Runs SQL on a ledger file through its own connection (no ledger code), as an operator with
+/// the sqlite3 shell would: to inspect pragmas, or to corrupt a copy on purpose.
 public func rawSQL(_ path: String, _ sql: String) throws {
-    var db: OpaquePointer?
-    guard sqlite3_open(path, &db) == SQLITE_OK else { throw RawSQLError(message: "cannot open \(path)") }
-    defer { sqlite3_close(db) }
-    var message: UnsafeMutablePointer<CChar>?
-    if sqlite3_exec(db, sql, nil, nil, &message) != SQLITE_OK {
-        defer { sqlite3_free(message) }
-        throw RawSQLError(message: message.map { String(cString: $0) } ?? "error")
+    do { try SQLiteConnection(path: path, readOnly: false).execute(sql) } catch {
+        throw RawSQLError(message: error.message)
     }
 }
 
-/// The first column of every row of a query, as text.
+/// The first column of every row of a query, as text ("NULL" for NULL).
 public func rawQuery(_ path: String, _ sql: String) throws -> [String] {
-    var db: OpaquePointer?
-    guard sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, nil) == SQLITE_OK else { throw RawSQLError(message: "cannot open \(path)") }
-    defer { sqlite3_close(db) }
-    var stmt: OpaquePointer?
-    guard sqlite3_prepare_v2(db, sql, -1, &stmt, nil) == SQLITE_OK else { throw RawSQLError(message: String(cString: sqlite3_errmsg(db))) }
-    defer { sqlite3_finalize(stmt) }
-    var rows: [String] = []
-    while sqlite3_step(stmt) == SQLITE_ROW { rows.append(sqlite3_column_text(stmt, 0).map { String(cString: $0) } ?? "NULL") }
-    return rows
+    do {
+        let connection = try SQLiteConnection(path: path, readOnly: true)
+        return try connection.withStatement(sql, cached: false) { s in
+            var rows: [String] = []
+            while try s.step() { rows.append(s.isNull(0) ? "NULL" : s.text(0)) }
+            return rows
+        }
+    } catch let error as SQLiteError {
+        throw RawSQLError(message: error.message)
+    }
 }
 
 public struct RawSQLError: Error, CustomStringConvertible {

@@ -1,7 +1,9 @@
 import BN254
 import Foundation
 import Groth16
+import Primitives
 import Protocol
+import SettlementClient
 import Testing
 import Wallet
 

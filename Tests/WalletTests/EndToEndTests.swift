@@ -1,6 +1,7 @@
 import Foundation
-import Testing
+import SettlementClient
 import TestSupport
+import Testing
 import Wallet
 
 /// The real `zksettle-server` binary on a temporary data directory and a free port, driven by

@@ -1,6 +1,7 @@
 import Foundation
-import Testing
+import SettlementClient
 import TestSupport
+import Testing
 import Wallet
 
 /// HTTPS end to end: a CA and a server certificate for 127.0.0.1 made here with the openssl

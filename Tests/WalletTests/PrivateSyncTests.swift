@@ -7,9 +7,12 @@ import Hummingbird
 import HummingbirdCore
 import HummingbirdTesting
 import NIOCore
+import Primitives
 import Prometheus
 import Protocol
+import SQLiteLedger
 import Settlement
+import SettlementClient
 import SettlementHTTP
 import TestSupport
 import Testing

@@ -1,6 +1,7 @@
 import BN254
 import Foundation
 import Groth16
+import Primitives
 import Protocol
 import TestSupport
 import Testing

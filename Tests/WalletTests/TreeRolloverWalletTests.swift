@@ -1,6 +1,8 @@
 import Foundation
 import Protocol
+import SQLiteLedger
 import Settlement
+import SettlementClient
 import TestSupport
 import Testing
 import Wallet

@@ -3,9 +3,12 @@ import Circuits
 import Foundation
 import Groth16
 import Groth16Prover
+import Primitives
 import Protocol
-import Testing
+import R1CS
+import SettlementClient
 import TestSupport
+import Testing
 import Wallet
 
 /// Issue 13: the wallet pins the server's parameters, checks the proving key it is handed and

@@ -2,6 +2,7 @@ import BN254
 import Foundation
 import Groth16
 import Protocol
+import SettlementClient
 import Testing
 import Wallet
 

@@ -1,4 +1,5 @@
 import BN254
+import Ledger
 import Protocol
 
 extension SQLiteLedger {

@@ -1,5 +1,4 @@
 import BN254
-import Groth16Prover
 
 /// iden3's `.r1cs` format, version 1 (iden3/r1csfile `doc/r1cs_bin_format.md`), as circom
 /// writes it and snarkjs, arkworks (ark-circom) and groth16py read it.

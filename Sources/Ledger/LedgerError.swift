@@ -1,4 +1,5 @@
 import BN254
+import Protocol
 
 /// Why a ledger call failed. Commit conflicts are named so that the pipeline (and a test) can
 /// tell a double spend from a broken chain from a disk error; a failed commit wrote nothing.
@@ -30,22 +31,13 @@ public enum LedgerError: Error, Equatable, CustomStringConvertible, Sendable {
     case schemaTooNew(found: Int64, supported: Int64)
     /// A stored value does not decode (not canonical, wrong length, bad encoding).
     case corrupt(String)
-    case sqlite(SQLiteError)
+    /// The storage engine failed (I/O, locking, a constraint it enforces); the text is its own.
+    case storage(String)
     /// A failure planned by `ZKSETTLE_FAULT_FAIL_AT` (fault tests only; see `FaultInjection`).
     case injectedFault(String)
     /// The ledger was created with another tree capacity than the one asked for (it is fixed
     /// for a ledger's life), or the one asked for is not valid.
     case treeCapacity(stored: Int?, requested: Int)
-
-    /// True for the conflicts that mean "this batch cannot extend this ledger" rather than
-    /// an I/O or decoding problem.
-    public var isConflict: Bool {
-        switch self {
-        case .batchOutOfOrder, .previousHashMismatch, .nullifierAlreadySpent, .duplicateNullifierInBatch,
-             .leafAlreadyPresent, .leafIndexGap, .transferAlreadySettled, .voucherAlreadyUsed, .inconsistentBatch: return true
-        default: return false
-        }
-    }
 
     public var description: String {
         switch self {
@@ -62,7 +54,7 @@ public enum LedgerError: Error, Equatable, CustomStringConvertible, Sendable {
         case .noLedger(let p): return "\(p) holds no ZKSettle ledger (start zksettle-server on it first, or check --data)"
         case .schemaTooNew(let f, let s): return "the ledger has schema version \(f); this build knows up to \(s): upgrade zksettle"
         case .corrupt(let s): return "corrupt ledger: \(s)"
-        case .sqlite(let e): return e.description
+        case .storage(let s): return s
         case .injectedFault(let at): return "injected fault at \(at) (ZKSETTLE_FAULT_FAIL_AT)"
         case .treeCapacity(let stored?, let requested):
             return "this ledger was created with a tree capacity of \(stored) leaves and keeps it for its life; --tree-capacity \(requested) asks for another (start with --tree-capacity \(stored), or without the option)"

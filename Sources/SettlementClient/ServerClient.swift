@@ -2,7 +2,6 @@ import BN254
 import Foundation
 import Groth16
 import Protocol
-import Settlement
 
 /// A failure the wallet explains to its user: what happened and what to do about it.
 public struct WalletError: Error, CustomStringConvertible {

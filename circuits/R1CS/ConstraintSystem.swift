@@ -1,5 +1,4 @@
 import BN254
-import Groth16Prover
 
 /// A linear combination of circuit variables together with its value under the witness being
 /// built. In witness-only mode the terms are not recorded (only values), so the same gadget

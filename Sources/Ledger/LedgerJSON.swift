@@ -1,5 +1,6 @@
 import BN254
 import Foundation
+import Primitives
 import Protocol
 
 /// The JSON shapes of ledger records, shared by the HTTP API (which serves them) and

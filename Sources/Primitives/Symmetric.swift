@@ -165,7 +165,3 @@ public enum Scrypt {
         return ok == 1 ? out : nil
     }
 }
-
-enum RANDBytes {
-    static func fill(_ bytes: inout [UInt8]) -> Bool { RAND_bytes(&bytes, Int32(bytes.count)) == 1 }
-}

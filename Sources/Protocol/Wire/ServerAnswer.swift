@@ -1,5 +1,6 @@
 import BN254
 import Foundation
+import Primitives
 
 /// The wallet's decoders of the server's answers, as pure functions of the bytes received:
 /// one place that the client calls and the fuzz target `server-answer` hammers. A server is

@@ -1,7 +1,9 @@
 import BN254
-import CSQLite
 import Foundation
+import Ledger
+import Primitives
 import Protocol
+import SQLite
 
 /// The ledger in one SQLite file (DESIGN.md section 5), through the sqlite3 C API.
 ///
@@ -20,7 +22,7 @@ public final class SQLiteLedger: Ledger, @unchecked Sendable {
     public let readOnly: Bool
     /// How many of the newest batch roots the `roots` table keeps (the recent roots `/v1/tree`
     /// lists; every older batch root stays an accepted anchor through `batchNumber(ofRoot:)`).
-    public static let rootsKept = Int64(SequencerState.defaultRootWindow)
+    public static let rootsKept = Int64(RootWindow.defaultSize)
 
     /// 'ZKSL': marks the file as a ZKSettle ledger (`PRAGMA application_id`).
     static let applicationID: Int64 = 0x5A4B_534C
@@ -671,7 +673,7 @@ public final class SQLiteLedger: Ledger, @unchecked Sendable {
 
 /// Maps SQLite's errors to `LedgerError.sqlite`; lets ledger errors through.
 func guarded<T>(_ body: () throws -> T) throws(LedgerError) -> T {
-    do { return try body() } catch let e as LedgerError { throw e } catch let e as SQLiteError { throw .sqlite(e) } catch {
+    do { return try body() } catch let e as LedgerError { throw e } catch let e as SQLiteError { throw .storage(e.description) } catch {
         throw .corrupt("\(error)")
     }
 }

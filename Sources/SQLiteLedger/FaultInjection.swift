@@ -1,4 +1,5 @@
 import Foundation
+import Ledger
 
 /// Crash and failure points for the fault tests (`scripts/crash_test.py`, issue 7; the failed
 /// commit tests, issue 14), off unless asked for.

@@ -1,3 +1,4 @@
+import Foundation
 import COpenSSL
 
 /// Ed25519 signatures through OpenSSL's EVP interface (the server signs settlement receipts).

@@ -1,5 +1,6 @@
 import BN254
 import Groth16
+import Primitives
 import Protocol
 
 /// The header of a settled batch. Headers are hash-chained: each names the hash of the one
@@ -238,6 +239,12 @@ public protocol Ledger: AnyObject, Sendable {
     func audit(receiptPublicKey: [UInt8]?, depositPublicKey: [UInt8]?) throws -> [LedgerFault]
     /// Every stored proof re-verified; see `SQLiteLedger.auditProofs`.
     func auditProofs(verifyingKey: VerifyingKey, chunk: Int, progress: (Int, Int) -> Void) throws -> (checked: Int, faults: [LedgerFault])
+}
+
+/// The recent roots a ledger lists (`GET /v1/tree`) and a sequencer keeps in memory; older roots
+/// stay anchors, looked up in the ledger.
+public enum RootWindow {
+    public static let defaultSize = 100
 }
 
 /// How many leaves a commitment tree holds before the next one starts (issue 14). Every tree

@@ -1,7 +1,7 @@
 import BN254
 import Foundation
 import Groth16
-import Protocol
+
 
 /// The body of `POST /v1/transfers`, version 1:
 ///
@@ -30,7 +30,7 @@ public enum TransferBody {
     /// Decodes a body and, when given, the text of its `X-Deposit-Voucher` header. A voucher
     /// that does not parse is `unauthorized` with the reason; a voucher beside a transfer that
     /// deposits nothing is `malformed` (it would be spent for nothing, or be a mistake).
-    public static func decode(_ data: Data, voucher voucherText: String?) throws(Rejection) -> TransferRequest {
+    public static func decode(_ data: Data, voucher voucherText: String?) throws(WireError) -> TransferRequest {
         let parsed: Any
         do { parsed = try JSONSerialization.jsonObject(with: data) } catch {
             throw .malformed("the body is not JSON: \((error as NSError).userInfo[NSDebugDescriptionErrorKey] ?? error.localizedDescription)")
@@ -61,7 +61,7 @@ public enum TransferBody {
         return TransferRequest(proof: proof, publicInputs: publicInputs, extData: extData, voucher: voucher)
     }
 
-    public static func decodeExtData(_ ext: [String: Any]) throws(Rejection) -> ExtData {
+    public static func decodeExtData(_ ext: [String: Any]) throws(WireError) -> ExtData {
         try onlyKeys(ext, ["recipient", "ext_amount", "fee", "encrypted_outputs"], in: "ext_data")
         let recipient: String
         switch ext["recipient"] {
@@ -108,7 +108,7 @@ public enum TransferBody {
         return nil
     }
 
-    static func onlyKeys(_ obj: [String: Any], _ allowed: Set<String>, in what: String) throws(Rejection) {
+    static func onlyKeys(_ obj: [String: Any], _ allowed: Set<String>, in what: String) throws(WireError) {
         if let extra = obj.keys.sorted().first(where: { !allowed.contains($0) }) {
             throw .malformed("\(what): unknown field \"\(extra)\" (allowed: \(allowed.sorted().joined(separator: ", ")))")
         }

@@ -18,6 +18,12 @@ public enum SHA256 {
         return out
     }
 
+    /// The digest of `input` written to `output` (32 bytes), with no allocation: the wallet's
+    /// trial decryption computes one view tag per leaf. False if OpenSSL fails.
+    public static func hash(_ input: UnsafeBufferPointer<UInt8>, into output: UnsafeMutablePointer<UInt8>) -> Bool {
+        COpenSSL.SHA256(input.baseAddress, input.count, output) != nil
+    }
+
     public static func hex<C: Collection>(_ data: C) -> String where C.Element == UInt8 {
         Hex.encode(hash(data))
     }

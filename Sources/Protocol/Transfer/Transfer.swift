@@ -1,9 +1,10 @@
 import BN254
 import Foundation
 import Groth16
-import Protocol
+import Primitives
 
-/// The seven public inputs of the transfer statement, in circuit order (DESIGN.md section 4).
+
+/// The seven public inputs of the transfer statement, in circuit order (`TransferStatement`).
 public struct TransferPublicInputs: Sendable, Equatable {
     public var root: Fr
     public var publicAmount: Fr
@@ -11,7 +12,7 @@ public struct TransferPublicInputs: Sendable, Equatable {
     public var nullifiers: [Fr]   // 2
     public var commitments: [Fr]  // 2
 
-    public static let count = 7
+    public static let count = TransferStatement.publicInputCount
 
     public init(root: Fr, publicAmount: Fr, extDataHash: Fr, nullifiers: [Fr], commitments: [Fr]) {
         self.root = root; self.publicAmount = publicAmount; self.extDataHash = extDataHash
@@ -19,7 +20,7 @@ public struct TransferPublicInputs: Sendable, Equatable {
     }
 
     /// From `public.json` order: [root, publicAmount, extDataHash, nf0, nf1, cmOut0, cmOut1].
-    public init(_ values: [Fr]) throws(Rejection) {
+    public init(_ values: [Fr]) throws(WireError) {
         guard values.count == Self.count else {
             throw .malformed("expected \(Self.count) public inputs [root, publicAmount, extDataHash, nf0, nf1, cmOut0, cmOut1], got \(values.count)")
         }

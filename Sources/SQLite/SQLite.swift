@@ -23,16 +23,17 @@ public struct SQLiteError: Error, Equatable, CustomStringConvertible, Sendable {
     }
 }
 
-/// One SQLite connection (sqlite3 C API). Not thread-safe: the owner serializes access
-/// (`SQLiteLedger` holds each connection behind a lock). Prepared statements are cached per
+/// One SQLite connection (sqlite3 C API), the one wrapper of the project (the ledger and the
+/// wallet both use it). Not thread-safe: the owner serializes access (`SQLiteLedger` holds each
+/// connection behind a lock). Prepared statements are cached per
 /// SQL text and live as long as the connection.
-final class SQLiteConnection {
+public final class SQLiteConnection {
     let handle: OpaquePointer
-    let path: String
+    public let path: String
     private var cache: [String: SQLiteStatement] = [:]
 
     /// Opens (read-write: creating if needed) a database file. Extended result codes are on.
-    init(path: String, readOnly: Bool) throws(SQLiteError) {
+    public init(path: String, readOnly: Bool) throws(SQLiteError) {
         var db: OpaquePointer?
         let flags = (readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)) | SQLITE_OPEN_NOMUTEX
         let rc = sqlite3_open_v2(path, &db, flags, nil)
@@ -51,13 +52,13 @@ final class SQLiteConnection {
         sqlite3_close_v2(handle)
     }
 
-    func error(_ rc: Int32, sql: String) -> SQLiteError {
+    public func error(_ rc: Int32, sql: String) -> SQLiteError {
         SQLiteError(code: rc & 0xff, extendedCode: sqlite3_extended_errcode(handle),
                     message: String(cString: sqlite3_errmsg(handle)), sql: sql)
     }
 
     /// Runs one or more statements that return no rows of interest (schema, pragmas).
-    func execute(_ sql: String) throws(SQLiteError) {
+    public func execute(_ sql: String) throws(SQLiteError) {
         var message: UnsafeMutablePointer<CChar>?
         let rc = sqlite3_exec(handle, sql, nil, nil, &message)
         if rc != SQLITE_OK {
@@ -69,9 +70,16 @@ final class SQLiteConnection {
 
     /// Runs `body` with the cached prepared statement for `sql`; resets it and clears its
     /// bindings afterwards, whatever happens (a statement left mid-step would pin a snapshot).
-    func withStatement<T>(_ sql: String, _ body: (SQLiteStatement) throws -> T) throws -> T {
+    public func withStatement<T>(_ sql: String, cached: Bool = true, _ body: (SQLiteStatement) throws -> T) throws -> T {
         let statement: SQLiteStatement
-        if let s = cache[sql] {
+        if !cached {
+            var stmt: OpaquePointer?
+            let rc = sqlite3_prepare_v2(handle, sql, -1, &stmt, nil)
+            guard rc == SQLITE_OK, let stmt else { throw error(rc, sql: sql) }
+            let once = SQLiteStatement(stmt, connection: self, sql: sql)
+            defer { once.finalize() }
+            return try body(once)
+        } else if let s = cache[sql] {
             statement = s
         } else {
             var stmt: OpaquePointer?
@@ -85,7 +93,7 @@ final class SQLiteConnection {
     }
 
     /// The single integer of a query such as `PRAGMA user_version` or `SELECT count(*) …`.
-    func scalar(_ sql: String) throws -> Int64 {
+    public func scalar(_ sql: String) throws -> Int64 {
         try withStatement(sql) { s in
             guard try s.step() else { throw error(SQLITE_ERROR, sql: sql + " (returned no row)") }
             return s.int64(0)
@@ -93,17 +101,19 @@ final class SQLiteConnection {
     }
 
     /// Rows changed by the last INSERT, UPDATE or DELETE.
-    var changes: Int { Int(sqlite3_changes(handle)) }
-    var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+    public var changes: Int { Int(sqlite3_changes(handle)) }
+    public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+    /// Waits up to `milliseconds` for another connection's lock instead of failing with BUSY.
+    public func busyTimeout(milliseconds: Int32) { sqlite3_busy_timeout(handle, milliseconds) }
     /// False inside an open transaction.
-    var isAutocommit: Bool { sqlite3_get_autocommit(handle) != 0 }
+    public var isAutocommit: Bool { sqlite3_get_autocommit(handle) != 0 }
 }
 
 /// A prepared statement. Bind indices start at 1, column indices at 0 (as in the C API).
-final class SQLiteStatement {
+public final class SQLiteStatement {
     let handle: OpaquePointer
     unowned let connection: SQLiteConnection
-    let sql: String
+    public let sql: String
     private var finalized = false
 
     fileprivate init(_ handle: OpaquePointer, connection: SQLiteConnection, sql: String) {
@@ -114,7 +124,7 @@ final class SQLiteStatement {
         if !finalized { sqlite3_finalize(handle); finalized = true }
     }
 
-    func reset() {
+    public func reset() {
         sqlite3_reset(handle)
         sqlite3_clear_bindings(handle)
     }
@@ -125,14 +135,14 @@ final class SQLiteStatement {
 
     // MARK: Binding
 
-    func bind(_ i: Int32, _ value: Int64) throws(SQLiteError) { try check(sqlite3_bind_int64(handle, i, value)) }
+    public func bind(_ i: Int32, _ value: Int64) throws(SQLiteError) { try check(sqlite3_bind_int64(handle, i, value)) }
 
-    func bind(_ i: Int32, _ value: String) throws(SQLiteError) {
+    public func bind(_ i: Int32, _ value: String) throws(SQLiteError) {
         try check(sqlite3_bind_text(handle, i, value, -1, zks_sqlite_transient()))
     }
 
     /// Binds a BLOB; an empty array binds an empty BLOB (never NULL).
-    func bind(_ i: Int32, blob value: [UInt8]) throws(SQLiteError) {
+    public func bind(_ i: Int32, blob value: [UInt8]) throws(SQLiteError) {
         if value.isEmpty { try check(sqlite3_bind_zeroblob(handle, i, 0)); return }
         let rc = value.withUnsafeBytes { raw in
             sqlite3_bind_blob(handle, i, raw.baseAddress, Int32(raw.count), zks_sqlite_transient())
@@ -140,12 +150,12 @@ final class SQLiteStatement {
         try check(rc)
     }
 
-    func bindNull(_ i: Int32) throws(SQLiteError) { try check(sqlite3_bind_null(handle, i)) }
+    public func bindNull(_ i: Int32) throws(SQLiteError) { try check(sqlite3_bind_null(handle, i)) }
 
     // MARK: Stepping
 
     /// Advances; true when a row is available, false when done.
-    func step() throws(SQLiteError) -> Bool {
+    public func step() throws(SQLiteError) -> Bool {
         let rc = sqlite3_step(handle)
         if rc == SQLITE_ROW { return true }
         if rc == SQLITE_DONE { return false }
@@ -153,23 +163,23 @@ final class SQLiteStatement {
     }
 
     /// Runs a statement to its end (INSERT, UPDATE, DELETE, BEGIN, COMMIT).
-    func run() throws(SQLiteError) {
+    public func run() throws(SQLiteError) {
         while try step() {}
     }
 
     // MARK: Columns
 
-    func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
-    func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
-    func optionalInt64(_ column: Int32) -> Int64? { isNull(column) ? nil : int64(column) }
+    public func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
+    public func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
+    public func optionalInt64(_ column: Int32) -> Int64? { isNull(column) ? nil : int64(column) }
 
-    func text(_ column: Int32) -> String {
+    public func text(_ column: Int32) -> String {
         guard let p = sqlite3_column_text(handle, column) else { return "" }
         let n = Int(sqlite3_column_bytes(handle, column))
         return String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self)
     }
 
-    func blob(_ column: Int32) -> [UInt8] {
+    public func blob(_ column: Int32) -> [UInt8] {
         guard let p = sqlite3_column_blob(handle, column) else { return [] }
         let n = Int(sqlite3_column_bytes(handle, column))
         return Array(UnsafeRawBufferPointer(start: p, count: n))
