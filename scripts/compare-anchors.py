@@ -4,9 +4,11 @@
     swift build -c release
     python3 scripts/compare-anchors.py            # ~2 minutes; prints a Markdown table and JSON
 
-Runs ../shared/anchors/bench_anchors.py (arkworks via groth16py, mcl via mclbn256) in the
-anchors venv (created by ../shared/vectors/tools/make.sh venv if missing), then
-zksettle-bench on the same vectors, alternating so that machine noise hits both sides.
+Runs scripts/anchors/bench_anchors.py (arkworks via groth16py, mcl via mclbn256) in the anchors
+venv, then zksettle-bench on the same vectors (Tests/Vectors/groth16), alternating so that
+machine noise hits both sides. The venv is .build/anchors-venv ($ANCHORS_VENV to put it
+elsewhere); when it is missing, or lacks a package, this script creates it with
+`python3 -m venv` and installs the anchors' packages from the Python package index.
 """
 import json
 import os
@@ -14,23 +16,41 @@ import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SHARED = os.path.join(os.path.dirname(ROOT), "shared")
 BENCH = os.path.join(ROOT, ".build", "release", "zksettle-bench")
-VENV = os.environ.get("ANCHORS_VENV", os.path.expanduser("~/.cache/zksettle-anchors"))
-T1 = os.path.join(SHARED, "vectors", "groth16", "transfer_v1")
-MUL = os.path.join(SHARED, "vectors", "groth16", "multiplier")
+VENV = os.environ.get("ANCHORS_VENV") or os.path.join(ROOT, ".build", "anchors-venv")
+VECTORS = os.path.join(ROOT, "Tests", "Vectors")
+ANCHORS = os.path.join(ROOT, "scripts", "anchors")
+T1 = os.path.join(VECTORS, "groth16", "transfer_v1")
+MUL = os.path.join(VECTORS, "groth16", "multiplier")
+# What bench_anchors.py imports (directly or through Tests/Vectors/tools), pinned to the
+# versions its figures and the vectors were made with.
+ANCHOR_PACKAGES = ["groth16py==0.2.0", "py-ecc==8.0.0", "mclbn256==1.3.5"]
+ANCHOR_MODULES = "import groth16py, py_ecc, mclbn256"
 
 
 def log(msg):
     print(msg, file=sys.stderr, flush=True)
 
 
+def anchors_venv():
+    """The venv's python, with the anchors' packages installed (made on first use)."""
+    python = os.path.join(VENV, "bin", "python")
+    if os.path.exists(python) and subprocess.run([python, "-c", ANCHOR_MODULES],
+                                                 capture_output=True).returncode == 0:
+        return python
+    if not os.path.exists(python):
+        log(f"creating the anchors venv in {VENV} (once) ...")
+        subprocess.run([sys.executable, "-m", "venv", VENV], check=True)
+    log("installing " + " ".join(ANCHOR_PACKAGES) + " from the Python package index ...")
+    subprocess.run([python, "-m", "pip", "install", "-q", "--disable-pip-version-check", *ANCHOR_PACKAGES],
+                   check=True, stdout=sys.stderr)
+    return python
+
+
 def anchors():
-    if not os.path.exists(os.path.join(VENV, "bin", "python")):
-        log("creating the anchors venv (once) ...")
-        subprocess.run(["bash", os.path.join(SHARED, "vectors", "tools", "make.sh"), "venv"], check=True)
+    python = anchors_venv()
     log("running the anchors (arkworks, mcl) ...")
-    out = subprocess.run([os.path.join(VENV, "bin", "python"), os.path.join(SHARED, "anchors", "bench_anchors.py")],
+    out = subprocess.run([python, os.path.join(ANCHORS, "bench_anchors.py")],
                          check=True, capture_output=True, text=True).stdout
     return json.loads(out)
 

@@ -7,7 +7,7 @@
 # Builds Fuzz/ (release, -sanitize=fuzzer,address), then runs each target for the given time on
 # a working corpus in .build/fuzz/corpus/<target> (kept between runs, so runs by hand build on
 # each other), seeded from Fuzz/Seeds/<target> and, for the JSON targets, every proof and key of
-# ../shared/vectors. A finding (a crash, a broken promise, a leak, a timeout) is saved under
+# Tests/Vectors (or $ZKSETTLE_VECTORS). A finding (a crash, a broken promise, a leak, a timeout) is saved under
 # .build/fuzz/findings/<target>/ and fails the run; copy it into Fuzz/Regressions/<target>/ once
 # fixed, and the ordinary test run replays it from then on. Prints one JSON object.
 set -euo pipefail
@@ -17,7 +17,8 @@ shift || true
 ALL=(proof-json vk-json transfer-body note-ciphertext address-string server-answer)
 TARGETS=("$@")
 [ ${#TARGETS[@]} -eq 0 ] && TARGETS=("${ALL[@]}")
-VECTORS=${ZKSETTLE_VECTORS:-../shared/vectors}
+VECTORS=${ZKSETTLE_VECTORS:-Tests/Vectors}
+[ -f "$VECTORS/groth16/manifest.json" ] || { echo "error: no reference vectors in $VECTORS" >&2; exit 2; }
 WORK=.build/fuzz
 
 # One combined -sanitize=fuzzer,address: swiftc keeps only the last -sanitize flag, and

@@ -11,7 +11,7 @@
 ///
 /// (the command quoted in circomlibjs `src/poseidon_reference.js`). Deriving them here replaces
 /// a table of ~1,800 field elements with ~100 lines that can be read against the paper; the
-/// tests pin the result against the published circomlibjs table and the shared vectors.
+/// tests pin the result against the published circomlibjs table and Tests/Vectors.
 extension PoseidonParameters {
     /// The script's derivation for the BN254 scalar field with x^5 S-boxes: `(R_F + R_P)·t`
     /// round constants (rejection-sampled below r), then a Cauchy MDS matrix

@@ -166,7 +166,7 @@ public enum SnarkJS {
     }
 
     /// snarkjs's `vk_alphabeta_12`: e(α, β)^k with k = 2x(6x² + 3x + 1), because its final
-    /// exponentiation uses the Fuentes-Castañeda hard part (see ../shared/vectors/README.md).
+    /// exponentiation uses the Fuentes-Castañeda hard part (see Tests/Vectors/README.md).
     public static func snarkjsAlphaBeta(_ vk: VerifyingKey) -> Fp12 {
         let x = GMPInteger(UInt(bnParameterX))
         let k = GMPInteger(2) * x * (GMPInteger(6) * x * x + GMPInteger(3) * x + GMPInteger(1))

@@ -2,7 +2,7 @@ import BN254
 import Testing
 import TestSupport
 
-/// circomlib Poseidon: known answers from `../shared/vectors/poseidon.json` (circomlib's
+/// circomlib Poseidon: known answers from `Tests/Vectors/poseidon.json` (circomlib's
 /// `poseidon.circom` transcribed, cross-checked with circomlibpy, light-poseidon and circom
 /// proofs), the constants against the published circomlibjs table, the stack-buffer permutation
 /// against a plain array transcription, and the properties the protocol relies on.
@@ -84,7 +84,7 @@ import TestSupport
     /// `src/poseidon_constants.js` (iden3/circomlibjs 48b3ab37013c5ed21e9ff8a80a5b010795c97094,
     /// the unoptimized C and M of `poseidon_reference.js`). `M[t-1][0]` catches a transposed
     /// matrix (the Cauchy matrix is not symmetric). The whole tables were compared offline; the
-    /// shared vectors check every constant end to end.
+    /// reference vectors (Tests/Vectors) check every constant end to end.
     @Test func constantsMatchThePublishedCircomlibjsTable() throws {
         let pinned: [(Int, String, String, String, String)] = [
             (1, "0x09c46e9ec68e9bd4fe1faaba294cba38a71aa177534cdd1b6c7dc0dbd0abd7a7", "0x269e4b5b7a2eb21afd567970a717ceec5bd4184571c254fdc06e03a7ff8378f0", "0x066f6f85d6f68a85ec10345351a23a3aaf07f38af8c952a7bceca70bd2af7ad5", "0x0cc57cdbb08507d62bf67a4493cc262fb6c09d557013fff1f573f431221f8ff9"),

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 import TestSupport
 
-/// Known answers from `../shared/vectors/bn254.json` (py_ecc, cross-checked with mcl).
+/// Known answers from `Tests/Vectors/bn254.json` (py_ecc, cross-checked with mcl).
 @Suite struct BN254VectorTests {
     let doc = try! SharedVectors.json("bn254.json") as! [String: Any]
 

@@ -51,7 +51,7 @@ import Testing
         for finding in Self.files("Regressions", target) { target.run(try Self.bytes(finding)) }
     }
 
-    /// Every proof and verifying key of the shared vectors, valid or deliberately broken, goes
+    /// Every proof and verifying key of Tests/Vectors, valid or deliberately broken, goes
     /// through the JSON targets without breaking a promise; the valid ones are accepted.
     @Test func sharedVectorsKeepEveryPromise() throws {
         let root = SharedVectors.url("groth16")

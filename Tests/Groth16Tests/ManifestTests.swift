@@ -4,7 +4,7 @@ import Groth16
 import Testing
 import TestSupport
 
-/// One case of `../shared/vectors/groth16/manifest.json`.
+/// One case of `Tests/Vectors/groth16/manifest.json`.
 struct ManifestCase: CustomTestStringConvertible, Sendable {
     let id: String
     let vk: String

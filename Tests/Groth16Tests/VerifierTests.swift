@@ -4,7 +4,7 @@ import Groth16
 import Testing
 import TestSupport
 
-/// Loads a circuit's key and its valid proofs from the shared vectors.
+/// Loads a circuit's key and its valid proofs from the reference vectors (Tests/Vectors).
 struct CircuitFixture {
     let pvk: PreparedVerifyingKey
     let valid: [(proof: Proof, publicInputs: [Fr])]

@@ -118,7 +118,7 @@ import Wallet
                 return try! JSONSerialization.data(withJSONObject: b)
             }
             let r = Fr.modulusDecimalForTests
-            // A point on the twist outside the order-r subgroup, from the shared vectors.
+            // A point on the twist outside the order-r subgroup, from Tests/Vectors.
             let vectors = try SharedVectors.json("bn254.json") as! [String: Any]
             let notInSubgroup = (vectors["g2_not_in_subgroup"] as! [String: Any])["point"] as! [[String]]
             var headers = HTTPFields()

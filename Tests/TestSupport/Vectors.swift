@@ -1,13 +1,14 @@
 import Foundation
 
-/// Where the shared reference vectors live: `$ZKSETTLE_VECTORS`, else `../shared/vectors`
-/// beside the repository (the layout of every checkout and of CI).
+/// Where the reference vectors live: `$ZKSETTLE_VECTORS` if set, else `Tests/Vectors` of this
+/// repository (Tests/Vectors/README.md says which tools made and checked each file). There is
+/// no other fallback: a missing file fails the test that reads it.
 public enum SharedVectors {
     public static var directory: URL {
         if let env = ProcessInfo.processInfo.environment["ZKSETTLE_VECTORS"], !env.isEmpty {
             return URL(fileURLWithPath: env)
         }
-        return repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/vectors")
+        return repositoryRoot.appendingPathComponent("Tests/Vectors")
     }
 
     /// The repository root, found from this source file's path.
