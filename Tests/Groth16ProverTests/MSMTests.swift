@@ -2,7 +2,7 @@ import BN254
 import Testing
 import TestSupport
 
-/// MSM against the naive Σ sᵢ·Pᵢ (optimised-versus-reference, STYLE.md): random inputs with a
+/// MSM against the naive Σ sᵢ·Pᵢ (optimised versus reference, as gnark-crypto and arkworks test theirs): random inputs with a
 /// printed seed, plus the inputs that break bucket code: zero scalars, r − 1 (digit carries in
 /// every window), repeated points (doublings inside a bucket), P and −P in one bucket (sums to
 /// infinity), and points at infinity.
