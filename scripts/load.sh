@@ -3,13 +3,14 @@
 # keys cached across runs, so the proved corpus is reused), runs `zksettle-bench load`, stops it.
 #
 # Usage: scripts/load.sh [TRANSFERS] [CONCURRENCY] [extra zksettle-server flags…]
-# Needs a release build (swift build -c release). The first run proves the corpus (about half a
+# Needs a release build (swift build -c release), or ZKSETTLE_BIN=DIR holding zksettle-server and
+# zksettle-bench of another build, to compare builds interleaved on the same machine. The first run proves the corpus (about half a
 # second per transfer) and caches it under ~/.cache/zksettle.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/server-lib.sh
 N=${1:-1000}; C=${2:-64}; shift $(( $# < 2 ? $# : 2 ))
-BIN=.build/release
+BIN=${ZKSETTLE_BIN:-.build/release}  # another build to compare (e.g. a copy of an older one)
 KEYS=${ZKSETTLE_LOAD_KEYS:-$HOME/.cache/zksettle/load-keys}
 for tool in zksettle-server zksettle-bench; do
   [ -x "$BIN/$tool" ] || { echo "error: $BIN/$tool missing: run swift build -c release" >&2; exit 2; }
