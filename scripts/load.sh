@@ -4,8 +4,8 @@
 #
 # Usage: scripts/load.sh [TRANSFERS] [CONCURRENCY] [extra zksettle-server flags…]
 # Needs a release build (swift build -c release), or ZKSETTLE_BIN=DIR holding zksettle-server and
-# zksettle-bench of another build, to compare builds interleaved on the same machine. The first run proves the corpus (about half a
-# second per transfer) and caches it under ~/.cache/zksettle.
+# zksettle-bench of another build, to compare builds interleaved on the same machine. The first
+# run proves the corpus (about half a second per transfer) and caches it under ~/.cache/zksettle.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/server-lib.sh
