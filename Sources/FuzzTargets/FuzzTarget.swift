@@ -149,11 +149,9 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case 1: return (try? ServerAnswer.spendsPage(data, from: answerFrom, limit: answerLimit)).map(Answer.spends)
         case 2: return (try? ServerAnswer.subtrees(data, height: 5, from: answerFrom, limit: answerLimit, tree: 0)).map { .subtrees($0.roots, $0.complete) }
         case 3: return (try? ServerAnswer.batch(data, number: 2)).map { .batch($0.root, $0.leafCount, $0.tree) }
-        case 4: return (try? ServerAnswer.tree(data)).map { .tree($0.root, $0.leafCount) }
-        case 5: return (try? ServerAnswer.receipt(data)).map(Answer.receipt)
-        default:
-            guard let p = try? ServerAnswer.params(data), let vk = try? SnarkJS.verifyingKey(from: p.verifyingKeyJSON) else { return nil }
-            return .params(p.circuitID, vk, p.receiptPublicKey)
+        case 4: return (try? TreeAnswer.decode(data)).map { .tree($0.root, $0.leafCount) }
+        case 5: return (try? SettlementAnswer.decode(data)).map { .receipt($0.receipt) }
+        default: return (try? ServerParameters.decode(data)).map { .params($0.circuitID, $0.verifyingKey, $0.receiptPublicKey) }
         }
     }
 
@@ -165,6 +163,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             require(page.notes.enumerated().allSatisfy { $0.element.leafIndex == answerFrom + $0.offset }, "notes page: a gap or leaves out of order")
             require(page.notes.allSatisfy { $0.batch >= 1 } && page.leafCount >= 0, "notes page: a batch below 1 or a negative count")
             require(ServerAnswer.isTreeCapacity(page.treeCapacity), "notes page: a tree capacity that is not a power of two from 32 to 2^20")
+            require((try? ServerAnswer.notesPage(ServerAnswer.encode(page), from: answerFrom, limit: answerLimit)) == page,
+                    "notes page: does not re-encode to itself")
         case .spends(let page):
             require(page.spends.count <= answerLimit && page.next == answerFrom + page.spends.count, "nullifier page: more than asked, or next out of step")
             for (k, s) in page.spends.enumerated() {
@@ -174,6 +174,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
                         "nullifier page: a nullifier that is not a canonical decimal")
                 require(s.transferID.utf8.count == 64 && Hex.decode(s.transferID) != nil, "nullifier page: a transfer id that is not 32 bytes of hex")
             }
+            require((try? ServerAnswer.spendsPage(ServerAnswer.encode(page, from: answerFrom), from: answerFrom, limit: answerLimit)) == page,
+                    "nullifier page: does not re-encode to itself")
         case .subtrees(let roots, let complete):
             require(roots.count <= answerLimit && complete >= answerFrom + roots.count, "subtrees: more than asked, or fewer complete than sent")
         case .batch(_, let leaves, let tree):

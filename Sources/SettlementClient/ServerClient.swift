@@ -33,18 +33,10 @@ public final class ServerClient {
         }
     }
 
-    /// The JSON object of a 200 response, or the server's error explained.
-    func json(_ method: String, _ path: String, body: Data? = nil, headers: [String: String] = [:]) throws -> [String: Any] {
-        let r = try call(method, path, body: body, headers: headers)
-        let obj = r.json as? [String: Any]
-        guard r.status == 200, let obj else { throw Self.explain(r, obj) }
-        return obj
-    }
-
     /// The body of a 200 response, or the server's error explained.
     func body(_ path: String) throws -> Data {
         let r = try call("GET", path)
-        guard r.status == 200 else { throw Self.explain(r, r.json as? [String: Any]) }
+        guard r.status == 200 else { throw Self.explain(r) }
         return r.body
     }
 
@@ -56,11 +48,13 @@ public final class ServerClient {
         }
     }
 
-    static func explain(_ r: HTTPConnection.Response, _ obj: [String: Any]?) -> WalletError {
-        let err = obj?["error"] as? [String: Any]
+    /// A refusal explained from the server's error envelope (`ErrorEnvelope`, decoded here once
+    /// for the wallet).
+    static func explain(_ r: HTTPConnection.Response) -> WalletError {
+        let envelope = ErrorEnvelope.explaining(r.body, status: r.status)
         // The server's words are shown, never obeyed: escaped before they reach a terminal.
-        let code = DisplayText.escaped(err?["code"] as? String ?? "http_\(r.status)")
-        let message = DisplayText.escaped(err?["message"] as? String ?? String(decoding: r.body.prefix(200), as: UTF8.self))
+        let code = DisplayText.escaped(envelope.code)
+        let message = DisplayText.escaped(envelope.message)
         let advice: String
         switch code {
         case "unknown_root": advice = "the tree moved on while proving; run the command again"
@@ -74,37 +68,14 @@ public final class ServerClient {
         return WalletError("the server refused (\(code), HTTP \(r.status)): \(message) — \(advice)", code: code)
     }
 
-    /// A server's public parameters (`GET /v1/params`): what the wallet pins.
-    public struct Params: Sendable {
-        public var circuitID: String
-        public var verifyingKey: VerifyingKey
-        /// Ed25519, 32 bytes.
-        public var receiptPublicKey: [UInt8]
-        /// The lowest fee the server takes for a transfer that spends notes (`--min-fee`). Not
-        /// part of the fingerprint: the operator may change it, and the wallet pays what it says.
-        public var minFee: UInt64
-
-        public init(circuitID: String, verifyingKey: VerifyingKey, receiptPublicKey: [UInt8], minFee: UInt64 = 0) {
-            self.circuitID = circuitID; self.verifyingKey = verifyingKey; self.receiptPublicKey = receiptPublicKey
-            self.minFee = minFee
-        }
-
-        /// `ParametersFingerprint` of the three: 64 hex digits.
-        public var fingerprint: String {
-            ParametersFingerprint.hex(circuitID: circuitID, verifyingKey: verifyingKey, receiptPublicKey: receiptPublicKey)
-        }
-    }
+    /// A server's public parameters (`GET /v1/params`): what the wallet pins (the wire's
+    /// `ServerParameters`).
+    public typealias Params = ServerParameters
 
     public func params() throws -> Params {
-        let p: (circuitID: String, verifyingKeyJSON: Data, receiptPublicKey: [UInt8], minFee: UInt64)
-        do { p = try ServerAnswer.params(try body("/v1/params")) } catch let e as ServerAnswer.Malformed {
+        do { return try ServerParameters.decode(try body("/v1/params")) } catch let e as ServerAnswer.Malformed {
             throw WalletError("\(base) does not look like a zksettle server: \(e.description)")
         }
-        let vk: VerifyingKey
-        do { vk = try SnarkJS.verifyingKey(from: p.verifyingKeyJSON) } catch {
-            throw WalletError("\(base) publishes a verifying key that cannot be used: \(error)")
-        }
-        return Params(circuitID: p.circuitID, verifyingKey: vk, receiptPublicKey: p.receiptPublicKey, minFee: p.minFee)
     }
 
     /// The largest proving key accepted (the transfer circuit's is about 5 MiB).
@@ -117,11 +88,12 @@ public final class ServerClient {
         do { r = try connection.download("/v1/params/proving-key", to: file, maxBytes: Self.maxProvingKeyBytes, progress: progress) } catch {
             throw WalletError("downloading the proving key from \(base) failed: \(error)", code: "unreachable")
         }
-        guard r.status == 200 else { throw Self.explain(r, r.json as? [String: Any]) }
+        guard r.status == 200 else { throw Self.explain(r) }
     }
 
     public func tree() throws -> (root: Fr, leafCount: Int) {
-        try decode("/v1/tree", ServerAnswer.tree)
+        let t = try decode("/v1/tree", TreeAnswer.decode)
+        return (t.root, t.leafCount)
     }
 
     public typealias EncryptedLeaf = ServerAnswer.EncryptedLeaf
@@ -161,9 +133,17 @@ public final class ServerClient {
     /// 200 for known transfers, 404 for unknown ones.
     public func transferStatus(_ id: String) throws -> Int { try call("GET", "/v1/transfers/\(id)").status }
 
-    public func submit(_ body: Data, voucher: DepositVoucher?) throws -> [String: Any] {
+    /// Posts a transfer body and waits for its settlement: the answer with its receipt, still
+    /// to be checked against the pinned key (`SettlementAnswer.checkReceipt`). A 200 without a
+    /// readable receipt is `unreadable_receipt`: the transfer may have settled.
+    public func submit(_ body: Data, voucher: DepositVoucher?) throws -> SettlementAnswer {
         var headers: [String: String] = [:]
         if let voucher { headers[TransferBody.voucherHeader] = voucher.text }
-        return try json("POST", "/v1/transfers", body: body, headers: headers)
+        let r = try call("POST", "/v1/transfers", body: body, headers: headers)
+        guard r.status == 200 else { throw Self.explain(r) }
+        do { return try SettlementAnswer.decode(r.body) } catch {
+            throw WalletError("the server answered without a readable receipt (\(error.description)); run `zkwallet sync` to see whether the transfer settled",
+                              code: "unreadable_receipt")
+        }
     }
 }

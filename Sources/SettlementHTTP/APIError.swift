@@ -1,13 +1,17 @@
 import Foundation
 import HTTPTypes
+import Hummingbird
+import NIOCore
+import Protocol
 import Settlement
 
-/// An error as the API reports it: `{"error": {"code": "...", "message": "..."}}` with a status.
+/// An error as the API reports it: `{"error": {"code": "...", "message": "..."}}` (the wire's
+/// `ErrorEnvelope`) with a status. A handler throws it and Hummingbird writes it
+/// (`HTTPResponseError`); `RouterErrorMiddleware` turns the router's own errors into one.
 ///
-/// The codes are a closed list (`APIError.allCodes`, also in `openapi.yaml`): the settlement
-/// rejections of `Rejection.allCodes` plus the transport's own (`not_found`,
-/// `payload_too_large`, `method_not_allowed`, `internal`).
-public struct APIError: Error, Sendable, Equatable {
+/// The codes are a closed list, the one in `openapi.yaml` (a test holds them equal): the
+/// settlement rejections (`Rejection.code`) plus the transport's own (`APIError.transportCodes`).
+public struct APIError: HTTPResponseError, Sendable, Equatable {
     public var status: HTTPResponse.Status
     public var code: String
     public var message: String
@@ -21,6 +25,17 @@ public struct APIError: Error, Sendable, Equatable {
     public static func notFound(_ message: String) -> APIError { APIError(.notFound, "not_found", message) }
     public static func malformed(_ message: String) -> APIError { APIError(.badRequest, "malformed", message) }
     public static func unauthorized(_ message: String) -> APIError { APIError(.unauthorized, "unauthorized", message) }
+    static func methodNotAllowed(_ message: String) -> APIError { APIError(.methodNotAllowed, "method_not_allowed", message) }
+    static func `internal`(_ error: any Error) -> APIError { APIError(.internalServerError, "internal", "internal error: \(error)") }
+    static func storageFailure(_ message: String) -> APIError { APIError(.internalServerError, "storage_failure", message) }
+    static let payloadTooLarge = APIError(.contentTooLarge, "payload_too_large", "the body is larger than \(TransferBody.maxBytes) bytes")
+
+    /// One error of each code only the HTTP layer answers with (every other code is a
+    /// `Rejection.code`); a test holds these and the rejections equal to openapi.yaml's list.
+    public static let transportErrors: [APIError] = [
+        notFound(""), methodNotAllowed(""), payloadTooLarge, APIError.internal(CancellationError()),
+    ]
+    public static var transportCodes: [String] { transportErrors.map(\.code) }
 
     /// The one place where settlement rejections become HTTP statuses.
     public init(_ rejection: Rejection) {
@@ -42,17 +57,26 @@ public struct APIError: Error, Sendable, Equatable {
         }
     }
 
-    /// Every code the API can answer with, and its status.
-    public static let allCodes: [(code: String, status: Int)] = [
-        ("malformed", 400), ("invalid_proof", 422), ("unknown_root", 409), ("double_spend", 409),
-        ("bad_ext_data", 422), ("unauthorized", 401), ("overloaded", 503), ("unavailable", 503),
-        ("tree_full", 507), ("storage_failure", 500), ("fee_too_low", 422), ("rate_limited", 429),
-        ("not_found", 404), ("method_not_allowed", 405), ("payload_too_large", 413), ("internal", 500),
-    ]
+    public func response(from request: Request, context: some RequestContext) throws -> Response { response }
 
-    var json: [String: Any] { ["error": ["code": code, "message": message]] }
+    var response: Response {
+        var r = jsonResponse(data: ErrorEnvelope(code: code, message: message).encode(), status: status)
+        if let s = retryAfter { r.headers[.retryAfter] = String(s) }
+        return r
+    }
 }
 
 extension HTTPResponse.Status {
     static let insufficientStorage = HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage")
+}
+
+/// A JSON answer (every v1 answer but the proving key and the metrics).
+func jsonResponse(data: Data, status: HTTPResponse.Status = .ok) -> Response {
+    var headers = HTTPFields()
+    headers[.contentType] = "application/json; charset=utf-8"
+    return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+}
+
+func jsonResponse(_ object: [String: Any], status: HTTPResponse.Status = .ok) -> Response {
+    jsonResponse(data: JSONWriter.encode(object), status: status)
 }

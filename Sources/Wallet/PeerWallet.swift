@@ -247,11 +247,11 @@ public final class PeerWallet {
                 return .saved(path: saveRequest.path, transferID: id)
             }
             try database.setPending(leafIndices: inputs.map(\.leafIndex), transfer: id)
-            let reply: [String: Any]
+            let reply: SettlementAnswer
             do {
                 reply = try server.submit(body, voucher: voucher)
             } catch let e as WalletError {
-                if e.code == "unreachable" {
+                if e.code == "unreachable" || e.code == "unreadable_receipt" {
                     throw WalletError("\(e.description)\nThe transfer \(id) may or may not have settled; its notes stay pending until `zkwallet sync` finds out.")
                 }
                 try database.setPending(leafIndices: inputs.map(\.leafIndex), transfer: nil)
@@ -264,7 +264,7 @@ public final class PeerWallet {
                 throw e
             }
             // The receipt: the server's signed word that the transfer settled, under the pinned key.
-            let (receipt, verified) = try Self.checkReceipt(reply, transferID: id, pinnedReceiptKey: try params().receiptPublicKey)
+            let receipt = reply.receipt, verified = reply.checkReceipt(transferID: id, receiptKey: try params().receiptPublicKey)
             let batch = receipt.batch, leaves = receipt.leafIndices
             let capacity = try knownTreeCapacity(server)
             try database.transaction {

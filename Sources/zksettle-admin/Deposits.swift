@@ -82,7 +82,7 @@ extension RemoteLedger {
     /// the asked amount and about the asked validity.
     func issueVoucher(amount: UInt64, seconds: Int64) throws -> DepositVoucher {
         let path = "/v1/admin/vouchers"
-        let body = Data(#"{"amount":\#(amount),"expires_in":\#(seconds)}"#.utf8)
+        let body = VoucherOrder(amount: Int64(clamping: amount), expiresIn: seconds).encode()
         let r: HTTPConnection.Response
         do {
             r = try connection.request("POST", path, headers: ["Authorization": "Bearer \(token)", "Content-Type": "application/json"], body: body)

@@ -169,12 +169,11 @@ final class RemoteLedger: LedgerSource {
     }
 
     func decode(_ r: HTTPConnection.Response, _ path: String) throws -> [String: Any] {
-        let obj = r.json as? [String: Any] ?? [:]
-        if r.status == 200 { return obj }
-        let error = obj["error"] as? [String: Any]
+        if r.status == 200 { return r.json as? [String: Any] ?? [:] }
+        let envelope = ErrorEnvelope.explaining(r.body, status: r.status)
         // The server's words are shown, never obeyed: escaped before they reach a terminal.
-        let code = DisplayText.escaped(error?["code"] as? String ?? "http_\(r.status)")
-        let message = DisplayText.escaped(error?["message"] as? String ?? String(decoding: r.body.prefix(200), as: UTF8.self))
+        let code = DisplayText.escaped(envelope.code)
+        let message = DisplayText.escaped(envelope.message)
         if code == "unauthorized" { throw AdminError("\(server) refused the admin token (\(message)): pass the token from the server's data directory, file admin-token") }
         if code == "not_found" { throw NotFound(message: message) }
         throw AdminError("\(server)\(path): \(code): \(message)")

@@ -48,24 +48,24 @@ struct LoadBench: ParsableCommand {
     func run() throws {
         guard transfers > 0, concurrency > 0 else { throw ValidationError("--transfers and --concurrency must be positive") }
         let client = try HTTPConnection(server)
-        let params = try getJSON(client, "/v1/params")
-        let tree = try getJSON(client, "/v1/tree")
-        guard params["deposits_enabled"] as? Bool == true else {
+        let params: ServerParameters, tree: TreeAnswer
+        do {
+            params = try ServerParameters.decode(try getBody(client, "/v1/params"))
+            tree = try TreeAnswer.decode(try getBody(client, "/v1/tree"))
+        } catch let e as ServerAnswer.Malformed {
+            throw ValidationError("\(server): \(e.description): is it a zksettle-server?")
+        }
+        guard params.depositPublicKey != nil else {
             throw ValidationError("the server at \(server) refuses deposits (started with --no-deposits)")
         }
-        guard let vk = params["verifying_key"], let circuitID = params["circuit_id"] as? String,
-              let rootText = tree["root"] as? String, let root = try? Fr(decimal: rootText) else {
-            throw ValidationError("\(server)/v1/params or /v1/tree lacks verifying_key, circuit_id or root: is it a zksettle-server?")
-        }
-        let leafCount = tree["leaf_count"] as? Int ?? 0
-        if leafCount > 0 {
-            FileHandle.standardError.write(Data("note: the ledger already holds \(leafCount) leaves; the corpus is made for its current root\n".utf8))
+        let root = tree.root
+        if tree.leafCount > 0 {
+            FileHandle.standardError.write(Data("note: the ledger already holds \(tree.leafCount) leaves; the corpus is made for its current root\n".utf8))
         }
 
-        let vkBytes = try JSONSerialization.data(withJSONObject: vk, options: [.sortedKeys])
         guard conflicts >= 1 else { throw ValidationError("--conflicts must be ≥ 1") }
         if let amount, amount < 1 || amount > 1_000_000_000 { throw ValidationError("--amount must be between 1 and 10^9") }
-        let key = SHA256.hex(Array(circuitID.utf8) + Array(vkBytes) + root.bigEndianBytes).prefix(16) + (conflicts > 1 ? "-conflicts-\(conflicts)" : "") + (amount.map { "-amount-\($0)" } ?? "")
+        let key = SHA256.hex(Array(params.fingerprint.utf8) + root.bigEndianBytes).prefix(16) + (conflicts > 1 ? "-conflicts-\(conflicts)" : "") + (amount.map { "-amount-\($0)" } ?? "")
         let base = corpus.map { URL(fileURLWithPath: $0) }
             ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/zksettle/load-corpus")
         let dir = base.appendingPathComponent(String(key), isDirectory: true)
@@ -97,7 +97,7 @@ struct LoadBench: ParsableCommand {
         return try bodies.map { body in
             let amount = try TransferBody.decode(body, voucher: nil).extData.extAmount
             let r = try client.request("POST", "/v1/admin/vouchers", headers: ["Authorization": "Bearer \(token)", "Content-Type": "application/json"],
-                                       body: Data(#"{"amount":\#(amount),"expires_in":86400}"#.utf8))
+                                       body: VoucherOrder(amount: amount, expiresIn: 86_400).encode())
             guard r.status == 201, let text = (r.json as? [String: Any])?["voucher"] as? String else {
                 throw ValidationError("POST \(server)/v1/admin/vouchers answered \(r.status): check --admin-token-file")
             }
@@ -105,12 +105,10 @@ struct LoadBench: ParsableCommand {
         }
     }
 
-    private func getJSON(_ client: HTTPConnection, _ path: String) throws -> [String: Any] {
+    private func getBody(_ client: HTTPConnection, _ path: String) throws -> Data {
         let r = try client.get(path)
-        guard r.status == 200, let obj = r.json as? [String: Any] else {
-            throw ValidationError("GET \(server)\(path) answered \(r.status): is it a zksettle-server?")
-        }
-        return obj
+        guard r.status == 200 else { throw ValidationError("GET \(server)\(path) answered \(r.status): is it a zksettle-server?") }
+        return r.body
     }
 
     /// Request bodies from `dir/transfers.jsonl`, proving and appending the missing ones.
@@ -199,7 +197,7 @@ struct LoadBench: ParsableCommand {
                 if r.status == 200 {
                     outcome = "settled"
                 } else {
-                    outcome = ((r.json as? [String: Any])?["error"] as? [String: Any])?["code"] as? String ?? "http_\(r.status)"
+                    outcome = ErrorEnvelope.explaining(r.body, status: r.status).code
                 }
             } catch {
                 outcome = "transport_error"

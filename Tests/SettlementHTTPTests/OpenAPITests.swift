@@ -1,5 +1,7 @@
+import BN254
 import Foundation
 import HTTPTypes
+import Settlement
 import SettlementHTTP
 import Testing
 import TestSupport
@@ -54,5 +56,65 @@ import TestSupport
             let message = (odd.json["error"] as? [String: Any])?["message"] as? String
             #expect(message == "pending: expected true or false, not \"\\\n\t\u{01}é🔑", "\(String(decoding: odd.body, as: UTF8.self))")
         }
+    }
+
+    /// The error codes `openapi.yaml` lists (the enum of `Error.error.code`), read from its text.
+    private func documentedCodes() throws -> [String] {
+        let url = SharedVectors.repositoryRoot.appendingPathComponent("Sources/SettlementHTTP/openapi.yaml")
+        let lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+        guard let code = lines.firstIndex(where: { $0.trimmingCharacters(in: .whitespaces) == "code:" }),
+              let start = lines[code...].firstIndex(where: { $0.trimmingCharacters(in: .whitespaces).hasPrefix("enum: [") }) else { return [] }
+        var text = ""
+        for line in lines[start...] {
+            text += line
+            if line.contains("]") { break }
+        }
+        let list = text[text.index(after: text.firstIndex(of: "[")!)..<text.firstIndex(of: "]")!]
+        return list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+    }
+
+    /// "code status" pairs from the description under the enum ("malformed 400, …").
+    private func documentedStatuses() throws -> [String: Int] {
+        let url = SharedVectors.repositoryRoot.appendingPathComponent("Sources/SettlementHTTP/openapi.yaml")
+        let text = try String(contentsOf: url, encoding: .utf8)
+        guard let start = text.range(of: "malformed 400") else { return [:] }
+        let block = text[start.lowerBound...].prefix { $0 != "." }
+        var out: [String: Int] = [:]
+        for pair in block.split(separator: ",") {
+            let words = pair.split(whereSeparator: { $0 == " " || $0 == "\n" })
+            if words.count == 2, let status = Int(words[1]) { out[String(words[0])] = status }
+        }
+        return out
+    }
+
+    /// One rejection of every kind. The switch has no default: a new `Rejection` case does not
+    /// compile until it is listed here, and so until its code is in openapi.yaml.
+    static let everyRejection: [Rejection] = {
+        let all: [Rejection] = [
+            .malformed(""), .invalidProof, .unknownRoot(Fr.zero), .doubleSpend(Fr.zero), .badExtData(""), .unauthorized(""),
+            .voucherUsed(""), .overloaded(retryAfterSeconds: 1), .feeTooLow(minimum: 1, given: 0),
+            .rateLimited(retryAfterSeconds: 1, reason: ""), .unavailable(""), .treeFull, .storageFailure(""),
+        ]
+        for r in all {
+            switch r {
+            case .malformed, .invalidProof, .unknownRoot, .doubleSpend, .badExtData, .unauthorized, .voucherUsed, .overloaded,
+                 .feeTooLow, .rateLimited, .unavailable, .treeFull, .storageFailure: break
+            }
+        }
+        return all
+    }()
+
+    @Test func theErrorCodesAreTheOnesTheDocumentLists() throws {
+        let documented = try documentedCodes()
+        #expect(documented.count == Set(documented).count, "a code listed twice: \(documented)")
+        let rejections = Self.everyRejection.map(\.code)
+        #expect(rejections.count == Set(rejections).count, "two rejections share a code: \(rejections)")
+        let inCode = Set(rejections + APIError.transportCodes)
+        #expect(inCode == Set(documented), "answered but undocumented: \(inCode.subtracting(documented)); documented but never answered: \(Set(documented).subtracting(inCode))")
+        // Every code's status is the one the document's description pairs with it.
+        let statuses = try documentedStatuses()
+        let answered = Self.everyRejection.map(APIError.init) + APIError.transportErrors
+        #expect(Set(answered.map(\.code)) == Set(documented))
+        for e in answered { #expect(statuses[e.code] == Int(e.status.code), "\(e.code): \(e.status.code) here, \(statuses[e.code] ?? 0) documented") }
     }
 }

@@ -164,7 +164,8 @@ import Testing
             let (dep, _) = try deposit(3, to: Peer(), root: try await client.root())
             let r = try await client.post(dep)
             #expect(r.status == 401 && r.errorCode == "unauthorized", "\(r.json)")
-            #expect(((r.json["error"] as? [String: Any])?["message"] as? String ?? "").contains("disabled"))
+            let message = ErrorEnvelope.decode(r.body)?.message ?? ""
+            #expect(message.contains("disabled"))
             #expect(try await client.get("/v1/params").json["deposits_enabled"] as? Bool == false)
             #expect(try server.ledger.counts().transfers == 0)
         }

@@ -32,6 +32,10 @@ public enum ServerAnswer {
         /// Leaves per tree (`tree_capacity`; 2^20 from a server that predates trees): a leaf's
         /// tree is its index / this, its position in the tree its index mod this.
         public var treeCapacity: Int = 1 << 20
+
+        public init(notes: [EncryptedLeaf], next: Int, leafCount: Int, treeCapacity: Int) {
+            self.notes = notes; self.next = next; self.leafCount = leafCount; self.treeCapacity = treeCapacity
+        }
     }
 
     /// One entry of `GET /v1/nullifiers` (the server's `PublicSpend`).
@@ -42,12 +46,18 @@ public enum ServerAnswer {
         public var transferID: String
         public var batch: Int64
         public var extAmount: Int64
+
+        public init(index: Int, nullifier: String, transferID: String, batch: Int64, extAmount: Int64) {
+            self.index = index; self.nullifier = nullifier; self.transferID = transferID; self.batch = batch; self.extAmount = extAmount
+        }
     }
 
     public struct SpendsPage: Sendable, Equatable {
         public var spends: [Spend]
         public var next: Int
         public var count: Int
+
+        public init(spends: [Spend], next: Int, count: Int) { self.spends = spends; self.next = next; self.count = count }
     }
 
     static func object(_ data: Data, _ what: String) throws(Malformed) -> [String: Any] {
@@ -82,6 +92,17 @@ public enum ServerAnswer {
             notes.append(EncryptedLeaf(leafIndex: i, commitment: cm, ciphertext: ct, batch: Int64(batch)))
         }
         return NotesPage(notes: notes, next: next, leafCount: count, treeCapacity: capacity)
+    }
+
+    /// The server's side of `GET /v1/notes`: `{"notes": [{leaf_index, tree, commitment,
+    /// encrypted_output (base64), batch}], "next", "leaf_count", "tree_capacity"}`.
+    public static func encode(_ page: NotesPage) -> Data {
+        let capacity = page.treeCapacity
+        let notes: [[String: Any]] = page.notes.map {
+            ["leaf_index": $0.leafIndex, "tree": $0.leafIndex / capacity, "commitment": $0.commitment.decimalString,
+             "encrypted_output": Data($0.ciphertext).base64EncodedString(), "batch": $0.batch]
+        }
+        return JSONWriter.encode(["notes": notes, "next": page.next, "leaf_count": page.leafCount, "tree_capacity": capacity])
     }
 
     /// The shape of a canonical decimal field element: 1 to 77 digits, no leading zero. (Not
@@ -127,6 +148,19 @@ public enum ServerAnswer {
         return SpendsPage(spends: out, next: next, count: count)
     }
 
+    /// The server's side of `GET /v1/nullifiers`: columns rather than objects (a wallet reads
+    /// one entry per spent note in the network, and parsing a million small objects costs
+    /// several times a million strings). `spends` are whole transfers, two entries each.
+    public static func encode(_ page: SpendsPage, from: Int) -> Data {
+        let transfers = stride(from: 0, to: page.spends.count - 1, by: 2).map { page.spends[$0] }
+        return JSONWriter.encode([
+            "from": from, "next": page.next, "count": page.count,
+            "nullifiers": page.spends.prefix(2 * transfers.count).map(\.nullifier),
+            "transfer_ids": transfers.map(\.transferID), "batches": transfers.map(\.batch),
+            "ext_amounts": transfers.map { String($0.extAmount) },
+        ])
+    }
+
     /// A tree capacity a server may publish: a power of two from 2^5 to 2^20.
     public static func isTreeCapacity(_ n: Int) -> Bool { n >= 32 && n <= 1 << 20 && n & (n - 1) == 0 }
 
@@ -149,6 +183,12 @@ public enum ServerAnswer {
         return (roots, complete)
     }
 
+    /// The server's side of `GET /v1/tree/subtrees`.
+    public static func encodeSubtrees(tree: Int64, height: Int, from: Int, roots: [Fr], complete: Int, leafCount: Int) -> Data {
+        JSONWriter.encode(["tree": tree, "height": height, "from": from, "roots": roots.map(\.decimalString),
+                           "complete": complete, "leaf_count": leafCount])
+    }
+
     /// `GET /v1/batches/{number}`: that batch's tree (0 from a server that predates trees),
     /// the tree's root and leaf count after it.
     public static func batch(_ data: Data, number: Int64) throws(Malformed) -> (root: Fr, leafCount: Int, tree: Int) {
@@ -160,44 +200,13 @@ public enum ServerAnswer {
         return (root, leaves, tree)
     }
 
-    /// `GET /v1/params`: the circuit id (1 to 128 letters, digits, `.`, `_`, `-`: it names a
-    /// cache file), the verifying key's JSON (for `SnarkJS.verifyingKey`, in Groth16) and the
-    /// 32-byte Ed25519 receipt key, and the lowest fee a transfer must pay (`min_fee`, a
-    /// decimal string; 0 when absent: servers before issue 14 took free transfers).
-    public static func params(_ data: Data) throws(Malformed) -> (circuitID: String, verifyingKeyJSON: Data, receiptPublicKey: [UInt8], minFee: UInt64) {
-        let o = try object(data, "/v1/params")
-        guard let id = o["circuit_id"] as? String, (1...128).contains(id.utf8.count),
-              id.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 | 0x20 >= 97 && $0 | 0x20 <= 122) || $0 == 46 || $0 == 95 || $0 == 45 }) else {
-            throw Malformed("/v1/params: no usable circuit_id")
-        }
-        guard let key = (o["receipt_public_key"] as? String).flatMap(Hex.decode), key.count == 32 else {
-            throw Malformed("/v1/params: receipt_public_key is not 32 bytes of hex (an Ed25519 key)")
-        }
-        guard let vk = o["verifying_key"] as? [String: Any], let vkJSON = try? JSONSerialization.data(withJSONObject: vk) else {
-            throw Malformed("/v1/params: no verifying_key object")
-        }
-        var minFee: UInt64 = 0
-        if let value = o["min_fee"] {
-            guard let text = value as? String, !text.isEmpty, text.utf8.count <= 20, text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }),
-                  let fee = UInt64(text), fee <= UInt64(Int64.max) else {
-                throw Malformed("/v1/params: min_fee is not a decimal fee of at most \(Int64.max)")
-            }
-            minFee = fee
-        }
-        return (id, vkJSON, key, minFee)
-    }
-
-    /// `GET /v1/tree`: the current root and leaf count.
-    public static func tree(_ data: Data) throws(Malformed) -> (root: Fr, leafCount: Int) {
-        let o = try object(data, "/v1/tree")
-        guard let root = fr(o["root"]), let n = int(o["leaf_count"]), n >= 0 else { throw Malformed("/v1/tree: no root or leaf count") }
-        return (root, n)
-    }
-
     /// The `receipt` of a settlement answer (`POST /v1/transfers`, `GET /v1/transfers/{id}`),
     /// unverified: the caller checks its signature with the key it trusts.
     public static func receipt(_ data: Data) throws(Malformed) -> Receipt {
-        let o = try object(data, "settlement")
+        try receipt(try object(data, "settlement"))
+    }
+
+    static func receipt(_ o: [String: Any]) throws(Malformed) -> Receipt {
         guard let r = o["receipt"] as? [String: Any], let tid = (r["transfer_id"] as? String).flatMap(Hex.decode), tid.count == 32,
               let batch = int(r["batch"]), batch >= 1,
               let leaves = r["leaf_indices"] as? [Any], leaves.count == 2,

@@ -114,11 +114,12 @@ public enum TransferBody {
         }
     }
 
-    /// The body a client posts for `request` (used by the load generator, the wallet and tests).
+    /// The body a client posts for `request` (used by the load generator, the wallet and tests):
+    /// compact, keys sorted, the proof as snarkjs writes it made compact and spliced in (no
+    /// proof → JSON → object → JSON).
     public static func encode(_ request: TransferRequest) -> Data {
-        let proof = (try? JSONSerialization.jsonObject(with: SnarkJS.encode(request.proof))) ?? [:]
-        let obj: [String: Any] = [
-            "proof": proof,
+        JSONWriter.encode([
+            "proof": JSONWriter.Raw.compacting(SnarkJS.encode(request.proof)),
             "public_inputs": request.publicInputs.array.map(\.decimalString),
             "ext_data": [
                 "recipient": request.extData.recipient,
@@ -126,7 +127,6 @@ public enum TransferBody {
                 "fee": String(request.extData.fee),
                 "encrypted_outputs": request.extData.encryptedOutputs.map { Data($0).base64EncodedString() },
             ] as [String: Any],
-        ]
-        return (try? JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])) ?? Data()
+        ])
     }
 }

@@ -1,0 +1,92 @@
+import Foundation
+
+/// Compact JSON with sorted keys, written by hand: every settlement answers with one, and
+/// Foundation's JSONSerialization was about 9% of the server's time under load (perf). The
+/// encoders of the v1 shapes (`Wire/`) write through it, so the server's bytes come from one
+/// writer. Takes strings, integers, doubles, booleans, null (`NSNull`), arrays, objects, and
+/// `JSONWriter.Raw` (JSON text spliced in as it is, e.g. a proof or a verifying key).
+public enum JSONWriter {
+    /// JSON text that is already encoded (compact), written as it is.
+    public struct Raw: Sendable {
+        public let text: String
+        public init(_ text: String) { self.text = text }
+
+        /// `json` with the whitespace between tokens removed (strings are kept as they are):
+        /// snarkjs's indented layout as compact text, without parsing it into objects.
+        public static func compacting(_ json: Data) -> Raw {
+            var out = [UInt8]()
+            out.reserveCapacity(json.count)
+            var inString = false, escaped = false
+            for byte in json {
+                if inString {
+                    out.append(byte)
+                    if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = true
+                    out.append(byte)
+                } else if byte != 0x20 && byte != 0x0A && byte != 0x0D && byte != 0x09 {
+                    out.append(byte)
+                }
+            }
+            return Raw(String(decoding: out, as: UTF8.self))
+        }
+    }
+
+    public static func encode(_ object: [String: Any]) -> Data {
+        var out = ""
+        out.reserveCapacity(512)
+        write(object, into: &out)
+        return Data(out.utf8)
+    }
+
+    public static func write(_ value: Any, into out: inout String) {
+        switch value {
+        case let s as String: writeString(s, into: &out)
+        case let b as Bool: out += b ? "true" : "false"
+        case let i as Int: out += String(i)
+        case let i as Int64: out += String(i)
+        case let i as Int32: out += String(i)
+        case let u as UInt64: out += String(u)
+        case let u as UInt: out += String(u)
+        case let d as Double: out += d.isFinite ? "\(d)" : "null"
+        case let r as Raw: out += r.text
+        case is NSNull: out += "null"
+        case let n as NSNumber: out += n.stringValue
+        case let a as [Any]:
+            out += "["
+            for (i, item) in a.enumerated() {
+                if i > 0 { out += "," }
+                write(item, into: &out)
+            }
+            out += "]"
+        case let o as [String: Any]:
+            out += "{"
+            for (i, key) in o.keys.sorted().enumerated() {
+                if i > 0 { out += "," }
+                writeString(key, into: &out)
+                out += ":"
+                write(o[key]!, into: &out)
+            }
+            out += "}"
+        default: writeString("\(value)", into: &out)
+        }
+    }
+
+    public static func writeString(_ s: String, into out: inout String) {
+        out += "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case let c where c.value < 0x20:
+                let hex = String(c.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        out += "\""
+    }
+}

@@ -1,0 +1,123 @@
+import BN254
+import Foundation
+import Hummingbird
+import Ledger
+import Protocol
+import Settlement
+
+/// The public state every wallet reads alike: the tree (`GET /v1/tree`), leaf paths, published
+/// subtree nodes, the notes, the spent nullifiers and batch headers. Each answer is a wire type
+/// of Protocol/Wire (or the ledger's record JSON), the same for every asker.
+struct TreeController: Sendable {
+    let service: SettlementService
+
+    static let maxNotesPerPage = 10_000
+    static let maxSubtreesPerPage = 10_000
+    static let maxSpendsPerPage = 20_000
+    /// The largest leaf index a query may start from: leaves are numbered across trees
+    /// (issue 14), so the bound is no tree's capacity; 2^40 is a million full trees.
+    static let maxLeafIndex = 1 << 40
+
+    func tree() -> Response {
+        let s = service.treeSummary
+        return jsonResponse(data: TreeAnswer(root: s.root, leafCount: s.leafCount, tree: s.tree, treeLeafCount: s.treeLeafCount,
+                                             treeCapacity: s.capacity, lastBatch: s.lastBatch, acceptedRoots: s.acceptedRoots).encode())
+    }
+
+    /// The path of a leaf (global index) in its own tree; a leaf of a closed tree is answered
+    /// from that tree rebuilt off the ledger (on the reader threads).
+    func path(_ text: String) async throws -> Response {
+        guard let index = Int64(text), index >= 0 else { throw APIError.malformed("leaf index: expected a non-negative integer") }
+        let service = self.service
+        let p: (tree: Int64, position: Int, leaf: Fr, root: Fr, path: [Fr])
+        do {
+            p = try await service.read { _ in try service.path(leafIndex: index) }
+        } catch let e as MerkleTreeError {
+            throw APIError.notFound(e.description)
+        }
+        return jsonResponse(data: PathAnswer(leafIndex: index, tree: p.tree, position: p.position, commitment: p.leaf, root: p.root, path: p.path).encode())
+    }
+
+    func notes(_ query: Hummingbird.Parameters) async throws -> Response {
+        let from = try queryInt(query, "from", default: 0)
+        let limit = try queryInt(query, "limit", default: 1000)
+        guard from >= 0, from <= Self.maxLeafIndex, limit >= 1, limit <= Self.maxNotesPerPage else {
+            throw APIError.malformed("from must be between 0 and \(Self.maxLeafIndex) (leaves are numbered across trees) and limit between 1 and \(Self.maxNotesPerPage)")
+        }
+        let leaves = try await service.ledgerRead { try $0.leaves(from: Int64(from), limit: limit) }
+        let page = ServerAnswer.NotesPage(
+            notes: leaves.map { .init(leafIndex: Int($0.index), commitment: $0.commitment, ciphertext: $0.encryptedOutput, batch: $0.batch) },
+            next: from + leaves.count, leafCount: service.leafCount, treeCapacity: service.treeCapacity)
+        return jsonResponse(data: ServerAnswer.encode(page))
+    }
+
+    /// Nodes of the complete subtrees at one of `MerkleTree.publishedHeights` of one tree
+    /// (`tree`, default the open one): the same answer for every wallet, from which each checks
+    /// its notes and builds its own paths. A closed tree is rebuilt off the ledger once.
+    func subtrees(_ query: Hummingbird.Parameters) async throws -> Response {
+        let height = try queryInt(query, "height", default: MerkleTree.chunkHeight)
+        guard MerkleTree.publishedHeights.contains(height) else {
+            throw APIError.malformed("height must be one of \(MerkleTree.publishedHeights.map(String.init).joined(separator: ", "))")
+        }
+        // One bound for both heights (the document cannot tie it to the height): past the last
+        // node at this height the page is simply empty.
+        let bound = MerkleTree.nodes(atHeight: MerkleTree.publishedHeights.min()!)
+        let from = try queryInt(query, "from", default: 0)
+        let limit = try queryInt(query, "limit", default: min(MerkleTree.nodes(atHeight: height), Self.maxSubtreesPerPage))
+        guard from >= 0, from <= bound, limit >= 1, limit <= Self.maxSubtreesPerPage else {
+            throw APIError.malformed("from must be between 0 and \(bound) and limit between 1 and \(Self.maxSubtreesPerPage)")
+        }
+        var requested: Int64?
+        if query.get("tree") != nil {
+            let t = try queryInt(query, "tree", default: 0)
+            guard t >= 0, t <= Self.maxLeafIndex else { throw APIError.malformed("tree must be between 0 and \(Self.maxLeafIndex)") }
+            requested = Int64(t)
+        }
+        let tree = requested
+        let service = self.service
+        let page: (tree: Int64, roots: [Fr], complete: Int, leafCount: Int)
+        do {
+            page = try await service.read { _ in try service.subtreeRoots(tree: tree, height: height, from: from, limit: limit) }
+        } catch let e as SettlementService.NoSuchTree {
+            throw APIError.notFound(e.description)
+        }
+        return jsonResponse(data: ServerAnswer.encodeSubtrees(tree: page.tree, height: height, from: from, roots: page.roots,
+                                                              complete: page.complete, leafCount: page.leafCount))
+    }
+
+    /// Every spent nullifier in settlement order (`PublicSpend`), paged by whole transfers:
+    /// wallets learn their spends by matching this list locally instead of asking about their
+    /// own nullifiers.
+    func spends(_ query: Hummingbird.Parameters) async throws -> Response {
+        let from = try queryInt(query, "from", default: 0)
+        let limit = try queryInt(query, "limit", default: 1000)
+        guard from >= 0, from <= Self.maxLeafIndex, from % 2 == 0, limit >= 2, limit <= Self.maxSpendsPerPage, limit % 2 == 0 else {
+            throw APIError.malformed("from must be even, between 0 and \(Self.maxLeafIndex), and limit even, between 2 and \(Self.maxSpendsPerPage) (two nullifiers per transfer)")
+        }
+        let spends = try await service.ledgerRead { try $0.spends(from: Int64(from), limit: limit) }
+        let whole = spends.prefix(spends.count & ~1)
+        let page = ServerAnswer.SpendsPage(
+            spends: whole.enumerated().map { k, s in
+                ServerAnswer.Spend(index: from + k, nullifier: s.nullifier.decimalString, transferID: s.transferID.hex, batch: s.batch, extAmount: s.extAmount)
+            },
+            next: from + whole.count, count: service.leafCount)
+        return jsonResponse(data: ServerAnswer.encode(page, from: from))
+    }
+
+    func nullifier(_ text: String) async throws -> Response {
+        let nf: Fr
+        do { nf = try Fr(decimal: text) } catch { throw APIError.malformed("nullifier: \(error) (expected a canonical decimal below r)") }
+        guard let record = try await service.ledgerRead({ try $0.nullifier(nf) }) else {
+            return jsonResponse(["nullifier": nf.decimalString, "spent": false])
+        }
+        return jsonResponse(record.json)
+    }
+
+    func batch(_ text: String) async throws -> Response {
+        guard let n = Int64(text), n >= 1 else { throw APIError.malformed("batch number: expected an integer ≥ 1") }
+        guard let h = try await service.ledgerRead({ try $0.batchHeader(n) }) else {
+            throw APIError.notFound("no batch \(n) (the last is \(service.treeSummary.lastBatch))")
+        }
+        return jsonResponse(h.json)
+    }
+}
