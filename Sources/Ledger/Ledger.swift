@@ -201,20 +201,29 @@ public struct LedgerCounts: Sendable, Equatable {
     }
 }
 
-/// Durable storage of settled history. The settlement pipeline is its only writer
-/// (`commit`); reads may come from any thread. SQLite (`SQLiteLedger`) is the implementation;
-/// PostgreSQL is the planned second (DESIGN.md section 8).
-public protocol Ledger: AnyObject, Sendable {
+/// The records an operator lists (`zksettle-admin`): counts, spent nullifiers, batch headers,
+/// payouts. A ledger serves them, and so does a running server's admin API, which is why they
+/// are a protocol of their own, without the pipeline's reads.
+public protocol LedgerListing {
+    func counts() throws -> LedgerCounts
+    /// Spent nullifiers in spending order, optionally of one batch or spent at or after a time (Unix ms).
+    func nullifiers(batch: Int64?, since: Int64?, limit: Int, offset: Int) throws -> [NullifierRecord]
+    func nullifier(_ nf: Fr) throws -> NullifierRecord?
+    /// Up to `limit` batch headers from `number` on, in order.
+    func batchHeaders(from number: Int64, limit: Int) throws -> [BatchHeader]
+    func batchHeader(_ number: Int64) throws -> BatchHeader?
+    func payouts(pendingOnly: Bool) throws -> [Payout]
+}
+
+/// The reading half of durable settled history: what the pipeline loads at start and asks at
+/// admission, what the API serves, the listings, and the audits. Reads may come from any
+/// thread, beside a writer (each is one consistent snapshot).
+public protocol LedgerReader: LedgerListing, AnyObject, Sendable {
     /// Leaves per commitment tree (`TreeCapacity`), fixed for the ledger's life.
     var treeCapacity: Int { get }
     /// State to rebuild the tree, the spent set and the root window on start.
     func loadSnapshot(recentRootWindow: Int) throws -> LedgerSnapshot
-    /// Writes a whole batch atomically; durable when it returns. Throws and writes nothing if
-    /// any row conflicts (a nullifier or leaf index already present, a broken header chain).
-    func commit(_ batch: BatchCommit) throws
     func settledTransfer(_ id: TransferID) throws -> SettledTransfer?
-    func nullifier(_ nf: Fr) throws -> NullifierRecord?
-    func batchHeader(_ number: Int64) throws -> BatchHeader?
     /// The first batch whose root is `root` (nil: the tree never had that root after a batch).
     /// Indexed: admission asks it for roots older than the recent window.
     func batchNumber(ofRoot root: Fr) throws -> Int64?
@@ -222,24 +231,32 @@ public protocol Ledger: AnyObject, Sendable {
     /// The commitments alone of leaves `index..<index+limit` (a closed tree rebuilt for a path
     /// or subtree page: a million leaves' ciphertexts would be ~230 MB more to read).
     func leafCommitments(from index: Int64, limit: Int) throws -> [Fr]
-    func payouts(pendingOnly: Bool) throws -> [Payout]
-    /// Marks a pending payout paid; false if there is no such pending payout.
-    func markPayoutPaid(_ id: Int64, at time: Int64) throws -> Bool
-    func counts() throws -> LedgerCounts
-    /// Spent nullifiers in spending order, optionally of one batch or spent at or after a time (Unix ms).
-    func nullifiers(batch: Int64?, since: Int64?, limit: Int, offset: Int) throws -> [NullifierRecord]
-    /// Up to `limit` batch headers from `number` on, in order.
-    func batchHeaders(from number: Int64, limit: Int) throws -> [BatchHeader]
     /// Spent nullifiers in settlement order from position `index` on, at most `limit` (see
     /// `PublicSpend`): what `GET /v1/nullifiers` serves to every wallet alike.
     func spends(from index: Int64, limit: Int) throws -> [PublicSpend]
     /// The used voucher with this nonce, if any.
     func usedVoucher(nonce: [UInt8]) throws -> VoucherRecord?
-    /// Every fault in the stored ledger (empty if sound); see `SQLiteLedger.audit`.
+    /// Every fault in the stored ledger (empty if sound): the chain, the trees, each transfer
+    /// against its records, and the signatures the given keys can check.
     func audit(receiptPublicKey: [UInt8]?, depositPublicKey: [UInt8]?) throws -> [LedgerFault]
-    /// Every stored proof re-verified; see `SQLiteLedger.auditProofs`.
+    /// Every stored proof re-verified against `verifyingKey`, `chunk` at a time, reporting
+    /// (done, total) as it goes.
     func auditProofs(verifyingKey: VerifyingKey, chunk: Int, progress: (Int, Int) -> Void) throws -> (checked: Int, faults: [LedgerFault])
 }
+
+/// The writing half. There are two writers: the settlement pipeline appends each batch
+/// (`commit`), and the operator marks payouts paid (`markPayoutPaid`, through the admin API).
+public protocol LedgerWriter: AnyObject, Sendable {
+    /// Writes a whole batch atomically; durable when it returns. Throws and writes nothing if
+    /// any row conflicts (a nullifier or leaf index already present, a broken header chain).
+    func commit(_ batch: BatchCommit) throws
+    /// Marks a pending payout paid; false if there is no such pending payout.
+    func markPayoutPaid(_ id: Int64, at time: Int64) throws -> Bool
+}
+
+/// Durable storage of settled history, read and written. SQLite is the implementation today;
+/// PostgreSQL is the planned second (DESIGN.md section 8).
+public typealias Ledger = LedgerReader & LedgerWriter
 
 /// The recent roots a ledger lists (`GET /v1/tree`) and a sequencer keeps in memory; older roots
 /// stay anchors, looked up in the ledger.

@@ -184,113 +184,155 @@ private struct LedgerAuditor {
         }
     }
 
-    /// Each transfer against its public inputs, external data, leaves, nullifiers and payout.
-    mutating func checkTransfers(_ batches: [BatchRow], _ leaves: [LeafRow], _ nullifiers: [NullifierRow],
-                                 _ payouts: [[UInt8]: [PayoutRow]], _ vouchers: [[UInt8]: [VoucherRow]], voucherEra: Int64) throws {
-        var vouchersSeen = Set<[UInt8]>()
+    /// One row of `transfers`, as stored.
+    struct TransferRow {
+        var id: [UInt8], batch: Int64
+        /// The seven public inputs' bytes, in circuit order.
+        var inputs: [[UInt8]]
+        var ext: [UInt8], leaf0: Int64, leaf1: Int64, signature: [UInt8], createdAt: Int64
+    }
+
+    /// What the checks of each transfer look up, and what they gather for the checks after.
+    struct TransferContext {
+        let leaves: [LeafRow]
+        let payouts: [[UInt8]: [PayoutRow]]
+        let vouchers: [[UInt8]: [VoucherRow]]
+        let voucherEra: Int64
         var rootOf: [Int64: Fr] = [:]
         var treeOf: [Int64: Int64] = [:]
         var firstBatchWithRoot: [Fr: Int64] = [:]
-        for b in batches {
-            treeOf[b.number] = b.tree
-            guard let r = b.root else { continue }
-            rootOf[b.number] = r
-            if firstBatchWithRoot[r] == nil { firstBatchWithRoot[r] = b.number }
-        }
         var spentBy: [[UInt8]: [NullifierRow]] = [:]
-        for n in nullifiers { spentBy[n.nullifier, default: []].append(n) }
         var transferNullifiers: [[UInt8]: (batch: Int64, nullifiers: [[UInt8]])] = [:]
+        var vouchersSeen = Set<[UInt8]>()
         var payoutsSeen = Set<[UInt8]>()
 
+        init(_ batches: [BatchRow], _ leaves: [LeafRow], _ nullifiers: [NullifierRow], _ payouts: [[UInt8]: [PayoutRow]],
+             _ vouchers: [[UInt8]: [VoucherRow]], voucherEra: Int64) {
+            self.leaves = leaves; self.payouts = payouts; self.vouchers = vouchers; self.voucherEra = voucherEra
+            for b in batches {
+                treeOf[b.number] = b.tree
+                guard let r = b.root else { continue }
+                rootOf[b.number] = r
+                if firstBatchWithRoot[r] == nil { firstBatchWithRoot[r] = b.number }
+            }
+            for n in nullifiers { spentBy[n.nullifier, default: []].append(n) }
+        }
+    }
+
+    /// Each transfer against its public inputs, external data, leaves, nullifiers and payout;
+    /// then the rows no transfer accounts for.
+    mutating func checkTransfers(_ batches: [BatchRow], _ leaves: [LeafRow], _ nullifiers: [NullifierRow],
+                                 _ payouts: [[UInt8]: [PayoutRow]], _ vouchers: [[UInt8]: [VoucherRow]], voucherEra: Int64) throws {
+        var context = TransferContext(batches, leaves, nullifiers, payouts, vouchers, voucherEra: voucherEra)
         let rows = try db.withStatement("""
             SELECT id, batch, root, public_amount, ext_data_hash, nullifier0, nullifier1, commitment0, commitment1,
                    ext_data, leaf_index0, leaf_index1, receipt_signature, created_at
             FROM transfers ORDER BY batch, position
             """) { s in
-            var out: [(id: [UInt8], batch: Int64, inputs: [[UInt8]], ext: [UInt8], leaf0: Int64, leaf1: Int64, signature: [UInt8], createdAt: Int64)] = []
+            var out: [TransferRow] = []
             while try s.step() {
-                out.append((s.blob(0), s.int64(1), (2...8).map { s.blob(Int32($0)) }, s.blob(9), s.int64(10), s.int64(11), s.blob(12), s.int64(13)))
+                out.append(TransferRow(id: s.blob(0), batch: s.int64(1), inputs: (2...8).map { s.blob(Int32($0)) }, ext: s.blob(9),
+                                       leaf0: s.int64(10), leaf1: s.int64(11), signature: s.blob(12), createdAt: s.int64(13)))
             }
             return out
         }
-        for t in rows {
-            let hexID = SHA256.hex(t.id)
-            transferNullifiers[t.id] = (t.batch, [t.inputs[3], t.inputs[4]])
-            let values = t.inputs.enumerated().map { fr($0.element, "public input \($0.offset) of transfer \(hexID)", batch: t.batch) }
-            guard t.id.count == 32, values.allSatisfy({ $0 != nil }) else { continue }
-            let inputs = TransferPublicInputs(root: values[0]!, publicAmount: values[1]!, extDataHash: values[2]!,
-                                              nullifiers: [values[3]!, values[4]!], commitments: [values[5]!, values[6]!])
-            let id = TransferID(bytes: t.id)
-            if TransferID(inputs) != id { fault(.transferID, batch: t.batch, "transfer \(hexID) is not the hash of its public inputs") }
-            if inputs.root != MerkleTree.emptyRoot, !(firstBatchWithRoot[inputs.root].map { $0 < t.batch } ?? false) {
-                fault(.anchor, batch: t.batch, "transfer \(hexID) is proved against root \(inputs.root.hexString), which the tree did not have before batch \(t.batch)")
-            }
+        for t in rows { checkTransfer(t, &context) }
+        checkUnaccounted(context, nullifiers)
+    }
 
-            var outputs: [[UInt8]] = []
-            do {
-                let ext = try ExtData(canonicalEncoding: t.ext)
-                outputs = ext.encryptedOutputs
-                if ext.hash != inputs.extDataHash { fault(.extData, batch: t.batch, "transfer \(hexID): external data does not hash to extDataHash") }
-                if ext.publicAmount != inputs.publicAmount { fault(.extData, batch: t.batch, "transfer \(hexID): publicAmount is not extAmount - fee") }
-                let owed = payouts[t.id] ?? []
-                if !owed.isEmpty { payoutsSeen.insert(t.id) }
-                if ext.extAmount < 0 {
-                    if owed.count != 1 || owed[0].recipient != ext.recipient || owed[0].amount != Int64(exactly: ext.extAmount.magnitude) {
-                        fault(.payout, batch: t.batch, "withdrawal \(hexID) of \(ext.extAmount.magnitude) to \(ext.recipient) has payouts \(owed.map { "#\($0.id) \($0.amount) to \($0.recipient)" })")
-                    }
-                } else if !owed.isEmpty {
-                    fault(.payout, batch: t.batch, "transfer \(hexID) is no withdrawal but has payout #\(owed[0].id)")
-                }
-                let paidBy = vouchers[t.id] ?? []
-                if !paidBy.isEmpty { vouchersSeen.insert(t.id) }
-                if ext.extAmount > 0 {
-                    if t.batch >= voucherEra || !paidBy.isEmpty { checkVoucher(paidBy, deposit: t.id, hexID: hexID, amount: ext.extAmount, batch: t.batch) }
-                } else if !paidBy.isEmpty {
-                    fault(.voucher, batch: t.batch, "transfer \(hexID) deposits nothing but used voucher \(Hex.encode(paidBy[0].nonce))")
-                }
-            } catch {
-                fault(.extData, batch: t.batch, "transfer \(hexID): external data does not decode: \(error)")
-            }
+    /// One transfer: its id, its anchor, its external data, and the rows it wrote.
+    mutating func checkTransfer(_ t: TransferRow, _ context: inout TransferContext) {
+        let hexID = SHA256.hex(t.id)
+        context.transferNullifiers[t.id] = (t.batch, [t.inputs[3], t.inputs[4]])
+        let values = t.inputs.enumerated().map { fr($0.element, "public input \($0.offset) of transfer \(hexID)", batch: t.batch) }
+        guard t.id.count == 32, values.allSatisfy({ $0 != nil }) else { return }
+        let inputs = TransferPublicInputs(root: values[0]!, publicAmount: values[1]!, extDataHash: values[2]!,
+                                          nullifiers: [values[3]!, values[4]!], commitments: [values[5]!, values[6]!])
+        let id = TransferID(bytes: t.id)
+        if TransferID(inputs) != id { fault(.transferID, batch: t.batch, "transfer \(hexID) is not the hash of its public inputs") }
+        if inputs.root != MerkleTree.emptyRoot, !(context.firstBatchWithRoot[inputs.root].map { $0 < t.batch } ?? false) {
+            fault(.anchor, batch: t.batch, "transfer \(hexID) is proved against root \(inputs.root.hexString), which the tree did not have before batch \(t.batch)")
+        }
+        let outputs = checkExtData(t, inputs, hexID: hexID, &context)
+        checkWrittenRows(t, outputs: outputs, hexID: hexID, context)
+    }
 
-            for (j, index) in [t.leaf0, t.leaf1].enumerated() {
-                guard index >= 0, index < Int64(leaves.count), leaves[Int(index)].index == index else {
-                    fault(.transferLeaves, batch: t.batch, "transfer \(hexID): leaf \(index) is not stored"); continue
-                }
-                let leaf = leaves[Int(index)]
-                if leaf.commitment != t.inputs[5 + j] || leaf.transferID != t.id || leaf.batch != t.batch
-                    || (outputs.count == 2 && leaf.encryptedOutput != outputs[j]) {
-                    fault(.transferLeaves, batch: t.batch, "transfer \(hexID): leaf \(index) is not its output \(j) (commitment, ciphertext, transfer or batch differ)")
-                }
+    /// A transfer's external data: it decodes, hashes to the proof's input, and owes exactly the
+    /// payout (a withdrawal) or used exactly the voucher (a deposit) it should. Returns its
+    /// encrypted outputs (none if it does not decode).
+    mutating func checkExtData(_ t: TransferRow, _ inputs: TransferPublicInputs, hexID: String, _ context: inout TransferContext) -> [[UInt8]] {
+        let ext: ExtData
+        do { ext = try ExtData(canonicalEncoding: t.ext) } catch {
+            fault(.extData, batch: t.batch, "transfer \(hexID): external data does not decode: \(error)")
+            return []
+        }
+        if ext.hash != inputs.extDataHash { fault(.extData, batch: t.batch, "transfer \(hexID): external data does not hash to extDataHash") }
+        if ext.publicAmount != inputs.publicAmount { fault(.extData, batch: t.batch, "transfer \(hexID): publicAmount is not extAmount - fee") }
+        let owed = context.payouts[t.id] ?? []
+        if !owed.isEmpty { context.payoutsSeen.insert(t.id) }
+        if ext.extAmount < 0 {
+            if owed.count != 1 || owed[0].recipient != ext.recipient || owed[0].amount != Int64(exactly: ext.extAmount.magnitude) {
+                fault(.payout, batch: t.batch, "withdrawal \(hexID) of \(ext.extAmount.magnitude) to \(ext.recipient) has payouts \(owed.map { "#\($0.id) \($0.amount) to \($0.recipient)" })")
             }
-            for nf in [t.inputs[3], t.inputs[4]] {
-                if !(spentBy[nf] ?? []).contains(where: { $0.transferID == t.id && $0.batch == t.batch }) {
-                    fault(.transferNullifiers, batch: t.batch, "transfer \(hexID): nullifier \(SHA256.hex(nf)) is not recorded as spent by it in batch \(t.batch)")
-                }
+        } else if !owed.isEmpty {
+            fault(.payout, batch: t.batch, "transfer \(hexID) is no withdrawal but has payout #\(owed[0].id)")
+        }
+        let paidBy = context.vouchers[t.id] ?? []
+        if !paidBy.isEmpty { context.vouchersSeen.insert(t.id) }
+        if ext.extAmount > 0 {
+            if t.batch >= context.voucherEra || !paidBy.isEmpty { checkVoucher(paidBy, deposit: t.id, hexID: hexID, amount: ext.extAmount, batch: t.batch) }
+        } else if !paidBy.isEmpty {
+            fault(.voucher, batch: t.batch, "transfer \(hexID) deposits nothing but used voucher \(Hex.encode(paidBy[0].nonce))")
+        }
+        return ext.encryptedOutputs
+    }
+
+    /// The leaves and nullifier rows a transfer wrote, and (given the key) its receipt.
+    mutating func checkWrittenRows(_ t: TransferRow, outputs: [[UInt8]], hexID: String, _ context: TransferContext) {
+        let leaves = context.leaves
+        for (j, index) in [t.leaf0, t.leaf1].enumerated() {
+            guard index >= 0, index < Int64(leaves.count), leaves[Int(index)].index == index else {
+                fault(.transferLeaves, batch: t.batch, "transfer \(hexID): leaf \(index) is not stored"); continue
             }
-            if let key = receiptPublicKey, let root = rootOf[t.batch] {
-                let receipt = Receipt(transferID: t.id, batch: t.batch, tree: treeOf[t.batch] ?? 0, leafIndices: [t.leaf0, t.leaf1], root: root,
-                                      settledAt: t.createdAt, signature: t.signature)
-                if !receipt.verify(publicKey: key) {
-                    fault(.receiptSignature, batch: t.batch, "transfer \(hexID): the receipt signature does not verify")
-                }
+            let leaf = leaves[Int(index)]
+            if leaf.commitment != t.inputs[5 + j] || leaf.transferID != t.id || leaf.batch != t.batch
+                || (outputs.count == 2 && leaf.encryptedOutput != outputs[j]) {
+                fault(.transferLeaves, batch: t.batch, "transfer \(hexID): leaf \(index) is not its output \(j) (commitment, ciphertext, transfer or batch differ)")
             }
         }
-        for (id, used) in vouchers where !vouchersSeen.contains(id) {
+        for nf in [t.inputs[3], t.inputs[4]] {
+            if !(context.spentBy[nf] ?? []).contains(where: { $0.transferID == t.id && $0.batch == t.batch }) {
+                fault(.transferNullifiers, batch: t.batch, "transfer \(hexID): nullifier \(SHA256.hex(nf)) is not recorded as spent by it in batch \(t.batch)")
+            }
+        }
+        if let key = receiptPublicKey, let root = context.rootOf[t.batch] {
+            let receipt = Receipt(transferID: t.id, batch: t.batch, tree: context.treeOf[t.batch] ?? 0, leafIndices: [t.leaf0, t.leaf1], root: root,
+                                  settledAt: t.createdAt, signature: t.signature)
+            if !receipt.verify(publicKey: key) {
+                fault(.receiptSignature, batch: t.batch, "transfer \(hexID): the receipt signature does not verify")
+            }
+        }
+    }
+
+    /// Vouchers, payouts and nullifier rows that no transfer accounts for, and nullifiers two
+    /// transfers spend.
+    mutating func checkUnaccounted(_ context: TransferContext, _ nullifiers: [NullifierRow]) {
+        for (id, used) in context.vouchers where !context.vouchersSeen.contains(id) {
             fault(.voucher, batch: used.first?.batch, "vouchers \(used.map { Hex.encode($0.nonce) }) name transfer \(SHA256.hex(id)), which settled no deposit")
         }
-        for (id, owed) in payouts where !payoutsSeen.contains(id) {
+        for (id, owed) in context.payouts where !context.payoutsSeen.contains(id) {
             fault(.payout, "payouts \(owed.map { "#\($0.id)" }) name transfer \(SHA256.hex(id)), which settled no withdrawal")
         }
         // Every nullifier row must be one its transfer spends, in its batch.
         for n in nullifiers {
-            guard let t = transferNullifiers[n.transferID], t.batch == n.batch, t.nullifiers.contains(n.nullifier) else {
+            guard let t = context.transferNullifiers[n.transferID], t.batch == n.batch, t.nullifiers.contains(n.nullifier) else {
                 fault(.nullifierOrphan, batch: n.batch, "nullifier \(SHA256.hex(n.nullifier)) names transfer \(SHA256.hex(n.transferID)), which does not spend it in batch \(n.batch)")
                 continue
             }
         }
         // No nullifier spent by two transfers (whatever the nullifiers table says).
         var spender: [[UInt8]: [UInt8]] = [:]
-        for (id, t) in transferNullifiers {
+        for (id, t) in context.transferNullifiers {
             for nf in t.nullifiers {
                 if let other = spender[nf], other != id {
                     fault(.nullifierDuplicate, batch: t.batch, "nullifier \(SHA256.hex(nf)) is spent by transfers \(SHA256.hex(other)) and \(SHA256.hex(id))")

@@ -2,6 +2,13 @@ import Foundation
 import Groth16
 import Protocol
 
+/// A transfer of a client on probation, waiting for the lane.
+package struct ProbationItem: Sendable {
+    package let request: TransferRequest
+    package let proofJSON: [UInt8]
+    package let client: String?
+}
+
 /// Issue 14, point 4: the verification lane of clients on probation.
 ///
 /// A proof that does not verify costs its sender one HTTP request and the server a bisection
@@ -14,11 +21,7 @@ import Protocol
 /// A proof that verifies here is handed to the sequencer like any batch result; one that does
 /// not is refused without ever reaching it.
 final class ProbationLane: @unchecked Sendable {
-    struct Item: Sendable {
-        let request: TransferRequest
-        let proofJSON: [UInt8]
-        let client: String?
-    }
+    typealias Item = ProbationItem
 
     private let condition = NSCondition()
     private var queue: [Item] = []
@@ -26,10 +29,13 @@ final class ProbationLane: @unchecked Sendable {
     private var stopping = false
     private var thread: Thread?
     private let pvk: PreparedVerifyingKey
-    /// Receives each item with whether its proof verified; set before `start`.
-    var deliver: (@Sendable (Item, Bool) -> Void)?
+    /// Receives each item with whether its proof verified.
+    private let deliver: @Sendable (Item, Bool) -> Void
 
-    init(pvk: PreparedVerifyingKey) { self.pvk = pvk }
+    init(pvk: PreparedVerifyingKey, deliver: @escaping @Sendable (Item, Bool) -> Void) {
+        self.pvk = pvk
+        self.deliver = deliver
+    }
 
     func start() {
         let t = Thread { [self] in self.run() }
@@ -76,59 +82,8 @@ final class ProbationLane: @unchecked Sendable {
             let start = DispatchTime.now().uptimeNanoseconds
             let valid = (try? Groth16.verify(pvk, proof: item.request.proof, publicInputs: item.request.publicInputs.array)) ?? false
             let spent = DispatchTime.now().uptimeNanoseconds - start
-            deliver?(item, valid)
+            deliver(item, valid)
             Thread.sleep(forTimeInterval: Double(spent) / 1e9)
         }
-    }
-}
-
-/// Per-client admission state (issue 14, point 4), guarded by the service's lock: what each
-/// client has in flight, its token bucket, and its probation. Entries of clients that hold
-/// nothing are dropped, so the maps hold only clients seen recently.
-struct ClientLimits {
-    private(set) var inFlight: [String: Int] = [:]
-    private var buckets: [String: (tokens: Double, at: UInt64)] = [:]
-    private var probationUntil: [String: UInt64] = [:]
-
-    mutating func add(_ client: String?) { if let client { inFlight[client, default: 0] += 1 } }
-
-    mutating func release(_ client: String?) {
-        guard let client, let n = inFlight[client] else { return }
-        inFlight[client] = n > 1 ? n - 1 : nil
-    }
-
-    func count(_ client: String?) -> Int { client.flatMap { inFlight[$0] } ?? 0 }
-
-    /// Takes one token of `client`'s bucket (`rate` a second, holding at most `rate`); false
-    /// if it is empty.
-    mutating func take(_ client: String, rate: Int, now: UInt64) -> Bool {
-        let capacity = Double(rate)
-        var b = buckets[client] ?? (tokens: capacity, at: now)
-        b.tokens = min(capacity, b.tokens + Double(now &- b.at) / 1e9 * capacity)
-        b.at = now
-        let ok = b.tokens >= 1
-        if ok { b.tokens -= 1 }
-        buckets[client] = b
-        if buckets.count > 16_384 {
-            // Forget clients whose bucket has refilled: remembering them changes nothing.
-            buckets = buckets.filter { Double(now &- $0.value.at) / 1e9 * capacity + $0.value.tokens < capacity }
-        }
-        return ok
-    }
-
-    func onProbation(_ client: String?, now: UInt64) -> Bool {
-        guard let client, let until = probationUntil[client] else { return false }
-        return until > now
-    }
-
-    mutating func putOnProbation(_ client: String?, seconds: Int, now: UInt64) {
-        guard let client, seconds > 0 else { return }
-        probationUntil[client] = now + UInt64(seconds) * 1_000_000_000
-        if probationUntil.count > 16_384 { probationUntil = probationUntil.filter { $0.value > now } }
-    }
-
-    var onProbationCount: Int {
-        let now = DispatchTime.now().uptimeNanoseconds
-        return probationUntil.values.filter { $0 > now }.count
     }
 }

@@ -71,13 +71,15 @@ public enum Rejection: Error, Equatable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// Every code, for documentation and tests.
-    public static let allCodes = ["malformed", "invalid_proof", "unknown_root", "double_spend", "bad_ext_data",
-                                  "unauthorized", "voucher_used", "overloaded", "unavailable", "tree_full", "storage_failure",
-                                  "fee_too_low", "rate_limited"]
 }
 
 extension Rejection {
+    /// A transfer that spends one nullifier twice is refused: by admission early, and by the
+    /// sequencer again (the authority). The one statement of the rule for both.
+    static func equalNullifiers(_ inputs: TransferPublicInputs) -> Rejection? {
+        inputs.nullifiers[0] == inputs.nullifiers[1] ? .malformed("the two nullifiers are equal") : nil
+    }
+
     /// A body or header that did not decode (`TransferBody`).
     public init(_ error: WireError) {
         switch error {

@@ -7,18 +7,18 @@ import Ledger
 ///
 /// Recent roots live in the sequencer's window; this answers for the others: the empty tree's
 /// root at once, a root found before from a bounded cache, any other through the ledger's index
-/// of batch roots (`Ledger.batchNumber(ofRoot:)`, one indexed read). The cache keeps found roots
+/// of batch roots (`LedgerReader.batchNumber(ofRoot:)`, one indexed read). The cache keeps found roots
 /// only: a root never seen may still become a root later, so misses are always asked again.
 /// The cache is two generations of `capacity` each (a cheap LRU: a hit in the old generation
 /// moves to the new one; when the new one is full the old one is dropped).
 public final class RootHistory: @unchecked Sendable {
-    private let ledger: any Ledger
+    private let ledger: any LedgerReader
     private let capacity: Int
     private let lock = NSLock()
     private var young: Set<Fr> = []
     private var old: Set<Fr> = []
 
-    public init(ledger: any Ledger, capacity: Int = 4096) {
+    public init(ledger: any LedgerReader, capacity: Int = 4096) {
         self.ledger = ledger
         self.capacity = max(1, capacity)
     }

@@ -3,11 +3,11 @@ import Groth16
 import Protocol
 
 /// One admitted transfer on its way through the pipeline.
-struct PipelineItem: Sendable {
-    let sequence: Int64
-    let request: TransferRequest
-    let proofJSON: [UInt8]
-    let admittedAt: UInt64  // monotonic nanoseconds
+package struct PipelineItem: Sendable {
+    package let sequence: Int64
+    package let request: TransferRequest
+    package let proofJSON: [UInt8]
+    package let admittedAt: UInt64  // monotonic nanoseconds
 }
 
 /// Verifier threads (one per core by default) that form batches of up to `maxBatch` proofs,
@@ -22,8 +22,8 @@ final class VerifierPool: @unchecked Sendable {
     private var threads: [Thread] = []
     private let pvk: PreparedVerifyingKey
     private let config: SettlementConfig
-    /// Receives each verified batch; set before `start`.
-    var deliver: (@Sendable ([VerifiedTransfer], [Int64], BatchStats) -> Void)?
+    /// Receives each verified batch, with the items' sequence numbers.
+    private let deliver: @Sendable ([VerifiedTransfer], [Int64], BatchStats) -> Void
 
     struct BatchStats: Sendable {
         var size: Int
@@ -32,12 +32,12 @@ final class VerifierPool: @unchecked Sendable {
         var invalid: Int
     }
 
-    init(pvk: PreparedVerifyingKey, config: SettlementConfig) {
+    init(pvk: PreparedVerifyingKey, config: SettlementConfig,
+         deliver: @escaping @Sendable ([VerifiedTransfer], [Int64], BatchStats) -> Void) {
         self.pvk = pvk
         self.config = config
+        self.deliver = deliver
     }
-
-    var depth: Int { condition.lock(); defer { condition.unlock() }; return queue.count - head }
 
     func start() {
         for i in 0..<max(1, config.workers) {
@@ -96,7 +96,7 @@ final class VerifierPool: @unchecked Sendable {
             let verified = batch.enumerated().map { i, item in
                 VerifiedTransfer(request: item.request, proofJSON: item.proofJSON, proofValid: outcome.valid[i])
             }
-            deliver?(verified, batch.map(\.sequence),
+            deliver(verified, batch.map(\.sequence),
                     BatchStats(size: batch.count, verifyNanoseconds: elapsed, bisections: outcome.bisections,
                                invalid: outcome.invalidIndices.count))
         }

@@ -42,18 +42,37 @@ struct LedgerOptions: ParsableArguments {
         return ProcessInfo.processInfo.environment["ZKSETTLE_ADMIN_TOKEN"]
     }
 
-    func open() throws -> any LedgerSource {
-        if let server {
-            guard let token = try adminToken(), !token.isEmpty else {
-                throw AdminError("--server needs the admin token: --token-file FILE or ZKSETTLE_ADMIN_TOKEN (it is in the server's data directory, file admin-token)")
-            }
-            return try RemoteLedger(server: server, token: token, caFile: caFile)
+    /// The ledger's listings: the file (read-only) or the server's admin routes.
+    func open() throws -> any LedgerListing {
+        if let remote = try remote() { return remote }
+        return try LocalLedger(directory: data ?? "zksettle-data").ledger
+    }
+
+    /// `payouts mark-paid`: a write, so only through a running server.
+    func markPaid(_ id: Int64) throws -> Int64 {
+        if let remote = try remote() { return try remote.markPaid(id) }
+        _ = try LocalLedger(directory: data ?? "zksettle-data")
+        throw AdminError("mark-paid is a write, and the server is the ledger's only writer: run it with --server URL --token T")
+    }
+
+    /// `db verify`: the audit of the file here, or the server's own; with where it ran.
+    func audit(proofs: Bool) throws -> (source: String, report: AuditReport) {
+        if let remote = try remote() { return (remote.description, try remote.audit(proofs: proofs)) }
+        let local = try LocalLedger(directory: data ?? "zksettle-data")
+        return (local.description, try local.audit(proofs: proofs))
+    }
+
+    /// The server's admin routes, with `--server`; nil without.
+    private func remote() throws -> RemoteLedger? {
+        guard let server else { return nil }
+        guard let token = try adminToken(), !token.isEmpty else {
+            throw AdminError("--server needs the admin token: --token-file FILE or ZKSETTLE_ADMIN_TOKEN (it is in the server's data directory, file admin-token)")
         }
-        return try LocalLedger(directory: data ?? "zksettle-data")
+        return try RemoteLedger(server: server, token: token, caFile: caFile)
     }
 }
 
-/// What `ledger verify` found.
+/// What `db verify` found.
 struct AuditReport {
     var faults: [LedgerFault]
     var proofsChecked: Int?
@@ -62,21 +81,9 @@ struct AuditReport {
     var notes: [String] = []
 }
 
-/// The reads every inspection command needs, from a file or over HTTP.
-protocol LedgerSource {
-    var description: String { get }
-    func counts() throws -> LedgerCounts
-    func nullifiers(batch: Int64?, since: Int64?, limit: Int, offset: Int) throws -> [NullifierRecord]
-    func nullifier(_ nf: Fr) throws -> NullifierRecord?
-    func batchHeaders(from: Int64, limit: Int) throws -> [BatchHeader]
-    func batchHeader(_ number: Int64) throws -> BatchHeader?
-    func payouts(pendingOnly: Bool) throws -> [Payout]
-    func markPaid(_ id: Int64) throws -> Int64
-    func audit(proofs: Bool) throws -> AuditReport
-}
-
-/// The data directory's ledger.sqlite, read-only.
-final class LocalLedger: LedgerSource {
+/// The data directory's ledger.sqlite, read-only (its listings are the ledger's own,
+/// `LedgerListing`), and the audit run on it here.
+final class LocalLedger {
     let directory: URL
     let ledger: SQLiteLedger
 
@@ -93,19 +100,6 @@ final class LocalLedger: LedgerSource {
     }
 
     var description: String { directory.path }
-
-    func counts() throws -> LedgerCounts { try ledger.counts() }
-    func nullifiers(batch: Int64?, since: Int64?, limit: Int, offset: Int) throws -> [NullifierRecord] {
-        try ledger.nullifiers(batch: batch, since: since, limit: limit, offset: offset)
-    }
-    func nullifier(_ nf: Fr) throws -> NullifierRecord? { try ledger.nullifier(nf) }
-    func batchHeaders(from: Int64, limit: Int) throws -> [BatchHeader] { try ledger.batchHeaders(from: from, limit: limit) }
-    func batchHeader(_ number: Int64) throws -> BatchHeader? { try ledger.batchHeader(number) }
-    func payouts(pendingOnly: Bool) throws -> [Payout] { try ledger.payouts(pendingOnly: pendingOnly) }
-
-    func markPaid(_ id: Int64) throws -> Int64 {
-        throw AdminError("mark-paid is a write, and the server is the ledger's only writer: run it with --server URL --token T")
-    }
 
     func audit(proofs: Bool) throws -> AuditReport {
         let start = Date()
@@ -147,7 +141,7 @@ final class LocalLedger: LedgerSource {
 }
 
 /// A running server's admin routes.
-final class RemoteLedger: LedgerSource {
+final class RemoteLedger: LedgerListing {
     let server: String
     let token: String
     let connection: HTTPConnection

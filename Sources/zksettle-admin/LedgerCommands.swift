@@ -191,7 +191,7 @@ struct PayoutsCommand: ParsableCommand {
         @OptionGroup var ledger: LedgerOptions
         @Argument(help: "The payout id (from `payouts list --pending`).") var id: Int64
         func run() throws {
-            let paidAt = try ledger.open().markPaid(id)
+            let paidAt = try ledger.markPaid(id)
             if ledger.json { printJSON(["id": id, "status": "paid", "paid_at": paidAt]) } else { print("payout \(id) marked paid at \(isoTime(paidAt))") }
         }
     }
@@ -213,8 +213,7 @@ struct DBCommand: ParsableCommand {
         @OptionGroup var ledger: LedgerOptions
         @Flag(help: "Also re-verify every stored proof.") var proofs = false
         func run() throws {
-            let source = try ledger.open()
-            let report = try source.audit(proofs: proofs)
+            let (source, report) = try ledger.audit(proofs: proofs)
             if ledger.json {
                 var out: [String: Any] = ["ok": report.faults.isEmpty, "faults": report.faults.map(\.json),
                                           "counts": report.counts.json, "seconds": report.seconds, "notes": report.notes]
@@ -222,7 +221,7 @@ struct DBCommand: ParsableCommand {
                 printJSON(out)
             } else {
                 let c = report.counts
-                print("ledger \(source.description): \(c.batches) batches, \(c.transfers) transfers, \(c.nullifiers) nullifiers, \(c.leaves) leaves")
+                print("ledger \(source): \(c.batches) batches, \(c.transfers) transfers, \(c.nullifiers) nullifiers, \(c.leaves) leaves")
                 if let n = report.proofsChecked { print("proofs re-verified: \(n)") }
                 for note in report.notes { print("note: " + DisplayText.escaped(note)) }
                 if report.faults.isEmpty {

@@ -43,35 +43,38 @@ struct Server: AsyncParsableCommand {
     @Option(help: "Bearer token of the admin routes (env ZKSETTLE_ADMIN_TOKEN; default: <data>/admin-token, made on first start).")
     var adminToken: String?
 
+    /// The pipeline's defaults are `SettlementConfig`'s: stated there once.
+    private static let defaults = SettlementConfig()
+
     @Option(help: "Proofs per verification batch (env ZKSETTLE_BATCH_SIZE).")
-    var batchSize: Int = env("ZKSETTLE_BATCH_SIZE").flatMap(Int.init) ?? 64
+    var batchSize: Int = env("ZKSETTLE_BATCH_SIZE").flatMap(Int.init) ?? Self.defaults.maxBatch
 
     @Option(help: "Longest a proof waits for its batch to fill, in milliseconds (env ZKSETTLE_FLUSH_MS).")
-    var flushMs: Int = env("ZKSETTLE_FLUSH_MS").flatMap(Int.init) ?? 5
+    var flushMs: Int = env("ZKSETTLE_FLUSH_MS").flatMap(Int.init) ?? Self.defaults.flushMilliseconds
 
     @Option(help: "Verifier threads (env ZKSETTLE_WORKERS; default: one per core).")
-    var workers: Int = env("ZKSETTLE_WORKERS").flatMap(Int.init) ?? ProcessInfoCores.count
+    var workers: Int = env("ZKSETTLE_WORKERS").flatMap(Int.init) ?? Self.defaults.workers
 
     @Option(help: "Admitted transfers waiting for verification or commit; beyond it, 503 (env ZKSETTLE_QUEUE).")
-    var queueCapacity: Int = env("ZKSETTLE_QUEUE").flatMap(Int.init) ?? 4096
+    var queueCapacity: Int = env("ZKSETTLE_QUEUE").flatMap(Int.init) ?? Self.defaults.queueCapacity
 
     @Option(help: "Leaves per commitment tree, a power of two from 32 to 1048576 (env ZKSETTLE_TREE_CAPACITY). When a tree is full the next one starts; notes of every tree stay spendable. Fixed when the ledger is created: default 1048576 (2^20) for a new ledger, the stored value for an existing one, which refuses another.")
     var treeCapacity: Int? = env("ZKSETTLE_TREE_CAPACITY").flatMap(Int.init)
 
     @Option(help: "Lowest fee a transfer that spends notes must pay (deposits are exempt), in the ledger's units; below it, 422 fee_too_low (env ZKSETTLE_MIN_FEE; 0 accepts free transfers: set it in production).")
-    var minFee: UInt64 = env("ZKSETTLE_MIN_FEE").flatMap { UInt64($0) } ?? 0
+    var minFee: UInt64 = env("ZKSETTLE_MIN_FEE").flatMap { UInt64($0) } ?? Self.defaults.minFee
 
     @Option(help: "Transfers one client (source address; IPv6: its /64) may have admitted and not yet settled; beyond it, 429 rate_limited (env ZKSETTLE_CLIENT_MAX_IN_FLIGHT; 0: no limit).")
-    var clientMaxInFlight: Int = env("ZKSETTLE_CLIENT_MAX_IN_FLIGHT").flatMap(Int.init) ?? 1024
+    var clientMaxInFlight: Int = env("ZKSETTLE_CLIENT_MAX_IN_FLIGHT").flatMap(Int.init) ?? Self.defaults.clientMaxInFlight
 
     @Option(help: "Transfers one client may offer per second, on average; beyond it, 429 rate_limited (env ZKSETTLE_CLIENT_RATE; 0: no limit).")
-    var clientRate: Int = env("ZKSETTLE_CLIENT_RATE").flatMap(Int.init) ?? 0
+    var clientRate: Int = env("ZKSETTLE_CLIENT_RATE").flatMap(Int.init) ?? Self.defaults.clientRate
 
     @Option(help: "Seconds a client whose proof did not verify is on probation: its transfers are verified one at a time on one thread, outside other clients' batches (env ZKSETTLE_PROBATION_SECONDS; 0: never).")
-    var probationSeconds: Int = env("ZKSETTLE_PROBATION_SECONDS").flatMap(Int.init) ?? 60
+    var probationSeconds: Int = env("ZKSETTLE_PROBATION_SECONDS").flatMap(Int.init) ?? Self.defaults.probationSeconds
 
     @Option(help: "Transfers of clients on probation waiting for their thread, all together; beyond it, 429 rate_limited (env ZKSETTLE_PROBATION_QUEUE).")
-    var probationQueue: Int = env("ZKSETTLE_PROBATION_QUEUE").flatMap(Int.init) ?? 64
+    var probationQueue: Int = env("ZKSETTLE_PROBATION_QUEUE").flatMap(Int.init) ?? Self.defaults.probationQueue
 
     @Option(help: "Seconds a connection may go without a complete request part before it is closed (env ZKSETTLE_IDLE_TIMEOUT).")
     var idleTimeout: Int = env("ZKSETTLE_IDLE_TIMEOUT").flatMap(Int.init) ?? 30
@@ -152,16 +155,7 @@ struct Server: AsyncParsableCommand {
             let fingerprint = ParametersFingerprint.hex(circuitID: keys.circuitID, verifyingKey: keys.verifyingKey, receiptPublicKey: receiptKey.publicKey)
             logger.notice("parameters fingerprint: \(fingerprint)", metadata: ["circuit_id": "\(keys.circuitID)"])
 
-            var config = SettlementConfig()
-            config.maxBatch = batchSize
-            config.flushMilliseconds = flushMs
-            config.workers = workers
-            config.queueCapacity = queueCapacity
-            config.minFee = minFee
-            config.clientMaxInFlight = clientMaxInFlight
-            config.clientRate = clientRate
-            config.probationSeconds = probationSeconds
-            config.probationQueue = probationQueue
+            var config = settlementConfig()
             var depositKey: Ed25519Key?
             if !noDeposits {
                 let (key, created) = try dir.depositKey()
@@ -219,6 +213,21 @@ struct Server: AsyncParsableCommand {
             logger.critical("\(e.description)")
             throw ExitCode(1)
         }
+    }
+
+    /// The pipeline's tunables from the flags (deposits are added once their key is loaded).
+    func settlementConfig() -> SettlementConfig {
+        var config = SettlementConfig()
+        config.maxBatch = batchSize
+        config.flushMilliseconds = flushMs
+        config.workers = workers
+        config.queueCapacity = queueCapacity
+        config.minFee = minFee
+        config.clientMaxInFlight = clientMaxInFlight
+        config.clientRate = clientRate
+        config.probationSeconds = probationSeconds
+        config.probationQueue = probationQueue
+        return config
     }
 
     /// A secret from its flag, its environment variable, or its file (made on first start).

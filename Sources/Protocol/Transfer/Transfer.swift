@@ -55,15 +55,18 @@ public struct TransferID: Sendable, Hashable, CustomStringConvertible {
 /// A decoded transfer request (the body of `POST /v1/transfers`).
 public struct TransferRequest: Sendable {
     public var proof: Proof
-    public var publicInputs: TransferPublicInputs
+    /// Setting them (a test forging a request) hashes the new inputs into `id`.
+    public var publicInputs: TransferPublicInputs { didSet { id = TransferID(publicInputs) } }
     public var extData: ExtData
     /// The operator's single-use permission for this deposit; required when extData.extAmount > 0
     /// (it travels beside the body, in the `X-Deposit-Voucher` header).
     public var voucher: DepositVoucher?
+    /// The transfer's identity, hashed once here: the pipeline asks for it at every stage
+    /// (admission, sequencer, commit, reply), and a SHA-256 each time was a visible cost.
+    public private(set) var id: TransferID
 
     public init(proof: Proof, publicInputs: TransferPublicInputs, extData: ExtData, voucher: DepositVoucher? = nil) {
         self.proof = proof; self.publicInputs = publicInputs; self.extData = extData; self.voucher = voucher
+        id = TransferID(publicInputs)
     }
-
-    public var id: TransferID { TransferID(publicInputs) }
 }

@@ -152,9 +152,7 @@ public struct SequencerState: Sendable {
             if let nf = inputs.nullifiers.first(where: { spent.contains($0) }) {
                 decisions[i] = .rejected(.doubleSpend(nf)); continue
             }
-            if inputs.nullifiers[0] == inputs.nullifiers[1] {
-                decisions[i] = .rejected(.malformed("the two nullifiers are equal")); continue
-            }
+            if let refusal = Rejection.equalNullifiers(inputs) { decisions[i] = .rejected(refusal); continue }
             if item.request.extData.extAmount > 0 {
                 guard let v = item.request.voucher else { decisions[i] = .rejected(.unauthorized("a deposit needs a deposit voucher")); continue }
                 if usedVouchers.contains(v.nonce) { decisions[i] = .rejected(.voucherUsed(v.id)); continue }

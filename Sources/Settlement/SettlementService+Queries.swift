@@ -1,0 +1,119 @@
+import BN254
+import Foundation
+import Ledger
+import Protocol
+
+/// What the service answers about its state: the tree (open or closed), roots, queue, a
+/// transfer's status. Reads of the committed state take the lock; ledger reads block (from
+/// async code, run them through `read`).
+extension SettlementService {
+    public var currentRoot: Fr { lock.lock(); defer { lock.unlock() }; return state.currentRoot }
+    /// Leaves settled in every tree (the next leaf's global index).
+    public var leafCount: Int { lock.lock(); defer { lock.unlock() }; return Int(state.totalLeaves) }
+    public var lastBatch: BatchHeader? { lock.lock(); defer { lock.unlock() }; return state.lastHeader }
+    /// The recent roots (the in-memory window), oldest first. Older roots are accepted too
+    /// (see `isKnownRoot`); this is the list `/v1/tree` shows.
+    public var acceptedRoots: [Fr] { lock.lock(); defer { lock.unlock() }; return state.rootWindow }
+
+    /// Whether a transfer proved against `root` would pass admission's root check. May read
+    /// the ledger (blocking): from async code, prefer `read { _ in service.isKnownRoot(root) }`.
+    public func isKnownRoot(_ root: Fr) -> Bool {
+        lock.lock(); let recent = state.isRecentRoot(root); lock.unlock()
+        return recent || (rootHistory?.contains(root) ?? false)
+    }
+
+    /// Runs a blocking ledger read on the service's reader threads, off Swift's cooperative
+    /// pool (HTTP handlers use it for every ledger call).
+    public func read<T: Sendable>(_ body: @escaping @Sendable (any Ledger) throws -> T) async throws -> T {
+        let ledger = self.ledger
+        return try await readers.run { try body(ledger) }
+    }
+
+    public var queueDepth: Int { lock.withLock { admission.pending } }
+
+    /// Clients on probation now, and the transfers waiting in their lane (admin stats).
+    public var probation: (clients: Int, queued: Int) {
+        let now = AdmissionTime.now
+        return lock.withLock { admission.probation(now: now) }
+    }
+
+    /// A tree that is not there: one after the open tree.
+    public struct NoSuchTree: Error, CustomStringConvertible {
+        public var tree: Int64, open: Int64
+        public var description: String { "no tree \(tree): the open tree is \(open)" }
+    }
+
+    /// Runs `body` on tree `number`: the open tree under the lock (no copy), or a closed tree
+    /// rebuilt from the ledger's leaves (blocking: call it off the cooperative pool). Closed
+    /// trees never change, so the last one rebuilt is kept for the next call.
+    public func withTree<T>(_ number: Int64?, _ body: (MerkleTree, Int64) throws -> T) throws -> T {
+        lock.lock()
+        let open = state.treeNumber
+        let t = number ?? open
+        if t == open {
+            defer { lock.unlock() }
+            return try body(state.tree, t)
+        }
+        lock.unlock()
+        guard t >= 0, t < open else { throw NoSuchTree(tree: t, open: open) }
+        closedTreeLock.lock(); defer { closedTreeLock.unlock() }
+        if let cached = closedTree, cached.number == t { return try body(cached.tree, t) }
+        let capacity = treeCapacity
+        let leaves = try ledger.leafCommitments(from: t * Int64(capacity), limit: capacity)
+        guard leaves.count == capacity else { throw LedgerError.corrupt("closed tree \(t) has \(leaves.count) of \(capacity) leaves") }
+        let tree = try MerkleTree(leaves: leaves)
+        closedTree = (t, tree)
+        return try body(tree, t)
+    }
+
+    /// The authentication path of a leaf (global index) in its tree, with the tree's number,
+    /// the leaf's position in it and the tree's current root. Blocking for a closed tree.
+    public func path(leafIndex: Int64) throws -> (tree: Int64, position: Int, leaf: Fr, root: Fr, path: [Fr]) {
+        let total = lock.withLock { state.totalLeaves }
+        guard leafIndex >= 0, leafIndex < total else { throw MerkleTreeError.noSuchLeaf(index: Int(leafIndex), count: Int(total)) }
+        let (t, position) = TreeCapacity.locate(leafIndex, capacity: treeCapacity)
+        return try withTree(t) { tree, t in
+            (t, position, tree.node(height: 0, index: position), tree.root, try tree.path(position))
+        }
+    }
+
+    /// The nodes at `height` of complete subtrees `from..<from+limit` of tree `tree` (nil: the
+    /// open tree), the number of complete subtrees at that height, and the tree's leaf count,
+    /// read in one critical section. Blocking for a closed tree.
+    public func subtreeRoots(tree number: Int64? = nil, height: Int, from: Int, limit: Int) throws -> (tree: Int64, roots: [Fr], complete: Int, leafCount: Int) {
+        try withTree(number) { tree, t in
+            let complete = tree.completeNodes(atHeight: height)
+            let end = min(complete, from + max(0, limit))
+            return (t, from < end ? (from..<end).map { tree.node(height: height, index: $0) } : [], complete, tree.count)
+        }
+    }
+
+    /// Everything `GET /v1/tree` reports, read in one critical section: the open tree's root,
+    /// the leaves of every tree, the open tree's number and leaves.
+    public var treeSummary: (root: Fr, leafCount: Int, lastBatch: Int64, acceptedRoots: [Fr], tree: Int64, treeLeafCount: Int, capacity: Int) {
+        lock.lock(); defer { lock.unlock() }
+        return (state.currentRoot, Int(state.totalLeaves), state.lastHeader?.number ?? 0, state.rootWindow,
+                state.treeNumber, state.tree.count, state.treeCapacity)
+    }
+
+    public enum TransferStatus: Sendable {
+        case settled(SettledTransfer)
+        case pending
+        case unknown
+    }
+
+    public func status(of id: TransferID) throws -> TransferStatus {
+        let inFlight = lock.withLock { admission.isInFlight(id) }
+        if inFlight { return .pending }
+        if let t = try ledger.settledTransfer(id) { return .settled(t) }
+        return .unknown
+    }
+
+    /// `status(of:)` with its ledger read on the reader threads.
+    public func transferStatus(of id: TransferID) async throws -> TransferStatus {
+        let inFlight = lock.withLock { admission.isInFlight(id) }
+        if inFlight { return .pending }
+        if let t = try await read({ try $0.settledTransfer(id) }) { return .settled(t) }
+        return .unknown
+    }
+}
