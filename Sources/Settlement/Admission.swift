@@ -215,10 +215,14 @@ package struct Admission<Handle> {
             if !entry.alternates.isEmpty {
                 // The transfer stays in flight.
                 let alt = entry.alternates.removeFirst()
-                waiters[id] = InFlight(proof: alt.proof, handle: alt.handle, client: alt.client, alternates: entry.alternates)
+                waiters[id] = InFlight(proof: alt.proof, handle: alt.handle, client: alt.client, alternates: entry.alternates,
+                                       voucherNonce: entry.voucherNonce)
                 outcome.requeue.append(route(alt.request, proof: alt.proof, client: alt.client, now: now))
             } else {
                 for nf in item.request.publicInputs.nullifiers where inFlightNullifiers[nf] == id { inFlightNullifiers[nf] = nil }
+                // The deposit's voucher leaves with it: held in flight, it would answer every later
+                // deposit with it voucher_used until a restart.
+                if let nonce = entry.voucherNonce, inFlightVouchers[nonce] == id { inFlightVouchers[nonce] = nil }
                 pending -= 1
             }
         }

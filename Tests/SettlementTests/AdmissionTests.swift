@@ -222,6 +222,25 @@ import Testing
         #expect(item.sequence == 1 && m.laneDepth == 0)  // sequence 0 was the failed batch proof
     }
 
+    /// A deposit whose lane proof fails gives its voucher back: another deposit with the same
+    /// voucher (a proof made again) is admitted, not refused as `voucher_used` until a restart.
+    @Test func aDepositWhoseLaneProofFailsReleasesItsVoucher() throws {
+        var fx = try LedgerFixture(label: "admission-lane-voucher")
+        var m = Self.machine { $0.probationSeconds = 60; $0.acceptDeposits(of: fx.depositKey) }
+        let bad = fx.transfer()
+        _ = Self.admit(&m, bad, client: "a", handle: 1, state: fx.state)
+        _ = m.settle([bad.request], [.rejected(.invalidProof)], now: Self.t0)
+        let deposit = fx.transfer(extAmount: 500)
+        let voucher = try #require(deposit.request.voucher)
+        guard case .lane(let failing) = try #require(Self.enqueued(Self.admit(&m, deposit, client: "a", handle: 2, state: fx.state))).route
+        else { Issue.record("a client on probation goes to the lane"); return }
+        var again = fx.transfer(extAmount: 500)
+        again.request.voucher = voucher
+        #expect(Self.refusal(Self.admit(&m, again, client: "b", handle: 3, state: fx.state)) == .voucherUsed(voucher.id))
+        _ = m.laneFailed(failing, now: Self.t0)
+        #expect(Self.enqueued(Self.admit(&m, again, client: "b", handle: 4, state: fx.state)) != nil)
+    }
+
     // MARK: Checks without state
 
     @Test func precheckRefusesEqualNullifiersBadExtDataLowFeesAndDisabledDeposits() throws {
