@@ -4,7 +4,8 @@ import SettlementClient
 import Wallet
 
 struct BalanceCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "balance", abstract: "Spendable and pending value (syncs first unless --offline).")
+    static let configuration = CommandConfiguration(commandName: "balance", abstract: "Spendable and pending value (syncs first unless --offline).",
+                                                    discussion: "--json prints {spendable, pending, total, notes, watch_only}.")
     @OptionGroup var options: WalletOptions
     @Flag(help: "Do not sync: show the balance as of the last sync.") var offline = false
     @OptionGroup var output: OutputOptions

@@ -3,7 +3,8 @@ import Foundation
 import Wallet
 
 struct History: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Payments received and made, with memos.")
+    static let configuration = CommandConfiguration(abstract: "Payments received and made, with memos.",
+                                                    discussion: "--json prints a list, memos included.")
     @OptionGroup var options: WalletOptions
     @OptionGroup var output: OutputOptions
 
