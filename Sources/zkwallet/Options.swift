@@ -12,8 +12,12 @@ struct WalletOptions: ParsableArguments {
     @Option(help: "Server URL (env ZKWALLET_SERVER).")
     var server: String = ProcessInfo.processInfo.environment["ZKWALLET_SERVER"] ?? "http://127.0.0.1:8080"
 
-    @Option(help: ArgumentHelp("PEM file of the CA to trust for an https:// server instead of the system's (env ZKWALLET_CA_FILE).", valueName: "FILE"))
-    var caFile: String? = ProcessInfo.processInfo.environment["ZKWALLET_CA_FILE"]
+    @Option(name: .customLong("ca-file"),
+            help: ArgumentHelp("PEM file of the CA to trust for an https:// server instead of the system's (env ZKWALLET_CA_FILE).", valueName: "FILE"))
+    var caFileOption: String?
+
+    /// `--ca-file`, else $ZKWALLET_CA_FILE. (An optional option takes no default of its own.)
+    var caFile: String? { caFileOption ?? ProcessInfo.processInfo.environment["ZKWALLET_CA_FILE"] }
 
     @Option(help: "Name of the environment variable that holds the key file's passphrase (for scripts; on a terminal the wallet asks).")
     var passphraseEnv: String?
