@@ -98,21 +98,4 @@ extension PeerWallet {
         log("  (compare it with the fingerprint the operator publishes; every later contact must present the same)")
         return offered
     }
-
-    /// A receipt from the `POST /v1/transfers` answer, and whether its signature verifies with
-    /// the pinned receipt key (`pinnedReceiptKey`) and it names `transferID`. A receipt signed
-    /// by any other key is not verified, whatever key the server now claims.
-    public static func checkReceipt(_ reply: [String: Any], transferID: String, pinnedReceiptKey: [UInt8]) throws -> (receipt: Receipt, verified: Bool) {
-        guard let r = reply["receipt"] as? [String: Any], let tid = (r["transfer_id"] as? String).flatMap(Hex.decode),
-              let batch = (r["batch"] as? NSNumber)?.int64Value,
-              let leaves = (r["leaf_indices"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.int64Value }), leaves.count == 2,
-              let rootText = r["root"] as? String, let receiptRoot = try? Fr(decimal: rootText),
-              let settledAt = (r["settled_at"] as? NSNumber)?.int64Value,
-              let sig = (r["signature"] as? String).flatMap(Hex.decode),
-              let tree = r["tree"] == nil ? 0 : (r["tree"] as? NSNumber)?.int64Value, tree >= 0 else {
-            throw WalletError("the server answered without a readable receipt; run `zkwallet sync` to see whether transfer \(transferID) settled")
-        }
-        let receipt = Receipt(transferID: tid, batch: batch, tree: tree, leafIndices: leaves, root: receiptRoot, settledAt: settledAt, signature: sig)
-        return (receipt, Hex.encode(tid) == transferID && receipt.verify(publicKey: pinnedReceiptKey))
-    }
 }

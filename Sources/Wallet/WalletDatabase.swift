@@ -89,26 +89,26 @@ public final class WalletDatabase {
         }
     }
 
-    public func execute(_ sql: String) throws {
+    func execute(_ sql: String) throws {
         do { try connection.execute(sql) } catch {
             if !connection.isAutocommit { try? connection.execute("ROLLBACK") }
             throw Failure(description: "wallet database: \(error.message)")
         }
     }
 
-    public enum Value { case int(Int64), text(String), blob([UInt8]), null }
+    enum Value { case int(Int64), text(String), blob([UInt8]), null }
 
     /// One result row (columns from 0).
-    public struct Row {
+    struct Row {
         let statement: SQLiteStatement
-        public func int(_ c: Int32) -> Int64 { statement.int64(c) }
-        public func text(_ c: Int32) -> String { statement.text(c) }
-        public func isNull(_ c: Int32) -> Bool { statement.isNull(c) }
-        public func blob(_ c: Int32) -> [UInt8] { statement.blob(c) }
+        func int(_ c: Int32) -> Int64 { statement.int64(c) }
+        func text(_ c: Int32) -> String { statement.text(c) }
+        func isNull(_ c: Int32) -> Bool { statement.isNull(c) }
+        func blob(_ c: Int32) -> [UInt8] { statement.blob(c) }
     }
 
     @discardableResult
-    public func query<T>(_ sql: String, _ values: [Value] = [], _ row: (Row) throws -> T) throws -> [T] {
+    func query<T>(_ sql: String, _ values: [Value] = [], _ row: (Row) throws -> T) throws -> [T] {
         do {
             return try connection.withStatement(sql, cached: false) { statement in
                 for (i, v) in values.enumerated() {
@@ -130,7 +130,7 @@ public final class WalletDatabase {
         }
     }
 
-    public func run(_ sql: String, _ values: [Value] = []) throws { try query(sql, values) { _ in () } }
+    func run(_ sql: String, _ values: [Value] = []) throws { try query(sql, values) { _ in () } }
 
     public func transaction<T>(_ body: () throws -> T) throws -> T {
         try execute("BEGIN IMMEDIATE")
@@ -186,7 +186,12 @@ public final class WalletDatabase {
         public var spentBy: String?
         public var pendingSpend: String?
         public var isOwnOutput: Bool
+
+        /// Spent (the server confirmed it), pending (reserved by a transfer in flight) or unspent.
+        public var status: NoteStatus { spent ? .spent : pendingSpend != nil ? .pending : .unspent }
     }
+
+    public enum NoteStatus: String, Sendable { case spent, pending, unspent }
 
     static let noteColumns = """
         n.leaf_index, n.commitment, n.value, n.blinding, n.memo, n.nullifier, n.batch, n.found_at, n.spent, n.spent_by,
@@ -200,11 +205,48 @@ public final class WalletDatabase {
                    pendingSpend: r.isNull(10) ? nil : r.text(10), isOwnOutput: r.int(11) != 0)
     }
 
-    /// Notes matching `condition`; only those sync has checked against the published tree
-    /// unless `unverified` (sync and the transfer flow see the rest).
-    public func notes(where condition: String = "1", _ values: [Value] = [], unverified: Bool = false) throws -> [StoredNote] {
+    /// Notes matching `condition`, by leaf; only those sync has checked against the published
+    /// tree unless `unverified` (sync and the transfer flow see the rest).
+    private func notes(matching condition: String, _ values: [Value] = [], unverified: Bool) throws -> [StoredNote] {
         let checked = unverified ? "" : "n.verified = 1 AND "
         return try query("SELECT \(Self.noteColumns) FROM notes n WHERE \(checked)(\(condition)) ORDER BY n.leaf_index", values, readNote)
+    }
+
+    /// Every note, spent or not; with `includingUnverified`, also those sync has not checked
+    /// against the published tree yet.
+    public func notes(includingUnverified: Bool = false) throws -> [StoredNote] {
+        try notes(matching: "1", unverified: includingUnverified)
+    }
+
+    /// Notes not spent: those reserved by a transfer in flight (`pendingSpend`) too.
+    public func unspentNotes(includingUnverified: Bool = false) throws -> [StoredNote] {
+        try notes(matching: "n.spent = 0", unverified: includingUnverified)
+    }
+
+    /// Checked notes not spent and not reserved by a transfer in flight: what a payment may spend.
+    public func spendableNotes() throws -> [StoredNote] {
+        try notes(matching: "n.spent = 0 AND n.pending_spend IS NULL", unverified: false)
+    }
+
+    /// Checked notes reserved by a submitted transfer whose outcome is not known yet.
+    public func pendingNotes() throws -> [StoredNote] {
+        try notes(matching: "n.spent = 0 AND n.pending_spend IS NOT NULL", unverified: false)
+    }
+
+    /// Notes spent by transfer `id` (checked or not).
+    public func notes(spentBy id: String) throws -> [StoredNote] {
+        try notes(matching: "n.spent_by = ?", [.text(id)], unverified: true)
+    }
+
+    /// The note at global leaf `leafIndex`, checked or not.
+    public func note(atLeaf leafIndex: Int) throws -> StoredNote? {
+        try notes(matching: "n.leaf_index = ?", [.int(Int64(leafIndex))], unverified: true).first
+    }
+
+    /// Notes at leaves `range` that sync has not checked against the published tree yet.
+    func uncheckedNotes(in range: Range<Int>) throws -> [StoredNote] {
+        try notes(matching: "n.verified = 0 AND n.leaf_index >= ? AND n.leaf_index < ?",
+                  [.int(Int64(range.lowerBound)), .int(Int64(range.upperBound))], unverified: true)
     }
 
     /// Records a note found by sync or made by this wallet; a note already known is kept.
@@ -235,23 +277,26 @@ public final class WalletDatabase {
     // MARK: Transfers
 
     public struct StoredTransfer: Sendable {
-        public var id: String, kind: String, amount: UInt64, counterparty: String, memo: String, status: String
+        public var id: String, kind: TransferKind, amount: UInt64, counterparty: String, memo: String, status: TransferStatus
         public var batch: Int64?, createdAt: Int64
     }
 
-    public func recordTransfer(id: String, kind: String, amount: UInt64, counterparty: String, memo: String,
-                               status: String, batch: Int64?) throws {
+    public func recordTransfer(id: String, kind: TransferKind, amount: UInt64, counterparty: String, memo: String,
+                               status: TransferStatus, batch: Int64?) throws {
         try run("""
             INSERT INTO transfers(id, kind, amount, counterparty, memo, status, batch, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(id) DO UPDATE SET status = excluded.status, batch = excluded.batch
-            """, [.text(id), .text(kind), .int(Int64(bitPattern: amount)), .text(counterparty), .text(memo), .text(status),
+            """, [.text(id), .text(kind.rawValue), .int(Int64(bitPattern: amount)), .text(counterparty), .text(memo), .text(status.rawValue),
                   batch.map { .int($0) } ?? .null, .int(Self.now)])
     }
 
     public func transfers() throws -> [StoredTransfer] {
         try query("SELECT id, kind, amount, counterparty, memo, status, batch, created_at FROM transfers ORDER BY created_at, rowid") { r in
-            StoredTransfer(id: r.text(0), kind: r.text(1), amount: UInt64(bitPattern: r.int(2)), counterparty: r.text(3),
-                           memo: r.text(4), status: r.text(5), batch: r.isNull(6) ? nil : r.int(6), createdAt: r.int(7))
+            guard let kind = TransferKind(rawValue: r.text(1)), let status = TransferStatus(rawValue: r.text(5)) else {
+                throw Failure(description: "wallet database: transfer \(r.text(0)) has kind \"\(r.text(1))\" and status \"\(r.text(5))\", which this wallet does not know")
+            }
+            return StoredTransfer(id: r.text(0), kind: kind, amount: UInt64(bitPattern: r.int(2)), counterparty: r.text(3),
+                                  memo: r.text(4), status: status, batch: r.isNull(6) ? nil : r.int(6), createdAt: r.int(7))
         }
     }
 

@@ -1,5 +1,6 @@
 import BN254
 import Foundation
+import Groth16
 import Protocol
 import SettlementClient
 
@@ -77,104 +78,21 @@ extension PeerWallet {
         }
         var from = Int(try database.meta("next_leaf") ?? "0") ?? 0
         var tipBatch = Int64(try database.meta("tip_batch") ?? "0") ?? 0
-        let vk = viewingKey
-        let owner = vk.ownerKey
-        let tree = self.tree
         // The notes, then the tip batch's header; a batch that settled in between means one
         // more round (at most a few).
         var rounds = 0
         while true {
-            while true {
-                let page = try server.notes(from: from, limit: pageSize)
-                report.leafCount = page.leafCount
-                if from > page.leafCount {
-                    throw WalletError("this wallet has synced \(from) leaves but the server holds \(page.leafCount): is --server the same server as before? (a fresh server needs a fresh wallet directory)")
-                }
-                if page.notes.isEmpty { break }
-                // The tree capacity is fixed for a server's ledger: another one means another server.
-                let capacity = page.treeCapacity
-                if let known = try database.meta("tree_capacity") {
-                    guard known == String(capacity) else {
-                        throw WalletError("the server now says its trees hold \(capacity) leaves, where it said \(known): is --server the same server as before? (a fresh server needs a fresh wallet directory)")
-                    }
-                } else {
-                    // First told here. A wallet that synced before trees existed synced tree 0
-                    // of 2^20 leaves; a server with smaller trees is another server.
-                    guard from == 0 || capacity == MerkleTree.capacity else {
-                        throw WalletError("the server says its trees hold \(capacity) leaves, but this wallet synced \(from) leaves of a tree of 2^20: is --server the same server as before?")
-                    }
-                    try database.setMeta("tree_capacity", String(capacity))
-                }
-                // (The decoder refused a page with a gap or leaves out of order.)
-                let found = Self.trialDecrypt(page.notes, viewingKey: vk)
-                try database.transaction {
-                    for (leaf, pt) in found {
-                        // Believe a note only if its opening matches the commitment in the tree.
-                        let note = pt.note(owner: owner)
-                        guard pt.value > 0, note.commitment == leaf.commitment else { continue }
-                        // The circuit sees the note's position in its own tree.
-                        let nf = note.nullifier(nullifierKey: vk.nullifierKey, leafIndex: leaf.leafIndex % capacity)
-                        try database.insertNote(leafIndex: leaf.leafIndex, commitment: leaf.commitment, plaintext: pt, nullifier: nf, batch: leaf.batch)
-                        report.found += 1
-                        report.foundValue &+= pt.value
-                    }
-                    try tree.absorb(page.notes.map(\.commitment), from: from)
-                    // The batch that filled each tree: its root is that tree's last root.
-                    for leaf in page.notes where (leaf.leafIndex + 1) % capacity == 0 {
-                        try database.setMeta("tree_end_batch:\(leaf.leafIndex / capacity)", String(leaf.batch))
-                    }
-                    tipBatch = page.notes.last!.batch
-                    try database.setMeta("next_leaf", String(page.next))
-                    try database.setMeta("tip_batch", String(tipBatch))
-                }
-                report.scanned += page.notes.count
-                from = page.next
-                if !quiet { log("sync: \(from)/\(page.leafCount) leaves scanned, \(report.found) notes found") }
-                if from >= page.leafCount { break }
-            }
+            try scanNotes(from: &from, tipBatch: &tipBatch, pageSize: pageSize, quiet: quiet, report: &report, server: server)
             if from == 0 { break }
             // Nothing new since the last checked tree, and nothing of ours waiting: done.
-            if try syncedTree()?.leaves == from,
-               try database.notes(where: "n.verified = 0 AND n.leaf_index < ?", [.int(Int64(from))], unverified: true).isEmpty {
+            if try syncedTree()?.leaves == from, try database.uncheckedNotes(in: 0..<from).isEmpty {
                 break
             }
             let header = try server.batch(tipBatch)
             let capacity = try treeCapacity()
             let openTree = (from - 1) / capacity
             if header.tree == openTree, openTree * capacity + header.leafCount == from {
-                do {
-                    // Every tree with leaves since the last check: the closed ones full, under the
-                    // root of the batch that filled them; the open one under the tip's root. All
-                    // of it counts, or none.
-                    var checks: [(view: WalletTree, leaves: Int, root: Fr)] = []
-                    for t in stride(from: (try syncedTree()?.leaves ?? 0) / capacity, to: openTree, by: 1) {
-                        guard let b = Int64(try database.meta("tree_end_batch:\(t)") ?? "") else {
-                            throw WalletTree.inconsistent("tree \(t) is full but the batch that filled it was never sent")
-                        }
-                        let end = try server.batch(b)
-                        guard end.tree == t, end.leafCount == capacity else {
-                            throw WalletTree.inconsistent("batch \(b) took tree \(t)'s last leaf but says it ends tree \(end.tree) at \(end.leafCount) leaves")
-                        }
-                        checks.append((try treeView(t), capacity, end.root))
-                    }
-                    checks.append((try treeView(openTree), header.leafCount, header.root))
-                    for c in checks { try c.view.fetchPublished(leaves: c.leaves, server: server) }
-                    try database.transaction {
-                        for c in checks {
-                            try c.view.verify(leaves: c.leaves, expectedRoot: c.root)
-                            try database.setMeta("tree_root:\(c.view.tree)", c.root.decimalString)
-                        }
-                        try database.setMeta("tree_leaves", String(from))
-                        try database.setMeta("tree_root", header.root.decimalString)
-                        try database.setMeta("tree_batch", String(tipBatch))
-                    }
-                } catch let e as WalletError where e.code == "inconsistent" {
-                    // Forget everything taken in since the last checked tree, so that the next
-                    // sync (with honest answers) starts from solid ground.
-                    try tree.rollBack(to: try syncedTree()?.leaves ?? 0)
-                    try database.setMeta("tip_batch", try database.meta("tree_batch") ?? "0")
-                    throw e
-                }
+                try checkTrees(upTo: from, openTree: openTree, tipRoot: header.root, tipBatch: tipBatch, server: server)
                 break
             }
             rounds += 1
@@ -188,13 +106,111 @@ extension PeerWallet {
         return report
     }
 
+    /// Pages through `/v1/notes` from leaf `from` to the server's leaf count, taking in each
+    /// page; `from` and `tipBatch` follow the saved cursor.
+    private func scanNotes(from: inout Int, tipBatch: inout Int64, pageSize: Int, quiet: Bool, report: inout SyncReport,
+                           server: ServerClient) throws {
+        while true {
+            let page = try server.notes(from: from, limit: pageSize)
+            report.leafCount = page.leafCount
+            if from > page.leafCount {
+                throw WalletError("this wallet has synced \(from) leaves but the server holds \(page.leafCount): is --server the same server as before? (a fresh server needs a fresh wallet directory)")
+            }
+            if page.notes.isEmpty { break }
+            try takeIn(page, from: from, report: &report)
+            tipBatch = page.notes.last!.batch
+            report.scanned += page.notes.count
+            from = page.next
+            if !quiet { log("sync: \(from)/\(page.leafCount) leaves scanned, \(report.found) notes found") }
+            if from >= page.leafCount { break }
+        }
+    }
+
+    /// Records one page of leaves from `from`: this wallet's notes among them, the leaves
+    /// around them, the batch that filled each tree, and the cursor.
+    private func takeIn(_ page: ServerAnswer.NotesPage, from: Int, report: inout SyncReport) throws {
+        // The tree capacity is fixed for a server's ledger: another one means another server.
+        let capacity = page.treeCapacity
+        if let known = try database.meta("tree_capacity") {
+            guard known == String(capacity) else {
+                throw WalletError("the server now says its trees hold \(capacity) leaves, where it said \(known): is --server the same server as before? (a fresh server needs a fresh wallet directory)")
+            }
+        } else {
+            // First told here. A wallet that synced before trees existed synced tree 0
+            // of 2^20 leaves; a server with smaller trees is another server.
+            guard from == 0 || capacity == MerkleTree.capacity else {
+                throw WalletError("the server says its trees hold \(capacity) leaves, but this wallet synced \(from) leaves of a tree of 2^20: is --server the same server as before?")
+            }
+            try database.setMeta("tree_capacity", String(capacity))
+        }
+        // (The decoder refused a page with a gap or leaves out of order.)
+        let vk = viewingKey
+        let owner = vk.ownerKey
+        let found = Self.trialDecrypt(page.notes, viewingKey: vk)
+        try database.transaction {
+            for (leaf, pt) in found {
+                // Believe a note only if its opening matches the commitment in the tree.
+                let note = pt.note(owner: owner)
+                guard pt.value > 0, note.commitment == leaf.commitment else { continue }
+                // The circuit sees the note's position in its own tree.
+                let nf = note.nullifier(nullifierKey: vk.nullifierKey, leafIndex: leaf.leafIndex % capacity)
+                try database.insertNote(leafIndex: leaf.leafIndex, commitment: leaf.commitment, plaintext: pt, nullifier: nf, batch: leaf.batch)
+                report.found += 1
+                report.foundValue &+= pt.value
+            }
+            try tree.absorb(page.notes.map(\.commitment), from: from)
+            // The batch that filled each tree: its root is that tree's last root.
+            for leaf in page.notes where (leaf.leafIndex + 1) % capacity == 0 {
+                try database.setMeta("tree_end_batch:\(leaf.leafIndex / capacity)", String(leaf.batch))
+            }
+            try database.setMeta("next_leaf", String(page.next))
+            try database.setMeta("tip_batch", String(page.notes.last!.batch))
+        }
+    }
+
+    /// Checks every tree with leaves since the last check, up to leaf `from`: the closed ones
+    /// full, under the root of the batch that filled them; the open one under the tip's root.
+    /// All of it counts, or none: on an inconsistency the wallet forgets what it took in since
+    /// the last checked tree, so that the next sync (with honest answers) starts from solid ground.
+    private func checkTrees(upTo from: Int, openTree: Int, tipRoot: Fr, tipBatch: Int64, server: ServerClient) throws {
+        let capacity = try treeCapacity()
+        do {
+            var checks: [(view: WalletTree, leaves: Int, root: Fr)] = []
+            for t in stride(from: (try syncedTree()?.leaves ?? 0) / capacity, to: openTree, by: 1) {
+                guard let b = Int64(try database.meta("tree_end_batch:\(t)") ?? "") else {
+                    throw WalletTree.inconsistent("tree \(t) is full but the batch that filled it was never sent")
+                }
+                let end = try server.batch(b)
+                guard end.tree == t, end.leafCount == capacity else {
+                    throw WalletTree.inconsistent("batch \(b) took tree \(t)'s last leaf but says it ends tree \(end.tree) at \(end.leafCount) leaves")
+                }
+                checks.append((try treeView(t), capacity, end.root))
+            }
+            checks.append((try treeView(openTree), from - openTree * capacity, tipRoot))
+            for c in checks { try c.view.fetchPublished(leaves: c.leaves, server: server) }
+            try database.transaction {
+                for c in checks {
+                    try c.view.verify(leaves: c.leaves, expectedRoot: c.root)
+                    try database.setMeta("tree_root:\(c.view.tree)", c.root.decimalString)
+                }
+                try database.setMeta("tree_leaves", String(from))
+                try database.setMeta("tree_root", tipRoot.decimalString)
+                try database.setMeta("tree_batch", String(tipBatch))
+            }
+        } catch let e as WalletError where e.code == "inconsistent" {
+            try tree.rollBack(to: try syncedTree()?.leaves ?? 0)
+            try database.setMeta("tip_batch", try database.meta("tree_batch") ?? "0")
+            throw e
+        }
+    }
+
     /// Pages through the public list of spent nullifiers from the saved cursor up to `leaves`
     /// (the list is numbered like the leaves) and marks this wallet's notes spent where their
     /// nullifiers appear. Returns how many were newly spent.
     func syncSpends(upTo leaves: Int, server: ServerClient) throws -> Int {
         var from = Int(try database.meta("next_spend") ?? "0") ?? 0
         var mine: [String: WalletDatabase.StoredNote] = [:]
-        for n in try database.notes(where: "n.spent = 0", unverified: true) { mine[n.nullifier.decimalString] = n }
+        for n in try database.unspentNotes(includingUnverified: true) { mine[n.nullifier.decimalString] = n }
         var newlySpent = 0
         var spending: [(id: String, extAmount: Int64, outputs: [Int])] = []
         while from < leaves {
@@ -234,15 +250,15 @@ extension PeerWallet {
     func recordSpends(_ transfers: [(id: String, extAmount: Int64, outputs: [Int])]) throws {
         let known = Set(try database.transfers().map(\.id))
         for t in transfers where !known.contains(t.id) {
-            let inputs = try database.notes(where: "n.spent_by = ?", [.text(t.id)], unverified: true)
-            let outputs = try t.outputs.flatMap { try database.notes(where: "n.leaf_index = ?", [.int(Int64($0))], unverified: true) }
+            let inputs = try database.notes(spentBy: t.id)
+            let outputs = try t.outputs.compactMap { try database.note(atLeaf: $0) }
             let spent = inputs.reduce(UInt64(0)) { $0 &+ $1.value }, kept = outputs.reduce(UInt64(0)) { $0 &+ $1.value }
-            let kind = t.extAmount < 0 ? "withdraw" : spent > kept ? "send" : "merge"
+            let kind: TransferKind = t.extAmount < 0 ? .withdraw : spent > kept ? .send : .merge
             let amount = t.extAmount < 0 ? UInt64(t.extAmount.magnitude) : spent &- kept
             try database.transaction {
                 for o in outputs { try database.recordOwnOutput(commitment: o.commitment, transfer: t.id) }
                 try database.recordTransfer(id: t.id, kind: kind, amount: amount, counterparty: "(found by sync)", memo: "",
-                                            status: "settled", batch: outputs.first?.batch)
+                                            status: .settled, batch: outputs.first?.batch)
             }
         }
     }
@@ -250,17 +266,17 @@ extension PeerWallet {
     /// The outputs among `leaves` that decrypt under `viewingKey`, on all cores.
     public static func trialDecrypt(_ leaves: [ServerClient.EncryptedLeaf], viewingKey: ViewingKey) -> [(ServerClient.EncryptedLeaf, NotePlaintext)] {
         let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, leaves.count / 256 + 1))
-        let results = ResultBox<(ServerClient.EncryptedLeaf, NotePlaintext)>(workers)
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
-            guard let d = NoteEncryption.Decryptor(privateKey: viewingKey.encryptionPrivateKey) else { return }
+        // Each worker takes every `workers`-th leaf and returns what it found.
+        let found = parallelMap(workers) { w -> [(ServerClient.EncryptedLeaf, NotePlaintext)] in
+            guard let d = NoteEncryption.Decryptor(privateKey: viewingKey.encryptionPrivateKey) else { return [] }
             var mine: [(ServerClient.EncryptedLeaf, NotePlaintext)] = []
             var i = w
             while i < leaves.count {
                 if let pt = d.decrypt(leaves[i].ciphertext) { mine.append((leaves[i], pt)) }
                 i += workers
             }
-            results.set(w, mine)
+            return mine
         }
-        return results.all.sorted { $0.0.leafIndex < $1.0.leafIndex }
+        return found.flatMap { $0 }.sorted { $0.0.leafIndex < $1.0.leafIndex }
     }
 }

@@ -1,5 +1,6 @@
 import BN254
 import Foundation
+import Groth16
 import Protocol
 import SettlementClient
 
@@ -57,43 +58,26 @@ public struct WalletTree {
 
     // MARK: Storage
 
-    func group(_ g: Int) throws -> [Fr]? {
-        guard let blob = try database.query("SELECT commitments FROM leaf_groups WHERE grp = ?", [.int(Int64(g))], { $0.blob(0) }).first else {
-            return nil
-        }
-        guard blob.count % 32 == 0, blob.count <= 32 * Self.groupSize else { throw WalletError("the wallet database holds a damaged leaf group \(g)") }
-        return try stride(from: 0, to: blob.count, by: 32).map { try Fr(bigEndian: blob[$0..<$0 + 32]) }
-    }
+    func group(_ g: Int) throws -> [Fr]? { try database.leafGroup(g, size: Self.groupSize) }
 
-    func setGroup(_ g: Int, _ leaves: [Fr]) throws {
-        try database.run("INSERT INTO leaf_groups(grp, commitments) VALUES (?, ?) ON CONFLICT(grp) DO UPDATE SET commitments = excluded.commitments",
-                         [.int(Int64(g)), .blob(leaves.flatMap(\.bigEndianBytes))])
-    }
+    func setGroup(_ g: Int, _ leaves: [Fr]) throws { try database.setLeafGroup(g, leaves) }
 
-    func deleteGroup(_ g: Int) throws { try database.run("DELETE FROM leaf_groups WHERE grp = ?", [.int(Int64(g))]) }
+    func deleteGroup(_ g: Int) throws { try database.deleteLeafGroup(g) }
 
     /// Published nodes of this tree stored at `height` (stored contiguously from its node 0).
     func publishedCount(height: Int) throws -> Int {
-        let lo = nodeBase(height), hi = lo + (capacity >> height)
-        return Int(try database.query("SELECT count(*) FROM tree_nodes WHERE height = ? AND idx >= ? AND idx < ?",
-                                      [.int(Int64(height)), .int(Int64(lo)), .int(Int64(hi))]) { $0.int(0) }.first ?? 0)
+        let lo = nodeBase(height)
+        return try database.publishedNodeCount(height: height, in: lo..<lo + (capacity >> height))
     }
 
     /// This tree's published nodes `from..<from+count` at `height`.
     func published(height: Int, from local: Int, count: Int) throws -> [Fr] {
         let from = nodeBase(height) + local
-        let rows = try database.query("SELECT node FROM tree_nodes WHERE height = ? AND idx >= ? AND idx < ? ORDER BY idx",
-                                      [.int(Int64(height)), .int(Int64(from)), .int(Int64(from + count))]) { $0.blob(0) }
-        guard rows.count == count else { throw WalletError("the wallet database lacks published tree nodes; run `zkwallet sync`") }
-        return try rows.map { try Fr(bigEndian: $0) }
+        return try database.publishedNodes(height: height, in: from..<from + count)
     }
 
     public func storePublished(height: Int, from local: Int, _ nodes: [Fr]) throws {
-        let from = nodeBase(height) + local
-        for (k, v) in nodes.enumerated() {
-            try database.run("INSERT OR REPLACE INTO tree_nodes(height, idx, node) VALUES (?, ?, ?)",
-                             [.int(Int64(height)), .int(Int64(from + k)), .blob(v.bigEndianBytes)])
-        }
+        try database.storePublishedNodes(height: height, from: nodeBase(height) + local, nodes)
     }
 
     // MARK: Sync
@@ -105,8 +89,7 @@ public struct WalletTree {
     public func absorb(_ commitments: [Fr], from: Int) throws {
         guard !commitments.isEmpty else { return }
         var g = from / Self.groupSize
-        let own = Set(try database.query("SELECT leaf_index FROM notes WHERE leaf_index >= ? AND leaf_index < ?",
-                                         [.int(Int64(g * Self.groupSize)), .int(Int64(from + commitments.count))]) { Int($0.int(0)) })
+        let own = try database.noteLeaves(in: g * Self.groupSize..<from + commitments.count)
         var current: [Fr] = []
         if from % Self.groupSize != 0 {
             guard let stored = try group(g), stored.count == from % Self.groupSize else {
@@ -191,8 +174,8 @@ public struct WalletTree {
     /// leaves reaches `expectedRoot`, the root the server published for that batch. Marks
     /// the notes checked only if all of it holds.
     public func verify(leaves: Int, expectedRoot: Fr) throws {
-        let range: [WalletDatabase.Value] = [.int(Int64(base)), .int(Int64(base + leaves))]
-        let pending = try database.notes(where: "n.verified = 0 AND n.leaf_index >= ? AND n.leaf_index < ?", range, unverified: true)
+        let range = base..<base + leaves
+        let pending = try database.uncheckedNotes(in: range)
         var groups: [Int: [Fr]] = [:]
         for n in pending {
             let g = (n.leafIndex - base) / Self.groupSize
@@ -219,24 +202,25 @@ public struct WalletTree {
                            try published(height: Self.chunkHeight, from: c, count: 1)[0],
                            "the published group nodes of chunk \(c) do not hash to its published root"))
         }
-        let failed = FirstFailure()
         let work = checks
         let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, work.count))
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
+        // Each worker takes every `workers`-th check and returns the first that fails.
+        let failures = parallelMap(workers) { w -> Int? in
             var i = w
             while i < work.count {
                 let check = work[i]
                 let height = check.bottom == 0 ? Self.groupHeight : Self.chunkHeight - Self.groupHeight
-                if SparseMerkleTree(leaves: check.leaves, height: height, bottom: check.bottom).root != check.expected { failed.record(i) }
+                if SparseMerkleTree(leaves: check.leaves, height: height, bottom: check.bottom).root != check.expected { return i }
                 i += workers
             }
+            return nil
         }
-        if let i = failed.first { throw Self.inconsistent(checks[i].what) }
+        if let i = failures.compactMap({ $0 }).min() { throw Self.inconsistent(checks[i].what) }
         let root = try self.root(leaves: leaves)
         guard root == expectedRoot else {
             throw Self.inconsistent("tree \(tree) of \(leaves) leaves has root \(root.decimalString), not the batch's root \(expectedRoot.decimalString)")
         }
-        try database.run("UPDATE notes SET verified = 1 WHERE verified = 0 AND leaf_index >= ? AND leaf_index < ?", range)
+        try database.markNotesChecked(in: range)
     }
 
     /// Forgets what sync took in beyond the first `leaves` leaves (the last checked tree):
@@ -244,9 +228,9 @@ public struct WalletTree {
     /// next sync.
     func rollBack(to leaves: Int) throws {
         try database.transaction {
-            try database.run("DELETE FROM notes WHERE verified = 0 AND leaf_index >= ?", [.int(Int64(leaves))])
+            try database.deleteUncheckedNotes(from: leaves)
             let g = leaves / Self.groupSize
-            try database.run("DELETE FROM leaf_groups WHERE grp > ?", [.int(Int64(g))])
+            try database.deleteLeafGroups(after: g)
             if let l = try group(g) {
                 if leaves % Self.groupSize == 0 { try deleteGroup(g) } else { try setGroup(g, Array(l.prefix(leaves % Self.groupSize))) }
             }
@@ -268,12 +252,4 @@ public struct WalletTree {
         let top = SparseMerkleTree(leaves: try chunkNodes(leaves: leaves), height: Self.topHeight, bottom: Self.chunkHeight).path(c)
         return inner + middle + top
     }
-}
-
-/// The lowest index of a failed check, from several threads.
-private final class FirstFailure: @unchecked Sendable {
-    private let lock = NSLock()
-    private var index: Int?
-    func record(_ i: Int) { lock.lock(); index = min(index ?? i, i); lock.unlock() }
-    var first: Int? { lock.lock(); defer { lock.unlock() }; return index }
 }

@@ -41,7 +41,7 @@ enum Secrets {
             if first.isEmpty { return "" }
             guard let second = try readHidden("the same passphrase again: ") else { return "" }
             if first == second { return first }
-            say("the two passphrases differ; try again (Ctrl-C to stop)")
+            printToStderr("the two passphrases differ; try again (Ctrl-C to stop)")
         }
     }
 
@@ -55,7 +55,7 @@ enum Secrets {
             }
             var st = stat()
             if stat(url.path, &st) == 0, st.st_mode & 0o077 != 0 {
-                say("warning: \(file) can be read by other users (chmod 600 it)")
+                printToStderr("warning: \(file) can be read by other users (chmod 600 it)")
             }
             let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             guard !text.isEmpty else { throw WalletError("\(option) \(file): the file is empty") }

@@ -111,7 +111,6 @@ func testVoucher(_ amount: UInt64) -> DepositVoucher {
         let d = dir.appendingPathComponent(name)
         try PeerWallet.create(at: d, secret: .spending(SpendingKey(SecureRandom.scalar())), passphrase: nil)
         let w = try PeerWallet(directory: d, passphrase: nil, server: server, log: { _ in })
-        w.progressBar = false
         return w
     }
 
@@ -138,7 +137,7 @@ func testVoucher(_ amount: UInt64) -> DepositVoucher {
 
             var secrets: [String] = []
             for w in [a, b] {
-                for n in try w.database.notes(unverified: true) {
+                for n in try w.database.notes(includingUnverified: true) {
                     secrets += [n.commitment.decimalString, n.nullifier.decimalString]
                 }
             }
@@ -231,7 +230,7 @@ func testVoucher(_ amount: UInt64) -> DepositVoucher {
             }
             // The note is real and checked against the tree; the false spend changed nothing.
             #expect(try cFresh.balance().spendable == 20)
-            #expect(try cFresh.database.notes(where: "n.spent = 1").isEmpty)
+            #expect(try cFresh.database.notes().filter(\.spent).isEmpty)
             wire.honest()
         }
     }
@@ -242,6 +241,5 @@ extension PeerWallet {
     convenience init(directory: URL, create other: PeerWallet, server: String) throws {
         try PeerWallet.create(at: directory, secret: other.secret, passphrase: nil)
         try self.init(directory: directory, passphrase: nil, server: server, log: { _ in })
-        progressBar = false
     }
 }

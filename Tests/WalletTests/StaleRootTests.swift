@@ -28,7 +28,6 @@ import Wallet
         try PeerWallet.create(at: aDir, secret: .spending(SpendingKey(SecureRandom.scalar())), passphrase: nil)
         try PeerWallet.create(at: bDir, secret: .spending(SpendingKey(SecureRandom.scalar())), passphrase: nil)
         let b = try PeerWallet(directory: bDir, passphrase: nil, server: server, log: { _ in })
-        b.progressBar = false
         let seen = Lines()
         let a = try PeerWallet(directory: aDir, passphrase: nil, server: server) { line in
             seen.lines.append(line)
@@ -38,7 +37,6 @@ import Wallet
                 _ = try? b.deposit(1, voucher: testVoucher(1))
             }
         }
-        a.progressBar = false
         guard case .settled(let s) = try a.deposit(5, voucher: testVoucher(5)) else { Issue.record("not settled"); return }
         #expect(s.receiptVerified)
         #expect(seen.interfered)

@@ -46,30 +46,28 @@ import Wallet
 
     // MARK: Receipts
 
-    /// A receipt the way `POST /v1/transfers` answers it.
-    static func reply(_ r: Receipt) -> [String: Any] {
-        ["status": "settled", "receipt": ["transfer_id": Hex.encode(r.transferID), "batch": r.batch, "leaf_indices": r.leafIndices,
-                                          "root": r.root.decimalString, "settled_at": r.settledAt, "signature": Hex.encode(r.signature)]]
+    /// A receipt the way `POST /v1/transfers` answers it, read back as the wallet reads it.
+    static func reply(_ r: Receipt) throws -> SettlementAnswer {
+        try SettlementAnswer.decode(SettlementAnswer(receipt: r, publicInputs: [], extAmount: 0, fee: 0).encode())
     }
 
     @Test func receiptsSignedByAnotherKeyAreRefused() throws {
         let pinned = Ed25519Key.generate(), other = Ed25519Key.generate()
         let id = SecureRandom.bytes(32)
         let receipt = Receipt(transferID: id, batch: 7, leafIndices: [12, 13], root: Fr(99), settledAt: 1_700_000_000_000)
-        let good = try PeerWallet.checkReceipt(Self.reply(receipt.signed(with: pinned)), transferID: Hex.encode(id), pinnedReceiptKey: pinned.publicKey)
-        #expect(good.verified && good.receipt.batch == 7 && good.receipt.leafIndices == [12, 13])
+        let good = try Self.reply(receipt.signed(with: pinned))
+        #expect(good.checkReceipt(transferID: Hex.encode(id), receiptKey: pinned.publicKey))
+        #expect(good.receipt.batch == 7 && good.receipt.leafIndices == [12, 13])
         // Signed by a key other than the pinned one: refused, whatever key the server now names.
-        let forged = try PeerWallet.checkReceipt(Self.reply(receipt.signed(with: other)), transferID: Hex.encode(id), pinnedReceiptKey: pinned.publicKey)
-        #expect(!forged.verified)
+        #expect(try !Self.reply(receipt.signed(with: other)).checkReceipt(transferID: Hex.encode(id), receiptKey: pinned.publicKey))
         // Pinned key's signature, but for another transfer than the one submitted.
-        let elsewhere = try PeerWallet.checkReceipt(Self.reply(receipt.signed(with: pinned)), transferID: Hex.encode(SecureRandom.bytes(32)),
-                                                    pinnedReceiptKey: pinned.publicKey)
-        #expect(!elsewhere.verified)
+        #expect(!good.checkReceipt(transferID: Hex.encode(SecureRandom.bytes(32)), receiptKey: pinned.publicKey))
         // One field changed after signing.
         var moved = receipt.signed(with: pinned)
         moved.batch = 8
-        #expect(try !PeerWallet.checkReceipt(Self.reply(moved), transferID: Hex.encode(id), pinnedReceiptKey: pinned.publicKey).verified)
-        #expect(throws: WalletError.self) { try PeerWallet.checkReceipt(["status": "settled"], transferID: Hex.encode(id), pinnedReceiptKey: pinned.publicKey) }
+        #expect(try !Self.reply(moved).checkReceipt(transferID: Hex.encode(id), receiptKey: pinned.publicKey))
+        // An answer without a receipt does not decode.
+        #expect(throws: ServerAnswer.Malformed.self) { try SettlementAnswer.decode(Data(#"{"status":"settled"}"#.utf8)) }
     }
 
     // MARK: End to end

@@ -46,10 +46,10 @@ import Wallet
             #expect(path == (try reference.path(i)), "leaf \(i)")
         }
         // Only the groups of the notes and the tip's were kept.
-        let kept = try database.query("SELECT grp FROM leaf_groups ORDER BY grp") { Int($0.int(0)) }
+        let kept = try database.keptLeafGroups()
         #expect(kept == Array(Set(own.map { $0 / 32 } + [leaves / 32])).sorted())
         // A false root is refused, and then nothing more counts.
-        try database.run("UPDATE notes SET verified = 0")
+        try database.markAllNotesUnchecked()
         #expect(throws: WalletError.self) { try tree.verify(leaves: leaves, expectedRoot: Fr(7)) }
         // A published group node that the note's leaves do not hash to is refused, by name.
         try tree.storePublished(height: MerkleTree.groupHeight, from: 995 / 32, [Fr(11)])

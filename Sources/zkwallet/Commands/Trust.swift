@@ -4,7 +4,7 @@ import Groth16
 import SettlementClient
 import Wallet
 
-/// `zkwallet trust [--reset [--yes] [--fingerprint FP]]`: the pinned parameters (issue 13).
+/// `zkwallet trust [--reset [--yes] [--fingerprint FP]]`: the pinned parameters.
 struct Trust: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show the pinned server parameters fingerprint, or re-pin it on purpose (--reset).",
@@ -20,7 +20,7 @@ struct Trust: ParsableCommand {
     @Flag(help: "With --reset: do not ask for confirmation.") var yes = false
     @Option(help: ArgumentHelp("With --reset: the fingerprint the operator published; the server must present it.", valueName: "FINGERPRINT"))
     var fingerprint: String?
-    @Flag(help: "Print JSON.") var json = false
+    @OptionGroup var output: OutputOptions
 
     func validate() throws {
         if !reset && (yes || fingerprint != nil) { throw ValidationError("--yes and --fingerprint go with --reset") }
@@ -30,13 +30,13 @@ struct Trust: ParsableCommand {
     }
 
     func run() throws {
-        try perform {
+        try reportingErrors {
             let w = try options.open()
             let old = try w.expectedFingerprint
             if !reset {
                 let source = try w.pinSource ?? ""
                 let contacted = try w.pinnedParameters() != nil
-                if json {
+                if output.json {
                     printJSON(["fingerprint": old.map { $0 as Any } ?? NSNull(), "source": source, "contacted": contacted])
                     return
                 }
@@ -49,7 +49,7 @@ struct Trust: ParsableCommand {
             if let f = fingerprint.flatMap(ParametersFingerprint.normalize), f != new {
                 throw WalletError("\(options.server) presents the fingerprint \(new), not \(f): nothing was re-pinned")
             }
-            if !json {
+            if !output.json {
                 print("pinned now:  \(old ?? "(nothing)")")
                 print("the server:  \(new)")
             }
@@ -57,7 +57,7 @@ struct Trust: ParsableCommand {
                 guard isatty(0) == 1 else {
                     throw WalletError("re-pinning needs confirmation: run it on a terminal, or pass --yes after checking the new fingerprint with the operator")
                 }
-                say("pin \(new)? Check it against the fingerprint the operator publishes. Type yes to re-pin:")
+                printToStderr("pin \(new)? Check it against the fingerprint the operator publishes. Type yes to re-pin:")
                 guard readLine(strippingNewline: true)?.lowercased() == "yes" else { throw WalletError("not confirmed: nothing was re-pinned") }
             }
             // Expect exactly the fingerprint just confirmed, then pin it from the server (which
@@ -65,7 +65,7 @@ struct Trust: ParsableCommand {
             try w.expect(fingerprint: new)
             w.forgetProvingKeys()
             _ = try w.params()
-            if json { printJSON(["fingerprint": new, "previous": old.map { $0 as Any } ?? NSNull()]) } else {
+            if output.json { printJSON(["fingerprint": new, "previous": old.map { $0 as Any } ?? NSNull()]) } else {
                 print("re-pinned:")
                 print(new)
             }

@@ -1,0 +1,99 @@
+import ArgumentParser
+import Foundation
+import Groth16
+import Primitives
+import Protocol
+import SettlementClient
+import Wallet
+
+struct Init: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Create a wallet: a new spending key, one restored from its backup phrase, or a watch-only wallet.",
+        discussion: "A new wallet prints its 24-word backup phrase once: write it down; it is the only way to restore the wallet.")
+
+    @OptionGroup var options: WalletOptions
+
+    @Flag(help: "Restore the spending key from a backup phrase read from standard input.")
+    var restore = false
+
+    @Option(help: "Make a watch-only wallet from this viewing key (zkview1…): sees notes and spends, cannot send. Prefer --viewing-key-file or $ZKWALLET_VIEWING_KEY: a command line is seen by others.")
+    var viewingKey: String?
+
+    @Option(help: ArgumentHelp("Make a watch-only wallet from the viewing key in FILE.", valueName: "FILE"))
+    var viewingKeyFile: String?
+
+    @Option(help: ArgumentHelp("Pin this parameters fingerprint (64 hex digits, as the operator publishes it from `zksettle-admin params fingerprint`) instead of trusting the server's first answer.", valueName: "FINGERPRINT"))
+    var trust: String?
+
+    @OptionGroup var output: OutputOptions
+
+    func validate() throws {
+        if viewingKey != nil && viewingKeyFile != nil { throw ValidationError("--viewing-key and --viewing-key-file exclude each other") }
+        if restore && (viewingKey != nil || viewingKeyFile != nil) { throw ValidationError("--restore and a viewing key exclude each other") }
+        if let t = trust, ParametersFingerprint.normalize(t) == nil {
+            throw ValidationError("--trust takes the 64 hex digits that `zksettle-admin params fingerprint` prints")
+        }
+    }
+
+    /// The viewing key of a watch-only wallet: the option, a file or $ZKWALLET_VIEWING_KEY;
+    /// nil for a spending wallet.
+    func viewingKeyText() throws -> String? {
+        if let viewingKey { return viewingKey }
+        if restore { return nil }
+        return try Secrets.fromFileOrEnvironment(file: viewingKeyFile, env: "ZKWALLET_VIEWING_KEY", option: "--viewing-key-file")
+    }
+
+    /// The new key file's passphrase: `--passphrase-env`, else asked on a terminal (empty: none).
+    func newPassphrase() throws -> String? {
+        if let p = try options.passphrase() { return p }
+        guard Secrets.interactive else { return nil }
+        let p = try Secrets.newPassphrase()
+        if p.isEmpty {
+            printToStderr("no passphrase: key.json is stored UNENCRYPTED (mode 0600); anyone who can read it can spend from this wallet")
+            return nil
+        }
+        return p
+    }
+
+    func run() throws {
+        try reportingErrors {
+            let secret: WalletSecret
+            var phrase: String?
+            if let vk = try viewingKeyText() {
+                do { secret = .viewing(try ViewingKey(encoded: vk)) } catch { throw WalletError("\(error)") }
+            } else if restore {
+                // On a terminal the phrase is typed without echo: it spends the money.
+                let typed = Secrets.interactive ? try Secrets.readHidden("the 24-word backup phrase (not shown as you type), then Enter: ") : nil
+                guard let line = typed ?? readLine(strippingNewline: true) else { throw WalletError("no backup phrase on standard input") }
+                do { secret = .spending(try BackupPhrase.spendingKey(from: line)) } catch { throw WalletError("\(error)") }
+            } else {
+                let key = SpendingKey(SecureRandom.scalar())
+                secret = .spending(key)
+                phrase = BackupPhrase.phrase(for: key)
+            }
+            let passphrase = try newPassphrase()
+            try PeerWallet.create(at: options.directory, secret: secret, passphrase: passphrase)
+            if let trust { try options.open(passphrase: passphrase).expect(fingerprint: trust) }
+            let address = secret.viewingKey.address.encoded
+            if output.json {
+                var o: [String: Any] = ["wallet": options.directory.path, "address": address, "watch_only": secret.spendingKey == nil]
+                if let phrase { o["backup_phrase"] = phrase }
+                if let trust { o["trusted_fingerprint"] = ParametersFingerprint.normalize(trust) }
+                printJSON(o)
+                return
+            }
+            print("wallet created in \(options.directory.path)" + (secret.spendingKey == nil ? " (watch-only)" : restore ? " (restored; run `zkwallet sync` to find its notes)" : ""))
+            if let phrase {
+                print("")
+                print("Backup phrase (shown only now; write it down, keep it secret — it spends your money):")
+                print("  \(phrase)")
+                print("")
+            }
+            if let trust, let fp = ParametersFingerprint.normalize(trust) {
+                print("the first contact must present the parameters fingerprint \(fp)")
+            }
+            print("address:")
+            print(address)
+        }
+    }
+}

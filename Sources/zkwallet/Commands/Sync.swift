@@ -1,0 +1,25 @@
+import ArgumentParser
+import Foundation
+import Wallet
+
+struct Sync: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Find this wallet's notes on the server (trial decryption) and which are spent. Resumable.")
+    @OptionGroup var options: WalletOptions
+    @Option(help: "Leaves per request (1…10000).") var pageSize: Int = 10_000
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        try reportingErrors {
+            let w = try options.open()
+            let r = try w.sync(pageSize: max(1, min(pageSize, 10_000)), quiet: output.json)
+            let b = try w.balance()
+            if output.json {
+                printJSON(["scanned": r.scanned, "found": r.found, "found_value": r.foundValue, "newly_spent": r.newlySpent,
+                           "leaf_count": r.leafCount, "seconds": r.seconds, "spendable": b.spendable, "pending": b.pending])
+            } else {
+                print("synced \(r.leafCount) leaves (\(r.scanned) new) in \(String(format: "%.2f", r.seconds)) s: \(r.found) new notes worth \(r.foundValue), \(r.newlySpent) notes newly spent")
+                print("spendable: \(b.spendable)")
+            }
+        }
+    }
+}

@@ -1,0 +1,73 @@
+import ArgumentParser
+import Foundation
+import SettlementClient
+import Wallet
+
+/// `--wallet`, `--server`, `--ca-file`, `--passphrase-env`: which wallet, which server; shared
+/// by every command.
+struct WalletOptions: ParsableArguments {
+    @Option(help: "Wallet directory (env ZKWALLET_DIR).")
+    var wallet: String = ProcessInfo.processInfo.environment["ZKWALLET_DIR"] ?? "~/.zkwallet"
+
+    @Option(help: "Server URL (env ZKWALLET_SERVER).")
+    var server: String = ProcessInfo.processInfo.environment["ZKWALLET_SERVER"] ?? "http://127.0.0.1:8080"
+
+    @Option(name: .customLong("ca-file"),
+            help: ArgumentHelp("PEM file of the CA to trust for an https:// server instead of the system's (env ZKWALLET_CA_FILE).", valueName: "FILE"))
+    var caFileOption: String?
+
+    /// `--ca-file`, else $ZKWALLET_CA_FILE. (An optional option takes no default of its own.)
+    var caFile: String? { caFileOption ?? ProcessInfo.processInfo.environment["ZKWALLET_CA_FILE"] }
+
+    @Option(help: "Name of the environment variable that holds the key file's passphrase (for scripts; on a terminal the wallet asks).")
+    var passphraseEnv: String?
+
+    var directory: URL {
+        let path = wallet.hasPrefix("~") ? NSHomeDirectory() + wallet.dropFirst() : wallet
+        return URL(fileURLWithPath: path)
+    }
+
+    /// The passphrase from `--passphrase-env`, if given.
+    func passphrase() throws -> String? {
+        guard let name = passphraseEnv else { return nil }
+        guard let v = ProcessInfo.processInfo.environment[name], !v.isEmpty else {
+            throw WalletError("--passphrase-env \(name): the environment variable \(name) is empty or unset")
+        }
+        return v
+    }
+
+    /// Opens the wallet; an encrypted key file without `--passphrase-env` asks on the terminal.
+    /// `passphrase`: one already asked for (by `init`), so it is not asked twice.
+    func open(passphrase known: String? = nil) throws -> PeerWallet {
+        var pass = try known ?? passphrase()
+        let keyFile = PeerWallet.keyFile(in: directory)
+        if pass == nil, Secrets.interactive, KeyFile.isEncrypted(keyFile) {
+            pass = try Secrets.readHidden("passphrase for \(keyFile.path): ")
+        }
+        let wallet = try PeerWallet(directory: directory, passphrase: pass, server: server, log: printToStderr)
+        wallet.caFile = caFile
+        // On a terminal, long steps draw a bar in place; elsewhere the wallet logs lines.
+        if isatty(2) == 1 { wallet.progress = { ProgressBar($0) } }
+        return wallet
+    }
+}
+
+/// `--no-submit --save-request FILE`, shared by the commands that post a transfer.
+struct SavedRequestOptions: ParsableArguments {
+    @Flag(help: "Prove but do not submit (with --save-request).") var noSubmit = false
+    @Option(help: ArgumentHelp("With --no-submit: write the request body (what POST /v1/transfers takes) to FILE.", valueName: "FILE"))
+    var saveRequest: String?
+
+    func validate() throws {
+        if noSubmit != (saveRequest != nil) { throw ValidationError("--no-submit and --save-request FILE go together") }
+    }
+
+    /// Where the request goes instead of the server, if anywhere.
+    var file: URL? { saveRequest.map { URL(fileURLWithPath: $0) } }
+}
+
+/// `--json`, shared by the commands that print a result: JSON on stdout for scripts instead
+/// of human text.
+struct OutputOptions: ParsableArguments {
+    @Flag(help: "Print JSON.") var json = false
+}
