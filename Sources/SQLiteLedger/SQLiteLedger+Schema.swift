@@ -1,4 +1,4 @@
-/// The ledger's schema as an append-only list of migrations (STYLE.md: GRDB's rule, a shipped
+/// The ledger's schema as an append-only list of migrations (GRDB's rule: a shipped
 /// migration is never edited; a change is a new step). `PRAGMA user_version` is the number of
 /// steps applied; all pending steps run in one transaction at open.
 ///

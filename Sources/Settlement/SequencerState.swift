@@ -25,7 +25,7 @@ public enum Decision: Sendable {
 /// so the state machine stays free of I/O itself: it only asks.
 public typealias RootMembership = @Sendable (Fr) -> Bool
 
-/// The sequencer as a pure state machine (STYLE.md: input → actions, no clock, no disk):
+/// The sequencer as a pure state machine (as Hummingbird's state machines: input → actions, no clock, no disk):
 /// the committed tree, spent set and recent-root window, and a function that applies an
 /// ordered list of verified transfers and returns the next state, the batch to write, and a
 /// decision for each transfer. The service adopts the next state only after the batch is durable.

@@ -1,3 +1,4 @@
+import BN254
 import Foundation
 import Primitives
 import Protocol
@@ -9,7 +10,7 @@ public struct SettlementConfig: Sendable {
     /// Longest a proof waits for its batch to fill, milliseconds.
     public var flushMilliseconds: Int = 5
     /// Verifier threads (default: one per core).
-    public var workers: Int = ProcessInfoCores.count
+    public var workers: Int = coreCount
     /// Admitted transfers waiting for verification or commit; beyond it, 503 overloaded.
     public var queueCapacity: Int = 4096
     /// The public key of the operator's deposit key, which signs deposit vouchers; nil
@@ -54,9 +55,4 @@ public struct SettlementConfig: Sendable {
     public var probationQueue = 64
 
     public init() {}
-}
-
-
-public enum ProcessInfoCores {
-    public static let count = max(1, ProcessInfo.processInfo.activeProcessorCount)
 }

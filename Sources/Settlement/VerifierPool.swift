@@ -13,7 +13,7 @@ package struct PipelineItem: Sendable {
 /// Verifier threads (one per core by default) that form batches of up to `maxBatch` proofs,
 /// or fewer after `flushMilliseconds`, verify them with one randomized batch equation
 /// (bisecting failures), and hand results on. CPU-heavy work stays off Swift's cooperative
-/// executor (STYLE.md: bellman/zebra batch verifiers).
+/// executor (as bellman's and zebra's batch verifiers do).
 final class VerifierPool: @unchecked Sendable {
     private let condition = NSCondition()
     private var queue: [PipelineItem] = []

@@ -105,8 +105,8 @@ public final class HTTPConnection: @unchecked Sendable {
             }
             if let expected, expected > maxBytes { throw Failure("\(self.base)\(path) offers \(expected) bytes, more than the \(maxBytes) accepted") }
             let partial = file.deletingLastPathComponent().appendingPathComponent("." + file.lastPathComponent + ".partial")
-            FileManager.default.createFile(atPath: partial.path, contents: nil, attributes: [.posixPermissions: 0o600])
-            guard let handle = FileHandle(forWritingAtPath: partial.path) else { throw Failure("cannot write \(partial.path)") }
+            guard FileManager.default.createFile(atPath: partial.path, contents: nil, attributes: [.posixPermissions: 0o600]),
+                  let handle = FileHandle(forWritingAtPath: partial.path) else { throw Failure("cannot write \(partial.path)") }
             var received = 0
             do {
                 for try await chunk in response.body {

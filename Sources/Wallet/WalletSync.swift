@@ -265,7 +265,7 @@ extension PeerWallet {
 
     /// The outputs among `leaves` that decrypt under `viewingKey`, on all cores.
     public static func trialDecrypt(_ leaves: [ServerClient.EncryptedLeaf], viewingKey: ViewingKey) -> [(ServerClient.EncryptedLeaf, NotePlaintext)] {
-        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, leaves.count / 256 + 1))
+        let workers = max(1, min(coreCount, leaves.count / 256 + 1))
         // Each worker takes every `workers`-th leaf and returns what it found.
         let found = parallelMap(workers) { w -> [(ServerClient.EncryptedLeaf, NotePlaintext)] in
             guard let d = NoteEncryption.Decryptor(privateKey: viewingKey.encryptionPrivateKey) else { return [] }

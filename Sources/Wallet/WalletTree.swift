@@ -203,7 +203,7 @@ public struct WalletTree {
                            "the published group nodes of chunk \(c) do not hash to its published root"))
         }
         let work = checks
-        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, work.count))
+        let workers = max(1, min(coreCount, work.count))
         // Each worker takes every `workers`-th check and returns the first that fails.
         let failures = parallelMap(workers) { w -> Int? in
             var i = w

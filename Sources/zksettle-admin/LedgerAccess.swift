@@ -20,8 +20,10 @@ struct LedgerOptions: ParsableArguments {
     var token: String?
     @Option(help: ArgumentHelp("A file holding the admin token for --server (the server's <data>/admin-token).", valueName: "file"))
     var tokenFile: String?
-    @Option(help: ArgumentHelp("PEM file of the CA to trust for an https:// --server instead of the system's (env ZKSETTLE_CA_FILE).", valueName: "file"))
-    var caFile: String? = ProcessInfo.processInfo.environment["ZKSETTLE_CA_FILE"]
+    @Option(name: .customLong("ca-file"), help: ArgumentHelp("PEM file of the CA to trust for an https:// --server instead of the system's (env ZKSETTLE_CA_FILE).", valueName: "file"))
+    var caFileOption: String?
+    /// `--ca-file`, else $ZKSETTLE_CA_FILE. (An optional option takes no default of its own.)
+    var caFile: String? { caFileOption ?? ProcessInfo.processInfo.environment["ZKSETTLE_CA_FILE"] }
     @Flag(help: "Print JSON instead of tables.")
     var json = false
 

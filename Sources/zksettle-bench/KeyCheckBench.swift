@@ -1,3 +1,4 @@
+import BN254
 import ArgumentParser
 import Circuits
 import Foundation
@@ -44,7 +45,7 @@ struct KeyCheckBench: ParsableCommand {
             "iterations": times.count,
             "ms_per_check": round4(times[times.count / 2]),
             "ms_points": round4(pointsMs[pointsMs.count / 2]),
-            "threads": ProcessInfo.processInfo.activeProcessorCount,
+            "threads": coreCount,
         ])
     }
 }

@@ -44,16 +44,40 @@ struct LedgerBench: ParsableCommand {
             if dir == nil { try? FileManager.default.removeItem(at: base) }
         }
 
+        let key = Ed25519Key.generate()
+        let (commits, sequencerMs) = try makeBatches(key: key)
+
+        var commitMs: [Double] = [], cpuMs: [Double] = []
+        var ledger: SQLiteLedger!
+        for _ in 0..<max(1, rounds) {
+            paths.append(base.appendingPathComponent("ledger-\(UUID().uuidString).sqlite").path)
+            ledger = try SQLiteLedger(path: paths.last!)
+            for commit in commits {
+                let c0 = threadCPUNanoseconds()
+                let t0 = Timer.now()
+                try ledger.commit(commit)
+                commitMs.append(Double(Timer.now() - t0) / 1e6)
+                cpuMs.append(Double(threadCPUNanoseconds() - c0) / 1e6)
+            }
+        }
+        let t0 = Timer.now()
+        let faults = try ledger.audit(receiptPublicKey: key.publicKey)
+        let auditMs = Double(Timer.now() - t0) / 1e6
+        guard faults.isEmpty else { throw ValidationError("internal error: the audit found \(faults)") }
+        report(path: paths.last!, base: base, batches: commits.count, commitMs: commitMs, cpuMs: cpuMs, sequencerMs: sequencerMs, auditMs: auditMs)
+    }
+
+    /// Every batch, built before timing as the sequencer builds them (Poseidon and signatures
+    /// are not the ledger's cost), with the sequencer's own time per batch.
+    func makeBatches(key: Ed25519Key) throws -> (commits: [BatchCommit], sequencerMs: [Double]) {
         var rng = SystemRandomNumberGenerator()
         func fr() -> Fr { Fr(reducingBigEndian: (0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) }) }
         let spender = SpendingKey(fr())
-        let key = Ed25519Key.generate()
         let proof = Proof(unchecked: G1Affine.generator, G2Affine.generator, G1Affine.generator)
         let proofJSON = Array(SnarkJS.encode(proof))
         var state = try SequencerState(snapshot: LedgerSnapshot(leaves: [], spentNullifiers: [], recentHeaders: []))
         var clock = Int64(Date().timeIntervalSince1970 * 1000)
 
-        // Build every batch first (Poseidon and signatures are not the ledger's cost).
         var commits: [BatchCommit] = []
         var sequencerMs: [Double] = []
         for _ in 0..<max(1, batches) {
@@ -77,34 +101,20 @@ struct LedgerBench: ParsableCommand {
             guard let commit, commit.transfers.count == items.count else { throw ValidationError("internal error: the sequencer refused a transfer") }
             commits.append(commit)
         }
+        return (commits, sequencerMs)
+    }
 
-        var commitMs: [Double] = [], cpuMs: [Double] = []
-        var ledger: SQLiteLedger!
-        for _ in 0..<max(1, rounds) {
-            paths.append(base.appendingPathComponent("ledger-\(UUID().uuidString).sqlite").path)
-            ledger = try SQLiteLedger(path: paths.last!)
-            for commit in commits {
-                let c0 = threadCPUNanoseconds()
-                let t0 = Timer.now()
-                try ledger.commit(commit)
-                commitMs.append(Double(Timer.now() - t0) / 1e6)
-                cpuMs.append(Double(threadCPUNanoseconds() - c0) / 1e6)
-            }
-        }
-        let path = paths.last!
-        let t0 = Timer.now()
-        let faults = try ledger.audit(receiptPublicKey: key.publicKey)
-        let auditMs = Double(Timer.now() - t0) / 1e6
-        guard faults.isEmpty else { throw ValidationError("internal error: the audit found \(faults)") }
+    /// One JSON object: commit times (median, p90, extremes, CPU), the sequencer's and the
+    /// audit's, and the file sizes.
+    func report(path: String, base: URL, batches: Int, commitMs: [Double], cpuMs: [Double], sequencerMs: [Double], auditMs: Double) {
         func size(_ p: String) -> Int { (try? FileManager.default.attributesOfItem(atPath: p)[.size] as? Int) ?? 0 }
         let bytes = size(path), walBytes = size(path + "-wal")
-
         let sorted = commitMs.sorted()
         func pct(_ p: Double) -> Double { round4(sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]) }
         emit([
             "benchmark": "ledger_commit",
             "transfers_per_batch": batchSize,
-            "batches": commits.count,
+            "batches": batches,
             "rounds": max(1, rounds),
             "ms_commit_median": pct(0.5),
             "ms_commit_p90": pct(0.9),

@@ -56,7 +56,7 @@ struct ProveBench: ParsableCommand {
             "ms_per_proof": round4(times[times.count / 2]),
             "ms_witness": round4(witnessTimes[witnessTimes.count / 2]),
             "ms_setup": round4(setupMs),
-            "threads": ProcessInfo.processInfo.activeProcessorCount,
+            "threads": coreCount,
         ])
     }
 }

@@ -60,7 +60,7 @@ struct SyncBench: ParsableCommand {
         let privacy = try PrivacyCost.measure(notes: notes, ownEvery: 1000, page: page, key: me)
         emit(["benchmark": "sync", "notes": notes, "seconds": round4(seconds), "notes_per_second": (Double(notes) / seconds).rounded(),
               "privacy": privacy, "total_seconds": round4(seconds + (privacy["seconds"] as? Double ?? 0)),
-              "threads": ProcessInfo.processInfo.activeProcessorCount, "found": found, "page": page, "pool": poolSize,
+              "threads": coreCount, "found": found, "page": page, "pool": poolSize,
               "one_core_notes_per_second": (Double(single) / singleSeconds).rounded(),
               "one_core_us_per_note": round4(singleSeconds / Double(single) * 1e6),
               "encrypt_us_per_note": round4(encryptSeconds / Double(poolSize) * 1e6),
@@ -83,7 +83,7 @@ enum PrivacyCost {
         defer { try? FileManager.default.removeItem(at: dir) }
         let database = try WalletDatabase(path: dir.appendingPathComponent("wallet.sqlite").path)
         let tree = WalletTree(database: database)
-        let g = 1 << MerkleTree.groupHeight, c = 1 << MerkleTree.chunkHeight
+        let g = 1 << MerkleTree.groupHeight
 
         // Setup: the wallet's notes (as sync records them), the published nodes, the root.
         let own = Set(stride(from: ownEvery - 1, to: notes, by: ownEvery))
@@ -97,39 +97,8 @@ enum PrivacyCost {
             }
         }
         let ownGroups = Set(own.map { $0 / g })
-        let groupNodes: [Fr] = (0..<(notes / g)).map { k in
-            ownGroups.contains(k) ? SparseMerkleTree(leaves: (k * g..<(k + 1) * g).map(commitment), height: MerkleTree.groupHeight).root
-                                  : commitment(k &+ 1_000_000_007)
-        }
-        let perChunk = c / g
-        let chunkNodes: [Fr] = (0..<(notes / c)).map { k in
-            SparseMerkleTree(leaves: Array(groupNodes[k * perChunk..<(k + 1) * perChunk]), height: MerkleTree.chunkHeight - MerkleTree.groupHeight,
-                             bottom: MerkleTree.groupHeight).root
-        }
-        var tops = chunkNodes
-        if notes % c != 0 {
-            let first = (notes / c) * perChunk
-            var nodes = Array(groupNodes[first...])
-            if notes % g != 0 { nodes.append(SparseMerkleTree(leaves: ((notes / g) * g..<notes).map(commitment), height: MerkleTree.groupHeight).root) }
-            tops.append(SparseMerkleTree(leaves: nodes, height: MerkleTree.chunkHeight - MerkleTree.groupHeight, bottom: MerkleTree.groupHeight).root)
-        }
-        let root = SparseMerkleTree(leaves: tops, height: MerkleTree.depth - MerkleTree.chunkHeight, bottom: MerkleTree.chunkHeight).root
-        // The nullifier list as the server writes it, two per transfer; the wallet's appear in it.
-        let id = String(repeating: "ab", count: 32)
-        let ownNullifierAt = Dictionary(uniqueKeysWithValues: own.sorted().enumerated().map { ($1 + 1 < notes ? $1 + 1 : $1, nullifiers[$0]) })
-        var pages: [(Int, Data)] = []
-        var from = 0
-        let spendsPage = 20_000
-        while from < notes {
-            let n = min(spendsPage, notes - from)
-            var nfs: [String] = [], ids: [String] = [], batches: [String] = [], exts: [String] = []
-            for i in from..<from + n { nfs.append("\"" + (ownNullifierAt[i] ?? commitment(i &+ 3).decimalString) + "\"") }
-            for _ in 0..<n / 2 { ids.append("\"\(id)\""); batches.append("1"); exts.append("\"0\"") }
-            let text = "{\"batches\":[\(batches.joined(separator: ","))],\"count\":\(notes),\"ext_amounts\":[\(exts.joined(separator: ","))],"
-                + "\"from\":\(from),\"next\":\(from + n),\"nullifiers\":[\(nfs.joined(separator: ","))],\"transfer_ids\":[\(ids.joined(separator: ","))]}"
-            pages.append((from, Data(text.utf8)))
-            from += n
-        }
+        let (groupNodes, chunkNodes, root) = publishedTree(notes: notes, ownGroups: ownGroups)
+        let pages = nullifierPages(notes: notes, own: own, nullifiers: nullifiers)
 
         // Timed: what sync does beyond trial decryption.
         let t0 = Timer.now()
@@ -149,7 +118,7 @@ enum PrivacyCost {
         let tVerify = Timer.now()
         var mine = Set(nullifiers), matched = 0
         for (start, data) in pages {
-            let decoded = try ServerAnswer.spendsPage(data, from: start, limit: spendsPage)
+            let decoded = try ServerAnswer.spendsPage(data, from: start, limit: Self.spendsPage)
             for s in decoded.spends where mine.remove(s.nullifier) != nil { matched += 1 }
         }
         let tSpends = Timer.now()
@@ -164,5 +133,50 @@ enum PrivacyCost {
         return ["seconds": s(t0, tSpends), "absorb_seconds": s(t0, tAbsorb), "store_nodes_seconds": s(tAbsorb, tStore),
                 "verify_seconds": s(tStore, tVerify), "nullifier_list_seconds": s(tVerify, tSpends), "path_ms": round4(Double(tPath - tSpends) / 1e6),
                 "own_notes": own.count, "own_groups": ownGroups.count, "nullifier_list_bytes": pages.reduce(0) { $0 + $1.1.count }]
+    }
+
+    static let spendsPage = 20_000
+
+    /// The published tree over `notes` leaves (setup, not timed): real group roots where the
+    /// wallet has notes, stand-ins elsewhere, the chunk nodes above them, and the root.
+    static func publishedTree(notes: Int, ownGroups: Set<Int>) -> (groups: [Fr], chunks: [Fr], root: Fr) {
+        let g = 1 << MerkleTree.groupHeight, c = 1 << MerkleTree.chunkHeight
+        let groupNodes: [Fr] = (0..<(notes / g)).map { k in
+            ownGroups.contains(k) ? SparseMerkleTree(leaves: (k * g..<(k + 1) * g).map(commitment), height: MerkleTree.groupHeight).root
+                                  : commitment(k &+ 1_000_000_007)
+        }
+        let perChunk = c / g
+        let chunkNodes: [Fr] = (0..<(notes / c)).map { k in
+            SparseMerkleTree(leaves: Array(groupNodes[k * perChunk..<(k + 1) * perChunk]), height: MerkleTree.chunkHeight - MerkleTree.groupHeight,
+                             bottom: MerkleTree.groupHeight).root
+        }
+        var tops = chunkNodes
+        if notes % c != 0 {
+            let first = (notes / c) * perChunk
+            var nodes = Array(groupNodes[first...])
+            if notes % g != 0 { nodes.append(SparseMerkleTree(leaves: ((notes / g) * g..<notes).map(commitment), height: MerkleTree.groupHeight).root) }
+            tops.append(SparseMerkleTree(leaves: nodes, height: MerkleTree.chunkHeight - MerkleTree.groupHeight, bottom: MerkleTree.groupHeight).root)
+        }
+        let root = SparseMerkleTree(leaves: tops, height: MerkleTree.depth - MerkleTree.chunkHeight, bottom: MerkleTree.chunkHeight).root
+        return (groupNodes, chunkNodes, root)
+    }
+
+    /// The nullifier list as the server writes it, two per transfer; the wallet's appear in it.
+    static func nullifierPages(notes: Int, own: Set<Int>, nullifiers: [String]) -> [(Int, Data)] {
+        let id = String(repeating: "ab", count: 32)
+        let ownNullifierAt = Dictionary(uniqueKeysWithValues: own.sorted().enumerated().map { ($1 + 1 < notes ? $1 + 1 : $1, nullifiers[$0]) })
+        var pages: [(Int, Data)] = []
+        var from = 0
+        while from < notes {
+            let n = min(Self.spendsPage, notes - from)
+            var nfs: [String] = [], ids: [String] = [], batches: [String] = [], exts: [String] = []
+            for i in from..<from + n { nfs.append("\"" + (ownNullifierAt[i] ?? commitment(i &+ 3).decimalString) + "\"") }
+            for _ in 0..<n / 2 { ids.append("\"\(id)\""); batches.append("1"); exts.append("\"0\"") }
+            let text = "{\"batches\":[\(batches.joined(separator: ","))],\"count\":\(notes),\"ext_amounts\":[\(exts.joined(separator: ","))],"
+                + "\"from\":\(from),\"next\":\(from + n),\"nullifiers\":[\(nfs.joined(separator: ","))],\"transfer_ids\":[\(ids.joined(separator: ","))]}"
+            pages.append((from, Data(text.utf8)))
+            from += n
+        }
+        return pages
     }
 }

@@ -66,7 +66,7 @@ struct VerifyBench: ParsableCommand {
             "ms_per_proof": round4(perProof),
             "proofs_per_second": (1000 / perProof).rounded(),
             "ms_prepare_key": round4(prepareMs),
-            "cores": ProcessInfo.processInfo.activeProcessorCount,
+            "cores": coreCount,
         ])
     }
 }

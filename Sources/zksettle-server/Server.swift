@@ -58,8 +58,10 @@ struct Server: AsyncParsableCommand {
     @Option(help: "Admitted transfers waiting for verification or commit; beyond it, 503 (env ZKSETTLE_QUEUE).")
     var queueCapacity: Int = env("ZKSETTLE_QUEUE").flatMap(Int.init) ?? Self.defaults.queueCapacity
 
-    @Option(help: "Leaves per commitment tree, a power of two from 32 to 1048576 (env ZKSETTLE_TREE_CAPACITY). When a tree is full the next one starts; notes of every tree stay spendable. Fixed when the ledger is created: default 1048576 (2^20) for a new ledger, the stored value for an existing one, which refuses another.")
-    var treeCapacity: Int? = env("ZKSETTLE_TREE_CAPACITY").flatMap(Int.init)
+    @Option(name: .customLong("tree-capacity"), help: "Leaves per commitment tree, a power of two from 32 to 1048576 (env ZKSETTLE_TREE_CAPACITY). When a tree is full the next one starts; notes of every tree stay spendable. Fixed when the ledger is created: default 1048576 (2^20) for a new ledger, the stored value for an existing one, which refuses another.")
+    var treeCapacityOption: Int?
+    /// `--tree-capacity`, else $ZKSETTLE_TREE_CAPACITY. (An optional option takes no default of its own.)
+    var treeCapacity: Int? { treeCapacityOption ?? env("ZKSETTLE_TREE_CAPACITY").flatMap(Int.init) }
 
     @Option(help: "Lowest fee a transfer that spends notes must pay (deposits are exempt), in the ledger's units; below it, 422 fee_too_low (env ZKSETTLE_MIN_FEE; 0 accepts free transfers: set it in production).")
     var minFee: UInt64 = env("ZKSETTLE_MIN_FEE").flatMap { UInt64($0) } ?? Self.defaults.minFee
@@ -82,14 +84,20 @@ struct Server: AsyncParsableCommand {
     @Option(help: "Seconds a request may take from its headers to the end of its body before the connection is closed (env ZKSETTLE_BODY_TIMEOUT).")
     var bodyTimeout: Int = env("ZKSETTLE_BODY_TIMEOUT").flatMap(Int.init) ?? 10
 
-    @Option(help: "Open connections at most; further ones wait to be accepted (env ZKSETTLE_MAX_CONNECTIONS; default: the file-descriptor limit less 256, at most 16384).")
-    var maxConnections: Int? = env("ZKSETTLE_MAX_CONNECTIONS").flatMap(Int.init)
+    @Option(name: .customLong("max-connections"), help: "Open connections at most; further ones wait to be accepted (env ZKSETTLE_MAX_CONNECTIONS; default: the file-descriptor limit less 256, at most 16384).")
+    var maxConnectionsOption: Int?
+    /// `--max-connections`, else $ZKSETTLE_MAX_CONNECTIONS. (An optional option takes no default of its own.)
+    var maxConnections: Int? { maxConnectionsOption ?? env("ZKSETTLE_MAX_CONNECTIONS").flatMap(Int.init) }
 
-    @Option(help: ArgumentHelp("Serve HTTPS with this PEM certificate chain (env ZKSETTLE_TLS_CERT; with --tls-key).", valueName: "file"))
-    var tlsCert: String? = env("ZKSETTLE_TLS_CERT")
+    @Option(name: .customLong("tls-cert"), help: ArgumentHelp("Serve HTTPS with this PEM certificate chain (env ZKSETTLE_TLS_CERT; with --tls-key).", valueName: "file"))
+    var tlsCertOption: String?
+    /// `--tls-cert`, else $ZKSETTLE_TLS_CERT. (An optional option takes no default of its own.)
+    var tlsCert: String? { tlsCertOption ?? env("ZKSETTLE_TLS_CERT") }
 
-    @Option(help: ArgumentHelp("The PEM private key of --tls-cert (env ZKSETTLE_TLS_KEY); keep it mode 0600.", valueName: "file"))
-    var tlsKey: String? = env("ZKSETTLE_TLS_KEY")
+    @Option(name: .customLong("tls-key"), help: ArgumentHelp("The PEM private key of --tls-cert (env ZKSETTLE_TLS_KEY); keep it mode 0600.", valueName: "file"))
+    var tlsKeyOption: String?
+    /// `--tls-key`, else $ZKSETTLE_TLS_KEY. (An optional option takes no default of its own.)
+    var tlsKey: String? { tlsKeyOption ?? env("ZKSETTLE_TLS_KEY") }
 
     @Option(help: "trace, debug, info, notice, warning, error or critical (env LOG_LEVEL).")
     var logLevel: String = env("LOG_LEVEL") ?? "info"

@@ -70,7 +70,7 @@ public final class ChildProcess: @unchecked Sendable {
     /// this process's own (for the fault-injection variables, say).
     public init(_ name: String, _ args: [String], log: URL, environment: [String: String] = [:]) throws {
         logFile = log
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)
         process.executableURL = Executables.productsDirectory.appendingPathComponent(name)
         process.arguments = args
