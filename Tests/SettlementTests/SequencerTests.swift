@@ -1,0 +1,92 @@
+import BN254
+import Foundation
+import Groth16
+import Ledger
+import Primitives
+import Protocol
+import SQLiteLedger
+import Settlement
+import TestSupport
+import Testing
+
+@Suite struct SequencerTests {
+    @Test func aNullifierSpentEarlierInTheSameBatchRejectsTheLaterTransfer() throws {
+        var fx = try LedgerFixture(label: "seq-same-batch")
+        let a = fx.transfer()
+        let b = fx.transfer(nullifiers: [fx.fr(), a.request.publicInputs.nullifiers[0]])
+        let c = fx.transfer()
+        let (commit, decisions) = fx.batch([a, b, c])
+        guard case .settled = decisions[0], case .rejected(.doubleSpend) = decisions[1], case .settled = decisions[2] else {
+            Issue.record("expected settled, double_spend, settled; got \(decisions)"); return
+        }
+        #expect(commit?.transfers.map(\.id) == [a.request.id, c.request.id])
+        #expect(commit?.leaves.map(\.index) == [0, 1, 2, 3])
+    }
+
+    @Test func invalidProofsUnknownRootsAndSpentNullifiersAreRejected() throws {
+        var fx = try LedgerFixture(label: "seq-reject")
+        var bad = fx.transfer()
+        bad.proofValid = false
+        let first = fx.transfer()
+        _ = fx.batch([first])
+        var stale = fx.transfer()
+        stale.request.publicInputs.root = fx.fr()
+        let replay = fx.transfer(nullifiers: first.request.publicInputs.nullifiers)
+        let (commit, decisions) = fx.batch([bad, stale, replay])
+        #expect(commit == nil)
+        let codes = decisions.map { d -> String in if case .rejected(let r) = d { return r.code } else { return "settled" } }
+        #expect(codes == ["invalid_proof", "unknown_root", "double_spend"])
+    }
+
+    @Test func applyInPlaceEqualsApplyingOnACopy() throws {
+        var fx = try LedgerFixture(label: "seq-inplace")
+        let items = [fx.transfer(), fx.transfer(), fx.transfer()]
+        let before = fx.state
+        let (next, commitA, _) = before.applying(items, now: 5, key: fx.key)
+        var inPlace = before
+        let (commitB, _) = inPlace.apply(items, now: 5, key: fx.key)
+        #expect(next.currentRoot == inPlace.currentRoot)
+        #expect(commitA?.header == commitB?.header)
+        #expect(before.currentRoot == MerkleTree().root, "applying leaves the original untouched")
+        var follower = before
+        follower.adopt(committed: inPlace, nullifiers: commitB!.nullifiers.map(\.nullifier))
+        #expect(follower.currentRoot == inPlace.currentRoot)
+        #expect(follower.rootWindow == inPlace.rootWindow)
+        #expect(items.allSatisfy { $0.request.publicInputs.nullifiers.allSatisfy(follower.isSpent) })
+    }
+}
+
+@Suite struct LedgerConcurrencyTests {
+    /// Reads from other threads while the writer commits: every read is one snapshot, so it
+    /// sees whole batches only (2 nullifiers and 2 leaves per transfer, a header per batch).
+    @Test func readersSeeWholeBatchesWhileTheWriterCommits() async throws {
+        let path = try temporaryLedgerPath()
+        let ledger = try SQLiteLedger(path: path)
+        let other = try SQLiteLedger(path: path, readOnly: true)
+        var fx = try LedgerFixture(label: "ledger-concurrent")
+        let batches = (0..<30).map { i in fx.commitBatch(1 + i % 5) }
+        let expectedBatches = Int64(batches.count)
+        try await withThrowingTaskGroup(of: Int.self) { group in
+            group.addTask {
+                for b in batches { try ledger.commit(b) }
+                return 0
+            }
+            for reader in [ledger, other, ledger] {
+                group.addTask {
+                    var reads = 0
+                    while true {
+                        let c = try reader.counts()
+                        #expect(c.nullifiers == 2 * c.transfers && c.leaves == 2 * c.transfers, "\(c)")
+                        let snapshot = try reader.loadSnapshot(recentRootWindow: 100)
+                        #expect(snapshot.leaves.count == Int(snapshot.recentHeaders.last?.leafCount ?? 0))
+                        #expect(snapshot.spentNullifiers.count == snapshot.leaves.count)
+                        reads += 1
+                        if c.batches == expectedBatches { return reads }
+                    }
+                }
+            }
+            for try await _ in group {}
+        }
+        #expect(try ledger.audit(receiptPublicKey: fx.key.publicKey) == [])
+    }
+}
