@@ -136,14 +136,14 @@ let package = Package(
         // The peer's command-line wallet.
         .executableTarget(
             name: "zkwallet",
-            dependencies: ["Wallet", "SettlementClient", "Protocol", "Primitives", "Groth16", "BN254",
+            dependencies: ["Wallet", "SettlementClient", "TerminalUI", "Protocol", "Primitives", "Groth16", "BN254",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings),
         // The operator's and auditor's tool.
         .executableTarget(
             name: "zksettle-admin",
             dependencies: ["Groth16", "BN254", "R1CS", "Circuits", "Groth16Prover", "Protocol", "Primitives", "Ledger", "SQLiteLedger",
-                           "SettlementClient", "DataDirectory", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                           "SettlementClient", "DataDirectory", "TerminalUI", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings),
         .executableTarget(
             name: "zksettle-bench",

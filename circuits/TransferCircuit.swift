@@ -23,8 +23,8 @@ public struct TransferInput: Sendable {
         self.leafIndex = leafIndex; self.path = path
     }
 
-    var commitment: Fr { Poseidon.hash(value, spendingKey.ownerKey, blinding) }
-    var nullifier: Fr { Poseidon.hash(spendingKey.nullifierKey, commitment, Fr(UInt64(leafIndex))) }
+    var commitment: Fr { Note.commitment(value: value, owner: spendingKey.ownerKey, blinding: blinding) }
+    var nullifier: Fr { Note.nullifier(nullifierKey: spendingKey.nullifierKey, commitment: commitment, leafIndex: leafIndex) }
 }
 
 /// An output note: value for owner `pk`.
@@ -36,7 +36,7 @@ public struct TransferOutput: Sendable {
     public init(value: UInt64, owner: Fr, blinding: Fr) { self.init(fieldValue: Fr(value), owner: owner, blinding: blinding) }
     public init(fieldValue: Fr, owner: Fr, blinding: Fr) { self.value = fieldValue; self.owner = owner; self.blinding = blinding }
 
-    var commitment: Fr { Poseidon.hash(value, owner, blinding) }
+    var commitment: Fr { Note.commitment(value: value, owner: owner, blinding: blinding) }
 }
 
 /// Everything the prover knows about a transfer.
@@ -52,7 +52,7 @@ public struct TransferWitness: Sendable {
         self.inputs = inputs; self.outputs = outputs
     }
 
-    /// `[root, publicAmount, extDataHash, nf0, nf1, cmOut0, cmOut1]`, computed natively.
+    /// The statement's public inputs in `TransferStatement` order, computed natively.
     public var publicInputs: [Fr] {
         [root, publicAmount, extDataHash] + inputs.map(\.nullifier) + outputs.map(\.commitment)
     }

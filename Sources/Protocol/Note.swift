@@ -25,10 +25,18 @@ public struct Note: Sendable, Equatable {
     }
 
     /// cm = H3(value, pk, blinding).
-    public var commitment: Fr { Poseidon.hash(Fr(value), owner, blinding) }
+    public var commitment: Fr { Self.commitment(value: Fr(value), owner: owner, blinding: blinding) }
 
     /// nf = H3(nk, cm, leafIndex): unique per (note, position), revealed when spent.
     public func nullifier(nullifierKey nk: Fr, leafIndex: Int) -> Fr {
+        Self.nullifier(nullifierKey: nk, commitment: commitment, leafIndex: leafIndex)
+    }
+
+    /// The two formulas, written once: the notes here and the circuit's witness both use them
+    /// (the circuit's witness carries the value as a field element).
+    public static func commitment(value: Fr, owner: Fr, blinding: Fr) -> Fr { Poseidon.hash(value, owner, blinding) }
+
+    public static func nullifier(nullifierKey nk: Fr, commitment: Fr, leafIndex: Int) -> Fr {
         Poseidon.hash(nk, commitment, Fr(UInt64(leafIndex)))
     }
 }

@@ -18,11 +18,19 @@ public enum LongStep: Sendable {
         }
     }
 
+    /// The words before the duration in a timed step's summary ("proved in" 1.23 s).
+    public var finishedTitle: String {
+        switch self {
+        case .proving: "proved in"
+        case .checkingProvingKey: "checked the proving key in"
+        case .downloadingProvingKey: "downloaded in"
+        }
+    }
+
     /// The step's summary when it ends, `seconds` after it started, with `bytes` received.
     public func summary(seconds: Double, bytes: Int) -> String {
         switch self {
-        case .proving: "proved in " + String(format: "%.2f s", seconds)
-        case .checkingProvingKey: "checked the proving key in " + String(format: "%.2f s", seconds)
+        case .proving, .checkingProvingKey: finishedTitle + " " + String(format: "%.2f s", seconds)
         case .downloadingProvingKey: String(format: "downloaded %.1f MiB", Double(bytes) / 1_048_576)
         }
     }

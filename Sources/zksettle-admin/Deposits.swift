@@ -3,6 +3,7 @@ import DataDirectory
 import Foundation
 import Primitives
 import Protocol
+import TerminalUI
 import SettlementClient
 
 struct DepositsCommand: ParsableCommand {
@@ -69,7 +70,7 @@ struct IssueVoucher: ParsableCommand {
             voucher = DepositVoucher.issue(amount: amount, expiresAt: Int64(Date().timeIntervalSince1970) + seconds, key: key)
         }
         if ledger.json {
-            printJSON(["voucher": voucher.text, "id": voucher.id, "amount": voucher.amount, "expires_at": voucher.expiresAt])
+            Terminal.printJSON(["voucher": voucher.text, "id": voucher.id, "amount": voucher.amount, "expires_at": voucher.expiresAt])
             return
         }
         FileHandle.standardError.write(Data("voucher \(voucher.id) for \(voucher.amount), valid until \(DepositVoucher.format(voucher.expiresAt)); single use, keep it private:\n".utf8))

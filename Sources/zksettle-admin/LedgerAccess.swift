@@ -8,6 +8,7 @@ import Primitives
 import Protocol
 import SQLiteLedger
 import SettlementClient
+import TerminalUI
 
 /// Where the ledger is read from: the server's data directory (its SQLite file opened
 /// read-only, safe while the server runs thanks to WAL) or a running server's admin routes.
@@ -131,9 +132,12 @@ final class LocalLedger {
                 throw AdminError("--proofs needs the verifying key at \(vkFile.path): \(error)")
             }
             let total = Int(try ledger.counts().transfers)
-            let bar = Progress(label: "verifying proofs", total: total)
-            let r = try ledger.auditProofs(verifyingKey: vk, chunk: 256) { done, _ in bar.update(done) }
-            bar.finish()
+            // Drawn on a terminal only: a script reading stderr sees no progress lines.
+            let bar = ProgressBar(title: "verifying proofs", log: { _ in })
+            let r = try ledger.auditProofs(verifyingKey: vk, chunk: 256) { done, _ in
+                bar.update(Double(done) / Double(max(total, 1)), detail: "\(done)/\(total)")
+            }
+            bar.finish("verified \(r.checked) proofs in")
             faults += r.faults
             checked = r.checked
         }
@@ -233,18 +237,4 @@ final class RemoteLedger: LedgerListing {
                            counts: try LedgerCounts(json: obj["counts"] as? [String: Any] ?? [:]),
                            seconds: (obj["seconds"] as? NSNumber)?.doubleValue ?? 0)
     }
-}
-
-/// A one-line progress bar on stderr (only when stderr is a terminal).
-final class Progress {
-    let label: String, total: Int
-    let tty = isatty(2) != 0
-    init(label: String, total: Int) { self.label = label; self.total = total }
-    func update(_ done: Int) {
-        guard tty, total > 0 else { return }
-        let width = 30, filled = width * min(done, total) / total
-        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-        FileHandle.standardError.write(Data("\r\(label) [\(bar)] \(done)/\(total)".utf8))
-    }
-    func finish() { if tty { FileHandle.standardError.write(Data("\n".utf8)) } }
 }

@@ -4,36 +4,7 @@ import Foundation
 import Ledger
 import Primitives
 import Protocol
-
-// MARK: Output helpers
-
-func printJSON(_ value: Any) {
-    let data = try! JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
-    print(String(decoding: data, as: UTF8.self))
-}
-
-/// A plain text table: a header row, a rule, then rows, columns padded to their widest cell.
-/// Cells are shown through `DisplayText.escaped`: a recipient or any text a server sent
-/// cannot move the cursor or rewrite a line.
-func printTable(_ header: [String], _ rawRows: [[String]]) {
-    let rows = rawRows.map { $0.map(DisplayText.escaped) }
-    var widths = header.map(\.count)
-    for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
-    func line(_ cells: [String]) -> String {
-        cells.enumerated().map { i, c in i == cells.count - 1 ? c : c.padding(toLength: widths[i], withPad: " ", startingAt: 0) }
-            .joined(separator: "  ")
-    }
-    print(line(header))
-    print(line(widths.map { String(repeating: "-", count: $0) }))
-    for row in rows { print(line(row)) }
-}
-
-/// Unix milliseconds as UTC ISO 8601, to the second.
-func isoTime(_ ms: Int64) -> String {
-    let f = ISO8601DateFormatter()
-    f.formatOptions = [.withInternetDateTime]
-    return f.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
-}
+import TerminalUI
 
 /// A time given on the command line: ISO 8601 (`2026-11-22T10:00:00Z`, `2026-11-22`) or a
 /// duration back from now (`90s`, `15m`, `2h`, `7d`). Returns Unix milliseconds.
@@ -68,7 +39,7 @@ struct NullifiersCommand: ParsableCommand {
         @OptionGroup var ledger: LedgerOptions
         func run() throws {
             let n = try ledger.open().counts().nullifiers
-            if ledger.json { printJSON(["count": n]) } else { print(n) }
+            if ledger.json { Terminal.printJSON(["count": n]) } else { print(n) }
         }
     }
 
@@ -84,9 +55,9 @@ struct NullifiersCommand: ParsableCommand {
         }
         func run() throws {
             let records = try ledger.open().nullifiers(batch: batch, since: try since.map(parseTime), limit: limit, offset: offset)
-            if ledger.json { printJSON(records.map(\.json)); return }
-            printTable(["NULLIFIER", "BATCH", "SPENT AT (UTC)", "TRANSFER"],
-                       records.map { [$0.nullifier.decimalString, String($0.batch), isoTime($0.spentAt), $0.transferID.hex] })
+            if ledger.json { Terminal.printJSON(records.map(\.json)); return }
+            Terminal.printTable(["NULLIFIER", "BATCH", "SPENT AT (UTC)", "TRANSFER"],
+                       records.map { [$0.nullifier.decimalString, String($0.batch), Terminal.isoTime($0.spentAt), $0.transferID.hex] }, rule: true)
         }
     }
 
@@ -99,8 +70,8 @@ struct NullifiersCommand: ParsableCommand {
             guard let r = try ledger.open().nullifier(nf) else {
                 throw AdminError("nullifier \(nf.decimalString) is not spent (`nullifiers check` answers either way)")
             }
-            if ledger.json { printJSON(r.json); return }
-            print("nullifier  \(r.nullifier.decimalString)\nspent      yes\ntransfer   \(r.transferID.hex)\nbatch      \(r.batch)\nspent at   \(isoTime(r.spentAt))")
+            if ledger.json { Terminal.printJSON(r.json); return }
+            print("nullifier  \(r.nullifier.decimalString)\nspent      yes\ntransfer   \(r.transferID.hex)\nbatch      \(r.batch)\nspent at   \(Terminal.isoTime(r.spentAt))")
         }
     }
 
@@ -111,9 +82,9 @@ struct NullifiersCommand: ParsableCommand {
         func run() throws {
             let nf = try parseNullifier(nullifier)
             let r = try ledger.open().nullifier(nf)
-            if ledger.json { printJSON(r?.json ?? ["nullifier": nf.decimalString, "spent": false]); return }
+            if ledger.json { Terminal.printJSON(r?.json ?? ["nullifier": nf.decimalString, "spent": false]); return }
             if let r {
-                print("spent: by transfer \(r.transferID.hex) in batch \(r.batch) at \(isoTime(r.spentAt))")
+                print("spent: by transfer \(r.transferID.hex) in batch \(r.batch) at \(Terminal.isoTime(r.spentAt))")
             } else {
                 print("not spent")
             }
@@ -135,10 +106,10 @@ struct BatchesCommand: ParsableCommand {
         @Option(help: "At most this many.") var limit = 100
         func run() throws {
             let headers = try ledger.open().batchHeaders(from: max(1, from), limit: max(1, limit))
-            if ledger.json { printJSON(headers.map(\.json)); return }
-            printTable(["BATCH", "TRANSFERS", "TREE", "LEAVES", "CREATED (UTC)", "HASH", "ROOT"],
-                       headers.map { [String($0.number), String($0.transferIDs.count), String($0.tree), String($0.leafCount), isoTime($0.createdAt),
-                                      String(Hex.encode($0.hash).prefix(16)) + "…", $0.root.decimalString] })
+            if ledger.json { Terminal.printJSON(headers.map(\.json)); return }
+            Terminal.printTable(["BATCH", "TRANSFERS", "TREE", "LEAVES", "CREATED (UTC)", "HASH", "ROOT"],
+                       headers.map { [String($0.number), String($0.transferIDs.count), String($0.tree), String($0.leafCount), Terminal.isoTime($0.createdAt),
+                                      String(Hex.encode($0.hash).prefix(16)) + "…", $0.root.decimalString] }, rule: true)
         }
     }
 
@@ -150,10 +121,10 @@ struct BatchesCommand: ParsableCommand {
             guard let h = try ledger.open().batchHeader(number) else {
                 throw AdminError("no batch \(number): `zksettle-admin batches list` shows the batches there are")
             }
-            if ledger.json { printJSON(h.json); return }
+            if ledger.json { Terminal.printJSON(h.json); return }
             print("""
                 batch          \(h.number)
-                created        \(isoTime(h.createdAt))
+                created        \(Terminal.isoTime(h.createdAt))
                 tree           \(h.tree)
                 root           \(h.root.decimalString)
                 leaves after   \(h.leafCount) (in tree \(h.tree))
@@ -179,9 +150,9 @@ struct PayoutsCommand: ParsableCommand {
         @Flag(help: "Only those not yet paid.") var pending = false
         func run() throws {
             let payouts = try ledger.open().payouts(pendingOnly: pending)
-            if ledger.json { printJSON(payouts.map(\.json)); return }
-            printTable(["ID", "AMOUNT", "RECIPIENT", "STATUS", "CREATED (UTC)", "TRANSFER"],
-                       payouts.map { [String($0.id), String($0.amount), $0.recipient, $0.status.rawValue, isoTime($0.createdAt), $0.transferID.hex] })
+            if ledger.json { Terminal.printJSON(payouts.map(\.json)); return }
+            Terminal.printTable(["ID", "AMOUNT", "RECIPIENT", "STATUS", "CREATED (UTC)", "TRANSFER"],
+                       payouts.map { [String($0.id), String($0.amount), $0.recipient, $0.status.rawValue, Terminal.isoTime($0.createdAt), $0.transferID.hex] }, rule: true)
         }
     }
 
@@ -192,7 +163,7 @@ struct PayoutsCommand: ParsableCommand {
         @Argument(help: "The payout id (from `payouts list --pending`).") var id: Int64
         func run() throws {
             let paidAt = try ledger.markPaid(id)
-            if ledger.json { printJSON(["id": id, "status": "paid", "paid_at": paidAt]) } else { print("payout \(id) marked paid at \(isoTime(paidAt))") }
+            if ledger.json { Terminal.printJSON(["id": id, "status": "paid", "paid_at": paidAt]) } else { print("payout \(id) marked paid at \(Terminal.isoTime(paidAt))") }
         }
     }
 }
@@ -218,7 +189,7 @@ struct DBCommand: ParsableCommand {
                 var out: [String: Any] = ["ok": report.faults.isEmpty, "faults": report.faults.map(\.json),
                                           "counts": report.counts.json, "seconds": report.seconds, "notes": report.notes]
                 out["proofs_checked"] = report.proofsChecked ?? NSNull()
-                printJSON(out)
+                Terminal.printJSON(out)
             } else {
                 let c = report.counts
                 print("ledger \(source): \(c.batches) batches, \(c.transfers) transfers, \(c.nullifiers) nullifiers, \(c.leaves) leaves")
@@ -260,7 +231,7 @@ struct ExportCommand: ParsableCommand {
             switch format {
             case .csv:
                 text = "nullifier,transfer_id,batch,spent_at_ms,spent_at\n"
-                    + all.map { "\($0.nullifier.decimalString),\($0.transferID.hex),\($0.batch),\($0.spentAt),\(isoTime($0.spentAt))\n" }.joined()
+                    + all.map { "\($0.nullifier.decimalString),\($0.transferID.hex),\($0.batch),\($0.spentAt),\(Terminal.isoTime($0.spentAt))\n" }.joined()
             case .json:
                 let data = try JSONSerialization.data(withJSONObject: all.map(\.json), options: [.sortedKeys, .prettyPrinted])
                 text = String(decoding: data, as: UTF8.self) + "\n"
@@ -305,16 +276,16 @@ struct StatsCommand: ParsableCommand {
             out["transfers_last_minute"] = lastMinute
             out["transfers_last_hour"] = lastHour
             out["last_batch"] = last?.json ?? NSNull()
-            printJSON(out)
+            Terminal.printJSON(out)
             return
         }
-        printTable(["WHAT", "VALUE"], [
+        Terminal.printTable(["WHAT", "VALUE"], [
             ["batches", String(c.batches)], ["transfers", String(c.transfers)], ["nullifiers spent", String(c.nullifiers)],
             ["leaves", String(c.leaves)], ["pending payouts", String(c.pendingPayouts)], ["deposit vouchers used", String(c.vouchersUsed)],
             ["fees accrued", String(c.feesAccrued)],
             ["transfers, last minute", String(lastMinute)], ["transfers, last hour", String(lastHour)],
-            ["last batch", last.map { "\($0.number) at \(isoTime($0.createdAt)), \($0.transferIDs.count) transfers" } ?? "none yet"],
+            ["last batch", last.map { "\($0.number) at \(Terminal.isoTime($0.createdAt)), \($0.transferIDs.count) transfers" } ?? "none yet"],
             ["root", last?.root.decimalString ?? "(empty tree)"],
-        ])
+        ], rule: true)
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import Groth16
 import Primitives
 import Protocol
+import TerminalUI
 import SettlementClient
 
 struct ParamsCommand: ParsableCommand {
@@ -47,7 +48,7 @@ struct ParamsFingerprintCommand: ParsableCommand {
         }
         let fp = params.fingerprint
         if json {
-            printJSON(["fingerprint": fp, "circuit_id": params.circuitID, "receipt_public_key": Hex.encode(params.receiptPublicKey), "source": source])
+            Terminal.printJSON(["fingerprint": fp, "circuit_id": params.circuitID, "receipt_public_key": Hex.encode(params.receiptPublicKey), "source": source])
             return
         }
         print("parameters fingerprint of \(source) (circuit \(params.circuitID)):")

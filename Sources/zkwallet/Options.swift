@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SettlementClient
+import TerminalUI
 import Wallet
 
 /// `--wallet`, `--server`, `--ca-file`, `--passphrase-env`: which wallet, which server; shared
@@ -47,7 +48,7 @@ struct WalletOptions: ParsableArguments {
         let wallet = try PeerWallet(directory: directory, passphrase: pass, server: server, log: printToStderr)
         wallet.caFile = caFile
         // On a terminal, long steps draw a bar in place; elsewhere the wallet logs lines.
-        if isatty(2) == 1 { wallet.progress = { ProgressBar($0) } }
+        if isatty(2) == 1 { wallet.progress = { TerminalStepProgress($0) } }
         return wallet
     }
 }

@@ -1,22 +1,26 @@
 import Foundation
+import TerminalUI
 import Wallet
 
-/// A long step of the wallet drawn in place on the terminal (stderr): a bar with the stage
-/// for proving and checking the proving key, bytes for downloading it. On an error the line
-/// is cleared and the error follows.
-final class ProgressBar: StepProgress, @unchecked Sendable {
+/// A long step of the wallet drawn in place on the terminal (stderr): the tools' one progress
+/// bar (`TerminalUI.ProgressBar`) with the stage for proving and checking the proving key,
+/// bytes for downloading it. On an error the line is cleared and the error follows.
+final class TerminalStepProgress: StepProgress, @unchecked Sendable {
     private let step: LongStep
-    private let start = Date()
+    private let bar: TerminalUI.ProgressBar
     private let lock = NSLock()
     private var received = 0
     private var lastPercent = -1
 
-    init(_ step: LongStep) { self.step = step }
+    init(_ step: LongStep) {
+        self.step = step
+        bar = TerminalUI.ProgressBar(title: step.title, inPlace: true)
+    }
 
     private func draw(_ text: String) { FileHandle.standardError.write(Data(text.utf8)) }
 
     func update(stage: String, fraction: Double) {
-        draw("\r" + step.line(stage: stage, fraction: fraction))
+        bar.update(LongStep.overall(stage: stage, fraction: fraction), detail: stage)
     }
 
     func update(received: Int, expected: Int?) {
@@ -34,17 +38,16 @@ final class ProgressBar: StepProgress, @unchecked Sendable {
     }
 
     func finish() {
-        lock.lock(); let bytes = received; lock.unlock()
-        let summary = step.summary(seconds: Date().timeIntervalSince(start), bytes: bytes)
         if step == .downloadingProvingKey {
+            lock.lock(); let bytes = received; lock.unlock()
             draw("\r\u{1B}[2K")
-            printToStderr(summary)
+            Terminal.note(step.summary(seconds: 0, bytes: bytes))
         } else {
-            draw("\r\u{1B}[K" + summary + "\n")
+            bar.finish(step.finishedTitle)
         }
     }
 
     func abandon() {
-        if step != .downloadingProvingKey { draw("\r\u{1B}[K") }
+        if step != .downloadingProvingKey { bar.abandon() }
     }
 }

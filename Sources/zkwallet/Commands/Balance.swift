@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SettlementClient
 import Wallet
+import TerminalUI
 
 struct BalanceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "balance", abstract: "Spendable and pending value (syncs first unless --offline).",
@@ -21,7 +22,7 @@ struct BalanceCommand: ParsableCommand {
             }
             let b = try w.balance()
             if output.json {
-                printJSON(["spendable": b.spendable, "pending": b.pending, "total": b.spendable + b.pending, "notes": b.spendableNotes,
+                Terminal.printJSON(["spendable": b.spendable, "pending": b.pending, "total": b.spendable + b.pending, "notes": b.spendableNotes,
                            "watch_only": w.isWatchOnly, "synced": synced])
             } else {
                 print("spendable: \(b.spendable)   (in \(b.spendableNotes) note\(b.spendableNotes == 1 ? "" : "s"))")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Wallet
+import TerminalUI
 
 struct History: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Payments received and made, with memos.",
@@ -12,9 +13,9 @@ struct History: ParsableCommand {
         try reportingErrors {
             let w = try options.open()
             let entries = try w.history()
-            if output.json { printJSON(entries.map(\.json)); return }
+            if output.json { Terminal.printJSON(entries.map(\.json)); return }
             if entries.isEmpty { print("no payments yet (run `zkwallet sync` to look for incoming ones)"); return }
-            printTable(["time (UTC)", "kind", "amount", "counterparty", "memo"], entries.map(\.row), numeric: [2])
+            Terminal.printTable(["time (UTC)", "kind", "amount", "counterparty", "memo"], entries.map(\.row), numeric: [2])
         }
     }
 }
@@ -40,6 +41,6 @@ extension HistoryEntry {
         case .received: ("received", "(private)")
         case .transfer(let t): (t.kind.rawValue, t.counterparty.count > 24 ? String(t.counterparty.prefix(20)) + "…" : t.counterparty)
         }
-        return [formatTime(time), kind, "\(amount)", counterparty, memo]
+        return [Terminal.utcTime(time), kind, "\(amount)", counterparty, memo]
     }
 }

@@ -5,6 +5,7 @@ import Primitives
 import Protocol
 import SettlementClient
 import Wallet
+import TerminalUI
 
 struct Init: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -79,7 +80,7 @@ struct Init: ParsableCommand {
                 var o: [String: Any] = ["wallet": options.directory.path, "address": address, "watch_only": secret.spendingKey == nil]
                 if let phrase { o["backup_phrase"] = phrase }
                 if let trust { o["trusted_fingerprint"] = ParametersFingerprint.normalize(trust) }
-                printJSON(o)
+                Terminal.printJSON(o)
                 return
             }
             print("wallet created in \(options.directory.path)" + (secret.spendingKey == nil ? " (watch-only)" : restore ? " (restored; run `zkwallet sync` to find its notes)" : ""))

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Wallet
+import TerminalUI
 
 struct Sync: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Find this wallet's notes on the server (trial decryption) and which are spent. Resumable.")
@@ -14,7 +15,7 @@ struct Sync: ParsableCommand {
             let r = try w.sync(pageSize: max(1, min(pageSize, 10_000)), quiet: output.json)
             let b = try w.balance()
             if output.json {
-                printJSON(["scanned": r.scanned, "found": r.found, "found_value": r.foundValue, "newly_spent": r.newlySpent,
+                Terminal.printJSON(["scanned": r.scanned, "found": r.found, "found_value": r.foundValue, "newly_spent": r.newlySpent,
                            "leaf_count": r.leafCount, "seconds": r.seconds, "spendable": b.spendable, "pending": b.pending])
             } else {
                 print("synced \(r.leafCount) leaves (\(r.scanned) new) in \(String(format: "%.2f", r.seconds)) s: \(r.found) new notes worth \(r.foundValue), \(r.newlySpent) notes newly spent")

@@ -3,6 +3,7 @@ import Foundation
 import Groth16
 import SettlementClient
 import Wallet
+import TerminalUI
 
 /// `zkwallet trust [--reset [--yes] [--fingerprint FP]]`: the pinned parameters.
 struct Trust: ParsableCommand {
@@ -37,7 +38,7 @@ struct Trust: ParsableCommand {
                 let source = try w.pinSource ?? ""
                 let contacted = try w.pinnedParameters() != nil
                 if output.json {
-                    printJSON(["fingerprint": old.map { $0 as Any } ?? NSNull(), "source": source, "contacted": contacted])
+                    Terminal.printJSON(["fingerprint": old.map { $0 as Any } ?? NSNull(), "source": source, "contacted": contacted])
                     return
                 }
                 guard let old else { print("nothing pinned yet: the first contact with a server pins its parameters"); return }
@@ -65,7 +66,7 @@ struct Trust: ParsableCommand {
             try w.expect(fingerprint: new)
             w.forgetProvingKeys()
             _ = try w.params()
-            if output.json { printJSON(["fingerprint": new, "previous": old.map { $0 as Any } ?? NSNull()]) } else {
+            if output.json { Terminal.printJSON(["fingerprint": new, "previous": old.map { $0 as Any } ?? NSNull()]) } else {
                 print("re-pinned:")
                 print(new)
             }
