@@ -247,7 +247,7 @@ private struct LedgerAuditor {
         let values = t.inputs.enumerated().map { fr($0.element, "public input \($0.offset) of transfer \(hexID)", batch: t.batch) }
         guard t.id.count == 32, values.allSatisfy({ $0 != nil }) else { return }
         let inputs = TransferPublicInputs(root: values[0]!, publicAmount: values[1]!, extDataHash: values[2]!,
-                                          nullifiers: [values[3]!, values[4]!], commitments: [values[5]!, values[6]!])
+                                          nullifiers: Pair(values[3]!, values[4]!), commitments: Pair(values[5]!, values[6]!))
         let id = TransferID(bytes: t.id)
         if TransferID(inputs) != id { fault(.transferID, batch: t.batch, "transfer \(hexID) is not the hash of its public inputs") }
         if inputs.root != MerkleTree.emptyRoot, !(context.firstBatchWithRoot[inputs.root].map { $0 < t.batch } ?? false) {

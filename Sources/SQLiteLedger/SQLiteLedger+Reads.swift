@@ -56,8 +56,8 @@ extension SQLiteLedger {
                 let inputs = TransferPublicInputs(
                     root: try Self.fr(s, 1, "transfers.root"), publicAmount: try Self.fr(s, 2, "transfers.public_amount"),
                     extDataHash: try Self.fr(s, 3, "transfers.ext_data_hash"),
-                    nullifiers: [try Self.fr(s, 4, "transfers.nullifier0"), try Self.fr(s, 5, "transfers.nullifier1")],
-                    commitments: [try Self.fr(s, 6, "transfers.commitment0"), try Self.fr(s, 7, "transfers.commitment1")])
+                    nullifiers: Pair(try Self.fr(s, 4, "transfers.nullifier0"), try Self.fr(s, 5, "transfers.nullifier1")),
+                    commitments: Pair(try Self.fr(s, 6, "transfers.commitment0"), try Self.fr(s, 7, "transfers.commitment1")))
                 let extData: ExtData
                 do { extData = try ExtData(canonicalEncoding: s.blob(8)) } catch { throw LedgerError.corrupt("transfer \(id): \(error)") }
                 let batch = s.int64(0)

@@ -89,8 +89,8 @@ struct LedgerBench: ParsableCommand {
                 let notes = (0..<4).map { _ in Note(value: UInt64.random(in: 0..<1_000_000, using: &rng), owner: spender.ownerKey, blinding: fr()) }
                 let inputs = TransferPublicInputs(
                     root: state.currentRoot, publicAmount: ext.publicAmount, extDataHash: ext.hash,
-                    nullifiers: notes[0..<2].map { $0.nullifier(nullifierKey: spender.nullifierKey, leafIndex: Int.random(in: 0..<1 << 20, using: &rng)) },
-                    commitments: notes[2..<4].map(\.commitment))
+                    nullifiers: Pair(notes[0], notes[1]).map { $0.nullifier(nullifierKey: spender.nullifierKey, leafIndex: Int.random(in: 0..<1 << 20, using: &rng)) },
+                    commitments: Pair(notes[2].commitment, notes[3].commitment))
                 items.append(VerifiedTransfer(request: TransferRequest(proof: proof, publicInputs: inputs, extData: ext),
                                               proofJSON: proofJSON, proofValid: true))
             }

@@ -65,7 +65,10 @@ struct LoadBench: ParsableCommand {
 
         guard conflicts >= 1 else { throw ValidationError("--conflicts must be ≥ 1") }
         if let amount, amount < 1 || amount > 1_000_000_000 { throw ValidationError("--amount must be between 1 and 10^9") }
-        let key = SHA256.hex(Array(params.fingerprint.utf8) + root.bigEndianBytes).prefix(16) + (conflicts > 1 ? "-conflicts-\(conflicts)" : "") + (amount.map { "-amount-\($0)" } ?? "")
+        // Keyed by what the proofs depend on (the circuit, its verifying key, the root), not by
+        // the parameters fingerprint: that names the receipt key too, which every fresh data
+        // directory makes anew, and the corpus would be proved again on every run.
+        let key = SHA256.hex(Array(params.circuitID.utf8) + params.verifyingKey.canonicalBytes + root.bigEndianBytes).prefix(16) + (conflicts > 1 ? "-conflicts-\(conflicts)" : "") + (amount.map { "-amount-\($0)" } ?? "")
         let base = corpus.map { URL(fileURLWithPath: $0) }
             ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/zksettle/load-corpus")
         let dir = base.appendingPathComponent(String(key), isDirectory: true)

@@ -29,8 +29,8 @@ import Wallet
         for i in 0..<count {
             let ext = ExtData(recipient: "", extAmount: 0, fee: 0, encryptedOutputs: ciphertexts())
             let inputs = TransferPublicInputs(root: state.currentRoot, publicAmount: ext.publicAmount, extDataHash: ext.hash,
-                                              nullifiers: [SecureRandom.scalar(), SecureRandom.scalar()],
-                                              commitments: [SecureRandom.scalar(), SecureRandom.scalar()])
+                                              nullifiers: Pair(SecureRandom.scalar(), SecureRandom.scalar()),
+                                              commitments: Pair(SecureRandom.scalar(), SecureRandom.scalar()))
             let item = VerifiedTransfer(request: TransferRequest(proof: proof, publicInputs: inputs, extData: ext),
                                         proofJSON: Array(SnarkJS.encode(proof)), proofValid: true)
             let (commit, _) = state.apply([item], now: 1_700_000_000_000 + Int64(i), key: key)

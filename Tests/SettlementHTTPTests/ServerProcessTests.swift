@@ -99,7 +99,7 @@ extension HTTPConnection.Response {
             for v in valid {
                 for _ in 0..<11 {
                     var f = v
-                    f.publicInputs.nullifiers = [SecureRandom.scalar(), SecureRandom.scalar()]
+                    f.publicInputs.nullifiers = Pair(SecureRandom.scalar(), SecureRandom.scalar())
                     f.voucher = voucher(UInt64(v.extData.extAmount))  // its own: it must reach the verifier
                     forged.append(f)
                 }

@@ -163,7 +163,7 @@ import Wallet
             let before = try server.ledger.counts()
             let forgeries = (0..<32).map { _ -> TransferRequest in
                 var f = good
-                f.publicInputs.nullifiers = [SecureRandom.scalar(), SecureRandom.scalar()]
+                f.publicInputs.nullifiers = Pair(SecureRandom.scalar(), SecureRandom.scalar())
                 f.voucher = voucher(UInt64(good.extData.extAmount))  // its own: each must reach verification
                 return f
             }

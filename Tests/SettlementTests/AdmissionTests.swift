@@ -111,7 +111,7 @@ import Testing
         var m = Self.machine()
         let t = fx.transfer()
         _ = Self.admit(&m, t, handle: 1, state: fx.state)
-        let rival = fx.transfer(nullifiers: [t.request.publicInputs.nullifiers[1], fx.nullifier()])
+        let rival = fx.transfer(nullifiers: Pair(t.request.publicInputs.nullifiers[1], fx.nullifier()))
         #expect(Self.refusal(Self.admit(&m, rival, handle: 2, state: fx.state)) == .doubleSpend(t.request.publicInputs.nullifiers[1]))
 
         _ = fx.batch([t])  // spent in the committed state now
@@ -247,7 +247,7 @@ import Testing
         var fx = try LedgerFixture(label: "admission-precheck")
         let m = Self.machine { $0.minFee = 5 }
         let nf = fx.nullifier()
-        let twice = fx.transfer(nullifiers: [nf, nf], fee: 5)
+        let twice = fx.transfer(nullifiers: Pair(nf, nf), fee: 5)
         #expect(m.precheck(twice.request) == .malformed("the two nullifiers are equal"))
         #expect(m.precheck(fx.transfer(fee: 4).request) == .feeTooLow(minimum: 5, given: 4))
         #expect(m.precheck(fx.transfer(fee: 5).request) == nil)
@@ -260,7 +260,7 @@ import Testing
     @Test func theSequencerRefusesEqualNullifiersWithAdmissionsWords() throws {
         var fx = try LedgerFixture(label: "admission-sequencer-nullifiers")
         let nf = fx.nullifier()
-        let twice = fx.transfer(nullifiers: [nf, nf])
+        let twice = fx.transfer(nullifiers: Pair(nf, nf))
         let (commit, decisions) = fx.batch([twice])
         #expect(commit == nil)
         guard case .rejected(let r) = decisions[0] else { Issue.record("settled a transfer spending one note twice"); return }

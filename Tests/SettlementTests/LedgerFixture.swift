@@ -44,11 +44,11 @@ struct LedgerFixture {
     mutating func ciphertext() -> [UInt8] { (0..<120).map { _ in UInt8(truncatingIfNeeded: rng.next()) } }
 
     /// A transfer whose public inputs are consistent with its external data and the current root.
-    mutating func transfer(nullifiers: [Fr]? = nil, extAmount: Int64 = 0, fee: UInt64 = 0, recipient: String = "") -> VerifiedTransfer {
+    mutating func transfer(nullifiers: Pair<Fr>? = nil, extAmount: Int64 = 0, fee: UInt64 = 0, recipient: String = "") -> VerifiedTransfer {
         let ext = ExtData(recipient: recipient, extAmount: extAmount, fee: fee, encryptedOutputs: [ciphertext(), ciphertext()])
         let inputs = TransferPublicInputs(root: state.currentRoot, publicAmount: ext.publicAmount, extDataHash: ext.hash,
-                                          nullifiers: nullifiers ?? [nullifier(), nullifier()],
-                                          commitments: [note().commitment, note().commitment])
+                                          nullifiers: nullifiers ?? Pair(nullifier(), nullifier()),
+                                          commitments: Pair(note().commitment, note().commitment))
         let proof = Proof(unchecked: G1Affine.generator, G2Affine.generator, G1Affine.generator)
         let voucher = extAmount > 0 ? DepositVoucher.issue(amount: UInt64(extAmount), expiresAt: clock / 1000 + 3600, key: depositKey) : nil
         return VerifiedTransfer(request: TransferRequest(proof: proof, publicInputs: inputs, extData: ext, voucher: voucher),

@@ -208,7 +208,7 @@ import Testing
         var stale = try LedgerFixture(label: "ledger-double-stale",
                                       snapshot: LedgerSnapshot(leaves: snap.leaves, spentNullifiers: [], recentHeaders: snap.recentHeaders))
         let spent = first.request.publicInputs.nullifiers[1]
-        let conflicting = stale.transfer(nullifiers: [stale.nullifier(), spent])
+        let conflicting = stale.transfer(nullifiers: Pair(stale.nullifier(), spent))
         let (commit, _) = stale.batch([stale.transfer(), conflicting])
         #expect(throws: LedgerError.nullifierAlreadySpent(spent)) { try ledger.commit(commit!) }
         #expect(try ledger.counts() == before)

@@ -13,7 +13,7 @@ import Testing
     @Test func aNullifierSpentEarlierInTheSameBatchRejectsTheLaterTransfer() throws {
         var fx = try LedgerFixture(label: "seq-same-batch")
         let a = fx.transfer()
-        let b = fx.transfer(nullifiers: [fx.fr(), a.request.publicInputs.nullifiers[0]])
+        let b = fx.transfer(nullifiers: Pair(fx.fr(), a.request.publicInputs.nullifiers[0]))
         let c = fx.transfer()
         let (commit, decisions) = fx.batch([a, b, c])
         guard case .settled = decisions[0], case .rejected(.doubleSpend) = decisions[1], case .settled = decisions[2] else {

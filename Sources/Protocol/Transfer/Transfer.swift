@@ -3,18 +3,17 @@ import Foundation
 import Groth16
 import Primitives
 
-
 /// The seven public inputs of the transfer statement, in circuit order (`TransferStatement`).
 public struct TransferPublicInputs: Sendable, Equatable {
     public var root: Fr
     public var publicAmount: Fr
     public var extDataHash: Fr
-    public var nullifiers: [Fr]   // 2
-    public var commitments: [Fr]  // 2
+    public var nullifiers: Pair<Fr>
+    public var commitments: Pair<Fr>
 
     public static let count = TransferStatement.publicInputCount
 
-    public init(root: Fr, publicAmount: Fr, extDataHash: Fr, nullifiers: [Fr], commitments: [Fr]) {
+    public init(root: Fr, publicAmount: Fr, extDataHash: Fr, nullifiers: Pair<Fr>, commitments: Pair<Fr>) {
         self.root = root; self.publicAmount = publicAmount; self.extDataHash = extDataHash
         self.nullifiers = nullifiers; self.commitments = commitments
     }
@@ -25,10 +24,12 @@ public struct TransferPublicInputs: Sendable, Equatable {
             throw .malformed("expected \(Self.count) public inputs [root, publicAmount, extDataHash, nf0, nf1, cmOut0, cmOut1], got \(values.count)")
         }
         self.init(root: values[0], publicAmount: values[1], extDataHash: values[2],
-                  nullifiers: [values[3], values[4]], commitments: [values[5], values[6]])
+                  nullifiers: Pair(values[3], values[4]), commitments: Pair(values[5], values[6]))
     }
 
-    public var array: [Fr] { [root, publicAmount, extDataHash] + nullifiers + commitments }
+    public var array: [Fr] {
+        [root, publicAmount, extDataHash, nullifiers.first, nullifiers.second, commitments.first, commitments.second]
+    }
 }
 
 /// A transfer's identity: SHA-256 of its seven public inputs (32-byte big-endian each).
