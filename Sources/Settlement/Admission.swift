@@ -273,7 +273,11 @@ extension Admission {
     /// The checks that need no shared state: the external data against the proof's inputs, a
     /// deposit's voucher (tag and amount; its expiry and use are `admit`'s), distinct
     /// nullifiers, the minimum fee.
-    package func precheck(_ request: TransferRequest) -> Rejection? {
+    package func precheck(_ request: TransferRequest) -> Rejection? { Self.precheck(request, config: config) }
+
+    /// `precheck` from the configuration alone: the service calls it outside its lock, where
+    /// reading the machine itself would race with the threads that change it under the lock.
+    package static func precheck(_ request: TransferRequest, config: SettlementConfig) -> Rejection? {
         let ext = request.extData
         do { try ext.validate() } catch { return .badExtData(error.description) }
         if ext.hash != request.publicInputs.extDataHash {
@@ -282,7 +286,7 @@ extension Admission {
         if ext.publicAmount != request.publicInputs.publicAmount {
             return .badExtData("publicAmount does not equal extAmount - fee (mod r)")
         }
-        if ext.extAmount > 0, let refusal = checkVoucher(request) { return refusal }
+        if ext.extAmount > 0, let refusal = checkVoucher(request, config: config) { return refusal }
         if let refusal = Rejection.equalNullifiers(request.publicInputs) { return refusal }
         // After the ext-data checks, so the fee named here is the one the proof commits to.
         // Deposits are exempt: the operator's voucher already decides who may make one.
@@ -291,7 +295,7 @@ extension Admission {
     }
 
     /// A deposit's voucher: there, tagged with the deposit key, for the deposit's amount.
-    private func checkVoucher(_ request: TransferRequest) -> Rejection? {
+    private static func checkVoucher(_ request: TransferRequest, config: SettlementConfig) -> Rejection? {
         let ext = request.extData
         guard config.depositPublicKey != nil, let macKey = config.depositMacKey else {
             return .unauthorized("deposits are disabled on this server (it was started with --no-deposits)")

@@ -131,7 +131,9 @@ public final class SettlementService: @unchecked Sendable {
             let now = AdmissionTime.now
             if let refusal = lock.withLock({ admission.takeToken(client: client, now: now) }) { return reject(refusal) }
         }
-        if let problem = admission.precheck(request) { return reject(problem) }
+        // Outside the lock: from the (immutable) configuration only, never from `admission`,
+        // which other threads change under the lock.
+        if let problem = Admission<PendingSettlement>.precheck(request, config: config) { return reject(problem) }
         let id = request.id
         // The proof's canonical snarkjs bytes: what the ledger stores, and what tells another
         // proof of the same transfer from a re-submission of this one. Encoded once, here.
