@@ -5,8 +5,9 @@ import PackageDescription
 // arithmetic skip exclusivity checks: the field code passes pointers to GMP on every operation.
 // Strict concurrency is the Swift 6 language mode (on for every target). Release builds of the
 // arithmetic skip exclusivity checks: the field code passes pointers to GMP on every operation,
-// and the checks cost measurably there (BENCHMARKS.md, "Exclusivity"). Every other target keeps
-// them: a server, a wallet and the CLIs trade no safety for speed they do not need.
+// and the prover's MSM and NTT loops cost measurably more with them (BENCHMARKS.md,
+// "Exclusivity": proving 3–6 % slower with them; batch verification unchanged, so Groth16 keeps
+// them). Every other target keeps them: a server, a wallet and the CLIs trade no safety for speed.
 let arithmeticSettings: [SwiftSetting] = [
     .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
 ]
@@ -66,7 +67,7 @@ let package = Package(
         // OpenSSL behind Swift types: SHA-256, CSPRNG, Ed25519, X25519, HKDF, ChaCha20-Poly1305, hex.
         .target(name: "Primitives", dependencies: ["BN254", "COpenSSL"], swiftSettings: swiftSettings),
         // Proof system: Groth16 verification (snarkjs JSON), batch verification.
-        .target(name: "Groth16", dependencies: ["BN254", "Primitives"], swiftSettings: arithmeticSettings),
+        .target(name: "Groth16", dependencies: ["BN254", "Primitives"], swiftSettings: swiftSettings),
         // Constraint systems: the R1CS type, the builder, iden3 .r1cs/.wtns files.
         .target(name: "R1CS", dependencies: ["BN254", "Primitives"], path: "circuits/R1CS", swiftSettings: swiftSettings),
         // Prover side: development setup, proving keys, the Groth16 prover (MSM, NTT).
