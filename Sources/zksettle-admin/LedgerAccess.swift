@@ -87,12 +87,11 @@ struct AuditReport {
 /// The data directory's ledger.sqlite, read-only (its listings are the ledger's own,
 /// `LedgerListing`), and the audit run on it here.
 final class LocalLedger {
-    let directory: URL
+    let layout: DataDirectory
     let ledger: SQLiteLedger
 
     init(directory path: String) throws {
-        let layout = DataDirectory(existing: path)
-        directory = layout.url
+        layout = DataDirectory(existing: path)
         let file = URL(fileURLWithPath: layout.ledgerPath)
         guard FileManager.default.fileExists(atPath: file.path) else {
             throw AdminError("no ledger at \(file.path): pass --data with the server's data directory (the server makes ledger.sqlite there on first start), or --server URL")
@@ -102,14 +101,14 @@ final class LocalLedger {
         }
     }
 
-    var description: String { directory.path }
+    var description: String { layout.url.path }
 
     func audit(proofs: Bool) throws -> AuditReport {
         let start = Date()
         var notes: [String] = []
         // Receipts are checked when the receipt key is readable (the operator's case).
         var receiptPublicKey: [UInt8]?
-        let keyFile = DataDirectory(existing: directory.path).receiptKeyURL
+        let keyFile = layout.receiptKeyURL
         if let text = try? String(contentsOf: keyFile, encoding: .utf8), let key = Ed25519Key(hex: text) {
             receiptPublicKey = key.publicKey
         } else {
@@ -117,7 +116,7 @@ final class LocalLedger {
         }
         // Voucher signatures likewise, with the deposit key (absent with --no-deposits).
         var depositPublicKey: [UInt8]?
-        let depositFile = DataDirectory(existing: directory.path).depositKeyURL
+        let depositFile = layout.depositKeyURL
         if let text = try? String(contentsOf: depositFile, encoding: .utf8), let key = Ed25519Key(hex: text) {
             depositPublicKey = key.publicKey
         } else {
@@ -126,7 +125,7 @@ final class LocalLedger {
         var faults = try ledger.audit(receiptPublicKey: receiptPublicKey, depositPublicKey: depositPublicKey)
         var checked: Int?
         if proofs {
-            let vkFile = DataDirectory(existing: directory.path).verifyingKeyURL
+            let vkFile = layout.verifyingKeyURL
             let vk: VerifyingKey
             do { vk = try SnarkJS.verifyingKey(from: Data(contentsOf: vkFile)) } catch {
                 throw AdminError("--proofs needs the verifying key at \(vkFile.path): \(error)")
