@@ -30,7 +30,7 @@ wait_for_server "$PORT" "$SERVER_PID" "$DATA/server.log" ""
 status=0
 "$ST" --config-file scripts/schemathesis.toml run Sources/SettlementHTTP/openapi.yaml \
   --url "http://127.0.0.1:$PORT" -H "Authorization: Bearer contract-admin" \
-  --max-examples "$EXAMPLES" --workers 1 || status=$?
+  --max-examples "$EXAMPLES" --workers 1 ${ZKSETTLE_CONTRACT_SEED:+--seed "$ZKSETTLE_CONTRACT_SEED"} || status=$?
 
 if ! curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null; then
   echo "error: the server is not healthy after the contract run" >&2
