@@ -38,26 +38,7 @@ extension SQLiteLedger {
             }
             if rows.isEmpty { break }
             after = (rows.last!.batch, rows.last!.position)
-            var items: [(proof: Proof, publicInputs: [Fr])] = []
-            var owners: [Int] = []
-            for (i, row) in rows.enumerated() {
-                guard let inputs = row.inputs else {
-                    faults.append(LedgerFault(.proof, batch: row.batch, "transfer \(row.id.hex): stored public inputs are not canonical"))
-                    continue
-                }
-                do {
-                    items.append((try SnarkJS.proof(from: Data(row.proof)), inputs))
-                    owners.append(i)
-                } catch {
-                    faults.append(LedgerFault(.proof, batch: row.batch, "transfer \(row.id.hex): stored proof does not decode: \(error)"))
-                }
-            }
-            let outcome = Groth16.batchVerify(pvk, items)
-            for (k, ok) in outcome.valid.enumerated() where !ok {
-                let row = rows[owners[k]]
-                faults.append(LedgerFault(.proof, batch: row.batch,
-                                          "transfer \(row.id.hex): proof does not verify\(outcome.failures[k].map { " (\($0))" } ?? "")"))
-            }
+            faults += ProofAudit.check(rows.map { ($0.id, $0.batch, $0.proof, $0.inputs) }, pvk)
             checked += rows.count
             progress(checked, total)
         }
