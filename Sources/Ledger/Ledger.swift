@@ -242,6 +242,24 @@ public protocol LedgerReader: LedgerListing, AnyObject, Sendable {
     /// Every stored proof re-verified against `verifyingKey`, `chunk` at a time, reporting
     /// (done, total) as it goes.
     func auditProofs(verifyingKey: VerifyingKey, chunk: Int, progress: (Int, Int) -> Void) throws -> (checked: Int, faults: [LedgerFault])
+    /// What was committed after batch `after` (by this process or, on a shared ledger, by any
+    /// other node): what a writer whose state ends at `after` must learn before it extends the
+    /// chain. Reads only the new rows (indexed by batch).
+    func changes(after batch: Int64) throws -> LedgerChanges
+}
+
+/// The batches committed after some batch, as a writer needs them to catch up: their headers
+/// in order, their leaves' commitments in leaf order, their nullifiers and voucher nonces.
+public struct LedgerChanges: Sendable {
+    public var headers: [BatchHeader]
+    /// (global leaf index, commitment), ascending and gap-free.
+    public var leaves: [(index: Int64, commitment: Fr)]
+    public var nullifiers: [Fr]
+    public var voucherNonces: [[UInt8]]
+
+    public init(headers: [BatchHeader] = [], leaves: [(index: Int64, commitment: Fr)] = [], nullifiers: [Fr] = [], voucherNonces: [[UInt8]] = []) {
+        self.headers = headers; self.leaves = leaves; self.nullifiers = nullifiers; self.voucherNonces = voucherNonces
+    }
 }
 
 /// The writing half. There are two writers: the settlement pipeline appends each batch
@@ -250,12 +268,20 @@ public protocol LedgerWriter: AnyObject, Sendable {
     /// Writes a whole batch atomically; durable when it returns. Throws and writes nothing if
     /// any row conflicts (a nullifier or leaf index already present, a broken header chain).
     func commit(_ batch: BatchCommit) throws
+    /// One writer at a time across every process that shares the ledger (issue 16): takes the
+    /// ledger's writer lock, calls `prepare` with the number of the last stored batch (0 for
+    /// none), commits the batch it returns (nil: nothing to write) and releases the lock. A
+    /// writer whose state is older than that batch catches up (`changes(after:)`) inside
+    /// `prepare`, so the batch it builds extends the stored chain and the database, not the
+    /// writer's memory, decides which of two transfers spending one nullifier came first.
+    /// Throws `prepare`'s error, or the commit's, and writes nothing then.
+    func commit(after prepare: (_ lastBatch: Int64) throws -> BatchCommit?) throws
     /// Marks a pending payout paid; false if there is no such pending payout.
     func markPayoutPaid(_ id: Int64, at time: Int64) throws -> Bool
 }
 
-/// Durable storage of settled history, read and written. SQLite is the implementation today;
-/// PostgreSQL is the planned second (DESIGN.md section 8).
+/// Durable storage of settled history, read and written: `SQLiteLedger` (one file, one
+/// process) and `PostgresLedger` (one database, any number of nodes).
 public typealias Ledger = LedgerReader & LedgerWriter
 
 /// The recent roots a ledger lists (`GET /v1/tree`) and a sequencer keeps in memory; older roots

@@ -9,8 +9,7 @@ import SQLite
 extension SQLiteLedger {
     public func commit(_ batch: BatchCommit) throws {
         guard let writer else { throw LedgerError.readOnly }
-        try Self.checkConsistency(batch)
-        let header = batch.header
+        try batch.checkConsistency()
         writerLock.lock(); defer { writerLock.unlock() }
         try guarded {
             try writer.withStatement("BEGIN IMMEDIATE") { try $0.run() }
@@ -19,25 +18,7 @@ extension SQLiteLedger {
                 let last = try writer.withStatement("SELECT number, hash, leaf_count, tree FROM batches ORDER BY number DESC LIMIT 1") { s in
                     try s.step() ? (number: s.int64(0), hash: s.blob(1), leafCount: s.int64(2), tree: s.int64(3)) : nil
                 }
-                let expectedNumber = (last?.number ?? 0) + 1
-                if header.number != expectedNumber { throw LedgerError.batchOutOfOrder(expected: expectedNumber, got: header.number) }
-                if header.previousHash != (last?.hash ?? BatchHeader.genesisHash) { throw LedgerError.previousHashMismatch(batch: header.number) }
-                // Leaves are numbered globally: tree t holds indices t × capacity ..< (t+1) × capacity.
-                // A batch stays in the last batch's tree, or starts the next one once that is full.
-                let capacity = Int64(treeCapacity)
-                let lastTree = last?.tree ?? 0, lastCount = last?.leafCount ?? 0
-                let firstLeaf = lastTree * capacity + lastCount
-                let startsTree = header.tree == lastTree + 1 && lastCount == capacity
-                if header.tree != lastTree && !startsTree {
-                    throw LedgerError.inconsistentBatch("batch of tree \(header.tree) after a batch of tree \(lastTree) with \(lastCount) of \(capacity) leaves")
-                }
-                if let first = batch.leaves.first?.index, first != firstLeaf {
-                    throw first < firstLeaf ? LedgerError.leafAlreadyPresent(first) : LedgerError.leafIndexGap(expected: firstLeaf, got: first)
-                }
-                let countBefore = startsTree ? 0 : lastCount
-                if header.leafCount != countBefore + Int64(batch.leaves.count) || header.leafCount > capacity {
-                    throw LedgerError.inconsistentBatch("header leafCount \(header.leafCount) in tree \(header.tree), but \(countBefore) leaves + \(batch.leaves.count) new (capacity \(capacity))")
-                }
+                try batch.checkExtends(last: last, capacity: treeCapacity)
                 try insert(batch, into: writer)
                 try FaultInjection.reach(.insideCommit)
                 try writer.withStatement("COMMIT") { try $0.run() }
@@ -159,62 +140,16 @@ extension SQLiteLedger {
             }
         }
     }
+}
 
-    /// Checks that the records of one batch agree with each other before anything is written:
-    /// the header lists the transfers in order; each receipt states this batch; leaves,
-    /// nullifiers and payouts are exactly the ones the transfers imply, in order; no nullifier
-    /// is spent twice; leaf indices run on. (That each id hashes its public inputs is left to
-    /// the audit: `TransferRequest` hashed it once at decode, and 64 SHA-256 calls more would be
-    /// a visible share of a commit.)
-    static func checkConsistency(_ batch: BatchCommit) throws(LedgerError) {
-        let h = batch.header
-        func fail(_ s: String) -> LedgerError { .inconsistentBatch(s) }
-        if h.number < 1 { throw .batchOutOfOrder(expected: 1, got: h.number) }
-        if h.previousHash.count != 32 { throw fail("previousHash is \(h.previousHash.count) bytes") }
-        if h.transferIDs != batch.transfers.map(\.id) { throw fail("header transferIDs differ from the transfers") }
-
-        var seen = Set<Fr>()
-        for nf in batch.nullifiers where !seen.insert(nf.nullifier).inserted {
-            throw .duplicateNullifierInBatch(nf.nullifier)
-        }
-        var expectedLeaves: [LeafRecord] = []
-        var expectedNullifiers: [(Fr, TransferID)] = []
-        var expectedPayouts: [(TransferID, String, UInt64)] = []
-        for t in batch.transfers {
-            let p = t.publicInputs
-            guard t.leafIndices.count == 2, t.leafIndices[1] == t.leafIndices[0] + 1 else { throw fail("transfer \(t.id) leaf indices \(t.leafIndices)") }
-            guard t.extData.encryptedOutputs.count == 2 else { throw fail("transfer \(t.id) has \(t.extData.encryptedOutputs.count) encrypted outputs") }
-            let r = t.receipt
-            guard r.transferID == t.id.bytes, r.batch == h.number, r.tree == h.tree, r.leafIndices == t.leafIndices,
-                  r.root == h.root, r.settledAt == h.createdAt else {
-                throw fail("receipt of \(t.id) does not state this batch (number, root, time, leaves)")
-            }
-            for j in 0..<2 {
-                expectedLeaves.append(LeafRecord(index: t.leafIndices[j], commitment: p.commitments[j],
-                                                 encryptedOutput: t.extData.encryptedOutputs[j], transferID: t.id, batch: h.number))
-                expectedNullifiers.append((p.nullifiers[j], t.id))
-            }
-            if t.extData.extAmount < 0 { expectedPayouts.append((t.id, t.extData.recipient, t.extData.extAmount.magnitude)) }
-        }
-        for (i, leaf) in batch.leaves.enumerated() where i > 0 && leaf.index != batch.leaves[i - 1].index + 1 {
-            throw .leafIndexGap(expected: batch.leaves[i - 1].index + 1, got: leaf.index)
-        }
-        if batch.leaves != expectedLeaves { throw fail("leaves are not the transfers' output commitments in order") }
-        guard batch.nullifiers.count == expectedNullifiers.count,
-              zip(batch.nullifiers, expectedNullifiers).allSatisfy({ $0.nullifier == $1.0 && $0.transferID == $1.1 && $0.batch == h.number })
-        else { throw fail("nullifier records are not the transfers' nullifiers in order") }
-        guard batch.payouts.count == expectedPayouts.count,
-              zip(batch.payouts, expectedPayouts).allSatisfy({ $0.transferID == $1.0 && $0.recipient == $1.1 && $0.amount == $1.2 })
-        else { throw fail("payouts are not the batch's withdrawals in order") }
-        if let big = batch.payouts.first(where: { $0.amount > UInt64(Int64.max) }) {
-            throw fail("payout of \(big.amount) exceeds 2^63 - 1")
-        }
-        // Each deposit is paid by exactly one voucher for its amount, each voucher once.
-        let deposits = batch.transfers.filter { $0.extData.extAmount > 0 }
-        guard batch.vouchers.count == deposits.count,
-              zip(batch.vouchers, deposits).allSatisfy({ $0.transferID == $1.id && $0.batch == h.number && $0.voucher.amount == UInt64($1.extData.extAmount) })
-        else { throw fail("vouchers are not one per deposit, in order, for the deposit's amount") }
-        var nonces = Set<[UInt8]>()
-        for v in batch.vouchers where !nonces.insert(v.voucher.nonce).inserted { throw .voucherAlreadyUsed(v.voucher.id) }
+extension SQLiteLedger {
+    /// One process writes a SQLite ledger, and in it one sequencer: the last stored batch is
+    /// read, `prepare` builds on it, and `commit` checks again, under the writer lock, that the
+    /// batch extends what is stored.
+    public func commit(after prepare: (_ lastBatch: Int64) throws -> BatchCommit?) throws {
+        guard writer != nil else { throw LedgerError.readOnly }
+        let last = try read { db in try db.scalar("SELECT COALESCE(max(number), 0) FROM batches") }
+        guard let batch = try prepare(last) else { return }
+        try commit(batch)
     }
 }

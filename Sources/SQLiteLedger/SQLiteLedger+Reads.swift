@@ -237,3 +237,35 @@ extension SQLiteLedger {
         return problems
     }
 }
+
+extension SQLiteLedger {
+    public func changes(after batch: Int64) throws -> LedgerChanges {
+        try read { db in
+            var changes = LedgerChanges()
+            let last = try db.scalar("SELECT COALESCE(max(number), 0) FROM batches")
+            guard last > batch else { return changes }
+            changes.headers = try Self.headers(db, from: batch + 1, limit: Int(last - batch), trees: hasTrees)
+            // The new leaves start at the first leaf of the first new transfer (transfers are
+            // indexed by batch; leaves by index only).
+            try db.withStatement("""
+                SELECT leaf_index, commitment FROM leaves
+                WHERE leaf_index >= (SELECT COALESCE(min(leaf_index0), 9223372036854775807) FROM transfers WHERE batch > ?)
+                ORDER BY leaf_index
+                """) { s in
+                try s.bind(1, batch)
+                while try s.step() { changes.leaves.append((s.int64(0), try Self.fr(s, 1, "leaves.commitment"))) }
+            }
+            try db.withStatement("SELECT nullifier FROM nullifiers WHERE batch > ?") { s in
+                try s.bind(1, batch)
+                while try s.step() { changes.nullifiers.append(try Self.fr(s, 0, "nullifiers.nullifier")) }
+            }
+            if hasVouchers {
+                try db.withStatement("SELECT nonce FROM vouchers WHERE batch > ?") { s in
+                    try s.bind(1, batch)
+                    while try s.step() { changes.voucherNonces.append(s.blob(0)) }
+                }
+            }
+            return changes
+        }
+    }
+}

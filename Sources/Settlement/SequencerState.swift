@@ -93,6 +93,11 @@ public struct SequencerState: Sendable {
     /// Follows a working state that applied and durably committed one more batch: copies its
     /// new tree nodes, adds the batch's nullifiers, takes its root window and header. O(batch).
     public mutating func adopt(committed working: SequencerState, nullifiers: [Fr], vouchers: [DepositVoucher] = []) {
+        adopt(committed: working, nullifiers: nullifiers, voucherNonces: vouchers.map(\.nonce))
+    }
+
+    /// `adopt` with the vouchers' nonces (what a catch-up learns from the ledger).
+    public mutating func adopt(committed working: SequencerState, nullifiers: [Fr], voucherNonces: [[UInt8]]) {
         if working.treeNumber != treeNumber {
             // The batch started the next tree: take it whole (it holds one batch's leaves).
             tree = working.tree
@@ -101,9 +106,49 @@ public struct SequencerState: Sendable {
             tree.adoptAppended(from: working.tree)
         }
         for nf in nullifiers { spent.insert(nf) }
-        for v in vouchers { usedVouchers.insert(v.nonce) }
+        for nonce in voucherNonces { usedVouchers.insert(nonce) }
         rootWindow = working.rootWindow
         lastHeader = working.lastHeader
+    }
+
+    /// Learns batches another writer committed after `lastHeader` (issue 16: nodes sharing one
+    /// ledger): appends their leaves (starting the next tree where they do), adds their
+    /// nullifiers and vouchers, and takes their headers and roots. O(new leaves × depth).
+    /// Throws if the changes do not continue this state (a leaf out of place); the caller then
+    /// reloads the whole state.
+    public mutating func catchUp(_ changes: LedgerChanges) throws(LedgerError) {
+        var pending: [Fr] = []
+        for leaf in changes.leaves {
+            let (t, position) = TreeCapacity.locate(leaf.index, capacity: treeCapacity)
+            if t != treeNumber {
+                guard t == treeNumber + 1, tree.count + pending.count == treeCapacity, position == 0 else {
+                    throw .corrupt("leaf \(leaf.index) of tree \(t) follows tree \(treeNumber) with \(tree.count + pending.count) of \(treeCapacity) leaves")
+                }
+                try appendLeaves(pending)
+                pending = []
+                treeNumber = t
+                tree = MerkleTree()
+            }
+            guard position == tree.count + pending.count else {
+                throw .corrupt("leaf \(leaf.index) is not the next leaf of tree \(t) (\(tree.count + pending.count) held)")
+            }
+            pending.append(leaf.commitment)
+        }
+        try appendLeaves(pending)
+        for nf in changes.nullifiers { spent.insert(nf) }
+        for nonce in changes.voucherNonces { usedVouchers.insert(nonce) }
+        for header in changes.headers { rootWindow.append(header.root) }
+        if rootWindow.count > windowSize { rootWindow.removeFirst(rootWindow.count - windowSize) }
+        if let last = changes.headers.last {
+            lastHeader = last
+            if last.tree != treeNumber || Int64(tree.count) != last.leafCount {
+                throw .corrupt("batch \(last.number) ends tree \(last.tree) at \(last.leafCount) leaves, the leaves end tree \(treeNumber) at \(tree.count)")
+            }
+        }
+    }
+
+    private mutating func appendLeaves(_ leaves: [Fr]) throws(LedgerError) {
+        do { _ = try tree.append(contentsOf: leaves) } catch { throw .corrupt("\(error)") }
     }
 
     /// Applies transfers in the given (arrival) order. A nullifier spent before, or earlier in

@@ -71,6 +71,7 @@ public final class SettlementService: @unchecked Sendable {
     private let commitTimer = Metrics.Timer(label: "zksettle_commit_batch_seconds")
     private let bisectionCounter = Counter(label: "zksettle_verify_bisections_total")
     private let queueGauge = Gauge(label: "zksettle_queue_depth")
+    private let catchUpCounter = Counter(label: "zksettle_ledger_catchups_total")
 
     public init(config: SettlementConfig, ledger: any Ledger, verifyingKey: VerifyingKey, receiptKey: Ed25519Key,
                 logger: Logger = Logger(label: "zksettle.settlement")) throws {
@@ -255,27 +256,51 @@ public final class SettlementService: @unchecked Sendable {
     }
 
     /// One batch; returns how many of `items` (a prefix) it decided.
+    ///
+    /// The batch is built under the ledger's writer lock (`commit(after:)`): if another node
+    /// committed since this one's last batch, its batches are learned first (`catchUp`), so
+    /// the database's order decides every conflict and the chain never forks.
     private func applyAndCommitOnce(_ all: [VerifiedTransfer]) -> Int {
         let now = Int64(Date().timeIntervalSince1970 * 1000)
-        var (commit, decisions, decided) = working.apply(upToTreeEnd: all, now: now, key: receiptKey)
-        let items = Array(all[..<decided])
-        var committed = false
-        if let batch = commit {
-            let t0 = DispatchTime.now().uptimeNanoseconds
-            do {
-                try ledger.commit(batch)
-                committed = true
+        var applied: (commit: BatchCommit?, decisions: [Decision], decided: Int)?
+        var decisions: [Decision]
+        var decided = all.count
+        var committed: BatchCommit?
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        do {
+            try ledger.commit { lastBatch in
+                let mine = working.lastHeader?.number ?? 0
+                if lastBatch != mine { try catchUp(after: mine, to: lastBatch) }
+                let r = working.apply(upToTreeEnd: all, now: now, key: receiptKey)
+                applied = r
+                return r.commit
+            }
+            decisions = applied!.decisions
+            decided = applied!.decided
+            committed = applied!.commit
+            if let batch = committed {
                 commitTimer.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - t0))
                 logger.debug("batch committed", metadata: ["batch": "\(batch.header.number)", "transfers": "\(batch.transfers.count)", "root": "\(batch.header.root)"])
-            } catch {
-                commit = nil
-                decisions = recoverFromFailedCommit(batch, decisions, error)
+            }
+        } catch {
+            if let r = applied, let batch = r.commit {
+                decisions = recoverFromFailedCommit(batch, r.decisions, error)
+                decided = r.decided
+            } else {
+                // Nothing was written: the lock, the catch-up or the apply failed before it.
+                // The working state may be half caught up, so it is reloaded.
+                logger.error("batch not written", metadata: ["error": "\(error)"])
+                reloadState()
+                decisions = all.map { _ in .rejected(.storageFailure("\(error)")) }
+                decided = all.count
             }
         }
+        let items = Array(all[..<decided])
+        decisions = settledElsewhere(items, decisions)
         let clock = AdmissionTime.now
         let (outcome, empty) = lock.withLock {
             // Publish the committed state and release in-flight marks in one critical section.
-            if committed, let batch = commit {
+            if let batch = committed {
                 state.adopt(committed: working, nullifiers: batch.nullifiers.map(\.nullifier), vouchers: batch.vouchers.map(\.voucher))
             }
             let outcome = admission.settle(items.map(\.request), decisions, now: clock)
@@ -296,6 +321,25 @@ public final class SettlementService: @unchecked Sendable {
         return decided
     }
 
+    /// Learns what other nodes committed after batch `mine` (up to `lastBatch`), in the working
+    /// state and in the published one. Called under the ledger's writer lock.
+    private func catchUp(after mine: Int64, to lastBatch: Int64) throws {
+        let changes = try ledger.changes(after: mine)
+        try working.catchUp(changes)
+        lock.withLock { state.adopt(committed: working, nullifiers: changes.nullifiers, voucherNonces: changes.voucherNonces) }
+        catchUpCounter.increment()
+        logger.debug("caught up with the ledger", metadata: ["from_batch": "\(mine)", "to_batch": "\(lastBatch)", "leaves": "\(changes.leaves.count)"])
+    }
+
+    /// A transfer refused as a double spend whose own settlement is in the ledger (another
+    /// node settled the same transfer first) gets that settlement, as any re-submission does.
+    private func settledElsewhere(_ items: [VerifiedTransfer], _ decisions: [Decision]) -> [Decision] {
+        decisions.enumerated().map { i, d in
+            guard case .rejected(.doubleSpend) = d, let stored = try? ledger.settledTransfer(items[i].request.id) else { return d }
+            return .settled(stored)
+        }
+    }
+
     /// After `ledger.commit` threw, the outcome is unclear: the batch may have landed (a
     /// failure after COMMIT), and the in-memory working state has applied it either way. The
     /// state is reloaded from the ledger, so the next batch extends what is really stored, and
@@ -304,6 +348,17 @@ public final class SettlementService: @unchecked Sendable {
     /// service falls back to its last durable state in memory.)
     private func recoverFromFailedCommit(_ batch: BatchCommit, _ decisions: [Decision], _ error: Error) -> [Decision] {
         logger.error("batch commit failed; reloading the state from the ledger", metadata: ["batch": "\(batch.header.number)", "error": "\(error)"])
+        reloadState()
+        return decisions.map { d in
+            guard case .settled(let t) = d else { return d }
+            if let stored = try? ledger.settledTransfer(t.id) { return .settled(stored) }
+            return .rejected(.storageFailure("\(error)"))
+        }
+    }
+
+    /// Reloads the working and published state from the ledger (after a failed write); if even
+    /// that fails, falls back to the last durable state in memory.
+    private func reloadState() {
         do {
             let snapshot = try ledger.loadSnapshot(recentRootWindow: config.rootWindow)
             let fresh = try SequencerState(snapshot: snapshot, windowSize: config.rootWindow, olderRoots: rootHistory?.membership)
@@ -314,11 +369,6 @@ public final class SettlementService: @unchecked Sendable {
         } catch let reloadError {
             logger.error("reloading the ledger failed; back to the last durable state in memory", metadata: ["error": "\(reloadError)"])
             lock.lock(); working = state; lock.unlock()  // a full copy: rare
-        }
-        return decisions.map { d in
-            guard case .settled(let t) = d else { return d }
-            if let stored = try? ledger.settledTransfer(t.id) { return .settled(stored) }
-            return .rejected(.storageFailure("\(error)"))
         }
     }
 
