@@ -28,6 +28,7 @@ let package = Package(
         .library(name: "R1CS", targets: ["R1CS"]),
         .library(name: "Ledger", targets: ["Ledger"]),
         .library(name: "SQLiteLedger", targets: ["SQLiteLedger"]),
+        .library(name: "PostgresLedger", targets: ["PostgresLedger"]),
         .library(name: "SettlementClient", targets: ["SettlementClient"]),
         .library(name: "Wallet", targets: ["Wallet"]),
         .library(name: "TerminalUI", targets: ["TerminalUI"]),
@@ -53,6 +54,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         // TLS for the server's --tls-cert/--tls-key and the clients' --ca-file.
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        // The PostgreSQL ledger's driver (issue 16): many nodes, one database.
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // System libraries (Debian: libgmp-dev, libssl-dev, libsqlite3-dev). Each has one owner:
@@ -85,6 +88,15 @@ let package = Package(
         .target(name: "SQLite", dependencies: ["CSQLite"], swiftSettings: swiftSettings),
         // The ledger in a SQLite file: schema, commit, audit, proof audit, fault points.
         .target(name: "SQLiteLedger", dependencies: ["BN254", "Groth16", "Protocol", "Primitives", "Ledger", "SQLite"],
+                swiftSettings: swiftSettings),
+        // The ledger in PostgreSQL (issue 16): the same records and invariants as the SQLite
+        // file, for any number of nodes; the database decides every conflict.
+        .target(name: "PostgresLedger", dependencies: ["BN254", "Groth16", "Protocol", "Primitives", "Ledger",
+                                                       .product(name: "PostgresNIO", package: "postgres-nio"),
+                                                       .product(name: "NIOCore", package: "swift-nio"),
+                                                       .product(name: "NIOPosix", package: "swift-nio"),
+                                                       .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                                                       .product(name: "Logging", package: "swift-log")],
                 swiftSettings: swiftSettings),
         // The settlement pipeline: admission, verifier pool, sequencer, service.
         // Needs the verifier, never the prover or the circuits.
@@ -125,7 +137,7 @@ let package = Package(
         .target(name: "FuzzTargets", dependencies: ["BN254", "Groth16", "Protocol", "Primitives"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "zksettle-server",
-            dependencies: ["Settlement", "SettlementHTTP", "SQLiteLedger", "Ledger", "DevelopmentKeys", "DataDirectory", "Protocol", "Primitives", "Groth16",
+            dependencies: ["Settlement", "SettlementHTTP", "SQLiteLedger", "PostgresLedger", "Ledger", "DevelopmentKeys", "DataDirectory", "Protocol", "Primitives", "Groth16",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -144,7 +156,7 @@ let package = Package(
         .executableTarget(
             name: "zksettle-admin",
             dependencies: ["Groth16", "BN254", "R1CS", "Circuits", "Groth16Prover", "Protocol", "Primitives", "Ledger", "SQLiteLedger",
-                           "SettlementClient", "DataDirectory", "TerminalUI", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                           "PostgresLedger", "SettlementClient", "DataDirectory", "TerminalUI", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings),
         .executableTarget(
             name: "zksettle-bench",
@@ -156,8 +168,10 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["SQLite"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "BN254Tests", dependencies: ["BN254", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "Groth16Tests", dependencies: ["Groth16", "BN254", "Primitives", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "SettlementTests", dependencies: ["Settlement", "Ledger", "SQLiteLedger", "SQLite", "Protocol", "Primitives", "Groth16", "BN254",
-                                                           "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "SettlementTests", dependencies: ["Settlement", "Ledger", "SQLiteLedger", "PostgresLedger", "SQLite", "Protocol", "Primitives", "Groth16", "BN254",
+                                                           "TestSupport", .product(name: "PostgresNIO", package: "postgres-nio"),
+                                                           .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log")],
+                    swiftSettings: swiftSettings),
         .testTarget(name: "SettlementHTTPTests", dependencies: ["SettlementHTTP", "Settlement", "Ledger", "SQLiteLedger", "Protocol", "Primitives",
                                                                "Groth16", "BN254", "TestSupport", "SettlementClient", "Wallet", "Circuits",
                                                                "Groth16Prover", "DevelopmentKeys", "zksettle-server", "zksettle-admin",

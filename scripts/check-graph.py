@@ -24,7 +24,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 C_OWNERS = {"CGMP": "BN254", "COpenSSL": "Primitives", "CSQLite": "SQLite"}
 
 PROVER_SIDE = {"Groth16Prover", "R1CS", "Circuits"}
-SERVER_SIDE = {"Settlement", "SettlementHTTP", "Ledger", "SQLiteLedger"}
+SERVER_SIDE = {"Settlement", "SettlementHTTP", "Ledger", "SQLiteLedger", "PostgresLedger"}
 
 # (target, forbidden targets, targets whose arrows are not followed, why)
 RULES = [

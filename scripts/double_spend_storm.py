@@ -3,7 +3,12 @@
 
 Usage:
     python3 scripts/double_spend_storm.py [--bin .build/release] [--groups 25] [--conflicts 4] [--copies 2]
-                                          [--voucher-sets 10] [--clients 32]
+                                          [--voucher-sets 10] [--clients 32] [--database URL --nodes N]
+
+With --database (a PostgreSQL database, empty) the storm runs against N nodes sharing that
+ledger (issue 16), each started with a copy of the first node's data directory; every post goes
+to a node drawn at random, so the members of a conflict set, and the copies of one transfer,
+meet at different nodes at the same instant and the database decides.
 
 Starts zksettle-server on a fresh data directory and proves a corpus with
 `zksettle-bench load --prepare-only --conflicts K`: GROUPS conflict sets of K transfers, the
@@ -23,12 +28,13 @@ summary; exits 1 if any check fails. Python standard library only.
 
 import os
 import random
+import shutil
 import sys
 import tempfile
 import threading
 import time
 
-from zksettle_harness import arguments, Server, finish, corpus_for, error_code
+from zksettle_harness import arguments, Server, finish, corpus_for, error_code, request
 
 
 def main():
@@ -38,12 +44,24 @@ def main():
     ap.add_argument("--copies", type=int, default=2)
     ap.add_argument("--voucher-sets", type=int, default=10)
     ap.add_argument("--clients", type=int, default=32)
+    ap.add_argument("--database", help="a PostgreSQL URL: run NODES nodes on one shared ledger")
+    ap.add_argument("--nodes", type=int, default=1)
     args = ap.parse_args()
+    if args.nodes > 1 and not args.database:
+        raise SystemExit("--nodes needs --database: nodes share a PostgreSQL ledger")
 
     work = tempfile.mkdtemp(prefix="zksettle-storm-")
     data = os.path.join(work, "data")
-    server = Server(args.bin, data, cache=args.cache)
+    server = Server(args.bin, data, cache=args.cache, database=args.database)
     server.start()
+    nodes = [server]
+    for k in range(1, args.nodes):
+        # A node is a copy of the data directory (keys and secrets) and the same database.
+        copy = os.path.join(work, f"data{k}")
+        shutil.copytree(data, copy)
+        node = Server(args.bin, copy, cache=None, database=args.database)
+        node.start()
+        nodes.append(node)
     try:
         n = args.groups * args.conflicts
         bodies = corpus_for(server, n, cache=args.cache, conflicts=args.conflicts)
@@ -72,7 +90,8 @@ def main():
                         return
                     i = posts[cursor[0]]
                     cursor[0] += 1
-                status, body = server.post_transfer(bodies[i])
+                node = random.choice(nodes)
+                status, body = request(node.port, "POST", "/v1/transfers", bodies[i], server.deposit_headers(bodies[i]))
                 with lock:
                     answers[i].append((status, body))
 
@@ -94,7 +113,8 @@ def main():
                 continue
             w = winners[0]
             if len({b for _, b in answers[w]}) != 1 or any(s != 200 for s, _ in answers[w]):
-                failures.append(f"set {g}: the winner's posts did not all get the same receipt")
+                failures.append(f"set {g}: the winner's posts did not all get the same receipt: "
+                                + "; ".join(f"{st} {b[:300]!r}" for st, b in answers[w]))
             for i in members:
                 if i == w:
                     continue
@@ -108,10 +128,11 @@ def main():
         if stats["vouchers_used"] != stats["transfers"]:
             failures.append(f"{stats['vouchers_used']} vouchers used for {stats['transfers']} deposits")
     finally:
-        server.stop()
+        for node in nodes:
+            node.stop()
 
     verify_ok, verdict = server.check_ledger(failures, proofs=True)
-    summary = {"conflict_sets": args.groups, "voucher_sets": args.voucher_sets, "per_set": args.conflicts, "copies": args.copies, "posts": len(posts),
+    summary = {"nodes": len(nodes), "ledger": "postgresql" if args.database else "sqlite", "conflict_sets": args.groups, "voucher_sets": args.voucher_sets, "per_set": args.conflicts, "copies": args.copies, "posts": len(posts),
                "clients": args.clients, "seconds": round(seconds, 2), "settled": stats["transfers"],
                "batches": stats["batches"], "db_verify_ok": verdict.get("ok"), "failures": failures[:20]}
     return finish(summary, not failures, work)

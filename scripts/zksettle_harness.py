@@ -78,8 +78,12 @@ class Server:
     cached development keys when there are any. `start(env=...)` adds environment variables
     for one life of the process (the crash test's fault injection)."""
 
-    def __init__(self, bindir, data, port=None, admin_token="fault-admin", cache=DEFAULT_CACHE, extra_args=()):
+    def __init__(self, bindir, data, port=None, admin_token="fault-admin", cache=DEFAULT_CACHE, extra_args=(), database=None):
         self.bindir, self.data = bindir, data
+        # A PostgreSQL ledger shared with other nodes (issue 16), or None for the SQLite file.
+        self.database = database
+        if database:
+            extra_args = list(extra_args) + ["--database", database]
         self.port = port or free_port()
         self.admin_token = admin_token
         # Deposit vouchers by request body: one per corpus deposit, issued once by the server
@@ -177,6 +181,8 @@ class Server:
     def db_verify(self, proofs=True):
         """`zksettle-admin db verify` on the data directory: (ok, verdict JSON)."""
         cmd = [os.path.join(self.bindir, "zksettle-admin"), "db", "verify", "--json", "--data", self.data]
+        if self.database:
+            cmd += ["--database", self.database]
         if proofs:
             cmd.insert(3, "--proofs")
         run = subprocess.run(cmd, capture_output=True, text=True)

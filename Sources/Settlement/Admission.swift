@@ -156,11 +156,11 @@ package struct Admission<Handle> {
         let id = request.id
         for nf in request.publicInputs.nullifiers {
             if state.isSpent(nf) { return .spentNullifier(nf) }
-            if let other = inFlightNullifiers[nf], other != id { return .rejected(.doubleSpend(nf)) }
+            if !config.sharedLedger, let other = inFlightNullifiers[nf], other != id { return .rejected(.doubleSpend(nf)) }
         }
         if let voucher = request.voucher {
             if state.isVoucherUsed(voucher) { return .rejected(.voucherUsed(voucher.id)) }
-            if let other = inFlightVouchers[voucher.nonce], other != id { return .rejected(.voucherUsed(voucher.id)) }
+            if !config.sharedLedger, let other = inFlightVouchers[voucher.nonce], other != id { return .rejected(.voucherUsed(voucher.id)) }
             if now.unixSeconds >= voucher.expiresAt {
                 return .rejected(.unauthorized(DepositVoucher.Failure.expired(at: voucher.expiresAt).description))
             }

@@ -36,6 +36,12 @@ public struct SettlementConfig: Sendable {
     public var rootCacheCapacity = 4096
     /// Threads for blocking ledger reads of HTTP handlers and admission.
     public var readThreads = 4
+    /// Other nodes write the same ledger (PostgreSQL, issue 16). Admission then refuses only
+    /// what is committed: a transfer whose nullifier or voucher another transfer holds in
+    /// flight *here* may still be the one the ledger settles (another node may commit it
+    /// first), so it is admitted and the sequencer decides, in the database's order. Alone
+    /// on its ledger, a node refuses it at once: the one in flight is ahead of it.
+    public var sharedLedger = false
 
     // Spam (issue 14, point 4). A client is a source address (an IPv6 client its /64).
     /// The lowest fee a transfer that spends notes (ext amount ≤ 0) may pay (0: free transfers

@@ -6,6 +6,7 @@ import Groth16
 import Ledger
 import Primitives
 import Protocol
+import PostgresLedger
 import SQLiteLedger
 import SettlementClient
 import TerminalUI
@@ -17,6 +18,10 @@ struct LedgerOptions: ParsableArguments {
     var data: String?
     @Option(help: ArgumentHelp("A running server's base URL, reached through its admin routes (with --token).", valueName: "url"))
     var server: String?
+    @Option(name: .customLong("database"), help: ArgumentHelp("A PostgreSQL ledger, read directly: postgres://USER@HOST:PORT/DATABASE (env ZKSETTLE_DATABASE; a password goes there or in PGPASSWORD, never on the command line). --data then names the data directory whose keys the audit checks signatures with.", valueName: "url"))
+    var databaseOption: String?
+    /// `--database`, else $ZKSETTLE_DATABASE (not with --server).
+    var database: String? { databaseOption ?? (server == nil ? ProcessInfo.processInfo.environment["ZKSETTLE_DATABASE"] : nil) }
     @Option(help: ArgumentHelp("The admin token for --server (default: $ZKSETTLE_ADMIN_TOKEN). Prefer --token-file or the environment: a command line is seen by others.", valueName: "token"))
     var token: String?
     @Option(help: ArgumentHelp("A file holding the admin token for --server (the server's <data>/admin-token).", valueName: "file"))
@@ -30,6 +35,10 @@ struct LedgerOptions: ParsableArguments {
 
     func validate() throws {
         if data != nil && server != nil { throw ValidationError("give --data DIR or --server URL, not both") }
+        if databaseOption != nil && server != nil { throw ValidationError("give --database URL or --server URL, not both") }
+        if let url = databaseOption, URLComponents(string: url)?.password != nil {
+            throw ValidationError("--database carries a password, which other users can read on the command line: put the URL in ZKSETTLE_DATABASE, or the password in PGPASSWORD")
+        }
         if token != nil && tokenFile != nil { throw ValidationError("give --token or --token-file, not both") }
     }
 
@@ -48,20 +57,20 @@ struct LedgerOptions: ParsableArguments {
     /// The ledger's listings: the file (read-only) or the server's admin routes.
     func open() throws -> any LedgerListing {
         if let remote = try remote() { return remote }
-        return try LocalLedger(directory: data ?? "zksettle-data").ledger
+        return try LocalLedger(directory: data ?? "zksettle-data", database: database).ledger
     }
 
     /// `payouts mark-paid`: a write, so only through a running server.
     func markPaid(_ id: Int64) throws -> Int64 {
         if let remote = try remote() { return try remote.markPaid(id) }
-        _ = try LocalLedger(directory: data ?? "zksettle-data")
+        _ = try LocalLedger(directory: data ?? "zksettle-data", database: database)
         throw AdminError("mark-paid is a write, and the server is the ledger's only writer: run it with --server URL --token T")
     }
 
     /// `db verify`: the audit of the file here, or the server's own; with where it ran.
     func audit(proofs: Bool) throws -> (source: String, report: AuditReport) {
         if let remote = try remote() { return (remote.description, try remote.audit(proofs: proofs)) }
-        let local = try LocalLedger(directory: data ?? "zksettle-data")
+        let local = try LocalLedger(directory: data ?? "zksettle-data", database: database)
         return (local.description, try local.audit(proofs: proofs))
     }
 
@@ -88,10 +97,18 @@ struct AuditReport {
 /// `LedgerListing`), and the audit run on it here.
 final class LocalLedger {
     let layout: DataDirectory
-    let ledger: SQLiteLedger
+    let ledger: any LedgerReader
+    let database: String?
 
-    init(directory path: String) throws {
+    init(directory path: String, database: String? = nil) throws {
         layout = DataDirectory(existing: path)
+        self.database = database
+        if let database {
+            do { ledger = try PostgresLedger(url: database, readOnly: true, readers: 1) } catch {
+                throw AdminError("cannot open the PostgreSQL ledger: \(error)")
+            }
+            return
+        }
         let file = URL(fileURLWithPath: layout.ledgerPath)
         guard FileManager.default.fileExists(atPath: file.path) else {
             throw AdminError("no ledger at \(file.path): pass --data with the server's data directory (the server makes ledger.sqlite there on first start), or --server URL")
@@ -101,7 +118,10 @@ final class LocalLedger {
         }
     }
 
-    var description: String { layout.url.path }
+    var description: String {
+        if let ledger = ledger as? PostgresLedger { return ledger.displayURL }
+        return layout.url.path
+    }
 
     func audit(proofs: Bool) throws -> AuditReport {
         let start = Date()

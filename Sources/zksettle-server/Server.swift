@@ -11,6 +11,7 @@ import NIOSSL
 import Primitives
 import Prometheus
 import Protocol
+import PostgresLedger
 import SQLiteLedger
 import Settlement
 import SettlementHTTP
@@ -39,6 +40,11 @@ struct Server: AsyncParsableCommand {
 
     @Option(help: "Data directory: ledger, keys, secrets (env ZKSETTLE_DATA).")
     var data: String = env("ZKSETTLE_DATA") ?? "./zksettle-data"
+
+    @Option(name: .customLong("database"), help: "Put the ledger in PostgreSQL: postgres://USER@HOST:PORT/DATABASE (env ZKSETTLE_DATABASE). Any number of nodes started with copies of one data directory and the same URL share the ledger. A password goes in ZKSETTLE_DATABASE or PGPASSWORD, never on the command line. Without it the ledger is the SQLite file in --data.")
+    var databaseOption: String?
+
+    var database: String? { databaseOption ?? env("ZKSETTLE_DATABASE") }
 
     @Option(help: "Bearer token of the admin routes (env ZKSETTLE_ADMIN_TOKEN; default: <data>/admin-token, made on first start).")
     var adminToken: String?
@@ -118,6 +124,9 @@ struct Server: AsyncParsableCommand {
         guard probationQueue >= 1 else { throw ValidationError("--probation-queue must be at least 1") }
         guard idleTimeout >= 1, bodyTimeout >= 1 else { throw ValidationError("--idle-timeout and --body-timeout must be at least 1 second") }
         if let c = treeCapacity, let problem = TreeCapacity.problem(c) { throw ValidationError("--tree-capacity: \(problem)") }
+        if let url = databaseOption, URLComponents(string: url)?.password != nil {
+            throw ValidationError("--database carries a password, which other users can read on the command line: put the URL in ZKSETTLE_DATABASE, or the password in PGPASSWORD")
+        }
         if let m = maxConnections, m < 1 {
             throw ValidationError("--max-connections must be at least 1")
         }
@@ -164,6 +173,7 @@ struct Server: AsyncParsableCommand {
             logger.notice("parameters fingerprint: \(fingerprint)", metadata: ["circuit_id": "\(keys.circuitID)"])
 
             var config = settlementConfig()
+            config.sharedLedger = database != nil
             var depositKey: Ed25519Key?
             if !noDeposits {
                 let (key, created) = try dir.depositKey()
@@ -177,11 +187,7 @@ struct Server: AsyncParsableCommand {
             }
             let admin = try resolve(adminToken, env: "ZKSETTLE_ADMIN_TOKEN", file: DataDirectory.adminTokenFile, in: dir, logger: logger)
 
-            let ledger: SQLiteLedger
-            do { ledger = try SQLiteLedger(path: dir.ledgerPath, treeCapacity: treeCapacity) } catch let e as LedgerError {
-                if case .treeCapacity = e { throw ServerError("\(dir.ledgerPath): \(e.description)") }
-                throw e
-            }
+            let ledger = try openLedger(dir, fingerprint: fingerprint, depositKey: depositKey, readers: config.readThreads, logger: logger)
             let service = try SettlementService(config: config, ledger: ledger, verifyingKey: keys.verifyingKey,
                                                 receiptKey: receiptKey, logger: Logger(label: "zksettle.settlement"))
             let api = SettlementAPI(service: service, parameters: PublicParameters(
@@ -220,6 +226,27 @@ struct Server: AsyncParsableCommand {
         } catch let e as DataDirectoryError {
             logger.critical("\(e.description)")
             throw ExitCode(1)
+        }
+    }
+
+    /// The SQLite file in the data directory, or (with --database) the PostgreSQL ledger,
+    /// bound to this node's keys: a node whose keys are not the ledger's refuses to start.
+    func openLedger(_ dir: DataDirectory, fingerprint: String, depositKey: Ed25519Key?, readers: Int, logger: Logger) throws -> any Ledger {
+        guard let url = database else {
+            do { return try SQLiteLedger(path: dir.ledgerPath, treeCapacity: treeCapacity) } catch let e as LedgerError {
+                if case .treeCapacity = e { throw ServerError("\(dir.ledgerPath): \(e.description)") }
+                throw e
+            }
+        }
+        do {
+            let ledger = try PostgresLedger(url: url, treeCapacity: treeCapacity, readers: readers, logger: Logger(label: "zksettle.postgres"))
+            var keys: [(name: String, bytes: [UInt8])] = [("parameters (circuit, verifying key, receipt key)", Array(fingerprint.utf8))]
+            if let depositKey { keys.append(("deposit key", depositKey.publicKey)) }
+            try ledger.bindKeys(keys)
+            logger.notice("ledger: PostgreSQL", metadata: ["database": "\(ledger.displayURL)", "tree_capacity": "\(ledger.treeCapacity)"])
+            return ledger
+        } catch let e as LedgerError {
+            throw ServerError("the PostgreSQL ledger: \(e.description)")
         }
     }
 

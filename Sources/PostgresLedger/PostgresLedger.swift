@@ -1,0 +1,166 @@
+import BN254
+import Foundation
+import Ledger
+import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
+import PostgresNIO
+import Primitives
+import Protocol
+
+/// The ledger in PostgreSQL (issue 16): the records, invariants and audit of `SQLiteLedger`,
+/// shared by any number of `zksettle-server` nodes.
+///
+/// - Migrations (`PostgresSchema`) run at open under an advisory lock, so nodes that start
+///   together apply each step once.
+/// - Every commit is one transaction under a transaction-scoped advisory lock (the writer lock of
+///   `commit(after:)`): one writer extends the chain at a time, whichever node it runs on, and a
+///   node that is behind learns the other nodes' batches inside that lock before it builds its
+///   own. `synchronous_commit` is forced on for the writer, so a batch is durable (WAL flushed)
+///   before `commit` returns and any client hears "settled".
+/// - Reads run on their own connections, each multi-statement read in one REPEATABLE READ,
+///   READ ONLY transaction (one consistent snapshot).
+///
+/// The driver is postgres-nio; its EventLoopFuture API is waited on from the caller's thread
+/// (the sequencer, the read pool, the admin tool's main thread), never from an event loop.
+/// A connection that fails is dropped and made again on next use, so a node survives a
+/// database restart: calls in flight fail with `LedgerError.storage`, later ones reconnect.
+public final class PostgresLedger: Ledger, @unchecked Sendable {
+    public let treeCapacity: Int
+    public let readOnly: Bool
+    /// The URL without its password (for logs and messages).
+    public let displayURL: String
+    let configuration: PostgresConnection.Configuration
+    let logger: Logger
+    let writer: ConnectionSlot
+    let readers: [ConnectionSlot]
+    private let nextReader = NSLock()
+    private var readerCursor = 0
+
+    /// The advisory lock key of the writer lock and of migrations ('ZKSL' and 'ZKSM').
+    static let writerLockKey: Int64 = 0x5A4B_534C
+    static let migrationLockKey: Int64 = 0x5A4B_534D
+
+    /// Opens (and, read-write, migrates) the ledger at `url`. `treeCapacity` as for
+    /// `SQLiteLedger`: the capacity a new ledger is made with; an existing one must match.
+    /// `readers`: connections for reads (the server's read threads share them).
+    public init(url: String, readOnly: Bool = false, treeCapacity requested: Int? = nil, readers: Int = 4,
+                logger: Logger = Logger(label: "zksettle.postgres")) throws {
+        if let requested, TreeCapacity.problem(requested) != nil { throw LedgerError.treeCapacity(stored: nil, requested: requested) }
+        let parsed = try PostgresURL(url)
+        configuration = parsed.configuration
+        displayURL = parsed.display
+        self.readOnly = readOnly
+        self.logger = logger
+        writer = ConnectionSlot(configuration: parsed.configuration, logger: logger, writer: true)
+        self.readers = (0..<max(1, readers)).map { _ in ConnectionSlot(configuration: parsed.configuration, logger: logger, writer: false) }
+        if readOnly {
+            treeCapacity = try Self.storedCapacity(writer, display: displayURL)
+        } else {
+            try PostgresSchema.migrate(writer)
+            treeCapacity = try Self.fixTreeCapacity(writer, requested: requested)
+        }
+    }
+
+    deinit {
+        writer.close()
+        for r in readers { r.close() }
+    }
+
+    /// The next reader connection (round robin; each serializes its own calls).
+    func reader() -> ConnectionSlot {
+        nextReader.lock(); defer { nextReader.unlock() }
+        readerCursor = (readerCursor + 1) % readers.count
+        return readers[readerCursor]
+    }
+
+    /// One read, in one snapshot when it runs several statements.
+    func read<T>(_ body: (ConnectionSlot.Session) throws -> T) throws -> T {
+        try reader().transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", body)
+    }
+
+    private static func storedCapacity(_ slot: ConnectionSlot, display: String) throws -> Int {
+        try slot.session { s in
+            let exists = try s.rows("SELECT to_regclass('settings') IS NOT NULL").first.map { try $0.decode(Bool.self) } ?? false
+            guard exists else { throw LedgerError.noLedger(path: display) }
+            let version = try s.rows("SELECT COALESCE(max(version), 0) FROM schema_migrations").first.map { try $0.decode(Int64.self) } ?? 0
+            if version > PostgresSchema.currentVersion { throw LedgerError.schemaTooNew(found: version, supported: PostgresSchema.currentVersion) }
+            guard let row = try s.rows("SELECT value FROM settings WHERE name = 'tree_capacity'").first else { return TreeCapacity.maximum }
+            return Int(try row.decode(Int64.self))
+        }
+    }
+
+    /// The stored capacity, or the requested one (default 2^20) recorded for a new ledger.
+    private static func fixTreeCapacity(_ slot: ConnectionSlot, requested: Int?) throws -> Int {
+        try slot.transaction("BEGIN") { s in
+            try s.run("SELECT pg_advisory_xact_lock(\(migrationLockKey))")
+            if let row = try s.rows("SELECT value FROM settings WHERE name = 'tree_capacity'").first {
+                let stored = Int(try row.decode(Int64.self))
+                if let requested, requested != stored { throw LedgerError.treeCapacity(stored: stored, requested: requested) }
+                return stored
+            }
+            let capacity = requested ?? TreeCapacity.maximum
+            try s.run("INSERT INTO settings (name, value) VALUES ('tree_capacity', \(Int64(capacity)))")
+            return capacity
+        }
+    }
+
+    /// Binds the ledger to the keys it settles with (issue 16: "a node refuses to start when
+    /// its keys are not the ones the ledger was made with"): the first node records each key's
+    /// SHA-256; every later node must present the same.
+    public func bindKeys(_ keys: [(name: String, bytes: [UInt8])]) throws {
+        try writer.transaction("BEGIN") { s in
+            try s.run("SELECT pg_advisory_xact_lock(\(Self.migrationLockKey))")
+            for key in keys {
+                let digest = ByteBuffer(bytes: SHA256.hash(key.bytes))
+                let name = "key:" + key.name
+                if let row = try s.rows("SELECT digest FROM key_digests WHERE name = \(name)").first {
+                    let stored = Array(buffer: try row.decode(ByteBuffer.self))
+                    if stored != SHA256.hash(key.bytes) {
+                        throw LedgerError.storage("the \(key.name) is not the one this ledger was made with (its SHA-256 is \(Hex.encode(stored)), this node's is \(SHA256.hex(key.bytes))); start every node with a copy of the same data directory")
+                    }
+                } else {
+                    try s.run("INSERT INTO key_digests (name, digest) VALUES (\(name), \(digest))")
+                }
+            }
+        }
+    }
+
+    /// Whether the database answers (`/healthz`).
+    public func ping() -> Bool {
+        (try? reader().session { s in try s.run("SELECT 1") }) != nil
+    }
+}
+
+/// A `postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?sslmode=disable|prefer|require]` URL. Without a
+/// password in the URL, `PGPASSWORD` is used if set.
+struct PostgresURL {
+    let configuration: PostgresConnection.Configuration
+    let display: String
+
+    init(_ text: String) throws {
+        func fail(_ why: String) -> LedgerError {
+            .storage("the database URL must look like postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE: \(why)")
+        }
+        guard let url = URLComponents(string: text), let scheme = url.scheme, ["postgres", "postgresql"].contains(scheme) else {
+            throw fail("the scheme is not postgres://")
+        }
+        guard let host = url.host, !host.isEmpty else { throw fail("no host") }
+        guard let user = url.user, !user.isEmpty else { throw fail("no user") }
+        let database = String(url.path.dropFirst())
+        guard !database.isEmpty, !database.contains("/") else { throw fail("no database name after the host") }
+        let port = url.port ?? 5432
+        guard (1...65535).contains(port) else { throw fail("port \(port) is out of range") }
+        let password = url.password ?? ProcessInfo.processInfo.environment["PGPASSWORD"]
+        var tls = PostgresConnection.Configuration.TLS.disable
+        switch url.queryItems?.first(where: { $0.name == "sslmode" })?.value ?? "disable" {
+        case "disable": tls = .disable
+        case "prefer": tls = .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        case "require", "verify-full": tls = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        case let other: throw fail("sslmode \(other) is not one of disable, prefer, require")
+        }
+        configuration = PostgresConnection.Configuration(host: host, port: port, username: user, password: password, database: database, tls: tls)
+        display = "\(scheme)://\(user)@\(host):\(port)/\(database)"
+    }
+}

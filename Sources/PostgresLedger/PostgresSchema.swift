@@ -1,0 +1,181 @@
+import Ledger
+import PostgresNIO
+
+/// The PostgreSQL ledger's schema as an append-only list of migrations (a shipped step is never
+/// edited; a change is a new step), recorded in `schema_migrations` and applied at open under an
+/// advisory lock, so nodes that start at once apply each step exactly once.
+///
+/// The schema enforces the SQLite ledger's invariants by itself (`SQLiteLedger+Schema.swift`):
+/// 32-byte field elements, hashes and ids; a nullifier spent once across every tree (primary
+/// key); leaves appended contiguously from 0; batch numbers 1, 2, 3, … each naming the hash of
+/// the one before; every leaf, nullifier and voucher in its transfer's batch; settled history
+/// append-only (UPDATE, DELETE and TRUNCATE refused); a payout changes once, pending → paid; a
+/// voucher is used once.
+enum PostgresSchema {
+    static let migrations: [String] = [v1]
+    static var currentVersion: Int64 { Int64(migrations.count) }
+
+    static func migrate(_ slot: ConnectionSlot) throws {
+        try slot.transaction("BEGIN") { s in
+            // The lock first: two nodes creating the table at once would collide.
+            try s.run("SELECT pg_advisory_xact_lock(\(PostgresLedger.migrationLockKey))")
+            try s.script("CREATE TABLE IF NOT EXISTS schema_migrations (version bigint PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())")
+            let applied = try s.rows("SELECT COALESCE(max(version), 0) FROM schema_migrations").first.map { try $0.decode(Int64.self) } ?? 0
+            if applied > currentVersion { throw LedgerError.schemaTooNew(found: applied, supported: currentVersion) }
+            for (k, step) in migrations.enumerated() where Int64(k + 1) > applied {
+                try s.script(step)
+                try s.run("INSERT INTO schema_migrations (version) VALUES (\(Int64(k + 1)))")
+            }
+        }
+    }
+
+    /// Version 1: the SQLite ledger's schema 4 in PostgreSQL's words, with the keys the ledger
+    /// was made with (`key_digests`). No recent-root table: the sequencer's window comes from
+    /// `batches` (indexed by number), and every root is an anchor through `batches_by_root`.
+    static let v1 = """
+        CREATE TABLE settings (
+            name              text    PRIMARY KEY,
+            value             bigint  NOT NULL
+        );
+        CREATE TABLE key_digests (
+            name              text    PRIMARY KEY,
+            digest            bytea   NOT NULL CHECK (length(digest) = 32)
+        );
+
+        CREATE TABLE batches (
+            number            bigint  PRIMARY KEY CHECK (number >= 1),
+            previous_hash     bytea   NOT NULL CHECK (length(previous_hash) = 32),
+            hash              bytea   NOT NULL UNIQUE CHECK (length(hash) = 32),
+            tree              bigint  NOT NULL CHECK (tree >= 0),
+            root              bytea   NOT NULL CHECK (length(root) = 32),
+            leaf_count        bigint  NOT NULL CHECK (leaf_count >= 0 AND leaf_count <= 1048576),
+            transfer_count    bigint  NOT NULL CHECK (transfer_count >= 0),
+            created_at        bigint  NOT NULL
+        );
+        CREATE INDEX batches_by_root ON batches (root);
+
+        CREATE TABLE transfers (
+            id                bytea   PRIMARY KEY CHECK (length(id) = 32),
+            batch             bigint  NOT NULL REFERENCES batches (number),
+            position          bigint  NOT NULL CHECK (position >= 0),
+            root              bytea   NOT NULL CHECK (length(root) = 32),
+            public_amount     bytea   NOT NULL CHECK (length(public_amount) = 32),
+            ext_data_hash     bytea   NOT NULL CHECK (length(ext_data_hash) = 32),
+            nullifier0        bytea   NOT NULL CHECK (length(nullifier0) = 32),
+            nullifier1        bytea   NOT NULL CHECK (length(nullifier1) = 32),
+            commitment0       bytea   NOT NULL CHECK (length(commitment0) = 32),
+            commitment1       bytea   NOT NULL CHECK (length(commitment1) = 32),
+            ext_data          bytea   NOT NULL,
+            proof_json        bytea   NOT NULL,
+            leaf_index0       bigint  NOT NULL UNIQUE,
+            leaf_index1       bigint  NOT NULL UNIQUE CHECK (leaf_index1 = leaf_index0 + 1),
+            receipt_signature bytea   NOT NULL,
+            created_at        bigint  NOT NULL,
+            UNIQUE (batch, position)
+        );
+
+        CREATE TABLE leaves (
+            leaf_index        bigint  PRIMARY KEY CHECK (leaf_index >= 0),
+            commitment        bytea   NOT NULL CHECK (length(commitment) = 32),
+            encrypted_output  bytea   NOT NULL,
+            transfer_id       bytea   NOT NULL REFERENCES transfers (id),
+            batch             bigint  NOT NULL
+        );
+
+        CREATE TABLE nullifiers (
+            nullifier         bytea   PRIMARY KEY CHECK (length(nullifier) = 32),
+            transfer_id       bytea   NOT NULL REFERENCES transfers (id),
+            batch             bigint  NOT NULL,
+            spent_at          bigint  NOT NULL
+        );
+        CREATE INDEX nullifiers_by_batch ON nullifiers (batch);
+        CREATE INDEX nullifiers_by_spent_at ON nullifiers (spent_at);
+
+        CREATE TABLE payouts (
+            id                bigserial PRIMARY KEY,
+            transfer_id       bytea   NOT NULL UNIQUE REFERENCES transfers (id),
+            recipient         text    NOT NULL CHECK (octet_length(recipient) BETWEEN 1 AND 256),
+            amount            bigint  NOT NULL CHECK (amount > 0),
+            status            text    NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'paid')),
+            created_at        bigint  NOT NULL,
+            paid_at           bigint,
+            CHECK ((status = 'paid') = (paid_at IS NOT NULL))
+        );
+        CREATE INDEX payouts_pending ON payouts (id) WHERE status = 'pending';
+
+        CREATE TABLE vouchers (
+            nonce             bytea   PRIMARY KEY CHECK (length(nonce) = 16),
+            voucher           bytea   NOT NULL CHECK (length(voucher) = 113),
+            amount            bigint  NOT NULL CHECK (amount > 0),
+            expires_at        bigint  NOT NULL,
+            transfer_id       bytea   NOT NULL UNIQUE REFERENCES transfers (id),
+            batch             bigint  NOT NULL
+        );
+        CREATE INDEX vouchers_by_batch ON vouchers (batch);
+
+        -- The header chain: numbers 1, 2, 3, …; each previous_hash is the hash before it.
+        CREATE FUNCTION zksettle_batches_chain() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF NEW.number <> COALESCE((SELECT max(number) FROM batches), 0) + 1
+               OR NEW.previous_hash <> COALESCE((SELECT hash FROM batches WHERE number = NEW.number - 1), '\\x0000000000000000000000000000000000000000000000000000000000000000'::bytea) THEN
+                RAISE EXCEPTION 'batch header does not extend the chain';
+            END IF;
+            RETURN NEW;
+        END $$;
+        CREATE TRIGGER batches_chain BEFORE INSERT ON batches FOR EACH ROW EXECUTE FUNCTION zksettle_batches_chain();
+
+        -- A leaf, nullifier or voucher belongs to its transfer's batch.
+        CREATE FUNCTION zksettle_same_batch() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF NEW.batch IS DISTINCT FROM (SELECT batch FROM transfers WHERE id = NEW.transfer_id) THEN
+                RAISE EXCEPTION 'a % row belongs to its transfer''s batch', TG_TABLE_NAME;
+            END IF;
+            RETURN NEW;
+        END $$;
+        CREATE TRIGGER leaves_same_batch BEFORE INSERT ON leaves FOR EACH ROW EXECUTE FUNCTION zksettle_same_batch();
+        CREATE TRIGGER nullifiers_same_batch BEFORE INSERT ON nullifiers FOR EACH ROW EXECUTE FUNCTION zksettle_same_batch();
+        CREATE TRIGGER vouchers_same_batch BEFORE INSERT ON vouchers FOR EACH ROW EXECUTE FUNCTION zksettle_same_batch();
+
+        -- Leaves are appended left to right with no gap (each row sees the rows before it).
+        CREATE FUNCTION zksettle_leaves_contiguous() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF NEW.leaf_index <> COALESCE((SELECT max(leaf_index) FROM leaves), -1) + 1 THEN
+                RAISE EXCEPTION 'leaf index % is not the next free index', NEW.leaf_index;
+            END IF;
+            RETURN NEW;
+        END $$;
+        CREATE TRIGGER leaves_contiguous BEFORE INSERT ON leaves FOR EACH ROW EXECUTE FUNCTION zksettle_leaves_contiguous();
+
+        -- Settled history is append-only.
+        CREATE FUNCTION zksettle_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            RAISE EXCEPTION '% is append-only', TG_TABLE_NAME;
+        END $$;
+        CREATE TRIGGER batches_append_only BEFORE UPDATE OR DELETE ON batches FOR EACH ROW EXECUTE FUNCTION zksettle_append_only();
+        CREATE TRIGGER transfers_append_only BEFORE UPDATE OR DELETE ON transfers FOR EACH ROW EXECUTE FUNCTION zksettle_append_only();
+        CREATE TRIGGER leaves_append_only BEFORE UPDATE OR DELETE ON leaves FOR EACH ROW EXECUTE FUNCTION zksettle_append_only();
+        CREATE TRIGGER nullifiers_append_only BEFORE UPDATE OR DELETE ON nullifiers FOR EACH ROW EXECUTE FUNCTION zksettle_append_only();
+        CREATE TRIGGER vouchers_append_only BEFORE UPDATE OR DELETE ON vouchers FOR EACH ROW EXECUTE FUNCTION zksettle_append_only();
+        CREATE TRIGGER settings_append_only BEFORE UPDATE OR DELETE ON settings FOR EACH ROW EXECUTE FUNCTION zksettle_append_only();
+        CREATE TRIGGER key_digests_append_only BEFORE UPDATE OR DELETE ON key_digests FOR EACH ROW EXECUTE FUNCTION zksettle_append_only();
+        CREATE TRIGGER batches_no_truncate BEFORE TRUNCATE ON batches FOR EACH STATEMENT EXECUTE FUNCTION zksettle_append_only();
+        CREATE TRIGGER transfers_no_truncate BEFORE TRUNCATE ON transfers FOR EACH STATEMENT EXECUTE FUNCTION zksettle_append_only();
+        CREATE TRIGGER leaves_no_truncate BEFORE TRUNCATE ON leaves FOR EACH STATEMENT EXECUTE FUNCTION zksettle_append_only();
+        CREATE TRIGGER nullifiers_no_truncate BEFORE TRUNCATE ON nullifiers FOR EACH STATEMENT EXECUTE FUNCTION zksettle_append_only();
+        CREATE TRIGGER vouchers_no_truncate BEFORE TRUNCATE ON vouchers FOR EACH STATEMENT EXECUTE FUNCTION zksettle_append_only();
+        CREATE TRIGGER payouts_no_truncate BEFORE TRUNCATE ON payouts FOR EACH STATEMENT EXECUTE FUNCTION zksettle_append_only();
+
+        -- A payout changes once, from pending to paid, and its terms never change.
+        CREATE FUNCTION zksettle_payouts_update() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP = 'DELETE' THEN RAISE EXCEPTION 'payouts are never deleted'; END IF;
+            IF NEW.id <> OLD.id OR NEW.transfer_id <> OLD.transfer_id OR NEW.recipient <> OLD.recipient
+               OR NEW.amount <> OLD.amount OR NEW.created_at <> OLD.created_at THEN
+                RAISE EXCEPTION 'a payout''s terms never change';
+            END IF;
+            IF OLD.status <> 'pending' THEN RAISE EXCEPTION 'a paid payout stays paid'; END IF;
+            RETURN NEW;
+        END $$;
+        CREATE TRIGGER payouts_update BEFORE UPDATE OR DELETE ON payouts FOR EACH ROW EXECUTE FUNCTION zksettle_payouts_update();
+        """
+}

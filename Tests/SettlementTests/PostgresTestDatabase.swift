@@ -1,0 +1,36 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import PostgresNIO
+
+/// The PostgreSQL server the tests may use: `ZKSETTLE_TEST_DATABASE`, a URL whose user may
+/// create databases (`.ci/run` starts a throwaway server and sets it). Each test gets a new,
+/// empty database of its own on it.
+enum PostgresTestDatabase {
+    static var url: String? {
+        let value = ProcessInfo.processInfo.environment["ZKSETTLE_TEST_DATABASE"] ?? ""
+        return value.isEmpty ? nil : value
+    }
+
+    /// Creates database `zkt_<random>` and returns its URL.
+    static func fresh() throws -> String {
+        guard let base = url, var parts = URLComponents(string: base), let host = parts.host, let user = parts.user else {
+            throw PostgresTestError("ZKSETTLE_TEST_DATABASE is not a postgres:// URL")
+        }
+        let name = "zkt_" + (0..<12).map { _ in String("abcdefghijklmnopqrstuvwxyz0123456789".randomElement()!) }.joined()
+        let config = PostgresConnection.Configuration(host: host, port: parts.port ?? 5432, username: user, password: parts.password,
+                                                      database: String(parts.path.dropFirst()), tls: .disable)
+        let connection = try PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.any(), configuration: config, id: 1,
+                                                        logger: Logger(label: "zksettle.test.postgres")).wait()
+        defer { _ = try? connection.close().wait() }
+        _ = try connection.simpleQuery("CREATE DATABASE \(name)").wait()
+        parts.path = "/" + name
+        return parts.string!
+    }
+}
+
+struct PostgresTestError: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}
