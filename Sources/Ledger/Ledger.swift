@@ -246,6 +246,9 @@ public protocol LedgerReader: LedgerListing, AnyObject, Sendable {
     /// other node): what a writer whose state ends at `after` must learn before it extends the
     /// chain. Reads only the new rows (indexed by batch).
     func changes(after batch: Int64) throws -> LedgerChanges
+    /// The number of the last stored batch (0 for none): one indexed read, what a node asks to
+    /// learn whether others committed since.
+    func lastBatchNumber() throws -> Int64
 }
 
 /// The batches committed after some batch, as a writer needs them to catch up: their headers

@@ -56,6 +56,10 @@ extension PostgresLedger {
         }
     }
 
+    public func lastBatchNumber() throws -> Int64 {
+        try reader().session { s in try s.rows("SELECT COALESCE(max(number), 0) FROM batches")[0].decode(Int64.self) }
+    }
+
     public func changes(after batch: Int64) throws -> LedgerChanges {
         try read { s in
             var changes = LedgerChanges()

@@ -239,6 +239,10 @@ extension SQLiteLedger {
 }
 
 extension SQLiteLedger {
+    public func lastBatchNumber() throws -> Int64 {
+        try read { db in try db.scalar("SELECT COALESCE(max(number), 0) FROM batches") }
+    }
+
     public func changes(after batch: Int64) throws -> LedgerChanges {
         try read { db in
             var changes = LedgerChanges()

@@ -58,6 +58,9 @@ public final class SettlementService: @unchecked Sendable {
     private var ready: [Int64: VerifiedTransfer] = [:]
     private var nextToApply: Int64 = 0
     private var sequencerStopping = false
+    /// Readers waiting for the state to catch up with batches other nodes committed (shared
+    /// ledger only); the sequencer thread catches up, between batches.
+    private var catchUpWaiters: [CheckedContinuation<Void, Never>] = []
     private var sequencerThread: Thread?
     private let drained = NSCondition()
     // The last closed tree rebuilt for a path or subtree page (`withTree`).
@@ -229,7 +232,15 @@ public final class SettlementService: @unchecked Sendable {
     private func sequencerLoop() {
         while true {
             sequencerCondition.lock()
-            while ready[nextToApply] == nil && !sequencerStopping { sequencerCondition.wait() }
+            while ready[nextToApply] == nil && !sequencerStopping && catchUpWaiters.isEmpty { sequencerCondition.wait() }
+            if !catchUpWaiters.isEmpty {
+                let waiters = catchUpWaiters
+                catchUpWaiters = []
+                sequencerCondition.unlock()
+                catchUpBetweenBatches()
+                for w in waiters { w.resume() }
+                continue
+            }
             if ready[nextToApply] == nil && sequencerStopping { sequencerCondition.unlock(); return }
             var items: [VerifiedTransfer] = []
             // The count first: removing an item and then leaving the loop would drop it, and
@@ -329,6 +340,41 @@ public final class SettlementService: @unchecked Sendable {
         lock.withLock { state.adopt(committed: working, nullifiers: changes.nullifiers, voucherNonces: changes.voucherNonces) }
         catchUpCounter.increment()
         logger.debug("caught up with the ledger", metadata: ["from_batch": "\(mine)", "to_batch": "\(lastBatch)", "leaves": "\(changes.leaves.count)"])
+    }
+
+    /// On a shared ledger, makes the published state at least as new as the last batch stored
+    /// when it is called (the public reads call it first, so a wallet that settled through one
+    /// node and syncs through another sees its batch): one indexed read when nothing is new,
+    /// else the sequencer learns the new batches between two of its own. Alone on its ledger
+    /// the state is the ledger's, and this returns at once.
+    public func catchUpWithLedger() async {
+        guard config.sharedLedger else { return }
+        let ledger = self.ledger
+        guard let head = try? await readers.run({ try ledger.lastBatchNumber() }) else { return }
+        if head <= lock.withLock({ state.lastHeader?.number ?? 0 }) { return }
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            sequencerCondition.lock()
+            if sequencerStopping || sequencerThread == nil {
+                sequencerCondition.unlock()
+                c.resume()
+                return
+            }
+            catchUpWaiters.append(c)
+            sequencerCondition.signal()
+            sequencerCondition.unlock()
+        }
+    }
+
+    /// The sequencer, between batches: learns what other nodes committed since its last batch.
+    private func catchUpBetweenBatches() {
+        let mine = working.lastHeader?.number ?? 0
+        do {
+            let head = try ledger.lastBatchNumber()
+            if head > mine { try catchUp(after: mine, to: head) }
+        } catch {
+            logger.error("catching up with the ledger failed; reloading the state", metadata: ["error": "\(error)"])
+            reloadState()
+        }
     }
 
     /// A transfer refused as a double spend whose own settlement is in the ledger (another

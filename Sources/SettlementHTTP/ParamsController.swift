@@ -48,9 +48,20 @@ struct ParamsController: Sendable {
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: provingKeyBytes))
     }
 
-    func healthz() -> Response {
+    /// Up, and (on a shared PostgreSQL ledger) whether the database answers: a node that cannot
+    /// reach it answers 503, so a load balancer sends wallets elsewhere.
+    func healthz() async -> Response {
         let s = service.treeSummary
-        return jsonResponse(["status": "ok", "last_batch": s.lastBatch, "leaf_count": s.leafCount, "queue_depth": service.queueDepth])
+        var body: [String: Any] = ["status": "ok", "last_batch": s.lastBatch, "leaf_count": s.leafCount, "queue_depth": service.queueDepth]
+        guard service.config.sharedLedger else { return jsonResponse(body) }
+        let reachable = (try? await service.read { try $0.lastBatchNumber() }) != nil
+        body["database"] = reachable ? "ok" : "unreachable"
+        if reachable { return jsonResponse(body) }
+        body["status"] = "degraded"
+        var response = jsonResponse(body)
+        response.status = .serviceUnavailable
+        response.headers[.retryAfter] = "1"
+        return response
     }
 
     func metrics() -> Response {

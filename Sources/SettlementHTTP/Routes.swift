@@ -16,11 +16,14 @@ extension SettlementAPI {
         let method: String
         let path: String
         let admin: Bool
+        /// The answer reads the settled state: on a shared ledger the node first catches up
+        /// with what other nodes committed (`SettlementService.catchUpWithLedger`).
+        let fresh: Bool
         let handle: @Sendable (SettlementAPI, Request, RouteInput) async throws -> Response
 
-        init(_ method: String, _ path: String, admin: Bool = false,
+        init(_ method: String, _ path: String, admin: Bool = false, fresh: Bool = false,
              _ handle: @escaping @Sendable (SettlementAPI, Request, RouteInput) async throws -> Response) {
-            self.method = method; self.path = path; self.admin = admin; self.handle = handle
+            self.method = method; self.path = path; self.admin = admin; self.fresh = fresh; self.handle = handle
         }
     }
 
@@ -29,18 +32,18 @@ extension SettlementAPI {
     static let routes: [Route] = [
         Route("POST", "/v1/transfers") { api, request, input in try await api.transfers.post(request, client: input.client) },
         Route("GET", "/v1/transfers/:id") { api, _, input in try await api.transfers.get(input.parameter("id")) },
-        Route("GET", "/v1/tree") { api, _, _ in api.tree.tree() },
-        Route("GET", "/v1/tree/path/:leaf") { api, _, input in try await api.tree.path(input.parameter("leaf")) },
-        Route("GET", "/v1/tree/subtrees") { api, request, _ in try await api.tree.subtrees(request.uri.queryParameters) },
-        Route("GET", "/v1/notes") { api, request, _ in try await api.tree.notes(request.uri.queryParameters) },
-        Route("GET", "/v1/nullifiers") { api, request, _ in try await api.tree.spends(request.uri.queryParameters) },
-        Route("GET", "/v1/nullifiers/:nf") { api, _, input in try await api.tree.nullifier(input.parameter("nf")) },
-        Route("GET", "/v1/batches/:n") { api, _, input in try await api.tree.batch(input.parameter("n")) },
+        Route("GET", "/v1/tree", fresh: true) { api, _, _ in api.tree.tree() },
+        Route("GET", "/v1/tree/path/:leaf", fresh: true) { api, _, input in try await api.tree.path(input.parameter("leaf")) },
+        Route("GET", "/v1/tree/subtrees", fresh: true) { api, request, _ in try await api.tree.subtrees(request.uri.queryParameters) },
+        Route("GET", "/v1/notes", fresh: true) { api, request, _ in try await api.tree.notes(request.uri.queryParameters) },
+        Route("GET", "/v1/nullifiers", fresh: true) { api, request, _ in try await api.tree.spends(request.uri.queryParameters) },
+        Route("GET", "/v1/nullifiers/:nf", fresh: true) { api, _, input in try await api.tree.nullifier(input.parameter("nf")) },
+        Route("GET", "/v1/batches/:n", fresh: true) { api, _, input in try await api.tree.batch(input.parameter("n")) },
         Route("GET", "/v1/params") { api, _, _ in api.params.params() },
         Route("GET", "/v1/params/proving-key") { api, _, _ in try api.params.provingKey() },
-        Route("GET", "/healthz") { api, _, _ in api.params.healthz() },
+        Route("GET", "/healthz", fresh: true) { api, _, _ in await api.params.healthz() },
         Route("GET", "/metrics") { api, _, _ in api.params.metrics() },
-        Route("GET", "/v1/admin/stats", admin: true) { api, _, _ in try await api.admin.stats() },
+        Route("GET", "/v1/admin/stats", admin: true, fresh: true) { api, _, _ in try await api.admin.stats() },
         Route("GET", "/v1/admin/payouts", admin: true) { api, request, _ in try await api.admin.payouts(request.uri.queryParameters) },
         Route("POST", "/v1/admin/payouts/:id/paid", admin: true) { api, _, input in try await api.admin.markPaid(input.parameter("id")) },
         Route("GET", "/v1/admin/nullifiers", admin: true) { api, request, _ in try await api.admin.nullifiers(request.uri.queryParameters) },
@@ -69,6 +72,7 @@ extension SettlementAPI {
             router.on(RouterPath(route.path), method: HTTPRequest.Method(route.method)!) { request, context in
                 do {
                     if route.admin { try admin.authorize(request) }
+                    if route.fresh { await service.catchUpWithLedger() }
                     return try await route.handle(self, request, RouteInput(parameters: context.parameters, client: Self.client(of: context)))
                 } catch let e as APIError { throw e } catch {
                     throw APIError.internal(error)
