@@ -161,7 +161,7 @@ let package = Package(
         .executableTarget(
             name: "zksettle-bench",
             dependencies: ["BN254", "Groth16", "Groth16Prover", "R1CS", "Circuits", "Protocol", "Primitives", "Ledger", "SQLiteLedger",
-                           "SettlementClient", "DevelopmentKeys", "Settlement", "Wallet", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                           "PostgresLedger", "SettlementClient", "DevelopmentKeys", "Settlement", "Wallet", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings),
 
         // Shared by the test targets: where the vectors are, a seeded generator, blocking work.

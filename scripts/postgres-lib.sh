@@ -41,3 +41,18 @@ create_database() {
   bin=$(pg_bin) || return 1
   "$bin/psql" -h 127.0.0.1 -p "$port" -U zksettle -d postgres -qc "CREATE DATABASE $name" >/dev/null
 }
+
+# crash_throwaway_postgres DIR: stops the server at once, as a power cut would (-m immediate:
+# no checkpoint, the next start replays the WAL).
+crash_throwaway_postgres() {
+  local dir=$1 bin
+  bin=$(pg_bin) || return 1
+  pg_as_owner "'$bin/pg_ctl' -D '$dir/data' -m immediate -w stop" > /dev/null
+}
+
+# restart_throwaway_postgres DIR PORT: starts it again after crash_throwaway_postgres.
+restart_throwaway_postgres() {
+  local dir=$1 port=$2 bin
+  bin=$(pg_bin) || return 1
+  pg_as_owner "'$bin/pg_ctl' -D '$dir/data' -l '$dir/server.log' -w -t 60 -o \"-p $port -k '$dir' -c listen_addresses=127.0.0.1 -c max_connections=200\" start" > /dev/null
+}

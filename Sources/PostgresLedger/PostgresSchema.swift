@@ -124,27 +124,42 @@ enum PostgresSchema {
         END $$;
         CREATE TRIGGER batches_chain BEFORE INSERT ON batches FOR EACH ROW EXECUTE FUNCTION zksettle_batches_chain();
 
-        -- A leaf, nullifier or voucher belongs to its transfer's batch.
+        -- A leaf, nullifier or voucher belongs to its transfer's batch; leaves are appended left
+        -- to right with no gap. Checked once per statement over its new rows (a commit inserts
+        -- each table's rows in one statement), not once per row: a row trigger costs a plpgsql
+        -- call and a query per leaf and per nullifier.
         CREATE FUNCTION zksettle_same_batch() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
-            IF NEW.batch IS DISTINCT FROM (SELECT batch FROM transfers WHERE id = NEW.transfer_id) THEN
+            IF EXISTS (SELECT 1 FROM new_rows n LEFT JOIN transfers t ON t.id = n.transfer_id
+                       WHERE t.batch IS DISTINCT FROM n.batch) THEN
                 RAISE EXCEPTION 'a % row belongs to its transfer''s batch', TG_TABLE_NAME;
             END IF;
-            RETURN NEW;
+            RETURN NULL;
         END $$;
-        CREATE TRIGGER leaves_same_batch BEFORE INSERT ON leaves FOR EACH ROW EXECUTE FUNCTION zksettle_same_batch();
-        CREATE TRIGGER nullifiers_same_batch BEFORE INSERT ON nullifiers FOR EACH ROW EXECUTE FUNCTION zksettle_same_batch();
-        CREATE TRIGGER vouchers_same_batch BEFORE INSERT ON vouchers FOR EACH ROW EXECUTE FUNCTION zksettle_same_batch();
+        CREATE TRIGGER leaves_same_batch AFTER INSERT ON leaves REFERENCING NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION zksettle_same_batch();
+        CREATE TRIGGER nullifiers_same_batch AFTER INSERT ON nullifiers REFERENCING NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION zksettle_same_batch();
+        CREATE TRIGGER vouchers_same_batch AFTER INSERT ON vouchers REFERENCING NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION zksettle_same_batch();
 
-        -- Leaves are appended left to right with no gap (each row sees the rows before it).
+        -- After the statement: its leaves are first..last with no gap (their count is the span;
+        -- the primary key makes them distinct), the leaf before them is first - 1 (or there is
+        -- none and first is 0), and no leaf lies beyond them.
         CREATE FUNCTION zksettle_leaves_contiguous() RETURNS trigger LANGUAGE plpgsql AS $$
+        DECLARE lo bigint; hi bigint; n bigint; before bigint; top bigint;
         BEGIN
-            IF NEW.leaf_index <> COALESCE((SELECT max(leaf_index) FROM leaves), -1) + 1 THEN
-                RAISE EXCEPTION 'leaf index % is not the next free index', NEW.leaf_index;
+            SELECT min(leaf_index), max(leaf_index), count(*) INTO lo, hi, n FROM new_rows;
+            IF n = 0 THEN RETURN NULL; END IF;
+            SELECT max(leaf_index) INTO before FROM leaves WHERE leaf_index < lo;
+            SELECT max(leaf_index) INTO top FROM leaves;
+            IF hi - lo + 1 <> n OR COALESCE(before, -1) <> lo - 1 OR top <> hi THEN
+                RAISE EXCEPTION 'leaves % to % are not the next free indices', lo, hi;
             END IF;
-            RETURN NEW;
+            RETURN NULL;
         END $$;
-        CREATE TRIGGER leaves_contiguous BEFORE INSERT ON leaves FOR EACH ROW EXECUTE FUNCTION zksettle_leaves_contiguous();
+        CREATE TRIGGER leaves_contiguous AFTER INSERT ON leaves REFERENCING NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION zksettle_leaves_contiguous();
 
         -- Settled history is append-only.
         CREATE FUNCTION zksettle_append_only() RETURNS trigger LANGUAGE plpgsql AS $$

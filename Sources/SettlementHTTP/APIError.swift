@@ -53,7 +53,7 @@ public struct APIError: HTTPResponseError, Sendable, Equatable {
         case .rateLimited(let s, _): self.init(.tooManyRequests, rejection.code, message, retryAfter: s)
         case .unavailable: self.init(.serviceUnavailable, rejection.code, message, retryAfter: 1)
         case .treeFull: self.init(.insufficientStorage, rejection.code, message)
-        case .storageFailure: self.init(.internalServerError, rejection.code, message)
+        case .storageFailure: self.init(.serviceUnavailable, rejection.code, message, retryAfter: 1)
         }
     }
 

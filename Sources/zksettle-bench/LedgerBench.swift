@@ -5,6 +5,7 @@ import Groth16
 import Ledger
 import Primitives
 import Protocol
+import PostgresLedger
 import SQLiteLedger
 import Settlement
 
@@ -14,7 +15,7 @@ import Settlement
 /// built before timing; the sequencer's own time per batch is reported beside.
 struct LedgerBench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "ledger", abstract: "Commit batches to a SQLite ledger; ms per batch commit (durable).")
+        commandName: "ledger", abstract: "Commit batches to a SQLite or PostgreSQL ledger; ms per batch commit (durable).")
 
     @Option(help: "Transfers per batch.")
     var batchSize = 64
@@ -34,13 +35,16 @@ struct LedgerBench: ParsableCommand {
     @Option(help: "Directory for the ledger file (default: a new temporary directory, removed afterwards).")
     var dir: String?
 
+    @Option(help: "An empty PostgreSQL database to commit into instead of a SQLite file: postgres://USER@HOST:PORT/DB (env ZKSETTLE_DATABASE). One round.")
+    var database: String?
+
     func run() throws {
         let base = dir.map { URL(fileURLWithPath: $0, isDirectory: true) }
             ?? FileManager.default.temporaryDirectory.appendingPathComponent("zksettle-ledger-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
         var paths: [String] = []
         defer {
-            for path in paths { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+            for path in paths where !path.hasPrefix("postgres") { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
             if dir == nil { try? FileManager.default.removeItem(at: base) }
         }
 
@@ -48,10 +52,17 @@ struct LedgerBench: ParsableCommand {
         let (commits, sequencerMs) = try makeBatches(key: key)
 
         var commitMs: [Double] = [], cpuMs: [Double] = []
-        var ledger: SQLiteLedger!
-        for _ in 0..<max(1, rounds) {
-            paths.append(base.appendingPathComponent("ledger-\(UUID().uuidString).sqlite").path)
-            ledger = try SQLiteLedger(path: paths.last!)
+        var ledger: (any Ledger)!
+        let url = database ?? ProcessInfo.processInfo.environment["ZKSETTLE_DATABASE"]
+        for _ in 0..<(url == nil ? max(1, rounds) : 1) {
+            if let url {
+                ledger = try PostgresLedger(url: url, readers: 1)
+                guard try ledger.counts().batches == 0 else { throw ValidationError("--database must name an empty database (it would mix the benchmark's batches into a ledger)") }
+                paths.append(url)
+            } else {
+                paths.append(base.appendingPathComponent("ledger-\(UUID().uuidString).sqlite").path)
+                ledger = try SQLiteLedger(path: paths.last!)
+            }
             for commit in commits {
                 let c0 = threadCPUNanoseconds()
                 let t0 = Timer.now()
@@ -61,10 +72,10 @@ struct LedgerBench: ParsableCommand {
             }
         }
         let t0 = Timer.now()
-        let faults = try ledger.audit(receiptPublicKey: key.publicKey)
+        let faults = try ledger.audit(receiptPublicKey: key.publicKey, depositPublicKey: nil)
         let auditMs = Double(Timer.now() - t0) / 1e6
         guard faults.isEmpty else { throw ValidationError("internal error: the audit found \(faults)") }
-        report(path: paths.last!, base: base, batches: commits.count, commitMs: commitMs, cpuMs: cpuMs, sequencerMs: sequencerMs, auditMs: auditMs)
+        report(path: paths.last!, base: base, engine: url == nil ? "sqlite" : "postgresql", batches: commits.count, commitMs: commitMs, cpuMs: cpuMs, sequencerMs: sequencerMs, auditMs: auditMs)
     }
 
     /// Every batch, built before timing as the sequencer builds them (Poseidon and signatures
@@ -106,13 +117,15 @@ struct LedgerBench: ParsableCommand {
 
     /// One JSON object: commit times (median, p90, extremes, CPU), the sequencer's and the
     /// audit's, and the file sizes.
-    func report(path: String, base: URL, batches: Int, commitMs: [Double], cpuMs: [Double], sequencerMs: [Double], auditMs: Double) {
+    func report(path: String, base: URL, engine: String, batches: Int, commitMs: [Double], cpuMs: [Double], sequencerMs: [Double], auditMs: Double) {
         func size(_ p: String) -> Int { (try? FileManager.default.attributesOfItem(atPath: p)[.size] as? Int) ?? 0 }
         let bytes = size(path), walBytes = size(path + "-wal")
         let sorted = commitMs.sorted()
         func pct(_ p: Double) -> Double { round4(sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]) }
         emit([
             "benchmark": "ledger_commit",
+            "engine": engine,
+            "transfers_per_second_durable": round4(Double(batchSize) * 1000 / pct(0.5)),
             "transfers_per_batch": batchSize,
             "batches": batches,
             "rounds": max(1, rounds),
@@ -125,8 +138,8 @@ struct LedgerBench: ParsableCommand {
             "ms_audit_all": round4(auditMs),
             "file_bytes": bytes,
             "wal_bytes": walBytes,
-            "durability": "WAL, synchronous=FULL",
-            "directory": base.path,
+            "durability": engine == "sqlite" ? "WAL, synchronous=FULL" : "synchronous_commit=on",
+            "directory": engine == "sqlite" ? base.path : "(database)",
         ])
     }
 }

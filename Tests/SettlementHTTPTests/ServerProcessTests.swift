@@ -170,7 +170,7 @@ extension HTTPConnection.Response {
 
             // Commit 2 fails before COMMIT: refused, and nothing of it is stored.
             let failed = try server.post(transfers[1], on: c)
-            #expect(failed.status == 500 && failed.errorCode == "storage_failure", "\(failed.object)")
+            #expect(failed.status == 503 && failed.errorCode == "storage_failure", "\(failed.object)")
             #expect(try c.get("/v1/transfers/\(transfers[1].id.hex)").status == 404)
             let afterFailure = try SQLiteLedger(path: server.ledgerPath, readOnly: true).counts()
             #expect(afterFailure.transfers == 1 && afterFailure.batches == 1 && afterFailure.nullifiers == 2)

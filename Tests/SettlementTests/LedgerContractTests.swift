@@ -218,4 +218,37 @@ enum Engine: String, CustomStringConvertible, Sendable {
         #expect(try ledger.counts().transfers == Int64(nodes * rounds * 2 + 1))
         #expect(try ledger.audit(receiptPublicKey: nil, depositPublicKey: nil) == [])
     }
+
+    /// The PostgreSQL schema refuses by itself what the SQLite schema refuses: rewriting or
+    /// deleting history, a gap in the leaves, a row in another transfer's batch, a nullifier twice.
+    @Test(arguments: Engine.shared) func theSchemaItselfRefusesRewritingHistory(engine: Engine) throws {
+        let store = try engine.newStore()
+        let ledger = try engine.open(store)
+        var fx = try LedgerFixture(label: "contract-schema")
+        let b1 = fx.batch([fx.transfer(extAmount: -5, fee: 1, recipient: "acct:1"), fx.transfer()]).0!
+        try ledger.commit(b1)
+        let id = "'\\x\(Hex.encode(b1.transfers[0].id.bytes))'"
+        let refused = [
+            "UPDATE batches SET created_at = 0",
+            "DELETE FROM transfers",
+            "UPDATE leaves SET batch = 7",
+            "DELETE FROM nullifiers",
+            "TRUNCATE nullifiers CASCADE",
+            "UPDATE settings SET value = 32",
+            "DELETE FROM payouts",
+            "UPDATE payouts SET amount = 1",
+            // A leaf after a gap, a leaf of another batch, a nullifier spent again.
+            "INSERT INTO leaves VALUES (9, '\\x\(String(repeating: "00", count: 32))', '\\x00', \(id), 1)",
+            "INSERT INTO leaves VALUES (4, '\\x\(String(repeating: "00", count: 32))', '\\x00', \(id), 2)",
+            "INSERT INTO nullifiers VALUES ('\\x\(Hex.encode(b1.nullifiers[0].nullifier.bigEndianBytes))', \(id), 1, 0)",
+        ]
+        for sql in refused {
+            #expect(throws: (any Error).self, "\(sql)") { try PostgresTestDatabase.execute(store, sql) }
+        }
+        // The one write outside settlement: a payout pending → paid, once.
+        try PostgresTestDatabase.execute(store, "UPDATE payouts SET status = 'paid', paid_at = 1")
+        #expect(throws: (any Error).self) { try PostgresTestDatabase.execute(store, "UPDATE payouts SET status = 'pending', paid_at = NULL") }
+        #expect(try ledger.counts().transfers == 2)
+        #expect(try ledger.audit(receiptPublicKey: fx.key.publicKey, depositPublicKey: nil) == [])
+    }
 }

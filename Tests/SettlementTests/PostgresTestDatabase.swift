@@ -15,18 +15,24 @@ enum PostgresTestDatabase {
 
     /// Creates database `zkt_<random>` and returns its URL.
     static func fresh() throws -> String {
-        guard let base = url, var parts = URLComponents(string: base), let host = parts.host, let user = parts.user else {
-            throw PostgresTestError("ZKSETTLE_TEST_DATABASE is not a postgres:// URL")
-        }
+        guard let base = url, var parts = URLComponents(string: base) else { throw PostgresTestError("ZKSETTLE_TEST_DATABASE is not a postgres:// URL") }
         let name = "zkt_" + (0..<12).map { _ in String("abcdefghijklmnopqrstuvwxyz0123456789".randomElement()!) }.joined()
+        try execute(base, "CREATE DATABASE \(name)")
+        parts.path = "/" + name
+        return parts.string!
+    }
+
+    /// Runs one statement on the database at `url` (what an operator with psql could do).
+    static func execute(_ url: String, _ sql: String) throws {
+        guard let parts = URLComponents(string: url), let host = parts.host, let user = parts.user else {
+            throw PostgresTestError("not a postgres:// URL: \(url)")
+        }
         let config = PostgresConnection.Configuration(host: host, port: parts.port ?? 5432, username: user, password: parts.password,
                                                       database: String(parts.path.dropFirst()), tls: .disable)
         let connection = try PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.any(), configuration: config, id: 1,
                                                         logger: Logger(label: "zksettle.test.postgres")).wait()
         defer { _ = try? connection.close().wait() }
-        _ = try connection.simpleQuery("CREATE DATABASE \(name)").wait()
-        parts.path = "/" + name
-        return parts.string!
+        _ = try connection.query(PostgresQuery(unsafeSQL: sql), logger: Logger(label: "zksettle.test.postgres")).wait()
     }
 }
 
