@@ -165,13 +165,13 @@ let package = Package(
             swiftSettings: swiftSettings),
 
         // Shared by the test targets: where the vectors are, a seeded generator, blocking work.
-        .target(name: "TestSupport", dependencies: ["SQLite"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
+        .target(name: "TestSupport", dependencies: ["SQLite", .product(name: "PostgresNIO", package: "postgres-nio"),
+                                                   .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log")],
+                path: "Tests/TestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "BN254Tests", dependencies: ["BN254", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "Groth16Tests", dependencies: ["Groth16", "BN254", "Primitives", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "SettlementTests", dependencies: ["Settlement", "Ledger", "SQLiteLedger", "PostgresLedger", "SQLite", "Protocol", "Primitives", "Groth16", "BN254",
-                                                           "TestSupport", .product(name: "PostgresNIO", package: "postgres-nio"),
-                                                           .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log")],
-                    swiftSettings: swiftSettings),
+                                                           "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "SettlementHTTPTests", dependencies: ["SettlementHTTP", "Settlement", "Ledger", "SQLiteLedger", "Protocol", "Primitives",
                                                                "Groth16", "BN254", "TestSupport", "SettlementClient", "Wallet", "Circuits",
                                                                "Groth16Prover", "DevelopmentKeys", "zksettle-server", "zksettle-admin",

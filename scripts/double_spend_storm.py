@@ -123,6 +123,15 @@ def main():
                     if s != 409 or code != loser_code:
                         failures.append(f"set {g}: a conflicting post got {s} {code}")
         stats = server.get_json("/v1/admin/stats", admin=True)
+        # How often a node learned other nodes' batches, and rebuilt a batch under the writer
+        # lock because another node committed first (shared ledger: the paths this storm tries).
+        shared_counts = {"catchups": 0, "rebuilt": 0}
+        for node in nodes:
+            _, metrics = request(node.port, "GET", "/metrics")
+            for line in metrics.decode().splitlines():
+                for name, key in (("zksettle_ledger_catchups_total", "catchups"), ("zksettle_batches_rebuilt_total", "rebuilt")):
+                    if line.startswith(name + " ") or line.startswith(name + "{"):
+                        shared_counts[key] += int(float(line.split()[-1]))
         if stats["transfers"] != args.groups + args.voucher_sets:
             failures.append(f"the ledger holds {stats['transfers']} transfers, expected {args.groups + args.voucher_sets}")
         if stats["vouchers_used"] != stats["transfers"]:
@@ -134,7 +143,8 @@ def main():
     verify_ok, verdict = server.check_ledger(failures, proofs=True)
     summary = {"nodes": len(nodes), "ledger": "postgresql" if args.database else "sqlite", "conflict_sets": args.groups, "voucher_sets": args.voucher_sets, "per_set": args.conflicts, "copies": args.copies, "posts": len(posts),
                "clients": args.clients, "seconds": round(seconds, 2), "settled": stats["transfers"],
-               "batches": stats["batches"], "db_verify_ok": verdict.get("ok"), "failures": failures[:20]}
+               "batches": stats["batches"], "node_catchups": shared_counts["catchups"], "batches_rebuilt": shared_counts["rebuilt"],
+               "db_verify_ok": verdict.get("ok"), "failures": failures[:20]}
     return finish(summary, not failures, work)
 
 

@@ -78,6 +78,18 @@ public struct MerkleTree: Sendable {
         }
     }
 
+    /// Undoes appends: back to `other`, which is this tree before leaves were appended to it
+    /// (the same leaves up to `other.count`). Copies the few nodes that differ (the right edge,
+    /// one node a height) and drops the rest: O(depth + appended), no hashing.
+    public mutating func revert(to other: MerkleTree) {
+        precondition(other.count <= count, "revert: the other tree is larger")
+        for h in 0...Self.depth {
+            let lo = other.count >> h
+            if lo < levels[h].count { levels[h].removeSubrange(lo...) }
+            if lo < other.levels[h].count { levels[h].append(contentsOf: other.levels[h][lo...]) }
+        }
+    }
+
     /// The authentication path of a leaf: its sibling at each height, bottom up.
     public func path(_ index: Int) throws(MerkleTreeError) -> [Fr] {
         guard index >= 0 && index < count else { throw .noSuchLeaf(index: index, count: count) }

@@ -111,6 +111,22 @@ public struct SequencerState: Sendable {
         lastHeader = working.lastHeader
     }
 
+    /// Undoes an `apply` whose batch was not written (another node extended the ledger first):
+    /// back to `published`, which is this state as it was before the apply, given the batch's
+    /// nullifiers and voucher nonces. O(batch + depth).
+    public mutating func revert(to published: SequencerState, nullifiers: [Fr], voucherNonces: [[UInt8]]) {
+        if treeNumber != published.treeNumber {
+            tree = published.tree  // the batch had started the next tree
+            treeNumber = published.treeNumber
+        } else {
+            tree.revert(to: published.tree)
+        }
+        for nf in nullifiers { spent.remove(nf) }
+        for nonce in voucherNonces { usedVouchers.remove(nonce) }
+        rootWindow = published.rootWindow
+        lastHeader = published.lastHeader
+    }
+
     /// Learns batches another writer committed after `lastHeader` (issue 16: nodes sharing one
     /// ledger): appends their leaves (starting the next tree where they do), adds their
     /// nullifiers and vouchers, and takes their headers and roots. O(new leaves × depth).

@@ -75,6 +75,8 @@ public final class SettlementService: @unchecked Sendable {
     private let bisectionCounter = Counter(label: "zksettle_verify_bisections_total")
     private let queueGauge = Gauge(label: "zksettle_queue_depth")
     private let catchUpCounter = Counter(label: "zksettle_ledger_catchups_total")
+    /// Batches built again under the writer lock because another node committed first.
+    private let rebuiltCounter = Counter(label: "zksettle_batches_rebuilt_total")
 
     public init(config: SettlementConfig, ledger: any Ledger, verifyingKey: VerifyingKey, receiptKey: Ed25519Key,
                 logger: Logger = Logger(label: "zksettle.settlement")) throws {
@@ -268,27 +270,34 @@ public final class SettlementService: @unchecked Sendable {
 
     /// One batch; returns how many of `items` (a prefix) it decided.
     ///
-    /// The batch is built under the ledger's writer lock (`commit(after:)`): if another node
-    /// committed since this one's last batch, its batches are learned first (`catchUp`), so
-    /// the database's order decides every conflict and the chain never forks.
+    /// The batch is built on what this node knows, outside the ledger's writer lock, and the
+    /// lock is held only to write it (`commit(after:)`). If another node committed in between
+    /// (a shared ledger), the batch is undone, that node's batches are learned (`catchUp`) and
+    /// the batch is built again under the lock: the database's order decides every conflict and
+    /// the chain never forks, and the lock is held for the write alone when nodes do not race.
     private func applyAndCommitOnce(_ all: [VerifiedTransfer]) -> Int {
         let now = Int64(Date().timeIntervalSince1970 * 1000)
-        var applied: (commit: BatchCommit?, decisions: [Decision], decided: Int)?
-        var decisions: [Decision]
-        var decided = all.count
+        let base = working.lastHeader?.number ?? 0
+        var applied = working.apply(upToTreeEnd: all, now: now, key: receiptKey)
+        var decisions = applied.decisions
+        var decided = applied.decided
         var committed: BatchCommit?
         let t0 = DispatchTime.now().uptimeNanoseconds
         do {
             try ledger.commit { lastBatch in
-                let mine = working.lastHeader?.number ?? 0
-                if lastBatch != mine { try catchUp(after: mine, to: lastBatch) }
-                let r = working.apply(upToTreeEnd: all, now: now, key: receiptKey)
-                applied = r
-                return r.commit
+                if lastBatch == base { return applied.commit }
+                if let undone = applied.commit {
+                    working.revert(to: lock.withLock { state }, nullifiers: undone.nullifiers.map(\.nullifier),
+                                   voucherNonces: undone.vouchers.map(\.voucher.nonce))
+                }
+                try catchUp(after: base, to: lastBatch)
+                applied = working.apply(upToTreeEnd: all, now: now, key: receiptKey)
+                rebuiltCounter.increment()
+                return applied.commit
             }
-            decisions = applied!.decisions
-            decided = applied!.decided
-            committed = applied!.commit
+            decisions = applied.decisions
+            decided = applied.decided
+            committed = applied.commit
             if let batch = committed {
                 // The commit's latency (the writer lock, a catch-up, the database's durable
                 // commit) and each tree's batch rate, for operators of a shared ledger.
@@ -297,11 +306,11 @@ public final class SettlementService: @unchecked Sendable {
                 logger.debug("batch committed", metadata: ["batch": "\(batch.header.number)", "transfers": "\(batch.transfers.count)", "root": "\(batch.header.root)"])
             }
         } catch {
-            if let r = applied, let batch = r.commit {
-                decisions = recoverFromFailedCommit(batch, r.decisions, error)
-                decided = r.decided
+            if let batch = applied.commit {
+                decisions = recoverFromFailedCommit(batch, applied.decisions, error)
+                decided = applied.decided
             } else {
-                // Nothing was written: the lock, the catch-up or the apply failed before it.
+                // Nothing was written, and nothing was to be: the lock or the catch-up failed.
                 // The working state may be half caught up, so it is reloaded.
                 logger.error("batch not written", metadata: ["error": "\(error)"])
                 reloadState()

@@ -38,6 +38,31 @@ import Testing
         #expect(codes == ["invalid_proof", "unknown_root", "double_spend"])
     }
 
+    /// A batch built on a state and not written (another node extended the ledger first) is
+    /// undone exactly: the tree, the spent set, the vouchers, the window and the header are the
+    /// published state's again, and the next apply gives what it gives on the published state,
+    /// across a tree rollover too.
+    @Test(arguments: [1 << 20, 32]) func revertUndoesAnUnwrittenBatch(capacity: Int) throws {
+        var fx = try LedgerFixture(label: "seq-revert", snapshot: LedgerSnapshot(treeCapacity: capacity, leaves: [], spentNullifiers: [], recentHeaders: []))
+        _ = fx.batch((0..<(capacity == 32 ? 16 : 7)).map { _ in fx.transfer() })  // trees of 32: full, so the next batch starts tree 1
+        let published = fx.state
+        var working = published
+        let items = (0..<5).map { _ in fx.transfer() } + [fx.transfer(extAmount: 9)]
+        let (commit, _) = working.apply(items, now: 1, key: fx.key)
+        let undone = try #require(commit)
+        #expect(working.totalLeaves > published.totalLeaves)
+        #expect(working.treeNumber == (capacity == 32 ? 1 : 0))
+        working.revert(to: published, nullifiers: undone.nullifiers.map(\.nullifier), voucherNonces: undone.vouchers.map(\.voucher.nonce))
+        #expect(working.currentRoot == published.currentRoot)
+        #expect(working.totalLeaves == published.totalLeaves && working.treeNumber == published.treeNumber)
+        #expect(working.spent == published.spent && working.usedVouchers == published.usedVouchers)
+        #expect(working.rootWindow == published.rootWindow && working.lastHeader == published.lastHeader)
+        #expect(try working.tree.path(13) == (try published.tree.path(13)))
+        var fromPublished = published
+        let again = working.apply(items, now: 2, key: fx.key).commit
+        #expect(again?.header == fromPublished.apply(items, now: 2, key: fx.key).commit?.header)
+    }
+
     @Test func applyInPlaceEqualsApplyingOnACopy() throws {
         var fx = try LedgerFixture(label: "seq-inplace")
         let items = [fx.transfer(), fx.transfer(), fx.transfer()]

@@ -7,14 +7,14 @@ import PostgresNIO
 /// The PostgreSQL server the tests may use: `ZKSETTLE_TEST_DATABASE`, a URL whose user may
 /// create databases (`.ci/run` starts a throwaway server and sets it). Each test gets a new,
 /// empty database of its own on it.
-enum PostgresTestDatabase {
-    static var url: String? {
+public enum PostgresTestDatabase {
+    public static var url: String? {
         let value = ProcessInfo.processInfo.environment["ZKSETTLE_TEST_DATABASE"] ?? ""
         return value.isEmpty ? nil : value
     }
 
     /// Creates database `zkt_<random>` and returns its URL.
-    static func fresh() throws -> String {
+    public static func fresh() throws -> String {
         guard let base = url, var parts = URLComponents(string: base) else { throw PostgresTestError("ZKSETTLE_TEST_DATABASE is not a postgres:// URL") }
         let name = "zkt_" + (0..<12).map { _ in String("abcdefghijklmnopqrstuvwxyz0123456789".randomElement()!) }.joined()
         try execute(base, "CREATE DATABASE \(name)")
@@ -23,7 +23,7 @@ enum PostgresTestDatabase {
     }
 
     /// Runs one statement on the database at `url` (what an operator with psql could do).
-    static func execute(_ url: String, _ sql: String) throws {
+    public static func execute(_ url: String, _ sql: String) throws {
         guard let parts = URLComponents(string: url), let host = parts.host, let user = parts.user else {
             throw PostgresTestError("not a postgres:// URL: \(url)")
         }
@@ -36,7 +36,7 @@ enum PostgresTestDatabase {
     }
 }
 
-struct PostgresTestError: Error, CustomStringConvertible {
-    let description: String
-    init(_ d: String) { description = d }
+public struct PostgresTestError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ d: String) { description = d }
 }
