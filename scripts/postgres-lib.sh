@@ -22,7 +22,7 @@ start_throwaway_postgres() {
   bin=$(pg_bin) || return 1
   mkdir -p "$dir"
   [ "$(id -u)" = 0 ] && chown postgres "$dir"
-  pg_as_owner "'$bin/initdb' -D '$dir/data' -U zksettle --auth=trust -E UTF8 --no-instructions" > "$dir/initdb.log" 2>&1 \
+  pg_as_owner "'$bin/initdb' -D '$dir/data' -U zksettle --auth=trust -E UTF8 --locale=C --no-instructions" > "$dir/initdb.log" 2>&1 \
     || { cat "$dir/initdb.log" >&2; echo "error: initdb failed" >&2; return 1; }
   pg_as_owner "'$bin/pg_ctl' -D '$dir/data' -l '$dir/server.log' -w -t 60 -o \"-p $port -k '$dir' -c listen_addresses=127.0.0.1 -c max_connections=200\" start" > /dev/null \
     || { cat "$dir/server.log" >&2; echo "error: PostgreSQL did not start" >&2; return 1; }
