@@ -251,4 +251,25 @@ enum Engine: String, CustomStringConvertible, Sendable {
         #expect(try ledger.counts().transfers == 2)
         #expect(try ledger.audit(receiptPublicKey: fx.key.publicKey, depositPublicKey: nil) == [])
     }
+
+    /// Nodes that start together migrate once: each step runs under the advisory lock, and a
+    /// node that comes second finds it applied.
+    @Test(arguments: Engine.shared) func nodesStartingTogetherMigrateOnce(engine: Engine) async throws {
+        let store = try engine.newStore()
+        let capacities = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<6 {
+                group.addTask { try await offCooperativePool { try engine.open(store, treeCapacity: 64).treeCapacity } }
+            }
+            var out: [Int] = []
+            for try await c in group { out.append(c) }
+            return out
+        }
+        #expect(capacities == Array(repeating: 64, count: 6))
+        let ledger = try engine.open(store)
+        var fx = try LedgerFixture(label: "contract-migrate-once", snapshot: try ledger.loadSnapshot(recentRootWindow: 100))
+        try ledger.commit(fx.batch([fx.transfer()]).0!)
+        #expect(try ledger.counts().batches == 1)
+        #expect(try PostgresTestDatabase.integer(store, "SELECT count(*) FROM schema_migrations") == 1)
+        #expect(try PostgresTestDatabase.integer(store, "SELECT count(*) FROM settings WHERE name = 'tree_capacity'") == 1)
+    }
 }

@@ -22,8 +22,15 @@ public enum PostgresTestDatabase {
         return parts.string!
     }
 
+    /// The first column of the first row of a query, as an integer.
+    public static func integer(_ url: String, _ sql: String) throws -> Int64? {
+        try rows(url, sql).first.map { try $0.decode(Int64.self) }
+    }
+
     /// Runs one statement on the database at `url` (what an operator with psql could do).
-    public static func execute(_ url: String, _ sql: String) throws {
+    public static func execute(_ url: String, _ sql: String) throws { _ = try rows(url, sql) }
+
+    static func rows(_ url: String, _ sql: String) throws -> [PostgresRow] {
         guard let parts = URLComponents(string: url), let host = parts.host, let user = parts.user else {
             throw PostgresTestError("not a postgres:// URL: \(url)")
         }
@@ -32,7 +39,7 @@ public enum PostgresTestDatabase {
         let connection = try PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.any(), configuration: config, id: 1,
                                                         logger: Logger(label: "zksettle.test.postgres")).wait()
         defer { _ = try? connection.close().wait() }
-        _ = try connection.query(PostgresQuery(unsafeSQL: sql), logger: Logger(label: "zksettle.test.postgres")).wait()
+        return try connection.query(PostgresQuery(unsafeSQL: sql), logger: Logger(label: "zksettle.test.postgres")).wait().rows
     }
 }
 
