@@ -7,9 +7,12 @@ Usage:
 Starts a throwaway PostgreSQL (scripts/postgres-lib.sh), NODES zksettle-server nodes sharing it
 (copies of the first node's data directory) and HAProxy in front of them, proves a corpus of
 distinct deposits, and posts them through HAProxy from CLIENTS threads, retrying through outages
-as a wallet would, while a killer SIGKILLs a random node at random moments and restarts it, at
-least KILLS times; halfway through, PostgreSQL itself is stopped with `pg_ctl stop -m immediate`
-(no checkpoint: a power cut) and started again.
+as a wallet would, while a killer ends node lives KILLS times, restarting each node at once: a
+random live node SIGKILLed at a random moment, except that one life in four ends inside a batch
+commit (rows written, COMMIT not sent, the writer lock held) and one in four just after a COMMIT
+and before any reply, where the node SIGKILLs itself (ZKSETTLE_FAULT_KILL_AT). Halfway through,
+PostgreSQL itself is stopped with `pg_ctl stop -m immediate` (no checkpoint: a power cut) and
+started again.
 
 At the end, with every node restarted cleanly, it checks that every transfer that got a signed
 receipt is settled exactly as receipted (batch, tree, leaf indices, root, signature), asked of
@@ -124,14 +127,27 @@ def main():
                     break
 
         kills, database_restarts, unexpected = [0], [0], []
+        by_kind = {"signal": 0, "inside-commit": 0, "after-commit": 0}
+        plans = {}  # node index -> the ZKSETTLE_FAULT_KILL_AT plan of its current life
 
         def killer():
+            # A supervisor's loop: a node that died restarts at once; otherwise a random live
+            # node is SIGKILLed. Every fourth life (the second of each four) ends inside a batch
+            # commit (rows written, COMMIT not sent, the writer lock held) and every fourth (the
+            # fourth) just after a COMMIT, before any client heard "settled": the node SIGKILLs
+            # itself there (ZKSETTLE_FAULT_KILL_AT), since a random signal rarely lands in those
+            # few milliseconds.
             while kills[0] < args.kills and not aborted.is_set():
                 time.sleep(rng.uniform(0.1, 0.7))
-                node = rng.choice(nodes)
+                dead = [k for k, n in enumerate(nodes) if n.proc.poll() is not None]
+                k = dead[0] if dead else rng.randrange(len(nodes))
+                node = nodes[k]
                 with node.lock:
                     if node.proc.poll() is None:
                         node.kill()
+                        by_kind["signal"] += 1
+                    elif node.proc.returncode == -signal.SIGKILL and plans.get(k):
+                        by_kind[plans[k].split(":")[0]] += 1
                     else:
                         unexpected.append(node.proc.returncode)
                     kills[0] += 1
@@ -140,7 +156,9 @@ def main():
                         time.sleep(0.5)
                         pg("restart_throwaway_postgres", pg_dir, str(pg_port))
                         database_restarts[0] += 1
-                    node.start()
+                    plan = {1: "inside-commit", 3: "after-commit"}.get(kills[0] % 4)
+                    plans[k] = f"{plan}:{rng.randint(1, 3)}" if plan else None
+                    node.start(env={"ZKSETTLE_FAULT_KILL_AT": plans[k]} if plans[k] else None, may_die=plans[k] is not None)
 
         def guarded():
             try:
@@ -185,7 +203,9 @@ def main():
     verify_ok, verdict = first.check_ledger(failures, proofs=True)
     pg("stop_throwaway_postgres", pg_dir)
     summary = {
-        "seed": seed, "nodes": len(nodes), "kills": kills[0], "database_restarts": database_restarts[0],
+        "seed": seed, "nodes": len(nodes), "kills": kills[0], "kills_by_signal": by_kind["signal"],
+        "kills_inside_commit": by_kind["inside-commit"], "kills_after_commit": by_kind["after-commit"],
+        "database_restarts": database_restarts[0],
         "unexpected_exits": unexpected, "transfers": len(bodies), "clients": args.clients, "seconds": round(elapsed, 1),
         "acknowledged": len(receipts), "lost": len(lost), "changed_after_receipt": len(changed),
         "refused": {c: list(refused.values()).count(c) for c in set(refused.values())},
@@ -193,7 +213,11 @@ def main():
         "vouchers_used": stats["vouchers_used"], "retries": sum(attempts) - len(bodies),
         "db_verify_ok": verdict.get("ok"), "proofs_checked": verdict.get("proofs_checked"), "failures": failures[:5],
     }
-    ok = (not lost and not changed and not unexpected and verify_ok and database_restarts[0] == 1
+    # With 8 kills or more, some lives must have ended inside a commit and some just after one.
+    windows_hit = args.kills < 8 or (by_kind["inside-commit"] >= 1 and by_kind["after-commit"] >= 1)
+    if not windows_hit:
+        print("no node died inside or just after a batch commit: the run did not exercise enough", file=sys.stderr)
+    ok = (not lost and not changed and not unexpected and verify_ok and database_restarts[0] == 1 and windows_hit
           and len(receipts) >= 0.9 * len(bodies) and stats["vouchers_used"] == stats["transfers"])
     return finish(summary, ok, work)
 

@@ -14,18 +14,21 @@ extension PostgresLedger {
 
     public func commit(after prepare: (_ lastBatch: Int64) throws -> BatchCommit?) throws {
         guard !readOnly else { throw LedgerError.readOnly }
-        try writer.transaction("BEGIN") { s in
+        let wrote = try writer.transaction("BEGIN") { s -> Bool in
             // One writer at a time across every node, until this transaction ends.
             try s.run("SELECT pg_advisory_xact_lock(\(Self.writerLockKey))")
             let last = try s.rows("SELECT number, hash, leaf_count, tree FROM batches ORDER BY number DESC LIMIT 1").first.map { row in
                 let (number, hash, leafCount, tree) = try row.decode((Int64, ByteBuffer, Int64, Int64).self)
                 return (number: number, hash: Array(buffer: hash), leafCount: leafCount, tree: tree)
             }
-            guard let batch = try prepare(last?.number ?? 0) else { return }
+            guard let batch = try prepare(last?.number ?? 0) else { return false }
             try batch.checkConsistency()
             try batch.checkExtends(last: last, capacity: treeCapacity)
             try Self.insert(batch, s)
+            try FaultInjection.reach(.insideCommit)  // rows written, COMMIT not sent (fault tests)
+            return true
         }
+        if wrote { try FaultInjection.reach(.afterCommit) }  // durable, nobody told yet (fault tests)
     }
 
     private static func bytes(_ b: [UInt8]) -> ByteBuffer { ByteBuffer(bytes: b) }

@@ -1,5 +1,4 @@
 import Foundation
-import Ledger
 
 /// Crash and failure points for the fault tests (`scripts/crash_test.py`, issue 7; the failed
 /// commit tests, issue 14), off unless asked for.
@@ -10,7 +9,9 @@ import Ledger
 /// - `inside-commit`: a batch's rows are written inside its transaction and COMMIT has not run;
 /// - `after-commit`: COMMIT has returned and no client has heard "settled" yet.
 ///
-/// `ZKSETTLE_FAULT_FAIL_AT=<point>:<n>[,<point>:<n>…]` makes `SQLiteLedger.commit` throw
+/// Both ledgers reach these points in their commit (`SQLiteLedger`, `PostgresLedger`).
+///
+/// `ZKSETTLE_FAULT_FAIL_AT=<point>:<n>[,<point>:<n>…]` makes the ledger's commit throw
 /// `LedgerError.injectedFault` the n-th time it reaches `<point>`, instead of dying: at
 /// `inside-commit` the transaction rolls back (nothing lands); at `after-commit` the batch is
 /// durable but the caller hears a failure, the unclear outcome a lost disk or a full one can
@@ -19,10 +20,10 @@ import Ledger
 /// Those windows last a few milliseconds, so a fault from outside at a random moment rarely
 /// lands in them; this makes the tests hit them on purpose. The variables are read once;
 /// without them every `reach` is a load and a compare.
-enum FaultInjection {
-    enum Point: String { case insideCommit = "inside-commit", afterCommit = "after-commit" }
+package enum FaultInjection {
+    package enum Point: String { case insideCommit = "inside-commit", afterCommit = "after-commit" }
 
-    static let plan: (point: Point, count: Int)? = {
+    package static let plan: (point: Point, count: Int)? = {
         guard let text = ProcessInfo.processInfo.environment["ZKSETTLE_FAULT_KILL_AT"] else { return nil }
         let parts = text.split(separator: ":")
         guard parts.count == 2, let point = Point(rawValue: String(parts[0])), let n = Int(parts[1]), n >= 1 else {
@@ -33,7 +34,7 @@ enum FaultInjection {
     }()
 
     /// The planned failures: for each point, the visits (1-based) at which commit throws.
-    static let failures: [Point: Set<Int>] = {
+    package static let failures: [Point: Set<Int>] = {
         guard let text = ProcessInfo.processInfo.environment["ZKSETTLE_FAULT_FAIL_AT"] else { return [:] }
         var out: [Point: Set<Int>] = [:]
         for entry in text.split(separator: ",") {
@@ -48,10 +49,10 @@ enum FaultInjection {
     }()
 
     /// Times each point was reached; only touched by the ledger's single writer, under its lock.
-    nonisolated(unsafe) static var reached: [Point: Int] = [:]
+    nonisolated(unsafe) package static var reached: [Point: Int] = [:]
 
     /// Called by the single writer (under the ledger's writer lock) at `point`.
-    static func reach(_ point: Point) throws(LedgerError) {
+    package static func reach(_ point: Point) throws(LedgerError) {
         if plan == nil && failures.isEmpty { return }
         let n = (reached[point] ?? 0) + 1
         reached[point] = n
