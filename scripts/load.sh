@@ -29,8 +29,11 @@ DATA=$(mktemp -d /tmp/zksettle-load.XXXXXX)
 PIDS=()
 PROXY_PID=
 cleanup() {
-  [ -n "$PROXY_PID" ] && kill -TERM "$PROXY_PID" 2>/dev/null && wait "$PROXY_PID" 2>/dev/null
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
+  # Every step whatever the one before returned: under `set -e` a failing last command of an
+  # && list ends the function (HAProxy exits 143 on SIGTERM), which left the nodes running.
+  [ -n "$PROXY_PID" ] && { kill -TERM "$PROXY_PID" 2>/dev/null; wait "$PROXY_PID" 2>/dev/null || true; }
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
   rm -rf "$DATA"*
 }
 trap cleanup EXIT
