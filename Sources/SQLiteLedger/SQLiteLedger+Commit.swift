@@ -8,9 +8,16 @@ import SQLite
 /// The one write of the pipeline: a batch, checked, then inserted in one IMMEDIATE transaction.
 extension SQLiteLedger {
     public func commit(_ batch: BatchCommit) throws {
+        try commit(after: { _ in batch })
+    }
+
+    /// One process writes a SQLite ledger: the writer lock and the IMMEDIATE transaction are
+    /// the writer lock of `commit(after:)`. The last stored header is read inside the
+    /// transaction, `prepare` builds on it, and the batch is checked against it and inserted.
+    public func commit(after prepare: (_ lastBatch: Int64) throws -> BatchCommit?) throws {
         guard let writer else { throw LedgerError.readOnly }
-        try batch.checkConsistency()
         writerLock.lock(); defer { writerLock.unlock() }
+        var prepareError: Error?  // the caller's own error, passed on as it is
         try guarded {
             try writer.withStatement("BEGIN IMMEDIATE") { try $0.run() }
             do {
@@ -18,6 +25,17 @@ extension SQLiteLedger {
                 let last = try writer.withStatement("SELECT number, hash, leaf_count, tree FROM batches ORDER BY number DESC LIMIT 1") { s in
                     try s.step() ? (number: s.int64(0), hash: s.blob(1), leafCount: s.int64(2), tree: s.int64(3)) : nil
                 }
+                let prepared: BatchCommit?
+                do { prepared = try prepare(last?.number ?? 0) } catch {
+                    prepareError = error
+                    Self.rollback(writer)
+                    return
+                }
+                guard let batch = prepared else {
+                    Self.rollback(writer)
+                    return
+                }
+                try batch.checkConsistency()
                 try batch.checkExtends(last: last, capacity: treeCapacity)
                 try insert(batch, into: writer)
                 try FaultInjection.reach(.insideCommit)
@@ -28,6 +46,7 @@ extension SQLiteLedger {
                 throw error
             }
         }
+        if let prepareError { throw prepareError }
     }
 
     /// Inserts every row of the batch (checked by `checkConsistency`), naming the first
@@ -139,17 +158,5 @@ extension SQLiteLedger {
                 s.reset()
             }
         }
-    }
-}
-
-extension SQLiteLedger {
-    /// One process writes a SQLite ledger, and in it one sequencer: the last stored batch is
-    /// read, `prepare` builds on it, and `commit` checks again, under the writer lock, that the
-    /// batch extends what is stored.
-    public func commit(after prepare: (_ lastBatch: Int64) throws -> BatchCommit?) throws {
-        guard writer != nil else { throw LedgerError.readOnly }
-        let last = try read { db in try db.scalar("SELECT COALESCE(max(number), 0) FROM batches") }
-        guard let batch = try prepare(last) else { return }
-        try commit(batch)
     }
 }
