@@ -282,31 +282,20 @@ extension PostgresLedger {
     }
 
     public func auditProofs(verifyingKey: VerifyingKey, chunk: Int, progress: (Int, Int) -> Void) throws -> (checked: Int, faults: [LedgerFault]) {
-        let pvk = PreparedVerifyingKey(verifyingKey)
-        let total = Int(try counts().transfers)
-        var faults: [LedgerFault] = []
-        var checked = 0
-        var after: (batch: Int64, position: Int64) = (0, -1)
-        while true {
-            let rows: [ProofAudit.Row] = try reader().session { s in
+        try ProofAudit.run(verifyingKey: verifyingKey, total: Int(try counts().transfers), chunk: chunk, progress: progress) { after, limit in
+            try reader().session { s in
                 try s.rows("""
                     SELECT id, batch, position, proof_json, root, public_amount, ext_data_hash, nullifier0, nullifier1, commitment0, commitment1
-                    FROM transfers WHERE (batch, position) > (\(after.batch), \(after.position)) ORDER BY batch, position LIMIT \(Int64(max(1, chunk)))
+                    FROM transfers WHERE (batch, position) > (\(after.batch), \(after.position)) ORDER BY batch, position LIMIT \(Int64(limit))
                     """).map { row in
                     let (id, b, p, proof, r, pa, edh, n0, n1, c0, c1) =
                         try row.decode((ByteBuffer, Int64, Int64, ByteBuffer, ByteBuffer, ByteBuffer, ByteBuffer, ByteBuffer, ByteBuffer, ByteBuffer, ByteBuffer).self)
-                    after = (b, p)
                     let inputs = [r, pa, edh, n0, n1, c0, c1].map { try? Fr(bigEndian: Array(buffer: $0)) }
                     let idBytes = Array(buffer: id)
-                    return (idBytes.count == 32 ? TransferID(bytes: idBytes) : TransferID(bytes: [UInt8](repeating: 0, count: 32)), b,
-                            Array(buffer: proof), inputs.contains(where: { $0 == nil }) ? nil : inputs.map { $0! })
+                    return ((idBytes.count == 32 ? TransferID(bytes: idBytes) : TransferID(bytes: [UInt8](repeating: 0, count: 32)), b,
+                             Array(buffer: proof), inputs.contains(where: { $0 == nil }) ? nil : inputs.map { $0! }), p)
                 }
             }
-            if rows.isEmpty { break }
-            faults += ProofAudit.check(rows, pvk)
-            checked += rows.count
-            progress(checked, total)
         }
-        return (checked, faults)
     }
 }

@@ -13,35 +13,24 @@ extension SQLiteLedger {
     /// - Parameter progress: called after each chunk with (checked, total).
     public func auditProofs(verifyingKey: VerifyingKey, chunk: Int = 256,
                             progress: (Int, Int) -> Void = { _, _ in }) throws -> (checked: Int, faults: [LedgerFault]) {
-        let pvk = PreparedVerifyingKey(verifyingKey)
-        let total = Int(try counts().transfers)
-        var faults: [LedgerFault] = []
-        var checked = 0
-        var after: (batch: Int64, position: Int64) = (0, -1)
-        while true {
-            let rows: [(id: TransferID, batch: Int64, position: Int64, proof: [UInt8], inputs: [Fr]?)] = try read { db in
+        try ProofAudit.run(verifyingKey: verifyingKey, total: Int(try counts().transfers), chunk: chunk, progress: progress) { after, limit in
+            try read { db in
                 try db.withStatement("""
                     SELECT id, batch, position, proof_json, root, public_amount, ext_data_hash,
                            nullifier0, nullifier1, commitment0, commitment1
                     FROM transfers WHERE (batch, position) > (?, ?) ORDER BY batch, position LIMIT ?
                     """) { s in
-                    try s.bind(1, after.batch); try s.bind(2, after.position); try s.bind(3, Int64(chunk))
-                    var out: [(id: TransferID, batch: Int64, position: Int64, proof: [UInt8], inputs: [Fr]?)] = []
+                    try s.bind(1, after.batch); try s.bind(2, after.position); try s.bind(3, Int64(limit))
+                    var out: [ProofAudit.PagedRow] = []
                     while try s.step() {
                         let idBytes = s.blob(0)
                         let inputs = (Int32(4)...10).map { try? Fr(bigEndian: s.blob($0)) }
-                        out.append((idBytes.count == 32 ? TransferID(bytes: idBytes) : TransferID(bytes: [UInt8](repeating: 0, count: 32)),
-                                    s.int64(1), s.int64(2), s.blob(3), inputs.contains(where: { $0 == nil }) ? nil : inputs.map { $0! }))
+                        out.append(((idBytes.count == 32 ? TransferID(bytes: idBytes) : TransferID(bytes: [UInt8](repeating: 0, count: 32)),
+                                     s.int64(1), s.blob(3), inputs.contains(where: { $0 == nil }) ? nil : inputs.map { $0! }), s.int64(2)))
                     }
                     return out
                 }
             }
-            if rows.isEmpty { break }
-            after = (rows.last!.batch, rows.last!.position)
-            faults += ProofAudit.check(rows.map { ($0.id, $0.batch, $0.proof, $0.inputs) }, pvk)
-            checked += rows.count
-            progress(checked, total)
         }
-        return (checked, faults)
     }
 }
