@@ -33,7 +33,7 @@ import tempfile
 import threading
 import time
 
-from zksettle_harness import arguments, Server, corpus_for, error_code, finish, free_port, request
+from zksettle_harness import arguments, Server, corpus_for, error_code, finish, free_port, post_until_answered, request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -108,23 +108,18 @@ def main():
                 release = start + span * i / len(bodies)
                 if release > time.time():
                     time.sleep(release - time.time())
-                while not aborted.is_set():
-                    attempts[i] += 1
-                    try:
-                        status, body = request(port, "POST", "/v1/transfers", bodies[i], first.deposit_headers(bodies[i]), timeout=60)
-                    except OSError:
-                        time.sleep(0.05)
-                        continue
+                # A node or the database may be down: ask again, as a wallet does.
+                status, body, n = post_until_answered(
+                    lambda: request(port, "POST", "/v1/transfers", bodies[i], first.deposit_headers(bodies[i]), timeout=60),
+                    aborted, retry_statuses=(502, 503, 504))
+                attempts[i] += n
+                if status is None:
+                    continue
+                with lock:
                     if status == 200:
-                        with lock:
-                            receipts[i] = json.loads(body)
-                        break
-                    if status in (502, 503, 504) or error_code(status, body) in ("overloaded", "unavailable", "internal", "storage_failure"):
-                        time.sleep(0.05)  # a node or the database is down: ask again, as a wallet does
-                        continue
-                    with lock:
+                        receipts[i] = json.loads(body)
+                    else:
                         refused[i] = error_code(status, body)
-                    break
 
         kills, database_restarts, unexpected = [0], [0], []
         by_kind = {"signal": 0, "inside-commit": 0, "after-commit": 0}

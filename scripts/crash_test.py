@@ -35,7 +35,7 @@ import tempfile
 import threading
 import time
 
-from zksettle_harness import arguments, Server, corpus_for, error_code, finish, free_port, request
+from zksettle_harness import arguments, Server, corpus_for, error_code, finish, free_port, post_until_answered, request
 
 
 def main():
@@ -87,24 +87,16 @@ def main():
             release = start + span * (i // args.clients) / bursts
             if release > time.time():
                 time.sleep(release - time.time())
-            while not aborted.is_set():  # until a definite answer: retry through outages, as a wallet would
-                attempts[i] += 1
-                try:
-                    status, body = server.post_transfer(bodies[i])
-                except OSError:
-                    time.sleep(0.05)
-                    continue
+            # Until a definite answer: retry through outages, as a wallet would.
+            status, body, n = post_until_answered(lambda: server.post_transfer(bodies[i]), aborted)
+            attempts[i] += n
+            if status is None:
+                continue
+            with lock:
                 if status == 200:
-                    with lock:
-                        receipts[i] = json.loads(body)
-                    break
-                code = error_code(status, body)
-                if code in ("overloaded", "unavailable", "internal", "storage_failure"):
-                    time.sleep(0.05)
-                    continue
-                with lock:
-                    refused[i] = code
-                break
+                    receipts[i] = json.loads(body)
+                else:
+                    refused[i] = error_code(status, body)
 
     kills = [0]
     kill_delays = []

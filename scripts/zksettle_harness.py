@@ -73,6 +73,29 @@ def error_code(status, body):
         return f"http_{status}"
 
 
+# Error codes that say nothing was written and the same post may come again.
+RETRY_CODES = ("overloaded", "unavailable", "internal", "storage_failure")
+
+
+def post_until_answered(post, aborted, retry_statuses=()):
+    """Calls `post()` (returning (status, body)) until a definite answer, as a wallet would:
+    again after a connection error, a status in `retry_statuses` (a load balancer's 502-504),
+    or a RETRY_CODES error. Returns (status, body, attempts); status None if `aborted` was set."""
+    attempts = 0
+    while not aborted.is_set():
+        attempts += 1
+        try:
+            status, body = post()
+        except OSError:
+            time.sleep(0.05)
+            continue
+        if status != 200 and (status in retry_statuses or error_code(status, body) in RETRY_CODES):
+            time.sleep(0.05)
+            continue
+        return status, body, attempts
+    return None, None, attempts
+
+
 class Server:
     """zksettle-server on `data` (made fresh by the caller) and a free-looking port, with the
     cached development keys when there are any. `start(env=...)` adds environment variables
