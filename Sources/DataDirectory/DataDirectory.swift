@@ -9,6 +9,7 @@ import Primitives
 ///     receipt.key              Ed25519 private key that signs receipts (hex, mode 0600)
 ///     deposit.key              Ed25519 private key that signs deposit vouchers (hex, mode 0600)
 ///     admin-token              bearer token of the admin routes (mode 0600)
+///     server.lock              held by the running server (`lockForServer`): one server per directory
 ///
 /// Secrets are made on first start and kept; flags and environment override the files. Every
 /// file the server writes here (secrets and the key files) is created with mode 0600 by
@@ -42,6 +43,24 @@ public struct DataDirectory: Sendable {
     public static let receiptKeyFile = "receipt.key"
     public static let depositKeyFile = "deposit.key"
     public static let adminTokenFile = "admin-token"
+    public static let lockFile = "server.lock"
+
+    /// Takes the directory for one server: a second server on it (which would serve the same
+    /// SQLite ledger with a state of its own) is refused, naming the holder. The lock lasts as
+    /// long as the returned value, or the process. (Nodes sharing a PostgreSQL ledger each have
+    /// a copy of the directory, so each has its own lock.)
+    public func lockForServer() throws -> FileLock {
+        let path = url.appendingPathComponent(Self.lockFile).path
+        do { return try FileLock.acquire(path, wait: false) } catch {
+            switch error {
+            case .held(let pid):
+                let who = pid.map { "another zksettle-server (pid \($0))" } ?? "another zksettle-server"
+                throw DataDirectoryError("\(who) is already using the data directory \(url.path): stop it first, or give this server a directory of its own with --data")
+            case .unavailable(let reason):
+                throw DataDirectoryError("cannot lock \(path): \(reason) (check that \(url.path) is writable)")
+            }
+        }
+    }
 
     /// A secret kept in a 0600 file, made from 32 random bytes (hex) when the file is absent.
     public func secret(_ name: String) throws -> (value: String, created: Bool) {

@@ -39,7 +39,7 @@ struct AdminController: Sendable {
     func stats() async throws -> Response {
         let c = try await service.ledgerRead { try $0.counts() }
         let s = service.treeSummary
-        return jsonResponse(["batches": c.batches, "transfers": c.transfers, "nullifiers": c.nullifiers, "leaves": c.leaves,
+        return jsonResponse(["version": ZKSettleVersion.string, "batches": c.batches, "transfers": c.transfers, "nullifiers": c.nullifiers, "leaves": c.leaves,
                              "pending_payouts": c.pendingPayouts, "vouchers_used": c.vouchersUsed, "last_batch": s.lastBatch,
                              "root": s.root.decimalString, "queue_depth": service.queueDepth, "fees_accrued": c.feesAccrued,
                              "probation_clients": service.probation.clients, "probation_queue": service.probation.queued])

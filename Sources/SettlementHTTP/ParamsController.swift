@@ -52,7 +52,7 @@ struct ParamsController: Sendable {
     /// reach it answers 503, so a load balancer sends wallets elsewhere.
     func healthz() async -> Response {
         let s = service.treeSummary
-        var body: [String: Any] = ["status": "ok", "last_batch": s.lastBatch, "leaf_count": s.leafCount, "queue_depth": service.queueDepth]
+        var body: [String: Any] = ["status": "ok", "version": ZKSettleVersion.string, "last_batch": s.lastBatch, "leaf_count": s.leafCount, "queue_depth": service.queueDepth]
         guard service.config.sharedLedger else { return jsonResponse(body) }
         let reachable = (try? await service.read { try $0.lastBatchNumber() }) != nil
         body["database"] = reachable ? "ok" : "unreachable"

@@ -22,6 +22,7 @@ struct Admin: ParsableCommand {
               --data DIR     the server's data directory, opened read-only (safe while it runs)
               --server URL   a running server's admin routes, with --token T or ZKSETTLE_ADMIN_TOKEN
             """,
+        version: ZKSettleVersion.string,
         subcommands: [NullifiersCommand.self, BatchesCommand.self, PayoutsCommand.self, DBCommand.self, ExportCommand.self,
                       StatsCommand.self, DepositsCommand.self, ProofCommand.self, CircuitCommand.self, ParamsCommand.self])
 

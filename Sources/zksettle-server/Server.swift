@@ -7,6 +7,7 @@ import HummingbirdTLS
 import Ledger
 import Logging
 import Metrics
+import NIOCore
 import NIOSSL
 import Primitives
 import Prometheus
@@ -30,7 +31,8 @@ struct Server: AsyncParsableCommand {
             transfer circuit (unsafe for real funds), an Ed25519 receipt key, an Ed25519 deposit key
             (it signs deposit vouchers: zksettle-admin deposits voucher) and an admin token; later
             starts reuse them. SIGINT/SIGTERM drain in-flight batches, then exit.
-            """)
+            """,
+        version: ZKSettleVersion.string)
 
     @Option(help: "Address to listen on (env ZKSETTLE_HOST).")
     var host: String = env("ZKSETTLE_HOST") ?? "127.0.0.1"
@@ -164,6 +166,8 @@ struct Server: AsyncParsableCommand {
 
         do {
             let dir = try DataDirectory(path: data)
+            let directoryLock = try dir.lockForServer()
+            defer { directoryLock.release() }
             logger.info("data directory", metadata: ["path": "\(dir.url.path)"])
             let keys = try TransferKeys.loadOrCreate(in: dir, logger: logger)
             let (receiptKey, receiptCreated) = try dir.receiptKey()
@@ -218,7 +222,9 @@ struct Server: AsyncParsableCommand {
                     ])
                 },
                 logger: Logger(label: "zksettle.http"))
-            try await app.runService()
+            do { try await app.runService() } catch let e as IOError where e.errnoCode == EADDRINUSE {
+                throw ServerError("\(host) port \(port) is already in use (another server?): stop what listens there, or choose another --port")
+            }
             logger.notice("zksettle-server stopped")
         } catch let e as ServerError {
             logger.critical("\(e.description)")

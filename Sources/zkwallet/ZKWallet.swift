@@ -1,4 +1,5 @@
 import ArgumentParser
+import Protocol
 
 /// `zkwallet`: a peer's wallet on the command line (DESIGN.md section 4).
 ///
@@ -20,6 +21,7 @@ struct ZKWallet: ParsableCommand {
 
             Exit codes: 0 done, 1 failed (the message says what to do), 64 bad usage.
             """,
+        version: ZKSettleVersion.string,
         subcommands: [Init.self, AddressCommand.self, ViewingKeyCommand.self, Deposit.self, Send.self, Withdraw.self,
                       Sync.self, BalanceCommand.self, History.self, Notes.self, Trust.self])
 }

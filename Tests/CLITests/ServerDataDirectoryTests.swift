@@ -53,4 +53,42 @@ import TestSupport
             }
         }
     }
+
+    /// Starts a server on `data` and waits until it listens; returns it and its URL's port.
+    static func started(_ data: URL, log: URL) throws -> (ChildProcess, Int) {
+        let server = try ChildProcess("zksettle-server", ["--data", data.path, "--port", "0"], log: log)
+        let deadline = Date().addingTimeInterval(180)
+        while Date() < deadline && server.process.isRunning && !server.log.contains("zksettle-server listening") {
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        let port = server.log.firstMatch(of: /url=http:\/\/127\.0\.0\.1:(\d+)/).flatMap { Int($0.1) }
+        guard let port else { throw TestFailure("the server did not start: \(server.log.suffix(2000))") }
+        return (server, port)
+    }
+
+    /// Issue 19, point 8: two servers on one data directory would serve one SQLite ledger, each
+    /// with its own state. The second is refused (exit 1), naming the first; once the first
+    /// stops, the directory is free again. A port already in use is said so, with `--port`.
+    @Test func aSecondServerOnALockedDirectoryOrABusyPortIsRefused() async throws {
+        try await offCooperativePool {
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("zksettle-lock-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let data = dir.appendingPathComponent("data")
+            let (first, port) = try Self.started(data, log: dir.appendingPathComponent("first.log"))
+
+            let second = try Executables.run("zksettle-server", ["--data", data.path, "--port", "0"])
+            #expect(second.status == 1, "\(second.stderr)")
+            #expect(second.stderr.contains("another zksettle-server (pid \(first.process.processIdentifier)) is already using the data directory"), "\(second.stderr)")
+            #expect(!second.stderr.contains("listening"))
+
+            let busy = try Executables.run("zksettle-server", ["--data", dir.appendingPathComponent("other").path, "--port", "\(port)"])
+            #expect(busy.status == 1, "\(busy.stderr)")
+            #expect(busy.stderr.contains("port \(port) is already in use") && busy.stderr.contains("--port"), "\(busy.stderr)")
+
+            let stopped = first.stop(within: 30)
+            #expect(stopped.exited && stopped.status == 0)
+            try Self.startAndStop(data, log: dir.appendingPathComponent("third.log"))
+        }
+    }
 }

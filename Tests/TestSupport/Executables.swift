@@ -126,3 +126,9 @@ extension Executables {
         return Int(UInt16(bigEndian: addr.sin_port))
     }
 }
+
+/// A test's precondition that did not hold (a child that did not start, say), with what was seen.
+public struct TestFailure: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
