@@ -129,7 +129,7 @@ let package = Package(
         // The server's data directory: its layout, secrets made on first start, private writes.
         .target(name: "DataDirectory", dependencies: ["Primitives"], swiftSettings: swiftSettings),
         // What the command-line tools print: JSON, tables, times, the progress bar.
-        .target(name: "TerminalUI", dependencies: ["Protocol"], swiftSettings: swiftSettings),
+        .target(name: "TerminalUI", dependencies: ["Protocol", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: swiftSettings),
         // The development setup of first start (toxic waste discarded, unsafe for real funds).
         // Only the executables link it, so no library the server is built from reaches the prover.
         .target(name: "DevelopmentKeys", dependencies: ["Circuits", "Groth16Prover", "Groth16", "Protocol"], swiftSettings: swiftSettings),
@@ -137,7 +137,7 @@ let package = Package(
         .target(name: "FuzzTargets", dependencies: ["BN254", "Groth16", "Protocol", "Primitives"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "zksettle-server",
-            dependencies: ["Settlement", "SettlementHTTP", "SQLiteLedger", "PostgresLedger", "Ledger", "DevelopmentKeys", "DataDirectory", "Protocol", "Primitives", "Groth16",
+            dependencies: ["Settlement", "SettlementHTTP", "SQLiteLedger", "PostgresLedger", "Ledger", "DevelopmentKeys", "DataDirectory", "Protocol", "Primitives", "Groth16", "TerminalUI",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -191,6 +191,6 @@ let package = Package(
                                                        .product(name: "HummingbirdTesting", package: "hummingbird")],
                     swiftSettings: swiftSettings),
         .testTarget(name: "FuzzTargetTests", dependencies: ["FuzzTargets", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "CLITests", dependencies: ["zksettle-admin", "zksettle-server", "zksettle-bench", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "CLITests", dependencies: ["zksettle-admin", "zksettle-server", "zksettle-bench", "zkwallet", "Protocol", "TestSupport"], swiftSettings: swiftSettings),
     ]
 )

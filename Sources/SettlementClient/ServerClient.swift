@@ -28,7 +28,7 @@ public final class ServerClient {
             if method == "POST" { return try connection.post(path, body: body ?? Data(), headers: headers) }
             return try connection.get(path, headers: headers)
         } catch {
-            throw WalletError("cannot reach the server at \(base): \(error). Start it (`swift run -c release zksettle-server`) or pass --server URL.",
+            throw WalletError("cannot reach the server at \(base): \(error). Check the address (--server URL), or ask the server's operator whether it is up.",
                               code: "unreachable")
         }
     }

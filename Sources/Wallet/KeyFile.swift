@@ -3,6 +3,7 @@ import Foundation
 import Groth16
 import Primitives
 import Protocol
+import SettlementClient
 
 /// The wallet's secret: a spending key, or only a viewing key (a watch-only wallet).
 public enum WalletSecret: Sendable {
@@ -76,7 +77,7 @@ public enum KeyFile {
 
     public static func read(_ url: URL, passphrase: String?) throws -> WalletSecret {
         guard let data = FileManager.default.contents(atPath: url.path) else {
-            throw Failure("no wallet at \(url.deletingLastPathComponent().path): run `zkwallet init` first (or pass --wallet DIR)")
+            throw WalletError("no wallet at \(url.deletingLastPathComponent().path): run `zkwallet init` first (or pass --wallet DIR)", code: "not_found")
         }
         guard let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
               let kind = obj["kind"] as? String else { throw Failure("\(url.path) is not a zkwallet key file") }

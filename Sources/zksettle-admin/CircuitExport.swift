@@ -2,6 +2,7 @@ import ArgumentParser
 import BN254
 import Circuits
 import Foundation
+import TerminalUI
 import R1CS
 
 struct CircuitCommand: ParsableCommand {
@@ -76,8 +77,14 @@ struct CircuitExport: ParsableCommand {
     }
 }
 
-/// A runtime failure of an admin command: printed as `Error: <message>`, exit status 2.
-struct AdminError: Error, CustomStringConvertible {
+/// A runtime failure of an admin command: printed as `error: <message>`, with its exit code
+/// (`ExitStatus`: 1 unless it says otherwise).
+struct AdminError: ExitStatusError {
     let description: String
-    init(_ message: String) { description = message }
+    let exitStatus: ExitStatus
+    init(_ message: String, status: ExitStatus = .failure) { description = message; exitStatus = status }
+    /// What was named does not exist (exit 3).
+    static func notFound(_ message: String) -> AdminError { AdminError(message, status: .notFound) }
+    /// A value or file given on the command line that cannot be used (exit 64).
+    static func usage(_ message: String) -> AdminError { AdminError(message, status: .usage) }
 }

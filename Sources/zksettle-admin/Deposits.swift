@@ -55,17 +55,17 @@ struct IssueVoucher: ParsableCommand {
         let voucher: DepositVoucher
         if let server = ledger.server {
             guard let token = try ledger.adminToken(), !token.isEmpty else {
-                throw AdminError("--server needs the admin token: --token-file FILE or ZKSETTLE_ADMIN_TOKEN (it is in the server's data directory, file admin-token)")
+                throw AdminError.usage("--server needs the admin token: --token-file FILE or ZKSETTLE_ADMIN_TOKEN (it is in the server's data directory, file admin-token)")
             }
             let remote = try RemoteLedger(server: server, token: token, caFile: ledger.caFile)
             voucher = try remote.issueVoucher(amount: amount, seconds: seconds)
         } else {
             let file = DataDirectory(existing: ledger.data ?? "zksettle-data").depositKeyURL
             guard let text = try? String(contentsOf: file, encoding: .utf8) else {
-                throw AdminError("cannot read \(file.path): pass --data with the server's data directory (the server makes deposit.key on first start unless it runs with --no-deposits), or --server URL with the admin token")
+                throw AdminError.usage("cannot read \(file.path): pass --data with the server's data directory (the server makes deposit.key on first start unless it runs with --no-deposits), or --server URL with the admin token")
             }
             guard let key = Ed25519Key(hex: text) else {
-                throw AdminError("\(file.path) is not a 32-byte hex Ed25519 key")
+                throw AdminError.usage("\(file.path) is not a 32-byte hex Ed25519 key")
             }
             voucher = DepositVoucher.issue(amount: amount, expiresAt: Int64(Date().timeIntervalSince1970) + seconds, key: key)
         }

@@ -46,9 +46,9 @@ struct LedgerOptions: ParsableArguments {
     func adminToken() throws -> String? {
         if let token { return token }
         if let tokenFile {
-            guard let data = FileManager.default.contents(atPath: tokenFile) else { throw AdminError("--token-file \(tokenFile): cannot read the file") }
+            guard let data = FileManager.default.contents(atPath: tokenFile) else { throw AdminError.usage("--token-file \(tokenFile): cannot read the file") }
             let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !text.isEmpty else { throw AdminError("--token-file \(tokenFile): the file is empty") }
+            guard !text.isEmpty else { throw AdminError.usage("--token-file \(tokenFile): the file is empty") }
             return text
         }
         return ProcessInfo.processInfo.environment["ZKSETTLE_ADMIN_TOKEN"]
@@ -64,7 +64,7 @@ struct LedgerOptions: ParsableArguments {
     func markPaid(_ id: Int64) throws -> Int64 {
         if let remote = try remote() { return try remote.markPaid(id) }
         _ = try LocalLedger(directory: data ?? "zksettle-data", database: database)
-        throw AdminError("mark-paid is a write, and the server is the ledger's only writer: run it with --server URL --token T")
+        throw AdminError.usage("mark-paid is a write, and the server is the ledger's only writer: run it with --server URL --token T")
     }
 
     /// `db verify`: the audit of the file here, or the server's own; with where it ran.
@@ -78,7 +78,7 @@ struct LedgerOptions: ParsableArguments {
     private func remote() throws -> RemoteLedger? {
         guard let server else { return nil }
         guard let token = try adminToken(), !token.isEmpty else {
-            throw AdminError("--server needs the admin token: --token-file FILE or ZKSETTLE_ADMIN_TOKEN (it is in the server's data directory, file admin-token)")
+            throw AdminError.usage("--server needs the admin token: --token-file FILE or ZKSETTLE_ADMIN_TOKEN (it is in the server's data directory, file admin-token)")
         }
         return try RemoteLedger(server: server, token: token, caFile: caFile)
     }
@@ -111,7 +111,7 @@ final class LocalLedger {
         }
         let file = URL(fileURLWithPath: layout.ledgerPath)
         guard FileManager.default.fileExists(atPath: file.path) else {
-            throw AdminError("no ledger at \(file.path): pass --data with the server's data directory (the server makes ledger.sqlite there on first start), or --server URL")
+            throw AdminError.usage("no ledger at \(file.path): pass --data with the server's data directory (the server makes ledger.sqlite there on first start), or --server URL")
         }
         do { ledger = try SQLiteLedger(path: file.path, readOnly: true) } catch {
             throw AdminError("cannot open \(file.path) read-only: \(error)")
@@ -244,7 +244,7 @@ final class RemoteLedger: LedgerListing {
             let obj = try decode(r, "/v1/admin/payouts/\(id)/paid")
             return (obj["paid_at"] as? NSNumber)?.int64Value ?? 0
         } catch let e as NotFound {
-            throw AdminError("\(e.message): list pending payouts with `zksettle-admin payouts list --pending`")
+            throw AdminError.notFound("\(e.message): list pending payouts with `zksettle-admin payouts list --pending`")
         }
     }
 

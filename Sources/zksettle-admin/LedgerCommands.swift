@@ -68,7 +68,7 @@ struct NullifiersCommand: ParsableCommand {
         func run() throws {
             let nf = try parseNullifier(nullifier)
             guard let r = try ledger.open().nullifier(nf) else {
-                throw AdminError("nullifier \(nf.decimalString) is not spent (`nullifiers check` answers either way)")
+                throw AdminError.notFound("nullifier \(nf.decimalString) is not spent (`nullifiers check` answers either way)")
             }
             if ledger.json { Terminal.printJSON(r.json); return }
             print("nullifier  \(r.nullifier.decimalString)\nspent      yes\ntransfer   \(r.transferID.hex)\nbatch      \(r.batch)\nspent at   \(Terminal.isoTime(r.spentAt))")
@@ -119,7 +119,7 @@ struct BatchesCommand: ParsableCommand {
         @Argument(help: "The batch number.") var number: Int64
         func run() throws {
             guard let h = try ledger.open().batchHeader(number) else {
-                throw AdminError("no batch \(number): `zksettle-admin batches list` shows the batches there are")
+                throw AdminError.notFound("no batch \(number): `zksettle-admin batches list` shows the batches there are")
             }
             if ledger.json { Terminal.printJSON(h.json); return }
             print("""

@@ -60,7 +60,7 @@ struct ParamsFingerprintCommand: ParsableCommand {
         func file(_ name: String) throws -> Data {
             let url = dir.appendingPathComponent(name)
             guard let d = FileManager.default.contents(atPath: url.path) else {
-                throw AdminError("cannot read \(url.path): pass --data with the server's data directory (made on its first start), or --server URL")
+                throw AdminError.usage("cannot read \(url.path): pass --data with the server's data directory (made on its first start), or --server URL")
             }
             return d
         }

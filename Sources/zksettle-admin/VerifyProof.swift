@@ -2,6 +2,7 @@ import ArgumentParser
 import BN254
 import Foundation
 import Groth16
+import TerminalUI
 
 /// `zksettle-admin proof verify --vk FILE --proof FILE --public FILE`
 struct VerifyProof: ParsableCommand {
@@ -9,8 +10,8 @@ struct VerifyProof: ParsableCommand {
         commandName: "verify",
         abstract: "Verify a Groth16 BN254 proof in snarkjs JSON against a verification key.",
         discussion: """
-            Prints `valid`, or `invalid: <reason>`. Exit status 0 valid, 1 invalid or malformed
-            proof or public inputs, 2 unreadable files, an unusable verification key, or bad usage.
+            Prints `valid`, or `invalid: <reason>`. Exit code 0 valid, 1 invalid or malformed
+            proof or public inputs, 64 unreadable files, an unusable verification key, or bad usage.
             """)
 
     @Option(name: .long, help: ArgumentHelp("verification_key.json (snarkjs layout)", valueName: "file"))
@@ -60,6 +61,6 @@ struct VerifyProof: ParsableCommand {
 
     func fail(_ message: String, hint: String) -> Never {
         FileHandle.standardError.write(Data("error: \(message)\n       (\(hint))\n".utf8))
-        Foundation.exit(2)
+        Foundation.exit(ExitStatus.usage.rawValue)
     }
 }

@@ -16,6 +16,7 @@ import PostgresLedger
 import SQLiteLedger
 import Settlement
 import SettlementHTTP
+import TerminalUI
 
 /// `zksettle-server`: the settlement API on an embedded SQLite ledger.
 ///
@@ -23,6 +24,10 @@ import SettlementHTTP
 /// environment, the environment over the files in the data directory.
 @main
 struct Server: AsyncParsableCommand {
+    static func main() async {
+        await ToolMain.runAsync(Self.self)
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "zksettle-server",
         abstract: "Settle private transfers: HTTP API, parallel batch verification, SQLite ledger.",
@@ -30,7 +35,10 @@ struct Server: AsyncParsableCommand {
             On first start the data directory gets a development proving/verifying key pair for the
             transfer circuit (unsafe for real funds), an Ed25519 receipt key, an Ed25519 deposit key
             (it signs deposit vouchers: zksettle-admin deposits voucher) and an admin token; later
-            starts reuse them. SIGINT/SIGTERM drain in-flight batches, then exit.
+            starts reuse them. SIGINT/SIGTERM drain in-flight batches, then exit. One server per data \
+            directory: a second one on it is refused.
+
+            \(ExitStatus.table)
             """,
         version: ZKSettleVersion.string)
 

@@ -11,16 +11,25 @@ import TerminalUI
 /// Writes one line to stderr: progress and notices, never a result.
 func printToStderr(_ s: String) { Terminal.note(s) }
 
-/// Runs a command's `body`, turning failures into a message on stderr and exit code 1.
+/// Runs a command's `body`, turning failures into a message on stderr and their exit code
+/// (`ExitStatus`: 64 for a value that cannot be used, 3 for what does not exist, else 1).
 func reportingErrors(_ body: () throws -> Void) throws {
-    do { try body() } catch let e as WalletError {
-        printToStderr("error: " + DisplayText.escapedLines(e.description))
-        throw ExitCode.failure
-    } catch let e as ExitCode {
+    do { try body() } catch let e as ExitCode {
+        throw e
+    } catch let e as ReportedFailure {
         throw e
     } catch {
         printToStderr("error: " + DisplayText.escapedLines("\(error)"))
-        throw ExitCode.failure
+        throw ReportedFailure(walletExitStatus(error))
+    }
+}
+
+/// The exit code of a wallet error: a server's or the wallet's code names its kind.
+func walletExitStatus(_ error: Error) -> ExitStatus {
+    switch (error as? WalletError)?.code {
+    case "usage": .usage
+    case "not_found": .notFound
+    default: .failure
     }
 }
 

@@ -1,9 +1,11 @@
 import ArgumentParser
 import Protocol
+import SettlementClient
+import TerminalUI
 
 /// `zkwallet`: a peer's wallet on the command line (DESIGN.md section 4).
 ///
-/// Exit codes: 0 done, 1 the operation failed (the message says what to do), 64 bad usage.
+/// Exit codes: `ExitStatus` (the table shared by the three tools).
 @main
 struct ZKWallet: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -19,9 +21,15 @@ struct ZKWallet: ParsableCommand {
             stops every command (exit 1) until `zkwallet trust --reset`. A proving key is checked \
             against the pinned verifying key before its first use, and every proof before it is sent.
 
-            Exit codes: 0 done, 1 failed (the message says what to do), 64 bad usage.
+            \(ExitStatus.table)
             """,
         version: ZKSettleVersion.string,
         subcommands: [Init.self, AddressCommand.self, ViewingKeyCommand.self, Deposit.self, Send.self, Withdraw.self,
                       Sync.self, BalanceCommand.self, History.self, Notes.self, Trust.self])
+
+    static func main() {
+        ToolMain.run(Self.self, hints: ["receive": "address", "pay": "send", "transfer": "send"], classify: { error in
+            (error as? WalletError).map { _ in walletExitStatus(error) }
+        })
+    }
 }

@@ -40,20 +40,20 @@ import TestSupport
         #expect((obj["reason"] as? String)?.contains("subgroup") == true)
     }
 
-    @Test func unreadableFilesExitTwo() throws {
+    @Test func unreadableFilesAreBadUsage() throws {
         let c = Self.cases[0]
         let r = try Executables.run("zksettle-admin", ["proof", "verify", "--vk", "/nonexistent/vk.json", "--proof", path(c.proof), "--public", path(c.publicInputs)])
-        #expect(r.status == 2)
+        #expect(r.status == 64)
         #expect(r.stderr.contains("cannot read verification key"))
         let r2 = try Executables.run("zksettle-admin", ["proof", "verify", "--vk", path(c.vk), "--proof", "/nonexistent/p.json", "--public", path(c.publicInputs)])
-        #expect(r2.status == 2)
+        #expect(r2.status == 64)
     }
 
-    @Test func unusableKeyExitsTwo() throws {
+    @Test func anUnusableKeyIsBadUsage() throws {
         let c = Self.cases[0]
         // A proof file is not a verification key.
         let r = try Executables.run("zksettle-admin", ["proof", "verify", "--vk", path(c.proof), "--proof", path(c.proof), "--public", path(c.publicInputs)])
-        #expect(r.status == 2)
+        #expect(r.status == 64)
         #expect(r.stderr.contains("verification key"))
     }
 
@@ -67,11 +67,11 @@ import TestSupport
         #expect(r.stdout.hasPrefix("invalid: malformed JSON"))
     }
 
-    @Test func badUsageExitsTwo() throws {
-        #expect(try Executables.run("zksettle-admin", ["proof", "verify", "--vk", "x"]).status == 2)
-        #expect(try Executables.run("zksettle-admin", ["no-such-command"]).status == 2)
+    @Test func badUsageIs64() throws {
+        #expect(try Executables.run("zksettle-admin", ["proof", "verify", "--vk", "x"]).status == 64)
+        #expect(try Executables.run("zksettle-admin", ["no-such-command"]).status == 64)
         let help = try Executables.run("zksettle-admin", ["--help"])
         #expect(help.status == 0)
-        #expect(help.stdout.contains("EXIT STATUS"))
+        #expect(help.stdout.contains("EXIT CODES"))
     }
 }

@@ -20,7 +20,7 @@ struct Send: ParsableCommand {
         let value = try parseAmount(amount)
         try reportingErrors {
             let recipient: Address
-            do { recipient = try Address(encoded: to) } catch { throw WalletError("--to: \(error); ask the payee for their `zkwallet address`") }
+            do { recipient = try Address(encoded: to) } catch { throw WalletError("--to: \(error); ask the payee for their `zkwallet address`", code: "usage") }
             let outcome = try options.open().send(value, to: recipient, memo: memo, saveRequest: request.file, syncFirst: true)
             describe(outcome, json: output.json, extra: ["amount": value, "to": recipient.encoded])
         }
