@@ -37,6 +37,30 @@ public final class PeerWallet {
 
     public static func keyFile(in dir: URL) -> URL { dir.appendingPathComponent("key.json") }
     public static func databaseFile(in dir: URL) -> URL { dir.appendingPathComponent("wallet.sqlite") }
+    public static func lockFile(in dir: URL) -> URL { dir.appendingPathComponent("wallet.lock") }
+
+    /// The wallet's command lock, held while this object lives (`takeCommandLock`).
+    private var commandLock: FileLock?
+
+    /// Takes the wallet for one command (issue 19, point 5): two commands on one wallet at once
+    /// would pick the same notes, and the second would waste a proof on a double spend. The
+    /// second waits (saying so through `log`), then sees what the first did: its notes spent
+    /// or pending, so it pays with other notes or says why it cannot. The kernel releases the
+    /// lock when the process ends, however it ends.
+    public func takeCommandLock() throws {
+        guard commandLock == nil else { return }
+        let path = Self.lockFile(in: directory).path
+        do {
+            commandLock = try FileLock.acquire(path, wait: false)
+        } catch FileLock.Failure.held(let pid) {
+            log("waiting for another zkwallet command on this wallet\(pid.map { " (pid \($0))" } ?? "") to finish…")
+            do { commandLock = try FileLock.acquire(path, wait: true) } catch {
+                throw WalletError("cannot lock \(path): \(error)")
+            }
+        } catch {
+            throw WalletError("cannot lock \(path): \(error) (check that \(directory.path) is writable)")
+        }
+    }
 
     /// Creates the wallet directory with a new key file and an empty database.
     public static func create(at dir: URL, secret: WalletSecret, passphrase: String?) throws {

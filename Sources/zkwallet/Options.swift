@@ -38,8 +38,10 @@ struct WalletOptions: ParsableArguments {
     }
 
     /// Opens the wallet; an encrypted key file without `--passphrase-env` asks on the terminal.
-    /// `passphrase`: one already asked for (by `init`), so it is not asked twice.
-    func open(passphrase known: String? = nil) throws -> PeerWallet {
+    /// `passphrase`: one already asked for (by `init`), so it is not asked twice. `lock`: take
+    /// the wallet for this command (every command that syncs, pays or writes; a second such
+    /// command on the same wallet waits for it).
+    func open(passphrase known: String? = nil, lock: Bool = true) throws -> PeerWallet {
         var pass = try known ?? passphrase()
         let keyFile = PeerWallet.keyFile(in: directory)
         if pass == nil, Secrets.interactive, KeyFile.isEncrypted(keyFile) {
@@ -47,6 +49,7 @@ struct WalletOptions: ParsableArguments {
         }
         let wallet = try PeerWallet(directory: directory, passphrase: pass, server: server, log: printToStderr)
         wallet.caFile = caFile
+        if lock { try wallet.takeCommandLock() }
         // On a terminal, long steps draw a bar in place; elsewhere the wallet logs lines.
         if isatty(2) == 1 { wallet.progress = { TerminalStepProgress($0) } }
         return wallet

@@ -6,7 +6,7 @@ struct AddressCommand: ParsableCommand {
     @OptionGroup var options: WalletOptions
     func run() throws {
         try reportingErrors {
-            let w = try options.open()
+            let w = try options.open(lock: false)
             print("address of the wallet in \(w.directory.path)\(w.isWatchOnly ? " (watch-only)" : ""):")
             print(w.address.encoded)
         }

@@ -7,6 +7,6 @@ struct ViewingKeyCommand: ParsableCommand {
         abstract: "Print the viewing key (zkview1…): it shows incoming notes and spends, never spends. Share with care.")
     @OptionGroup var options: WalletOptions
     func run() throws {
-        try reportingErrors { print(try options.open().viewingKey.encoded) }
+        try reportingErrors { print(try options.open(lock: false).viewingKey.encoded) }
     }
 }
