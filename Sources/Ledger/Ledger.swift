@@ -319,3 +319,16 @@ public enum TreeCapacity {
 func bigEndian(_ v: UInt64, _ n: Int) -> [UInt8] {
     (0..<n).map { UInt8(truncatingIfNeeded: v >> UInt64(8 * (n - 1 - $0))) }
 }
+
+extension LedgerReader {
+    /// When each batch in `numbers` settled (its header's `createdAt`, ms since 1970), from one
+    /// read of the headers `min…max` (a page of leaves or spends covers a contiguous run of
+    /// batches). A number with no batch is absent from the answer.
+    public func batchTimes(_ numbers: some Sequence<Int64>) throws -> [Int64: Int64] {
+        guard let lo = numbers.min(), let hi = numbers.max(), lo >= 1 else { return [:] }
+        let wanted = Set(numbers)
+        var out: [Int64: Int64] = [:]
+        for h in try batchHeaders(from: lo, limit: Int(hi - lo + 1)) where wanted.contains(h.number) { out[h.number] = h.createdAt }
+        return out
+    }
+}

@@ -133,6 +133,17 @@ public final class ServerClient {
     /// 200 for known transfers, 404 for unknown ones.
     public func transferStatus(_ id: String) throws -> Int { try call("GET", "/v1/transfers/\(id)").status }
 
+    /// What became of this wallet's own transfer `id`: its settlement (receipt still to be
+    /// checked), `.inFlight`, or `.unknown` (404: it never reached the server, or was refused).
+    public enum TransferOutcome { case settled(SettlementAnswer), inFlight, unknown }
+    public func transferOutcome(_ id: String) throws -> TransferOutcome {
+        let r = try call("GET", "/v1/transfers/\(id)")
+        if r.status == 404 { return .unknown }
+        guard r.status == 200 else { throw Self.explain(r) }
+        if let answer = try? SettlementAnswer.decode(r.body) { return .settled(answer) }
+        return .inFlight
+    }
+
     /// Posts a transfer body and waits for its settlement: the answer with its receipt, still
     /// to be checked against the pinned key (`SettlementAnswer.checkReceipt`). A 200 without a
     /// readable receipt is `unreadable_receipt`: the transfer may have settled.

@@ -44,9 +44,13 @@ struct TreeController: Sendable {
         guard from >= 0, from <= Self.maxLeafIndex, limit >= 1, limit <= Self.maxNotesPerPage else {
             throw APIError.malformed("from must be between 0 and \(Self.maxLeafIndex) (leaves are numbered across trees) and limit between 1 and \(Self.maxNotesPerPage)")
         }
-        let leaves = try await service.ledgerRead { try $0.leaves(from: Int64(from), limit: limit) }
+        let (leaves, times) = try await service.ledgerRead { ledger in
+            let leaves = try ledger.leaves(from: Int64(from), limit: limit)
+            return (leaves, try ledger.batchTimes(leaves.map(\.batch)))
+        }
         let page = ServerAnswer.NotesPage(
-            notes: leaves.map { .init(leafIndex: Int($0.index), commitment: $0.commitment, ciphertext: $0.encryptedOutput, batch: $0.batch) },
+            notes: leaves.map { .init(leafIndex: Int($0.index), commitment: $0.commitment, ciphertext: $0.encryptedOutput, batch: $0.batch,
+                                      settledAt: times[$0.batch]) },
             next: from + leaves.count, leafCount: service.leafCount, treeCapacity: service.treeCapacity)
         return jsonResponse(data: ServerAnswer.encode(page))
     }
@@ -94,11 +98,15 @@ struct TreeController: Sendable {
         guard from >= 0, from <= Self.maxLeafIndex, from % 2 == 0, limit >= 2, limit <= Self.maxSpendsPerPage, limit % 2 == 0 else {
             throw APIError.malformed("from must be even, between 0 and \(Self.maxLeafIndex), and limit even, between 2 and \(Self.maxSpendsPerPage) (two nullifiers per transfer)")
         }
-        let spends = try await service.ledgerRead { try $0.spends(from: Int64(from), limit: limit) }
+        let (spends, times) = try await service.ledgerRead { ledger in
+            let spends = try ledger.spends(from: Int64(from), limit: limit)
+            return (spends, try ledger.batchTimes(spends.map(\.batch)))
+        }
         let whole = spends.prefix(spends.count & ~1)
         let page = ServerAnswer.SpendsPage(
             spends: whole.enumerated().map { k, s in
-                ServerAnswer.Spend(index: from + k, nullifier: s.nullifier.decimalString, transferID: s.transferID.hex, batch: s.batch, extAmount: s.extAmount)
+                ServerAnswer.Spend(index: from + k, nullifier: s.nullifier.decimalString, transferID: s.transferID.hex, batch: s.batch, extAmount: s.extAmount,
+                                   settledAt: times[s.batch])
             },
             next: from + whole.count, count: service.leafCount)
         return jsonResponse(data: ServerAnswer.encode(page, from: from))

@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import Protocol
 
@@ -40,6 +41,15 @@ public enum Terminal {
     /// Whether standard error is a terminal (progress bars draw in place only there).
     public static var standardErrorIsTerminal: Bool { isatty(2) != 0 }
 
+    /// A JSON value that may be absent: the value, or `null`.
+    public static func nullable<T>(_ value: T?) -> Any { value.map { $0 as Any } ?? NSNull() }
+
+    /// A long identifier cut in the middle for a table or a sentence: `zks1q98r…uez5`
+    /// (`--wide` shows it whole). Short ones are returned as they are.
+    public static func shortened(_ text: String, head: Int = 8, tail: Int = 4) -> String {
+        text.count <= head + tail + 3 ? text : String(text.prefix(head)) + "…" + String(text.suffix(tail))
+    }
+
     /// Unix milliseconds as UTC, to the second: `2026-12-05 03:10:00`.
     public static func utcTime(_ ms: Int64) -> String {
         let f = DateFormatter()
@@ -55,4 +65,20 @@ public enum Terminal {
         f.formatOptions = [.withInternetDateTime]
         return f.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
     }
+}
+
+/// A time given on the command line: ISO 8601 (`2026-11-22T10:00:00Z`, `2026-11-22`) or a
+/// duration back from now (`90s`, `15m`, `2h`, `7d`). Returns Unix milliseconds; anything else
+/// is bad usage naming `option`.
+public func parseTime(_ text: String, option: String = "--since") throws -> Int64 {
+    let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
+    if let unit = text.last, let scale = units[unit], let n = Double(text.dropLast()), n >= 0 {
+        return Int64((Date().timeIntervalSince1970 - n * scale) * 1000)
+    }
+    let full = ISO8601DateFormatter()
+    if let d = full.date(from: text) { return Int64(d.timeIntervalSince1970 * 1000) }
+    let day = ISO8601DateFormatter()
+    day.formatOptions = [.withFullDate]
+    if let d = day.date(from: text) { return Int64(d.timeIntervalSince1970 * 1000) }
+    throw ValidationError("\(option) \(text): expected an ISO 8601 time (2026-11-22T10:00:00Z, 2026-11-22) or a duration back from now (15m, 2h, 7d)")
 }

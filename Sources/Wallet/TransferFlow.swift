@@ -14,6 +14,23 @@ public enum TransferStatus: String, Sendable {
     case settled
     /// Settled, but the receipt's signature does not verify with the pinned receipt key.
     case receiptInvalid = "settled (receipt signature INVALID)"
+    /// Proved and submitted (or about to be); the outcome is not known yet (`sync` finds out).
+    case pending
+    /// The server refused it; its notes are spendable again.
+    case refused
+    /// It never reached the server, or the server has no record of it: its notes were released.
+    case notSettled = "not settled"
+
+    /// The name in JSON: one word.
+    public var code: String {
+        switch self {
+        case .settled: "settled"
+        case .receiptInvalid: "receipt_invalid"
+        case .pending: "pending"
+        case .refused: "refused"
+        case .notSettled: "not_settled"
+        }
+    }
 }
 
 extension PeerWallet {
@@ -136,7 +153,13 @@ extension PeerWallet {
     /// the root and `mayRetry`: the wallet has synced, and the caller proves again.
     private func submit(_ body: Data, _ plan: TransferPlan, id: String, mayRetry: Bool, server: ServerClient) throws -> SettlementAnswer? {
         let leaves = plan.inputs.map(\.leafIndex)
-        try database.setPending(leafIndices: leaves, transfer: id)
+        // Recorded before it leaves (issue 19): however it ends (an answer, a refusal, a lost
+        // connection, Ctrl-C), the history keeps whom it paid and the memo.
+        try database.transaction {
+            try database.setPending(leafIndices: leaves, transfer: id)
+            try database.recordTransfer(id: id, kind: plan.kind, amount: plan.amount, counterparty: plan.counterparty, memo: plan.memo,
+                                        status: .pending, batch: nil)
+        }
         do {
             return try server.submit(body, voucher: plan.voucher)
         } catch let e as WalletError {
@@ -145,8 +168,13 @@ extension PeerWallet {
             if e.code == "unreachable" || e.code == "unreadable_receipt" {
                 throw WalletError("\(e.description)\nThe transfer \(id) may or may not have settled; its notes stay pending until `zkwallet sync` finds out.")
             }
-            try database.setPending(leafIndices: leaves, transfer: nil)
-            if e.code == "unknown_root" && mayRetry {
+            let retry = e.code == "unknown_root" && mayRetry
+            try database.transaction {
+                try database.setPending(leafIndices: leaves, transfer: nil)
+                // Proved again below, under another id: the same payment, recorded once.
+                if retry { try database.forgetPendingTransfer(id) } else { try database.setTransferStatus(id, .refused) }
+            }
+            if retry {
                 log("the server no longer accepts the root this transfer proved against (unknown_root): syncing and proving again…")
                 try sync(quiet: true)
                 return nil
@@ -172,11 +200,11 @@ extension PeerWallet {
                     let nf = o.note.nullifier(nullifierKey: plan.key.nullifierKey, leafIndex: Int(leaf) % capacity)
                     try database.insertNote(leafIndex: Int(leaf), commitment: o.note.commitment,
                                             plaintext: NotePlaintext(value: o.note.value, blinding: o.note.blinding, memo: o.memo),
-                                            nullifier: nf, batch: batch)
+                                            nullifier: nf, batch: batch, settledAt: receipt.settledAt)
                 }
             }
             try database.recordTransfer(id: id, kind: plan.kind, amount: plan.amount, counterparty: plan.counterparty, memo: plan.memo,
-                                        status: verified ? .settled : .receiptInvalid, batch: batch)
+                                        status: verified ? .settled : .receiptInvalid, batch: batch, settledAt: receipt.settledAt)
         }
         guard verified else {
             throw WalletError("transfer \(id) settled in batch \(batch), but its receipt's signature does not verify with the pinned receipt key: do not trust this server's receipts")

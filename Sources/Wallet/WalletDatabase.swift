@@ -71,6 +71,13 @@ public final class WalletDatabase {
             accepted_at INTEGER NOT NULL,
             PRIMARY KEY (sha256, fingerprint));
         """,
+        // Version 4 (issue 19): when each note's and transfer's batch settled (the server's
+        // batch time, ms), so history is dated by settlement, not by when the wallet synced;
+        // NULL where the server did not say (older rows, older servers).
+        """
+        ALTER TABLE notes ADD COLUMN settled_at INTEGER;
+        ALTER TABLE transfers ADD COLUMN settled_at INTEGER;
+        """,
     ]
 
     private let connection: SQLiteConnection
@@ -182,6 +189,8 @@ public final class WalletDatabase {
         public var nullifier: Fr
         public var batch: Int64
         public var foundAt: Int64
+        /// When its batch settled (ms), if the server said.
+        public var settledAt: Int64?
         public var spent: Bool
         public var spentBy: String?
         public var pendingSpend: String?
@@ -195,14 +204,14 @@ public final class WalletDatabase {
 
     static let noteColumns = """
         n.leaf_index, n.commitment, n.value, n.blinding, n.memo, n.nullifier, n.batch, n.found_at, n.spent, n.spent_by,
-        n.pending_spend, EXISTS (SELECT 1 FROM own_outputs o WHERE o.commitment = n.commitment)
+        n.pending_spend, EXISTS (SELECT 1 FROM own_outputs o WHERE o.commitment = n.commitment), n.settled_at
         """
 
     func readNote(_ r: Row) throws -> StoredNote {
         StoredNote(leafIndex: Int(r.int(0)), commitment: try Fr(decimal: r.text(1)), value: UInt64(bitPattern: r.int(2)),
                    blinding: try Fr(decimal: r.text(3)), memo: r.text(4), nullifier: try Fr(decimal: r.text(5)),
-                   batch: r.int(6), foundAt: r.int(7), spent: r.int(8) != 0, spentBy: r.isNull(9) ? nil : r.text(9),
-                   pendingSpend: r.isNull(10) ? nil : r.text(10), isOwnOutput: r.int(11) != 0)
+                   batch: r.int(6), foundAt: r.int(7), settledAt: r.isNull(12) ? nil : r.int(12), spent: r.int(8) != 0,
+                   spentBy: r.isNull(9) ? nil : r.text(9), pendingSpend: r.isNull(10) ? nil : r.text(10), isOwnOutput: r.int(11) != 0)
     }
 
     /// Notes matching `condition`, by leaf; only those sync has checked against the published
@@ -250,13 +259,13 @@ public final class WalletDatabase {
     }
 
     /// Records a note found by sync or made by this wallet; a note already known is kept.
-    public func insertNote(leafIndex: Int, commitment: Fr, plaintext: NotePlaintext, nullifier: Fr, batch: Int64) throws {
+    public func insertNote(leafIndex: Int, commitment: Fr, plaintext: NotePlaintext, nullifier: Fr, batch: Int64, settledAt: Int64? = nil) throws {
         try run("""
-            INSERT OR IGNORE INTO notes(leaf_index, commitment, value, blinding, memo, nullifier, batch, found_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT OR IGNORE INTO notes(leaf_index, commitment, value, blinding, memo, nullifier, batch, found_at, settled_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, [.int(Int64(leafIndex)), .text(commitment.decimalString), .int(Int64(bitPattern: plaintext.value)),
                   .text(plaintext.blinding.decimalString), .text(plaintext.memoText), .text(nullifier.decimalString),
-                  .int(batch), .int(Self.now)])
+                  .int(batch), .int(Self.now), settledAt.map { .int($0) } ?? .null])
     }
 
     public func markSpent(leafIndex: Int, by transfer: String?) throws {
@@ -277,26 +286,49 @@ public final class WalletDatabase {
     // MARK: Transfers
 
     public struct StoredTransfer: Sendable {
-        public var id: String, kind: TransferKind, amount: UInt64, counterparty: String, memo: String, status: TransferStatus
+        public var id: String, kind: TransferKind, amount: UInt64
+        /// Whom it paid (an address, a payout recipient); nil when the wallet did not make it
+        /// (found by sync: a restored wallet, another copy of the key).
+        public var counterparty: String?
+        public var memo: String, status: TransferStatus
         public var batch: Int64?, createdAt: Int64
+        /// When its batch settled (ms), if it settled and the server said.
+        public var settledAt: Int64?
     }
 
-    public func recordTransfer(id: String, kind: TransferKind, amount: UInt64, counterparty: String, memo: String,
-                               status: TransferStatus, batch: Int64?) throws {
+    /// Records a transfer, or (the same id again) its outcome: status, batch and settlement
+    /// time change; what it was (kind, amount, counterparty, memo) stays as first recorded.
+    public func recordTransfer(id: String, kind: TransferKind, amount: UInt64, counterparty: String?, memo: String,
+                               status: TransferStatus, batch: Int64?, settledAt: Int64? = nil) throws {
         try run("""
-            INSERT INTO transfers(id, kind, amount, counterparty, memo, status, batch, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT(id) DO UPDATE SET status = excluded.status, batch = excluded.batch
-            """, [.text(id), .text(kind.rawValue), .int(Int64(bitPattern: amount)), .text(counterparty), .text(memo), .text(status.rawValue),
-                  batch.map { .int($0) } ?? .null, .int(Self.now)])
+            INSERT INTO transfers(id, kind, amount, counterparty, memo, status, batch, created_at, settled_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(id) DO UPDATE SET status = excluded.status, batch = COALESCE(excluded.batch, batch),
+                                          settled_at = COALESCE(excluded.settled_at, settled_at)
+            """, [.text(id), .text(kind.rawValue), .int(Int64(bitPattern: amount)), .text(counterparty ?? ""), .text(memo), .text(status.rawValue),
+                  batch.map { .int($0) } ?? .null, .int(Self.now), settledAt.map { .int($0) } ?? .null])
+    }
+
+    /// Changes the status of transfer `id` (a pending one learned to have ended), if recorded.
+    public func setTransferStatus(_ id: String, _ status: TransferStatus) throws {
+        try run("UPDATE transfers SET status = ? WHERE id = ?", [.text(status.rawValue), .text(id)])
+    }
+
+    /// Forgets a pending transfer (proved again under another id: the same payment).
+    public func forgetPendingTransfer(_ id: String) throws {
+        try run("DELETE FROM transfers WHERE id = ? AND status = ?", [.text(id), .text(TransferStatus.pending.rawValue)])
     }
 
     public func transfers() throws -> [StoredTransfer] {
-        try query("SELECT id, kind, amount, counterparty, memo, status, batch, created_at FROM transfers ORDER BY created_at, rowid") { r in
+        try query("SELECT id, kind, amount, counterparty, memo, status, batch, created_at, settled_at FROM transfers ORDER BY created_at, rowid") { r in
             guard let kind = TransferKind(rawValue: r.text(1)), let status = TransferStatus(rawValue: r.text(5)) else {
                 throw Failure(description: "wallet database: transfer \(r.text(0)) has kind \"\(r.text(1))\" and status \"\(r.text(5))\", which this wallet does not know")
             }
-            return StoredTransfer(id: r.text(0), kind: kind, amount: UInt64(bitPattern: r.int(2)), counterparty: r.text(3),
-                                  memo: r.text(4), status: status, batch: r.isNull(6) ? nil : r.int(6), createdAt: r.int(7))
+            // "(found by sync)" is how wallets before version 4 of this file said "not ours to name".
+            let counterparty = r.text(3)
+            return StoredTransfer(id: r.text(0), kind: kind, amount: UInt64(bitPattern: r.int(2)),
+                                  counterparty: counterparty.isEmpty || counterparty == "(found by sync)" ? nil : counterparty,
+                                  memo: r.text(4), status: status, batch: r.isNull(6) ? nil : r.int(6), createdAt: r.int(7),
+                                  settledAt: r.isNull(8) ? nil : r.int(8))
         }
     }
 

@@ -17,11 +17,40 @@ public struct HistoryEntry: Sendable {
 
     public var event: Event
 
+    /// When its batch settled (ms since 1970): the server's batch time, the same in every
+    /// wallet and on every restore. Nil for a transfer that did not settle, and for rows a
+    /// server before settlement times gave none for.
+    public var settledAt: Int64? {
+        switch event {
+        case .received(let n): n.settledAt
+        case .transfer(let t): t.settledAt
+        }
+    }
+
     /// When the wallet found the note or recorded the transfer (ms since 1970).
-    public var time: Int64 {
+    public var recordedAt: Int64 {
         switch event {
         case .received(let n): n.foundAt
         case .transfer(let t): t.createdAt
+        }
+    }
+
+    /// The time the history is ordered and shown by: settlement, else when it was recorded.
+    public var time: Int64 { settledAt ?? recordedAt }
+
+    /// `received`, or the transfer's kind (`deposit`, `send`, `withdraw`, `merge`).
+    public var kind: String {
+        switch event {
+        case .received: "received"
+        case .transfer(let t): t.kind.rawValue
+        }
+    }
+
+    /// A received note settled; a transfer's own status.
+    public var status: TransferStatus {
+        switch event {
+        case .received: .settled
+        case .transfer(let t): t.status
         }
     }
 
@@ -59,12 +88,13 @@ extension TransferKind {
 }
 
 extension PeerWallet {
-    /// Payments received and transfers made, oldest first: received payments are the checked
-    /// notes that are not this wallet's own outputs (change, deposits, merges).
+    /// Payments received and transfers made, oldest first (by settlement time): received
+    /// payments are the checked notes that are not this wallet's own outputs (change,
+    /// deposits, merges).
     public func history() throws -> [HistoryEntry] {
         var entries = try database.notes().filter { !$0.isOwnOutput }.map { HistoryEntry(event: .received($0)) }
         entries += try database.transfers().map { HistoryEntry(event: .transfer($0)) }
-        entries.sort { $0.time < $1.time }
+        entries.sort { ($0.time, $0.recordedAt) < ($1.time, $1.recordedAt) }
         return entries
     }
 }

@@ -20,6 +20,18 @@ extension PeerWallet {
         public var newlySpent = 0
         public var leafCount = 0
         public var seconds = 0.0
+        /// Transfers this wallet submitted that did not settle (they never reached the server):
+        /// their notes are spendable again.
+        public var released: [Released] = []
+        /// Transfers this wallet submitted without hearing the outcome that turned out settled.
+        public var settledWhileAway: [WalletDatabase.StoredTransfer] = []
+    }
+
+    /// A pending transfer that did not settle, and the value its notes give back.
+    public struct Released: Sendable {
+        public var transfer: WalletDatabase.StoredTransfer
+        public var freedValue: UInt64
+        public var freedNotes: Int
     }
 
     /// The view for global indices (`absorb`, `rollBack`): tree 0's numbering is the global one.
@@ -102,6 +114,15 @@ extension PeerWallet {
         }
         try database.setMeta("server", serverURL)
         report.newlySpent = try syncSpends(upTo: from, server: server)
+        try resolvePendingTransfers(syncedLeaves: from, server: server, report: &report)
+        // Said even by a quiet sync (balance, send): money came back, or an old send landed.
+        for t in report.settledWhileAway {
+            log("\(t.kind.rawValue) of \(t.amount)\(t.counterparty.map { " to \($0)" } ?? "") (transfer \(t.id.prefix(12))…) settled in batch \(t.batch ?? 0) while this wallet was not listening")
+        }
+        if !report.released.isEmpty {
+            let n = report.released.count, value = report.released.reduce(UInt64(0)) { $0 &+ $1.freedValue }
+            log("\(n) pending transfer\(n == 1 ? "" : "s") did not settle (never reached the server); \(value) spendable again")
+        }
         report.seconds = Date().timeIntervalSince(start)
         return report
     }
@@ -154,7 +175,8 @@ extension PeerWallet {
                 guard pt.value > 0, note.commitment == leaf.commitment else { continue }
                 // The circuit sees the note's position in its own tree.
                 let nf = note.nullifier(nullifierKey: vk.nullifierKey, leafIndex: leaf.leafIndex % capacity)
-                try database.insertNote(leafIndex: leaf.leafIndex, commitment: leaf.commitment, plaintext: pt, nullifier: nf, batch: leaf.batch)
+                try database.insertNote(leafIndex: leaf.leafIndex, commitment: leaf.commitment, plaintext: pt, nullifier: nf, batch: leaf.batch,
+                                        settledAt: leaf.settledAt)
                 report.found += 1
                 report.foundValue &+= pt.value
             }
@@ -212,7 +234,7 @@ extension PeerWallet {
         var mine: [String: WalletDatabase.StoredNote] = [:]
         for n in try database.unspentNotes(includingUnverified: true) { mine[n.nullifier.decimalString] = n }
         var newlySpent = 0
-        var spending: [(id: String, extAmount: Int64, outputs: [Int])] = []
+        var spending: [(id: String, extAmount: Int64, outputs: [Int], settledAt: Int64?)] = []
         while from < leaves {
             let page = try server.spends(from: from, limit: min(20_000, (leaves - from + 1) & ~1))
             if page.spends.isEmpty { throw WalletTree.inconsistent("the nullifier list ends at \(from) while the tree holds \(leaves) leaves") }
@@ -226,28 +248,70 @@ extension PeerWallet {
                     newlySpent += 1
                     if !spending.contains(where: { $0.id == s.transferID }) {
                         let first = s.index - s.index % 2
-                        spending.append((s.transferID, s.extAmount, [first, first + 1]))
+                        spending.append((s.transferID, s.extAmount, [first, first + 1], s.settledAt))
                     }
                 }
                 try database.setMeta("next_spend", String(page.next))
             }
             from = page.next
         }
-        // A transfer this wallet submitted that never reached the server (or was refused)
-        // frees its notes again. (Its own transfer: asking about it tells nothing new.)
-        for n in mine.values {
-            if let pending = n.pendingSpend, (try? server.transferStatus(pending)) == 404 {
+        try recordSpends(spending)
+        return newlySpent
+    }
+
+    /// The transfers this wallet submitted without hearing the outcome (a lost connection,
+    /// Ctrl-C), asked about one by one (its own transfers: asking tells the server nothing it
+    /// was not told when they were submitted). One that settled is recorded as settled, once
+    /// the sync has reached its leaves; one the server has no record of never reached it, and
+    /// its notes are spendable again (`report.released`). Notes reserved by a transfer with no
+    /// record (a wallet from before records were kept) are released the same way.
+    func resolvePendingTransfers(syncedLeaves: Int, server: ServerClient, report: inout SyncReport) throws {
+        let pending = try database.transfers().filter { $0.status == .pending }
+        let reserved = try database.unspentNotes(includingUnverified: true).filter { $0.pendingSpend != nil }
+        for t in pending {
+            switch try server.transferOutcome(t.id) {
+            case .inFlight:
+                continue
+            case .settled(let answer):
+                let receipt = answer.receipt
+                guard receipt.leafIndices.allSatisfy({ $0 < syncedLeaves }) else { continue }  // the next sync
+                let verified = answer.checkReceipt(transferID: t.id, receiptKey: try params().receiptPublicKey)
+                try database.transaction {
+                    for leaf in receipt.leafIndices {
+                        if let n = try database.note(atLeaf: Int(leaf)) { try database.recordOwnOutput(commitment: n.commitment, transfer: t.id) }
+                    }
+                    for n in reserved where n.pendingSpend == t.id { try database.markSpent(leafIndex: n.leafIndex, by: t.id) }
+                    try database.recordTransfer(id: t.id, kind: t.kind, amount: t.amount, counterparty: t.counterparty, memo: t.memo,
+                                                status: verified ? .settled : .receiptInvalid, batch: receipt.batch, settledAt: receipt.settledAt)
+                }
+                var settled = t
+                settled.status = verified ? .settled : .receiptInvalid
+                settled.batch = receipt.batch
+                settled.settledAt = receipt.settledAt
+                report.settledWhileAway.append(settled)
+            case .unknown:
+                let freed = reserved.filter { $0.pendingSpend == t.id }
+                try database.transaction {
+                    try database.setPending(leafIndices: freed.map(\.leafIndex), transfer: nil)
+                    try database.setTransferStatus(t.id, .notSettled)
+                }
+                var ended = t
+                ended.status = .notSettled
+                report.released.append(Released(transfer: ended, freedValue: freed.reduce(0) { $0 &+ $1.value }, freedNotes: freed.count))
+            }
+        }
+        let recorded = Set(pending.map(\.id))
+        for n in reserved {
+            if let id = n.pendingSpend, !recorded.contains(id), (try? server.transferStatus(id)) == 404 {
                 try database.setPending(leafIndices: [n.leafIndex], transfer: nil)
             }
         }
-        try recordSpends(spending)
-        return newlySpent
     }
 
     /// Spends this wallet did not submit itself (a restored or watch-only wallet, or another
     /// copy of the key): from each spending transfer's public effects, its outputs that are ours
     /// are change, not income, and what left is inputs − change (+ the withdrawal's amount).
-    func recordSpends(_ transfers: [(id: String, extAmount: Int64, outputs: [Int])]) throws {
+    func recordSpends(_ transfers: [(id: String, extAmount: Int64, outputs: [Int], settledAt: Int64?)]) throws {
         let known = Set(try database.transfers().map(\.id))
         for t in transfers where !known.contains(t.id) {
             let inputs = try database.notes(spentBy: t.id)
@@ -257,8 +321,8 @@ extension PeerWallet {
             let amount = t.extAmount < 0 ? UInt64(t.extAmount.magnitude) : spent &- kept
             try database.transaction {
                 for o in outputs { try database.recordOwnOutput(commitment: o.commitment, transfer: t.id) }
-                try database.recordTransfer(id: t.id, kind: kind, amount: amount, counterparty: "(found by sync)", memo: "",
-                                            status: .settled, batch: outputs.first?.batch)
+                try database.recordTransfer(id: t.id, kind: kind, amount: amount, counterparty: nil, memo: "",
+                                            status: .settled, batch: outputs.first?.batch, settledAt: t.settledAt)
             }
         }
     }

@@ -6,21 +6,6 @@ import Primitives
 import Protocol
 import TerminalUI
 
-/// A time given on the command line: ISO 8601 (`2026-11-22T10:00:00Z`, `2026-11-22`) or a
-/// duration back from now (`90s`, `15m`, `2h`, `7d`). Returns Unix milliseconds.
-func parseTime(_ text: String) throws -> Int64 {
-    let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
-    if let unit = text.last, let scale = units[unit], let n = Double(text.dropLast()), n >= 0 {
-        return Int64((Date().timeIntervalSince1970 - n * scale) * 1000)
-    }
-    let full = ISO8601DateFormatter()
-    if let d = full.date(from: text) { return Int64(d.timeIntervalSince1970 * 1000) }
-    let day = ISO8601DateFormatter()
-    day.formatOptions = [.withFullDate]
-    if let d = day.date(from: text) { return Int64(d.timeIntervalSince1970 * 1000) }
-    throw ValidationError("--since \(text): expected an ISO 8601 time (2026-11-22T10:00:00Z, 2026-11-22) or a duration back from now (15m, 2h, 7d)")
-}
-
 func parseNullifier(_ text: String) throws -> Fr {
     do { return try Fr(decimal: text) } catch {
         throw ValidationError("\(text) is not a nullifier: expected a decimal field element below r (as /v1/nullifiers and `nullifiers list` print it)")
@@ -54,7 +39,7 @@ struct NullifiersCommand: ParsableCommand {
             guard limit >= 1, offset >= 0 else { throw ValidationError("--limit must be ≥ 1 and --offset ≥ 0") }
         }
         func run() throws {
-            let records = try ledger.open().nullifiers(batch: batch, since: try since.map(parseTime), limit: limit, offset: offset)
+            let records = try ledger.open().nullifiers(batch: batch, since: try since.map { try parseTime($0) }, limit: limit, offset: offset)
             if ledger.json { Terminal.printJSON(records.map(\.json)); return }
             Terminal.printTable(["NULLIFIER", "BATCH", "SPENT AT (UTC)", "TRANSFER"],
                        records.map { [$0.nullifier.decimalString, String($0.batch), Terminal.isoTime($0.spentAt), $0.transferID.hex] }, rule: true)

@@ -98,10 +98,10 @@ import Wallet
 
             // A deposit needs a voucher for its exact amount, and a voucher pays once.
             let missing = try Self.zkwallet(["deposit", "100"], wallet: a, server: server)
-            #expect(missing.status == 1 && missing.stderr.contains("zksettle-admin deposits voucher"), "\(missing.stderr)")
+            #expect(missing.status == 64 && missing.stderr.contains("zksettle-admin deposits voucher"), "\(missing.stderr)")
             let voucher = try server.voucher(100)
             let wrongAmount = try Self.zkwallet(["deposit", "99", "--voucher", voucher], wallet: a, server: server)
-            #expect(wrongAmount.status == 1 && wrongAmount.stderr.contains("the voucher is for 100, not 99"), "\(wrongAmount.stderr)")
+            #expect(wrongAmount.status == 64 && wrongAmount.stderr.contains("the voucher is for 100, not 99"), "\(wrongAmount.stderr)")
             // A voucher signed by another server's deposit key.
             let elsewhere = root.appendingPathComponent("elsewhere")
             try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
@@ -203,6 +203,16 @@ import Wallet
             #expect(Self.amounts(restoredHistory, direction: "in") == [5, 10, 100])
             #expect(Self.amounts(restoredHistory, direction: "out") == [30, 33, 50])
             #expect(restoredHistory.contains { $0["kind"] as? String == "withdraw" && ($0["amount"] as? NSNumber)?.intValue == 50 })
+            // Dated by settlement, not by the restore (issue 19): every row has its batch's time,
+            // and each transfer the same time as in the wallet that made it.
+            let historyA = try Self.zkwallet(["history", "--json"], wallet: a, server: server).json as? [[String: Any]] ?? []
+            func times(_ h: [[String: Any]]) -> [String: Int] {
+                Dictionary(h.compactMap { r in (r["transfer_id"] as? String).flatMap { id in (r["settled_at_ms"] as? Int).map { (id, $0) } } },
+                           uniquingKeysWith: { x, _ in x })
+            }
+            let original = times(historyA), restoredTimes = times(restoredHistory)
+            #expect(restoredTimes.count >= 3 && restoredTimes.allSatisfy { original[$0.key] == $0.value }, "\(restoredTimes) vs \(original)")
+            #expect(restoredHistory.allSatisfy { $0["settled_at_ms"] is Int }, "\(restoredHistory)")
             let notesA = try Self.zkwallet(["notes", "--json"], wallet: a, server: server).json as? [[String: Any]]
             let notesRestored = try Self.zkwallet(["notes", "--json"], wallet: restored, server: server).json as? [[String: Any]]
             #expect(notesA?.compactMap { $0["leaf_index"] as? Int } == notesRestored?.compactMap { $0["leaf_index"] as? Int })

@@ -24,7 +24,10 @@ import Wallet
             EndToEndTests.ok(try EndToEndTests.zkwallet(["send", "7", "--to", addressB, "--memo", memo], wallet: a, server: server), "send")
 
             EndToEndTests.ok(try EndToEndTests.zkwallet(["sync"], wallet: b, server: server), "sync")
-            let table = try EndToEndTests.zkwallet(["history"], wallet: b, server: server)
+            // --wide: the whole memo (the default table cuts long ones to fit 100 columns).
+            let cut = try EndToEndTests.zkwallet(["history"], wallet: b, server: server)
+            #expect(!cut.stdout.contains("\u{1B}") && !cut.stdout.contains("\u{7}") && cut.stdout.contains("…"), "\(cut.stdout.debugDescription)")
+            let table = try EndToEndTests.zkwallet(["history", "--wide"], wallet: b, server: server)
             EndToEndTests.ok(table, "history")
             #expect(!table.stdout.contains("\u{1B}") && !table.stdout.contains("\u{7}"), "\(table.stdout.debugDescription)")
             #expect(table.stdout.contains("hi\\e[2K\\rreceived 1000000\\e]0;pwned\\u{7}"), "\(table.stdout)")

@@ -19,9 +19,14 @@ public enum ServerAnswer {
         public var commitment: Fr
         public var ciphertext: [UInt8]
         public var batch: Int64
+        /// When its batch settled (ms since 1970; the batch header's time): the same for every
+        /// wallet, so a wallet dates a payment by it, not by when it synced. Nil from a server
+        /// that predates it.
+        public var settledAt: Int64?
 
-        public init(leafIndex: Int, commitment: Fr, ciphertext: [UInt8], batch: Int64) {
+        public init(leafIndex: Int, commitment: Fr, ciphertext: [UInt8], batch: Int64, settledAt: Int64? = nil) {
             self.leafIndex = leafIndex; self.commitment = commitment; self.ciphertext = ciphertext; self.batch = batch
+            self.settledAt = settledAt
         }
     }
 
@@ -46,9 +51,12 @@ public enum ServerAnswer {
         public var transferID: String
         public var batch: Int64
         public var extAmount: Int64
+        /// When its batch settled (ms since 1970); nil from a server that predates it.
+        public var settledAt: Int64?
 
-        public init(index: Int, nullifier: String, transferID: String, batch: Int64, extAmount: Int64) {
+        public init(index: Int, nullifier: String, transferID: String, batch: Int64, extAmount: Int64, settledAt: Int64? = nil) {
             self.index = index; self.nullifier = nullifier; self.transferID = transferID; self.batch = batch; self.extAmount = extAmount
+            self.settledAt = settledAt
         }
     }
 
@@ -89,18 +97,28 @@ public enum ServerAnswer {
                 throw Malformed("/v1/notes: entry \(from + k) is malformed or out of order")
             }
             let ct = (n["encrypted_output"] as? String).flatMap { Data(base64Encoded: $0) }.map { Array($0) } ?? []
-            notes.append(EncryptedLeaf(leafIndex: i, commitment: cm, ciphertext: ct, batch: Int64(batch)))
+            let settledAt = try time(n["settled_at"], "/v1/notes: entry \(from + k)")
+            notes.append(EncryptedLeaf(leafIndex: i, commitment: cm, ciphertext: ct, batch: Int64(batch), settledAt: settledAt))
         }
         return NotesPage(notes: notes, next: next, leafCount: count, treeCapacity: capacity)
     }
 
+    /// An optional time in ms since 1970: absent (an older server), or a whole number ≥ 0.
+    static func time(_ v: Any?, _ what: String) throws(Malformed) -> Int64? {
+        guard let v, !(v is NSNull) else { return nil }
+        guard let t = int(v), t >= 0 else { throw Malformed("\(what): settled_at is not a time in milliseconds") }
+        return Int64(t)
+    }
+
     /// The server's side of `GET /v1/notes`: `{"notes": [{leaf_index, tree, commitment,
-    /// encrypted_output (base64), batch}], "next", "leaf_count", "tree_capacity"}`.
+    /// encrypted_output (base64), batch, settled_at}], "next", "leaf_count", "tree_capacity"}`.
     public static func encode(_ page: NotesPage) -> Data {
         let capacity = page.treeCapacity
         let notes: [[String: Any]] = page.notes.map {
-            ["leaf_index": $0.leafIndex, "tree": $0.leafIndex / capacity, "commitment": $0.commitment.decimalString,
-             "encrypted_output": Data($0.ciphertext).base64EncodedString(), "batch": $0.batch]
+            var entry: [String: Any] = ["leaf_index": $0.leafIndex, "tree": $0.leafIndex / capacity, "commitment": $0.commitment.decimalString,
+                                        "encrypted_output": Data($0.ciphertext).base64EncodedString(), "batch": $0.batch]
+            if let t = $0.settledAt { entry["settled_at"] = t }
+            return entry
         }
         return JSONWriter.encode(["notes": notes, "next": page.next, "leaf_count": page.leafCount, "tree_capacity": capacity])
     }
@@ -131,6 +149,10 @@ public enum ServerAnswer {
               next == from + nfs.count else {
             throw Malformed("/v1/nullifiers: not a page of whole transfers from position \(from) of at most \(limit)")
         }
+        let times = o["settled_at"] as? [Any]
+        guard o["settled_at"] == nil || times?.count == ids.count else {
+            throw Malformed("/v1/nullifiers: settled_at does not have one time per transfer")
+        }
         var out: [Spend] = []
         out.reserveCapacity(nfs.count)
         for k in 0..<ids.count {
@@ -138,11 +160,12 @@ public enum ServerAnswer {
                   let ext = (exts[k] as? String).flatMap({ Int64($0) }) else {
                 throw Malformed("/v1/nullifiers: transfer \(k) of the page is malformed")
             }
+            let settledAt = try time(times?[k], "/v1/nullifiers: transfer \(k) of the page")
             for j in 0..<2 {
                 guard let nf = nfs[2 * k + j] as? String, isCanonicalDecimal(nf) else {
                     throw Malformed("/v1/nullifiers: position \(from + 2 * k + j) is not a canonical decimal")
                 }
-                out.append(Spend(index: from + 2 * k + j, nullifier: nf, transferID: id, batch: Int64(batch), extAmount: ext))
+                out.append(Spend(index: from + 2 * k + j, nullifier: nf, transferID: id, batch: Int64(batch), extAmount: ext, settledAt: settledAt))
             }
         }
         return SpendsPage(spends: out, next: next, count: count)
@@ -153,12 +176,14 @@ public enum ServerAnswer {
     /// several times a million strings). `spends` are whole transfers, two entries each.
     public static func encode(_ page: SpendsPage, from: Int) -> Data {
         let transfers = stride(from: 0, to: page.spends.count - 1, by: 2).map { page.spends[$0] }
-        return JSONWriter.encode([
+        var body: [String: Any] = [
             "from": from, "next": page.next, "count": page.count,
             "nullifiers": page.spends.prefix(2 * transfers.count).map(\.nullifier),
             "transfer_ids": transfers.map(\.transferID), "batches": transfers.map(\.batch),
             "ext_amounts": transfers.map { String($0.extAmount) },
-        ])
+        ]
+        if transfers.allSatisfy({ $0.settledAt != nil }) { body["settled_at"] = transfers.map { $0.settledAt ?? 0 } }
+        return JSONWriter.encode(body)
     }
 
     /// A tree capacity a server may publish: a power of two from 2^5 to 2^20.

@@ -16,7 +16,11 @@ struct Sync: ParsableCommand {
             let b = try w.balance()
             if output.json {
                 Terminal.printJSON(["scanned": r.scanned, "found": r.found, "found_value": r.foundValue, "newly_spent": r.newlySpent,
-                           "leaf_count": r.leafCount, "seconds": r.seconds, "spendable": b.spendable, "pending": b.pending])
+                           "leaf_count": r.leafCount, "seconds": r.seconds, "spendable": b.spendable, "pending": b.pending,
+                           "released": r.released.map { ["transfer_id": $0.transfer.id, "kind": $0.transfer.kind.rawValue, "amount": $0.transfer.amount,
+                                                         "counterparty": Terminal.nullable($0.transfer.counterparty), "freed_value": $0.freedValue] },
+                           "settled_while_away": r.settledWhileAway.map { ["transfer_id": $0.id, "kind": $0.kind.rawValue, "amount": $0.amount,
+                                                                           "batch": Terminal.nullable($0.batch)] }])
             } else {
                 print("synced \(r.leafCount) leaves (\(r.scanned) new) in \(String(format: "%.2f", r.seconds)) s: \(r.found) new notes worth \(r.foundValue), \(r.newlySpent) notes newly spent")
                 print("spendable: \(b.spendable)")
