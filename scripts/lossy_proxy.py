@@ -8,11 +8,13 @@ Every request is passed to UPSTREAM_URL and its answer passed back, except POST 
   drop  the request never reaches the server: the connection is closed without an answer
   lose  the request reaches the server (which settles it), but its answer is not passed back:
         the connection is closed instead
+  stall the request never reaches the server, and no answer ever comes (a stalled server)
 """
 import http.client
 import signal
 import socket
 import sys
+import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -20,7 +22,7 @@ HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", 
 
 
 def main():
-    if len(sys.argv) != 3 or sys.argv[2] not in ("drop", "lose"):
+    if len(sys.argv) != 3 or sys.argv[2] not in ("drop", "lose", "stall"):
         sys.exit(__doc__)
     # A parent may have blocked these (a test runner's thread); a proxy must stop when told.
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
@@ -37,6 +39,8 @@ def main():
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else None
             if method == "POST" and self.path.split("?")[0] == "/v1/transfers":
+                if mode == "stall":
+                    time.sleep(3600)
                 if mode == "lose":
                     self.relay(method, body)  # settles upstream; the answer is dropped
                 self.close_connection = True
@@ -67,6 +71,7 @@ def main():
             self.forward("POST")
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
     print(f"port {server.server_address[1]}", flush=True)
     server.serve_forever()
 

@@ -16,9 +16,11 @@ public final class ServerClient {
     public let base: String
     let connection: HTTPConnection
 
-    public init(_ base: String, caFile: String? = nil) throws {
+    /// `timeoutSeconds`: the longest one request may take, its answer included (a transfer's
+    /// answer waits for its batch).
+    public init(_ base: String, caFile: String? = nil, timeoutSeconds: Int = 120) throws {
         self.base = base
-        do { connection = try HTTPConnection(base, timeoutSeconds: 120, caFile: caFile) } catch {
+        do { connection = try HTTPConnection(base, timeoutSeconds: timeoutSeconds, caFile: caFile) } catch {
             throw WalletError("--server \(base): \(error) (expected e.g. http://127.0.0.1:8080 or https://host)")
         }
     }

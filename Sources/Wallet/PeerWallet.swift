@@ -21,6 +21,11 @@ public final class PeerWallet {
     /// PEM file of the CA certificates to trust for an `https://` server instead of the
     /// system's (a private CA); set before the first request.
     public var caFile: String?
+    /// The longest one request to the server may take (`--timeout`); set before the first request.
+    public var timeoutSeconds = 120
+    /// Told what state a payment is in, in words for a person who pressed Ctrl-C now
+    /// ("nothing was sent", "transfer … was submitted …").
+    public var phase: ((String) -> Void)?
 
     /// How long steps (proving, checking and downloading the proving key) report progress;
     /// nil: a line to `log` as each stage starts and one when it ends (`zkwallet` draws a bar
@@ -86,7 +91,7 @@ public final class PeerWallet {
     public var server: ServerClient {
         get throws {
             if let c = clientStorage { return c }
-            let c = try ServerClient(serverURL, caFile: caFile)
+            let c = try ServerClient(serverURL, caFile: caFile, timeoutSeconds: timeoutSeconds)
             clientStorage = c
             return c
         }

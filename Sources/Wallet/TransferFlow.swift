@@ -65,6 +65,7 @@ struct TransferPlan {
 /// wallet synced and checked; an `unknown_root` refusal syncs and proves once more.
 extension PeerWallet {
     func proveSubmitRecord(_ plan: TransferPlan) throws -> Outcome {
+        phase?("nothing was sent; the wallet is as it was")
         let prover = try self.prover()
         let server = try self.server
         let started = Date()
@@ -83,6 +84,7 @@ extension PeerWallet {
             }
             guard let reply = try submit(body, plan, id: id, mayRetry: attempt == 0, server: server) else { continue }
             let batch = try record(reply, plan, id: id, server: server)
+            phase?("transfer \(id) settled in batch \(batch.number) and is recorded")
             return .settled(Settled(transferID: id, batch: batch.number, leafIndices: batch.leaves, receiptVerified: true, fee: plan.fee,
                                     proveSeconds: proveSeconds, totalSeconds: Date().timeIntervalSince(started)))
         }
@@ -160,6 +162,8 @@ extension PeerWallet {
             try database.recordTransfer(id: id, kind: plan.kind, amount: plan.amount, counterparty: plan.counterparty, memo: plan.memo,
                                         status: .pending, batch: nil)
         }
+        phase?("transfer \(id) was being submitted: it may still settle. Its notes stay pending until `zkwallet sync` finds out")
+        log("submitting transfer \(id.prefix(16))… and waiting for its batch (at most \(timeoutSeconds) s)")
         do {
             return try server.submit(body, voucher: plan.voucher)
         } catch let e as WalletError {

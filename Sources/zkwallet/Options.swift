@@ -23,6 +23,13 @@ struct WalletOptions: ParsableArguments {
     @Option(help: "Name of the environment variable that holds the key file's passphrase (for scripts; on a terminal the wallet asks).")
     var passphraseEnv: String?
 
+    @Option(help: ArgumentHelp("The longest one request to the server may take, a transfer's wait for its batch included (env ZKWALLET_TIMEOUT).", valueName: "SECONDS"))
+    var timeout: Int = ProcessInfo.processInfo.environment["ZKWALLET_TIMEOUT"].flatMap(Int.init) ?? 120
+
+    func validate() throws {
+        guard (1...3600).contains(timeout) else { throw ValidationError("--timeout must be 1 to 3600 seconds") }
+    }
+
     var directory: URL {
         let path = wallet.hasPrefix("~") ? NSHomeDirectory() + wallet.dropFirst() : wallet
         return URL(fileURLWithPath: path)
@@ -49,6 +56,8 @@ struct WalletOptions: ParsableArguments {
         }
         let wallet = try PeerWallet(directory: directory, passphrase: pass, server: server, log: printToStderr)
         wallet.caFile = caFile
+        wallet.timeoutSeconds = timeout
+        wallet.phase = { Interrupt.set($0) }
         if lock { try wallet.takeCommandLock() }
         // On a terminal, long steps draw a bar in place; elsewhere the wallet logs lines.
         if isatty(2) == 1 { wallet.progress = { TerminalStepProgress($0) } }

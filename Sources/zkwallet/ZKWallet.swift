@@ -28,6 +28,7 @@ struct ZKWallet: ParsableCommand {
                       Sync.self, BalanceCommand.self, History.self, Notes.self, Trust.self])
 
     static func main() {
+        Interrupt.install()
         ToolMain.run(Self.self, hints: ["receive": "address", "pay": "send", "transfer": "send"], classify: { error in
             (error as? WalletError).map { _ in walletExitStatus(error) }
         })

@@ -94,12 +94,44 @@ import Testing
             let keys = Set(historyA.first?.keys.map { $0 } ?? [])
             #expect(historyA.allSatisfy { Set($0.keys) == keys } && keys.contains("settled_at"), "\(historyA)")
 
-            // 3. The payee dates the payment by the batch, not by its sync.
+            // 3. A payment says what it did (issue 19, point 3).
+            let tea = try E.zkwallet(["send", "5", "--to", addressB, "--memo", "tea"], wallet: a, server: server)
+            E.ok(tea, "send 5")
+            let said = tea.stdout.split(separator: "\n").first.map(String.init) ?? ""
+            let short = String(addressB.prefix(8)) + "…" + String(addressB.suffix(4))
+            #expect(said.firstMatch(of: /^sent 5 to (\S+) \(memo "tea"\) · batch \d+ · spendable now 25$/)?.1 == Substring(short), "\(tea.stdout)")
+            #expect(tea.stderr.contains("submitting transfer"), "\(tea.stderr)")
+
+            // 4. A stalled server: --timeout ends the wait; Ctrl-C says what state things are in.
+            let stalling = try LossyProxy(upstream: server.url, mode: "stall")
+            let t0 = Date()
+            let timedOut = try Executables.run("zkwallet", ["send", "1", "--to", addressB, "--timeout", "3", "--wallet", a.path, "--server", stalling.url])
+            #expect(timedOut.status == 1 && timedOut.stderr.contains("may or may not have settled") && Date().timeIntervalSince(t0) < 60, "\(timedOut.stderr)")
+            E.ok(try E.zkwallet(["sync"], wallet: a, server: server), "sync after the timeout")  // releases its note
+            let log = server.data.appendingPathComponent("interrupted.log")
+            FileManager.default.createFile(atPath: log.path, contents: nil)
+            let child = Process()
+            child.executableURL = Executables.productsDirectory.appendingPathComponent("zkwallet")
+            child.arguments = ["send", "1", "--to", addressB, "--wallet", a.path, "--server", stalling.url]
+            child.standardError = try FileHandle(forWritingTo: log)
+            child.standardOutput = FileHandle.nullDevice
+            try child.run()
+            let deadline = Date().addingTimeInterval(60)
+            while Date() < deadline, !((try? String(contentsOf: log, encoding: .utf8)) ?? "").contains("submitting transfer") {
+                Thread.sleep(forTimeInterval: 0.1)
+            }
+            kill(child.processIdentifier, SIGINT)
+            child.waitUntilExit()
+            let words = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            #expect(child.terminationReason == .exit && child.terminationStatus == 130, "\(words)")
+            #expect(words.contains("cancelled: transfer ") && words.contains("may still settle") && words.contains("zkwallet sync"), "\(words)")
+
+            // 5. The payee dates the payment by the batch, not by its sync.
             Thread.sleep(forTimeInterval: 1.2)
             let historyB = try Self.history(b, server)  // no sync yet: nothing
             #expect(historyB.isEmpty)
             E.ok(try E.zkwallet(["sync"], wallet: b, server: server), "sync B")
-            let received = try Self.history(b, server).first { $0["kind"] as? String == "received" }
+            let received = try Self.history(b, server).first { $0["kind"] as? String == "received" && $0["memo"] as? String == "dinner" }
             #expect(received?["settled_at_ms"] as? Int == settledAt && received?["memo"] as? String == "dinner"
                     && received?["transfer_id"] is NSNull && received?["counterparty"] is NSNull, "\(String(describing: received))")
             #expect((received?["recorded_at_ms"] as? Int ?? 0) > settledAt + 1000)

@@ -20,6 +20,7 @@ struct Deposit: ParsableCommand {
 
     func run() throws {
         let value = try parseAmount(amount)
+        let started = Date()
         try reportingErrors {
             guard let text = try voucher ?? Secrets.fromFileOrEnvironment(file: voucherFile, env: "ZKWALLET_VOUCHER", option: "--voucher-file") else {
                 throw WalletError("a deposit needs a voucher from the operator (zksettle-admin deposits voucher --amount \(value)): --voucher-file FILE, $ZKWALLET_VOUCHER or --voucher zkv1…", code: "usage")
@@ -28,7 +29,7 @@ struct Deposit: ParsableCommand {
             do { parsed = try DepositVoucher(text: text) } catch let e as DepositVoucher.Failure { throw WalletError(e.description, code: "usage") }
             let w = try options.open()
             let outcome = try w.deposit(value, voucher: parsed)
-            describe(outcome, json: output.json, extra: ["amount": value])
+            try describe(outcome, wallet: w, what: Payment(kind: "deposit", amount: value), started: started, json: output.json)
         }
     }
 }

@@ -18,11 +18,13 @@ struct Send: ParsableCommand {
 
     func run() throws {
         let value = try parseAmount(amount)
+        let started = Date()
         try reportingErrors {
             let recipient: Address
             do { recipient = try Address(encoded: to) } catch { throw WalletError("--to: \(error); ask the payee for their `zkwallet address`", code: "usage") }
-            let outcome = try options.open().send(value, to: recipient, memo: memo, saveRequest: request.file, syncFirst: true)
-            describe(outcome, json: output.json, extra: ["amount": value, "to": recipient.encoded])
+            let w = try options.open()
+            let outcome = try w.send(value, to: recipient, memo: memo, saveRequest: request.file, syncFirst: true)
+            try describe(outcome, wallet: w, what: Payment(kind: "send", amount: value, to: recipient.encoded, memo: memo), started: started, json: output.json)
         }
     }
 }

@@ -14,9 +14,11 @@ struct Withdraw: ParsableCommand {
 
     func run() throws {
         let value = try parseAmount(amount)
+        let started = Date()
         try reportingErrors {
-            let outcome = try options.open().withdraw(value, to: to, saveRequest: request.file, syncFirst: true)
-            describe(outcome, json: output.json, extra: ["amount": value, "to": to])
+            let w = try options.open()
+            let outcome = try w.withdraw(value, to: to, saveRequest: request.file, syncFirst: true)
+            try describe(outcome, wallet: w, what: Payment(kind: "withdraw", amount: value, to: to), started: started, json: output.json)
         }
     }
 }
