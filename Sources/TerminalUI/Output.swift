@@ -28,7 +28,7 @@ public enum Terminal {
                 return numeric.contains(i) ? pad + c : c + pad
             }.joined(separator: "  ").trimmingCharacters(in: .whitespaces)
         }
-        print(line(header))
+        if header.contains(where: { !$0.isEmpty }) { print(line(header)) }  // no header: a list of name/value rows
         if rule { print(line(widths.map { String(repeating: "-", count: $0) })) }
         for row in rows { print(line(row)) }
     }

@@ -65,6 +65,8 @@ extension PeerWallet {
     func checkPin(_ offered: ServerClient.Params) throws -> ServerClient.Params {
         let got = offered.fingerprint
         let dir = directory.path
+        // What the server says of its keys' origin (not pinned; `zkwallet status` shows it).
+        try database.setMeta("params_development_keys", offered.developmentKeys ? "yes" : "no")
         if let pinned = try pinnedParameters() {
             let source = try pinSource ?? "first contact"
             guard pinned.fingerprint == got else {

@@ -80,13 +80,51 @@ public final class PeerWallet {
         chmod(databaseFile(in: dir).path, 0o600)
     }
 
-    public init(directory: URL, passphrase: String?, server: String, log: @escaping (String) -> Void) throws {
+    /// Opens the wallet in `directory`. `server`: the server for this command (`--server`);
+    /// nil: the one the wallet remembers (`rememberedServer`), else `defaultServer`.
+    public init(directory: URL, passphrase: String?, server: String?, log: @escaping (String) -> Void) throws {
         self.directory = directory
         self.secret = try KeyFile.read(Self.keyFile(in: directory), passphrase: passphrase)
         self.database = try WalletDatabase(path: Self.databaseFile(in: directory).path)
-        self.serverURL = server
+        if let server {
+            self.serverURL = try Self.normalizeServer(server)
+            serverSource = "--server"
+        } else if let remembered = try database.meta("server_url") {
+            self.serverURL = remembered
+            serverSource = "remembered"
+        } else {
+            self.serverURL = Self.defaultServer
+            serverSource = "default"
+        }
         self.log = log
     }
+
+    /// The server of a wallet that was never told one.
+    public static let defaultServer = "http://127.0.0.1:8080"
+    /// Where `serverURL` came from: `--server`, `remembered` or `default`.
+    public let serverSource: String
+
+    /// A server URL as the wallet stores and compares it: http or https, host and port in
+    /// lower case, no trailing slash (`HTTP://Example.org:8080/` is `http://example.org:8080`).
+    public static func normalizeServer(_ text: String) throws -> String {
+        guard let c = URLComponents(string: text.trimmingCharacters(in: .whitespaces)), let scheme = c.scheme?.lowercased(),
+              scheme == "http" || scheme == "https", let host = c.host, !host.isEmpty, c.query == nil, c.fragment == nil,
+              c.user == nil, c.password == nil else {
+            throw WalletError("\(text) is not a server URL: expected http://HOST:PORT or https://HOST (no query, no credentials)", code: "usage")
+        }
+        var out = "\(scheme)://\(host.lowercased())"
+        if let port = c.port { out += ":\(port)" }
+        var path = c.path
+        while path.hasSuffix("/") { path.removeLast() }
+        return out + path
+    }
+
+    /// The server this wallet uses when not told another (set at `init --server`, or on the
+    /// first sync that succeeds; changed with `zkwallet config set server`).
+    public var rememberedServer: String? { get throws { try database.meta("server_url") } }
+
+    /// Remembers `url` (normalized) as this wallet's server.
+    public func rememberServer(_ url: String) throws { try database.setMeta("server_url", try Self.normalizeServer(url)) }
 
     public var server: ServerClient {
         get throws {

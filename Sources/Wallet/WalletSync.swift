@@ -85,7 +85,7 @@ extension PeerWallet {
         var report = SyncReport()
         let server = try self.server
         _ = try params()  // every contact checks the pinned parameters first
-        if let known = try database.meta("server"), known != serverURL {
+        if let known = try database.meta("server"), (try? Self.normalizeServer(known)) != serverURL {
             log("note: this wallet last synced with \(known); now using \(serverURL)")
         }
         var from = Int(try database.meta("next_leaf") ?? "0") ?? 0
@@ -112,9 +112,14 @@ extension PeerWallet {
                 throw WalletTree.inconsistent("batch \(tipBatch) ends tree \(header.tree) at leaf \(header.leafCount), but its leaves were sent up to \(from)")
             }
         }
-        try database.setMeta("server", serverURL)
         report.newlySpent = try syncSpends(upTo: from, server: server)
         try resolvePendingTransfers(syncedLeaves: from, server: server, report: &report)
+        // Only now, the whole sync done: the server it synced with, and when (issue 19).
+        try database.transaction {
+            try database.setMeta("server", serverURL)
+            try database.setMeta("last_synced_at", String(Int64(Date().timeIntervalSince1970 * 1000)))
+            if try database.meta("server_url") == nil { try database.setMeta("server_url", serverURL) }
+        }
         // Said even by a quiet sync (balance, send): money came back, or an old send landed.
         for t in report.settledWhileAway {
             log("\(t.kind.rawValue) of \(t.amount)\(t.counterparty.map { " to \($0)" } ?? "") (transfer \(t.id.prefix(12))…) settled in batch \(t.batch ?? 0) while this wallet was not listening")

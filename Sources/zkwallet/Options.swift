@@ -10,8 +10,11 @@ struct WalletOptions: ParsableArguments {
     @Option(help: "Wallet directory (env ZKWALLET_DIR).")
     var wallet: String = ProcessInfo.processInfo.environment["ZKWALLET_DIR"] ?? "~/.zkwallet"
 
-    @Option(help: "Server URL (env ZKWALLET_SERVER).")
-    var server: String = ProcessInfo.processInfo.environment["ZKWALLET_SERVER"] ?? "http://127.0.0.1:8080"
+    @Option(name: .customLong("server"), help: ArgumentHelp("Server URL for this command (env ZKWALLET_SERVER). Without it, the server the wallet remembers (set by init --server or the first sync; `zkwallet config set server URL` changes it), else http://127.0.0.1:8080.", valueName: "URL"))
+    var serverOption: String?
+
+    /// `--server`, else $ZKWALLET_SERVER; nil: the wallet's remembered server.
+    var server: String? { serverOption ?? ProcessInfo.processInfo.environment["ZKWALLET_SERVER"] }
 
     @Option(name: .customLong("ca-file"),
             help: ArgumentHelp("PEM file of the CA to trust for an https:// server instead of the system's (env ZKWALLET_CA_FILE).", valueName: "FILE"))
@@ -28,6 +31,9 @@ struct WalletOptions: ParsableArguments {
 
     func validate() throws {
         guard (1...3600).contains(timeout) else { throw ValidationError("--timeout must be 1 to 3600 seconds") }
+        if let server {
+            do { _ = try PeerWallet.normalizeServer(server) } catch { throw ValidationError("--server: \(error)") }
+        }
     }
 
     var directory: URL {

@@ -74,7 +74,12 @@ struct Init: ParsableCommand {
             }
             let passphrase = try newPassphrase()
             try PeerWallet.create(at: options.directory, secret: secret, passphrase: passphrase)
-            if let trust { try options.open(passphrase: passphrase).expect(fingerprint: trust) }
+            if trust != nil || options.server != nil {
+                let w = try options.open(passphrase: passphrase)
+                if let trust { try w.expect(fingerprint: trust) }
+                // The server named at init is the wallet's from now on (issue 19, point 5).
+                if let server = options.server { try w.rememberServer(server) }
+            }
             let address = secret.viewingKey.address.encoded
             if output.json {
                 var o: [String: Any] = ["wallet": options.directory.path, "address": address, "watch_only": secret.spendingKey == nil]

@@ -48,7 +48,7 @@ struct Trust: ParsableCommand {
             }
             let new = try w.server.params().fingerprint
             if let f = fingerprint.flatMap(ParametersFingerprint.normalize), f != new {
-                throw WalletError("\(options.server) presents the fingerprint \(new), not \(f): nothing was re-pinned")
+                throw WalletError("\(w.serverURL) presents the fingerprint \(new), not \(f): nothing was re-pinned")
             }
             if !output.json {
                 print("pinned now:  \(old ?? "(nothing)")")

@@ -1,0 +1,49 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// Issue 19, point 5: the wallet remembers its server (named at init, normalized), says where
+/// it stands (`status`), and records "last synced" only when a sync succeeded.
+@Suite(.serialized) struct WalletSettingsTests {
+    typealias E = EndToEndTests
+
+    static func run(_ args: [String], _ wallet: URL) throws -> Executables.Output {
+        try Executables.run("zkwallet", args + ["--wallet", wallet.path])
+    }
+
+    @Test func theWalletRemembersItsServerAndSaysWhereItStands() async throws {
+        try await offCooperativePool {
+            let server = try E.Server()
+            defer { server.stop() }
+            let a = server.data.appendingPathComponent("alice")
+            // Named once, at init, with a trailing slash and an upper-case scheme.
+            E.ok(try Self.run(["init", "--server", server.url.replacingOccurrences(of: "http://", with: "HTTP://") + "/"], a), "init")
+            let get = try Self.run(["config", "get", "server"], a)
+            #expect(get.status == 0 && get.lastLine == server.url, "\(get.stdout)")
+            // Every later command finds it without --server.
+            E.ok(try Self.run(["deposit", "12", "--voucher", try server.voucher(12)], a), "deposit without --server")
+            let status = try Self.run(["status", "--json"], a)
+            E.ok(status, "status")
+            #expect(status.object["server"] as? String == server.url && status.object["server_source"] as? String == "remembered", "\(status.stdout)")
+            #expect(status.object["development_keys"] as? Bool == true && (status.object["spendable"] as? NSNumber)?.intValue == 12, "\(status.stdout)")
+            #expect((status.object["synced_leaves"] as? NSNumber)?.intValue == 2 && status.object["last_synced_with"] as? String == server.url)
+            let syncedAt = try #require((status.object["last_synced_at_ms"] as? NSNumber)?.int64Value)
+
+            // A sync that fails records nothing: "last synced" is still the good one.
+            let port = try Executables.freePort()
+            let failed = try Self.run(["sync", "--server", "http://127.0.0.1:\(port)"], a)
+            #expect(failed.status == 1, "\(failed.stderr)")
+            let after = try Self.run(["status", "--json"], a)
+            #expect(after.object["last_synced_with"] as? String == server.url
+                    && (after.object["last_synced_at_ms"] as? NSNumber)?.int64Value == syncedAt, "\(after.stdout)")
+            let table = try Self.run(["status"], a)
+            #expect(table.status == 0 && table.stdout.contains("DEVELOPMENT KEYS") && table.stdout.contains("(remembered)"), "\(table.stdout)")
+
+            // Changed on purpose, normalized; a URL that is not one is bad usage.
+            E.ok(try Self.run(["config", "set", "server", "https://Pay.Example.org:8443/"], a), "config set")
+            #expect(try Self.run(["config", "get", "server"], a).lastLine == "https://pay.example.org:8443")
+            #expect(try Self.run(["config", "set", "server", "ftp://x"], a).status == 64)
+            #expect(try Self.run(["balance", "--server", "not a url"], a).status == 64)
+        }
+    }
+}
