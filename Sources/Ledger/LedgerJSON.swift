@@ -70,13 +70,16 @@ extension BatchHeader {
 extension Payout {
     public var json: [String: Any] {
         var o: [String: Any] = ["id": id, "transfer_id": transferID.hex, "recipient": recipient,
-                                "amount": String(amount), "status": status.rawValue, "created_at": createdAt]
+                                "amount": amount, "status": status.rawValue, "created_at": createdAt]
         o["paid_at"] = paidAt ?? NSNull()
         return o
     }
 
     public init(json o: [String: Any]) throws {
-        guard let amount = UInt64(try jsonValue(o, "amount", String.self)) else { throw LedgerJSONError.field("amount") }
+        // An integer (a string from servers before issue 19).
+        guard let amount = (o["amount"] as? NSNumber).flatMap({ UInt64(exactly: $0.int64Value) }) ?? (o["amount"] as? String).flatMap({ UInt64($0) }) else {
+            throw LedgerJSONError.field("amount")
+        }
         guard let status = Status(rawValue: try jsonValue(o, "status", String.self)) else { throw LedgerJSONError.field("status") }
         self.init(id: try jsonInt64(o, "id"), transferID: try jsonTransferID(o, "transfer_id"), recipient: try jsonValue(o, "recipient"),
                   amount: amount, status: status, createdAt: try jsonInt64(o, "created_at"),

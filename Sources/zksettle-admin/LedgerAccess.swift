@@ -33,6 +33,12 @@ struct LedgerOptions: ParsableArguments {
     @Flag(help: "Print JSON instead of tables.")
     var json = false
 
+    @Flag(help: "Full nullifiers, hashes, roots and ids in tables (wider than 100 columns).")
+    var wide = false
+
+    /// An id for a table cell: whole with `--wide`, else cut in the middle (`Terminal.shortened`).
+    func cell(_ text: String, head: Int = 10, tail: Int = 4) -> String { wide ? text : Terminal.shortened(text, head: head, tail: tail) }
+
     func validate() throws {
         if data != nil && server != nil { throw ValidationError("give --data DIR or --server URL, not both") }
         if databaseOption != nil && server != nil { throw ValidationError("give --database URL or --server URL, not both") }

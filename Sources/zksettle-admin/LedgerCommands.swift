@@ -42,7 +42,7 @@ struct NullifiersCommand: ParsableCommand {
             let records = try ledger.open().nullifiers(batch: batch, since: try since.map { try parseTime($0) }, limit: limit, offset: offset)
             if ledger.json { Terminal.printJSON(records.map(\.json)); return }
             Terminal.printTable(["NULLIFIER", "BATCH", "SPENT AT (UTC)", "TRANSFER"],
-                       records.map { [$0.nullifier.decimalString, String($0.batch), Terminal.isoTime($0.spentAt), $0.transferID.hex] }, rule: true)
+                       records.map { [ledger.cell($0.nullifier.decimalString, head: 12, tail: 6), String($0.batch), Terminal.isoTime($0.spentAt), ledger.cell($0.transferID.hex)] }, rule: true)
         }
     }
 
@@ -94,7 +94,7 @@ struct BatchesCommand: ParsableCommand {
             if ledger.json { Terminal.printJSON(headers.map(\.json)); return }
             Terminal.printTable(["BATCH", "TRANSFERS", "TREE", "LEAVES", "CREATED (UTC)", "HASH", "ROOT"],
                        headers.map { [String($0.number), String($0.transferIDs.count), String($0.tree), String($0.leafCount), Terminal.isoTime($0.createdAt),
-                                      String(Hex.encode($0.hash).prefix(16)) + "…", $0.root.decimalString] }, rule: true)
+                                      ledger.cell(Hex.encode($0.hash)), ledger.cell($0.root.decimalString)] }, rule: true)
         }
     }
 
@@ -137,7 +137,8 @@ struct PayoutsCommand: ParsableCommand {
             let payouts = try ledger.open().payouts(pendingOnly: pending)
             if ledger.json { Terminal.printJSON(payouts.map(\.json)); return }
             Terminal.printTable(["ID", "AMOUNT", "RECIPIENT", "STATUS", "CREATED (UTC)", "TRANSFER"],
-                       payouts.map { [String($0.id), String($0.amount), $0.recipient, $0.status.rawValue, Terminal.isoTime($0.createdAt), $0.transferID.hex] }, rule: true)
+                       payouts.map { [String($0.id), String($0.amount), ledger.wide || $0.recipient.count <= 24 ? $0.recipient : String($0.recipient.prefix(23)) + "…",
+                                      $0.status.rawValue, Terminal.isoTime($0.createdAt), ledger.cell($0.transferID.hex)] }, rule: true)
         }
     }
 
@@ -195,9 +196,56 @@ struct DBCommand: ParsableCommand {
 // MARK: export
 
 struct ExportCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "export", abstract: "Export ledger records for audits.", subcommands: [Nullifiers.self])
+    static let configuration = CommandConfiguration(commandName: "export", abstract: "Export ledger records for audits.", subcommands: [Nullifiers.self, Payouts.self])
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case csv, json }
+
+    /// Writes `text` to `output` (atomically), or to stdout.
+    static func write(_ text: String, to output: String?, count: Int, what: String) throws {
+        if let output {
+            do { try Data(text.utf8).write(to: URL(fileURLWithPath: output), options: .atomic) } catch {
+                throw AdminError.usage("cannot write \(output): \((error as NSError).localizedDescription)")
+            }
+            FileHandle.standardError.write(Data("exported \(count) \(what) to \(output)\n".utf8))
+        } else {
+            print(text, terminator: "")
+        }
+    }
+
+    /// One CSV field: quoted when it holds a comma, a quote or a line break.
+    static func csvField(_ text: String) -> String {
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    struct Payouts: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Every payout owed to a withdrawal's recipient (or only the pending ones), for the operator's bank run.",
+            discussion: """
+                EXAMPLES
+                  zksettle-admin export payouts --pending --format csv --output payouts.csv --data zksettle-data
+                  zksettle-admin payouts mark-paid ID --server URL --token-file zksettle-data/admin-token
+                """)
+        @OptionGroup var ledger: LedgerOptions
+        @Flag(help: "Only payouts not yet paid.") var pending = false
+        @Option(help: "csv or json.") var format: Format = .csv
+        @Option(help: ArgumentHelp("Write here instead of stdout.", valueName: "file")) var output: String?
+        func run() throws {
+            let payouts = try ledger.open().payouts(pendingOnly: pending)
+            let text: String
+            switch format {
+            case .csv:
+                text = "id,amount,recipient,status,created_at_ms,created_at,paid_at_ms,transfer_id\n" + payouts.map {
+                    "\($0.id),\($0.amount),\(ExportCommand.csvField($0.recipient)),\($0.status.rawValue),\($0.createdAt),\(Terminal.isoTime($0.createdAt)),"
+                        + "\($0.paidAt.map(String.init) ?? ""),\($0.transferID.hex)\n"
+                }.joined()
+            case .json:
+                let data = try JSONSerialization.data(withJSONObject: payouts.map(\.json), options: [.sortedKeys, .prettyPrinted])
+                text = String(decoding: data, as: UTF8.self) + "\n"
+            }
+            try ExportCommand.write(text, to: output, count: payouts.count, what: "payouts")
+        }
+    }
 
     struct Nullifiers: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Every spent nullifier with its transfer, batch and time.")
@@ -221,14 +269,7 @@ struct ExportCommand: ParsableCommand {
                 let data = try JSONSerialization.data(withJSONObject: all.map(\.json), options: [.sortedKeys, .prettyPrinted])
                 text = String(decoding: data, as: UTF8.self) + "\n"
             }
-            if let output {
-                do { try Data(text.utf8).write(to: URL(fileURLWithPath: output), options: .atomic) } catch {
-                    throw AdminError("cannot write \(output): \((error as NSError).localizedDescription)")
-                }
-                FileHandle.standardError.write(Data("exported \(all.count) nullifiers to \(output)\n".utf8))
-            } else {
-                print(text, terminator: "")
-            }
+            try ExportCommand.write(text, to: output, count: all.count, what: "nullifiers")
         }
     }
 }

@@ -76,6 +76,14 @@ import TestSupport
 
             // Batches: every transfer once, hash-chained, the last root the server's.
             let batches = try admin(["batches", "list", "--json"] + data).json as? [[String: Any]] ?? []
+            // Tables fit 100 columns (issue 19); --wide shows every id whole.
+            for listing in [["nullifiers", "list"], ["batches", "list"], ["payouts", "list"], ["stats"]] {
+                let table = try admin(listing + data)
+                #expect(table.status == 0 && table.out.split(separator: "\n").allSatisfy { $0.count <= 100 }, "\(listing): \(table.out)")
+            }
+            let firstNullifier = try #require((local.first?["nullifier"] as? String))
+            #expect(try admin(["nullifiers", "list", "--wide"] + data).out.contains(firstNullifier))
+            #expect(try !admin(["nullifiers", "list"] + data).out.contains(firstNullifier))
             #expect(batches.reduce(0) { $0 + ($1["transfer_count"] as? Int ?? 0) } == n)
             for (previous, next) in zip(batches, batches.dropFirst()) {
                 #expect(next["previous_hash"] as? String == previous["hash"] as? String)
@@ -107,6 +115,12 @@ import TestSupport
             let refused = try admin(["payouts", "mark-paid", "1"] + data)
             #expect(refused.status == 64 && refused.out.contains("--server"))
             #expect(try admin(["payouts", "list", "--pending", "--json"] + http).json as? [Any] != nil)
+            // Payouts for the operator's bank run: amounts are integers; the CSV has one row each.
+            let owed = try admin(["payouts", "list", "--json"] + data).json as? [[String: Any]] ?? []
+            #expect(owed.allSatisfy { $0["amount"] is Int }, "\(owed)")
+            let payoutsCSV = try admin(["export", "payouts", "--format", "csv"] + http)
+            #expect(payoutsCSV.status == 0 && payoutsCSV.out.hasPrefix("id,amount,recipient,status,") &&
+                    payoutsCSV.out.split(separator: "\n").count == 1 + owed.count, "\(payoutsCSV.out)")
             // A wrong token is named as such.
             let wrong = try admin(["stats", "--server", url, "--token", "nope"])
             #expect(wrong.status == 1 && wrong.out.contains("admin token"))

@@ -51,7 +51,7 @@ import Wallet
             // Public effects: 100 in, 30 owed out; nullifiers of both spends are recorded.
             let payouts = try await client.admin("/v1/admin/payouts?pending=true").json["payouts"] as? [[String: Any]] ?? []
             #expect(payouts.count == 1)
-            #expect(payouts.first?["amount"] as? String == "30" && payouts.first?["recipient"] as? String == "bank:bob")
+            #expect(payouts.first?["amount"] as? Int == 30 && payouts.first?["recipient"] as? String == "bank:bob")
             let nf = spend.nullifier.decimalString
             let nfReply = try await client.get("/v1/nullifiers/\(nf)").json
             #expect(nfReply["spent"] as? Bool == true)

@@ -69,11 +69,13 @@ struct Config: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print a setting (server).")
         @Argument(help: "server") var name: String
         @OptionGroup var options: WalletOptions
+        @OptionGroup var output: OutputOptions
         func validate() throws { if name != "server" { throw ValidationError("unknown setting \(name): the one setting is `server`") } }
         func run() throws {
             try reportingErrors {
                 let w = try options.open(lock: false)
-                print(try w.rememberedServer ?? PeerWallet.defaultServer)
+                let value = try w.rememberedServer ?? PeerWallet.defaultServer
+                if output.json { Terminal.printJSON([name: value]) } else { print(value) }
             }
         }
     }
@@ -83,6 +85,7 @@ struct Config: ParsableCommand {
         @Argument(help: "server") var name: String
         @Argument(help: "The value (a server URL).") var value: String
         @OptionGroup var options: WalletOptions
+        @OptionGroup var output: OutputOptions
         func validate() throws {
             if name != "server" { throw ValidationError("unknown setting \(name): the one setting is `server`") }
             do { _ = try PeerWallet.normalizeServer(value) } catch { throw ValidationError("\(error)") }
@@ -93,7 +96,9 @@ struct Config: ParsableCommand {
                 let before = try w.rememberedServer
                 try w.rememberServer(value)
                 let now = try w.rememberedServer ?? value
-                print("server: \(now)" + (before.map { $0 == now ? " (unchanged)" : " (was \($0))" } ?? ""))
+                if output.json { Terminal.printJSON([name: now, "was": Terminal.nullable(before)]) } else {
+                    print("server: \(now)" + (before.map { $0 == now ? " (unchanged)" : " (was \($0))" } ?? ""))
+                }
                 if let pinned = try w.expectedFingerprint, before != nil, before != now {
                     printToStderr("note: the wallet pinned parameters \(Terminal.shortened(pinned, head: 16, tail: 8)); the new server must present the same, or `zkwallet trust --reset` after checking the operator's fingerprint")
                 }

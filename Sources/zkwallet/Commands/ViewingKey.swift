@@ -1,4 +1,5 @@
 import ArgumentParser
+import TerminalUI
 import Wallet
 
 struct ViewingKeyCommand: ParsableCommand {
@@ -6,7 +7,11 @@ struct ViewingKeyCommand: ParsableCommand {
         commandName: "viewing-key",
         abstract: "Print the viewing key (zkview1…): it shows incoming notes and spends, never spends. Share with care.")
     @OptionGroup var options: WalletOptions
+    @OptionGroup var output: OutputOptions
     func run() throws {
-        try reportingErrors { print(try options.open(lock: false).viewingKey.encoded) }
+        try reportingErrors {
+            let key = try options.open(lock: false).viewingKey.encoded
+            if output.json { Terminal.printJSON(["viewing_key": key]) } else { print(key) }
+        }
     }
 }
