@@ -170,6 +170,12 @@ import Wallet
             let w = try Self.zkwallet(["withdraw", "50", "--to", "iban:DE00 1234", "--json"], wallet: a, server: server)
             Self.ok(w, "withdraw")
             #expect(try spendable(a, server) == 30)
+            #expect((w.object["spendable_after"] as? NSNumber)?.intValue == 30 && w.object["kind"] as? String == "withdraw", "\(w.stdout)")
+            // The operator's export for the bank run: the payout, amount and recipient as asked.
+            let csv = try Executables.run("zksettle-admin", ["export", "payouts", "--pending", "--format", "csv",
+                                                             "--data", server.data.appendingPathComponent("server").path])
+            let rows = csv.stdout.split(separator: "\n")
+            #expect(csv.status == 0 && rows.count == 2 && rows[1].contains(",50,iban:DE00 1234,pending,"), "\(csv.stdout)\(csv.stderr)")
 
             // Insufficient funds say so.
             let broke = try Self.zkwallet(["send", "1000", "--to", addressB], wallet: a, server: server)
