@@ -77,9 +77,12 @@ extension PeerWallet {
                     A server that changes its verifying key or receipt key could be another server, or a subverted one. If the operator replaced its keys on purpose, check the new fingerprint against the one they publish (`zksettle-admin params fingerprint`), then re-pin with `zkwallet trust --reset --wallet \(dir)`.
                     """, code: "params_mismatch")
             }
-            // The fee is not pinned (the operator may change it): the server's current one.
+            // The fee and the deposit key are not pinned (the operator may change them): the
+            // server's current ones. (The deposit key only lets the wallet refuse, before
+            // proving, a voucher the server would refuse; the server decides.)
             var current = pinned
             current.minFee = offered.minFee
+            current.depositPublicKey = offered.depositPublicKey
             return current
         }
         if let expected = try expectedFingerprint {

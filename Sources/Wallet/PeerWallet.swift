@@ -238,6 +238,14 @@ public final class PeerWallet {
             throw WalletError("the voucher expired at \(DepositVoucher.format(voucher.expiresAt)): ask the operator for a new one", code: "usage")
         }
         let key = try requireSpendingKey(to: "deposit into a note it could never spend")
+        // The signature too, before any proving (issue 19): a voucher from another server, or
+        // altered, fails here in milliseconds rather than after a proof.
+        guard let depositKey = try params().depositPublicKey else {
+            throw WalletError("\(serverURL) takes no deposits (it runs with --no-deposits): nothing was sent")
+        }
+        guard voucher.isSigned(by: depositKey) else {
+            throw WalletError("\(DepositVoucher.Failure.badSignature.description): nothing was proved or sent. Check --server, or ask the operator of \(serverURL) for a voucher (zksettle-admin deposits voucher)", code: "usage")
+        }
         let outputs = [Output(note: freshNote(amount, to: address), to: address, memo: Array("deposit".utf8)),
                        Output(note: freshNote(0, to: address), to: address, memo: [])]
         return try proveSubmitRecord(TransferPlan(kind: .deposit, key: key, inputs: [], outputs: outputs, extAmount: Int64(amount),

@@ -109,7 +109,9 @@ import Wallet
                 .write(to: elsewhere.appendingPathComponent("deposit.key"))
             let foreign = try Self.zkwallet(["deposit", "100", "--voucher", try Self.voucher(100, serverData: elsewhere)],
                                             wallet: a, server: server)
-            #expect(foreign.status == 1 && foreign.stderr.contains("unauthorized") && foreign.stderr.contains("deposit key"), "\(foreign.stderr)")
+            // Refused before proving (issue 19, point 7): no proving progress, bad usage.
+            #expect(foreign.status == 64 && foreign.stderr.contains("not signed by this server's deposit key")
+                    && foreign.stderr.contains("nothing was proved") && !foreign.stderr.contains("proving"), "\(foreign.stderr)")
             let voucherFile = root.appendingPathComponent("voucher.txt")
             try Data((voucher + "\n").utf8).write(to: voucherFile)
             Self.ok(try Self.zkwallet(["deposit", "100", "--voucher-file", voucherFile.path], wallet: a, server: server), "deposit")
