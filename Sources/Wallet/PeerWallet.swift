@@ -38,11 +38,27 @@ public final class PeerWallet {
 
     public var viewingKey: ViewingKey { secret.viewingKey }
     public var address: Address { viewingKey.address }
-    public var isWatchOnly: Bool { secret.spendingKey == nil }
+    /// Opened with the viewing key alone although `key.json` holds a spending key (encrypted):
+    /// a read-only command that asked for no passphrase.
+    public private(set) var spendingKeyLocked = false
+    /// A wallet made from a viewing key: it can never spend.
+    public var isWatchOnly: Bool { secret.spendingKey == nil && !spendingKeyLocked }
 
     public static func keyFile(in dir: URL) -> URL { dir.appendingPathComponent("key.json") }
     public static func databaseFile(in dir: URL) -> URL { dir.appendingPathComponent("wallet.sqlite") }
     public static func lockFile(in dir: URL) -> URL { dir.appendingPathComponent("wallet.lock") }
+    /// The viewing key of a wallet whose `key.json` is encrypted, unencrypted (mode 0600): what
+    /// read-only commands (address, balance, history, sync, status) open without a passphrase.
+    /// It shows what `wallet.sqlite` beside it already shows (notes, memos, spends); it cannot spend.
+    public static func viewingKeyFile(in dir: URL) -> URL { dir.appendingPathComponent("viewing-key.json") }
+
+    /// Whether `dir` holds an encrypted key file (a spending command needs its passphrase).
+    public static func needsPassphrase(_ dir: URL) -> Bool { KeyFile.isEncrypted(keyFile(in: dir)) }
+
+    /// Whether a read-only command can open `dir` without the passphrase.
+    public static func canOpenReadOnly(_ dir: URL) -> Bool {
+        !needsPassphrase(dir) || FileManager.default.fileExists(atPath: viewingKeyFile(in: dir).path)
+    }
 
     /// The wallet's command lock, held while this object lives (`takeCommandLock`).
     private var commandLock: FileLock?
@@ -75,6 +91,9 @@ public final class PeerWallet {
         }
         try fm.createDirectory(at: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         try KeyFile.write(secret, to: keyFile(in: dir), passphrase: passphrase)
+        if passphrase != nil, secret.spendingKey != nil {
+            try KeyFile.write(.viewing(secret.viewingKey), to: viewingKeyFile(in: dir), passphrase: nil)
+        }
         _ = try WalletDatabase(path: databaseFile(in: dir).path)
         // Notes and memos are private too (not secret: they cannot spend).
         chmod(databaseFile(in: dir).path, 0o600)
@@ -82,9 +101,21 @@ public final class PeerWallet {
 
     /// Opens the wallet in `directory`. `server`: the server for this command (`--server`);
     /// nil: the one the wallet remembers (`rememberedServer`), else `defaultServer`.
-    public init(directory: URL, passphrase: String?, server: String?, log: @escaping (String) -> Void) throws {
+    /// `readOnly`: a command that never spends may open an encrypted wallet with its viewing
+    /// key (`viewingKeyFile`) when no passphrase is given.
+    public init(directory: URL, passphrase: String?, server: String?, readOnly: Bool = false, log: @escaping (String) -> Void) throws {
         self.directory = directory
-        self.secret = try KeyFile.read(Self.keyFile(in: directory), passphrase: passphrase)
+        let viewingFile = Self.viewingKeyFile(in: directory)
+        if readOnly, passphrase == nil, Self.needsPassphrase(directory), FileManager.default.fileExists(atPath: viewingFile.path) {
+            self.secret = try KeyFile.read(viewingFile, passphrase: nil)
+            spendingKeyLocked = true
+        } else {
+            self.secret = try KeyFile.read(Self.keyFile(in: directory), passphrase: passphrase)
+            // An encrypted wallet from before the viewing-key file: made at its first unlock.
+            if passphrase != nil, secret.spendingKey != nil, !FileManager.default.fileExists(atPath: viewingFile.path) {
+                try? KeyFile.write(.viewing(secret.viewingKey), to: viewingFile, passphrase: nil)
+            }
+        }
         self.database = try WalletDatabase(path: Self.databaseFile(in: directory).path)
         if let server {
             self.serverURL = try Self.normalizeServer(server)

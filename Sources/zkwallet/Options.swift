@@ -54,13 +54,17 @@ struct WalletOptions: ParsableArguments {
     /// `passphrase`: one already asked for (by `init`), so it is not asked twice. `lock`: take
     /// the wallet for this command (every command that syncs, pays or writes; a second such
     /// command on the same wallet waits for it).
-    func open(passphrase known: String? = nil, lock: Bool = true) throws -> PeerWallet {
+    ///
+    /// `spending`: the command spends (deposit, send, withdraw) and needs the spending key; any
+    /// other opens an encrypted wallet with its viewing key, asking no passphrase (issue 19).
+    func open(passphrase known: String? = nil, lock: Bool = true, spending: Bool = false) throws -> PeerWallet {
         var pass = try known ?? passphrase()
         let keyFile = PeerWallet.keyFile(in: directory)
-        if pass == nil, Secrets.interactive, KeyFile.isEncrypted(keyFile) {
+        let readOnly = !spending && pass == nil && PeerWallet.canOpenReadOnly(directory)
+        if pass == nil, !readOnly, Secrets.interactive, KeyFile.isEncrypted(keyFile) {
             pass = try Secrets.readHidden("passphrase for \(keyFile.path): ")
         }
-        let wallet = try PeerWallet(directory: directory, passphrase: pass, server: server, log: printToStderr)
+        let wallet = try PeerWallet(directory: directory, passphrase: pass, server: server, readOnly: readOnly, log: printToStderr)
         wallet.caFile = caFile
         wallet.timeoutSeconds = timeout
         wallet.phase = { Interrupt.set($0) }

@@ -24,10 +24,13 @@ public enum Executables {
     /// Runs `name args…` to completion with `stdin` fed to it, and captures its output. Both
     /// pipes are drained at once, so a child that writes much to one of them never blocks on it.
     /// Blocks the calling thread: from an async test, call it inside `offCooperativePool`.
-    public static func run(_ name: String, _ args: [String], stdin: String? = nil) throws -> Output {
+    public static func run(_ name: String, _ args: [String], stdin: String? = nil, environment: [String: String] = [:]) throws -> Output {
         let p = Process()
         p.executableURL = productsDirectory.appendingPathComponent(name)
         p.arguments = args
+        if !environment.isEmpty {
+            p.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        }
         let out = Pipe(), err = Pipe(), input = Pipe()
         p.standardOutput = out
         p.standardError = err

@@ -46,4 +46,36 @@ import Testing
             #expect(try Self.run(["balance", "--server", "not a url"], a).status == 64)
         }
     }
+
+    /// Issue 19, point 6: an encrypted wallet's read-only commands work with its viewing key and
+    /// ask for no passphrase; only spending needs it.
+    @Test func readOnlyCommandsNeedNoPassphrase() async throws {
+        try await offCooperativePool {
+            let server = try E.Server()
+            defer { server.stop() }
+            let a = server.data.appendingPathComponent("locked")
+            let secret = ["ZKW_TEST_PASS": "correct horse battery staple"]
+            let made = try Executables.run("zkwallet", ["init", "--passphrase-env", "ZKW_TEST_PASS", "--server", server.url, "--wallet", a.path],
+                                           environment: secret)
+            E.ok(made, "init (encrypted)")
+            let keyFile = try String(contentsOf: a.appendingPathComponent("key.json"), encoding: .utf8)
+            #expect(keyFile.contains("scrypt") && !keyFile.contains("\"secret\""))
+            let viewing = a.appendingPathComponent("viewing-key.json").path
+            #expect((try FileManager.default.attributesOfItem(atPath: viewing)[.posixPermissions] as? Int) == 0o600)
+
+            for command in [["address"], ["balance", "--json"], ["status", "--json"], ["history"], ["sync"], ["notes"]] {
+                let r = try Self.run(command, a)
+                #expect(r.status == 0, "\(command) without a passphrase: \(r.stderr)")
+            }
+            #expect(try Self.run(["status", "--json"], a).object["watch_only"] as? Bool == false)
+            // Spending needs the passphrase: refused before anything is proved.
+            let voucher = try server.voucher(5)
+            let refused = try Self.run(["deposit", "5", "--voucher", voucher], a)
+            #expect(refused.status == 64 && refused.stderr.contains("--passphrase-env"), "\(refused.stderr)")
+            let paid = try Executables.run("zkwallet", ["deposit", "5", "--voucher", voucher, "--passphrase-env", "ZKW_TEST_PASS", "--wallet", a.path],
+                                           environment: secret)
+            E.ok(paid, "deposit with the passphrase")
+            #expect((try Self.run(["balance", "--json"], a).object["spendable"] as? NSNumber)?.intValue == 5)
+        }
+    }
 }

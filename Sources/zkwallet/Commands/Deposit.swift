@@ -27,7 +27,7 @@ struct Deposit: ParsableCommand {
             }
             let parsed: DepositVoucher
             do { parsed = try DepositVoucher(text: text) } catch let e as DepositVoucher.Failure { throw WalletError(e.description, code: "usage") }
-            let w = try options.open()
+            let w = try options.open(spending: true)
             let outcome = try w.deposit(value, voucher: parsed)
             try describe(outcome, wallet: w, what: Payment(kind: "deposit", amount: value), started: started, json: output.json)
         }

@@ -22,7 +22,7 @@ struct Send: ParsableCommand {
         try reportingErrors {
             let recipient: Address
             do { recipient = try Address(encoded: to) } catch { throw WalletError("--to: \(error); ask the payee for their `zkwallet address`", code: "usage") }
-            let w = try options.open()
+            let w = try options.open(spending: true)
             let outcome = try w.send(value, to: recipient, memo: memo, saveRequest: request.file, syncFirst: true)
             try describe(outcome, wallet: w, what: Payment(kind: "send", amount: value, to: recipient.encoded, memo: memo), started: started, json: output.json)
         }

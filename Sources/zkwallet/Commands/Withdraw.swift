@@ -16,7 +16,7 @@ struct Withdraw: ParsableCommand {
         let value = try parseAmount(amount)
         let started = Date()
         try reportingErrors {
-            let w = try options.open()
+            let w = try options.open(spending: true)
             let outcome = try w.withdraw(value, to: to, saveRequest: request.file, syncFirst: true)
             try describe(outcome, wallet: w, what: Payment(kind: "withdraw", amount: value, to: to), started: started, json: output.json)
         }
