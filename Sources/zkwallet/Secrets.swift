@@ -31,6 +31,19 @@ enum Secrets {
         return String(decoding: line, as: UTF8.self)
     }
 
+    /// Asks a yes/no question on the terminal; true only for "y" or "yes".
+    static func confirm(_ prompt: String) -> Bool {
+        let fd = open("/dev/tty", O_RDWR | O_NOCTTY)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        _ = prompt.withCString { write(fd, $0, strlen($0)) }
+        var line: [UInt8] = []
+        var byte: UInt8 = 0
+        while read(fd, &byte, 1) == 1, byte != UInt8(ascii: "\n"), line.count < 64 { line.append(byte) }
+        let answer = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespaces).lowercased()
+        return answer == "y" || answer == "yes"
+    }
+
     /// Whether a person is at the keyboard (standard input and error are a terminal).
     static var interactive: Bool { isatty(0) == 1 && isatty(2) == 1 }
 
@@ -71,10 +84,13 @@ private enum TerminalRestore {
     nonisolated(unsafe) static var fd: Int32 = -1
     nonisolated(unsafe) static var saved = termios()
 
+    /// The SIGINT disposition before `arm` (the wallet's own `Interrupt` report), put back by `disarm`.
+    nonisolated(unsafe) static var previous: sighandler_t?
+
     static func arm(fd: Int32, saved: termios) {
         Self.saved = saved
         Self.fd = fd
-        signal(SIGINT) { _ in
+        previous = signal(SIGINT) { _ in
             if TerminalRestore.fd >= 0 { _ = tcsetattr(TerminalRestore.fd, TCSANOW, &TerminalRestore.saved) }
             _ = write(2, "\ncancelled\n", 11)
             _exit(130)
@@ -82,7 +98,7 @@ private enum TerminalRestore {
     }
 
     static func disarm() {
-        signal(SIGINT, SIG_DFL)
+        signal(SIGINT, previous ?? SIG_DFL)
         fd = -1
     }
 }

@@ -26,10 +26,11 @@ func reportingErrors(_ body: () throws -> Void) throws {
 
 /// The exit code of a wallet error: a server's or the wallet's code names its kind.
 func walletExitStatus(_ error: Error) -> ExitStatus {
+    if error is ValidationError { return .usage }
     switch (error as? WalletError)?.code {
-    case "usage": .usage
-    case "not_found": .notFound
-    default: .failure
+    case "usage": return .usage
+    case "not_found": return .notFound
+    default: return .failure
     }
 }
 

@@ -25,7 +25,7 @@ struct ZKWallet: ParsableCommand {
             """,
         version: ZKSettleVersion.string,
         subcommands: [Init.self, AddressCommand.self, ViewingKeyCommand.self, Deposit.self, Send.self, Withdraw.self,
-                      Sync.self, BalanceCommand.self, History.self, Notes.self, Status.self, Trust.self, Config.self])
+                      Request.self, Sync.self, BalanceCommand.self, History.self, Notes.self, Status.self, Trust.self, Config.self])
 
     static func main() {
         Interrupt.install()

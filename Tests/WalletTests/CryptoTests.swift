@@ -178,7 +178,8 @@ import Wallet
         #expect(try KeyFile.read(locked, passphrase: "correct horse").spendingKey == key)
         #expect(!String(decoding: try Data(contentsOf: locked), as: UTF8.self).contains(Hex.encode(key.sk.bigEndianBytes)))
         #expect(throws: KeyFile.Failure.self) { try KeyFile.read(locked, passphrase: "wrong") }
-        #expect(throws: KeyFile.Failure.self) { try KeyFile.read(locked, passphrase: nil) }
+        // No passphrase for an encrypted file: bad usage (exit 64), saying how to give one.
+        #expect { try KeyFile.read(locked, passphrase: nil) } throws: { ($0 as? WalletError)?.code == "usage" }
         // A viewing key round-trips too.
         let vkFile = dir.appendingPathComponent("view.json")
         try KeyFile.write(.viewing(key.viewingKey), to: vkFile, passphrase: nil)

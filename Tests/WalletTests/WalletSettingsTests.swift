@@ -39,6 +39,25 @@ import Testing
             let table = try Self.run(["status"], a)
             #expect(table.status == 0 && table.stdout.contains("DEVELOPMENT KEYS") && table.stdout.contains("(remembered)"), "\(table.stdout)")
 
+            // A payment request (issue 19, point 9): made by the payee, paid by the payer after
+            // it is shown; without a terminal to ask on, only with --yes.
+            let b = server.data.appendingPathComponent("bob")
+            E.ok(try Self.run(["init", "--server", server.url], b), "init B")
+            let made = try Self.run(["request", "5", "--memo", "tea & cake"], b)
+            E.ok(made, "request")
+            let uri = made.lastLine
+            #expect(uri.hasPrefix("zks:zks1") && uri.hasSuffix("?amount=5&memo=tea%20%26%20cake"), "\(uri)")
+            let unconfirmed = try Self.run(["send", "--uri", uri], a)
+            #expect(unconfirmed.status == 64 && unconfirmed.stderr.contains("payment request: pay 5 to zks1")
+                    && unconfirmed.stderr.contains("--yes"), "\(unconfirmed.stderr)")
+            let paid = try Self.run(["send", "--uri", uri, "--yes"], a)
+            E.ok(paid, "send --uri")
+            #expect(paid.stdout.hasPrefix("sent 5 to zks1") && paid.stdout.contains("(memo \"tea & cake\")"), "\(paid.stdout)")
+            #expect(try Self.run(["send", "6", "--uri", uri, "--yes"], a).status == 64)  // the request says 5
+            E.ok(try Self.run(["sync"], b), "sync B")
+            let bob = try Self.run(["history", "--json"], b)
+            #expect((bob.json as? [[String: Any]])?.first?["memo"] as? String == "tea & cake", "\(bob.stdout)")
+
             // Changed on purpose, normalized; a URL that is not one is bad usage.
             E.ok(try Self.run(["config", "set", "server", "https://Pay.Example.org:8443/"], a), "config set")
             #expect(try Self.run(["config", "get", "server"], a).lastLine == "https://pay.example.org:8443")

@@ -6,7 +6,13 @@ import TerminalUI
 
 struct BalanceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "balance", abstract: "Spendable and pending value (syncs first unless --offline).",
-                                                    discussion: "--json prints {spendable, pending, total, notes, watch_only}.")
+                                                    discussion: """
+                                                        --json prints {spendable, pending, total, notes, watch_only, synced}.
+
+                                                        EXAMPLES
+                                                          zkwallet balance
+                                                          zkwallet balance --offline --json
+                                                        """)
     @OptionGroup var options: WalletOptions
     @Flag(help: "Do not sync: show the balance as of the last sync.") var offline = false
     @OptionGroup var output: OutputOptions

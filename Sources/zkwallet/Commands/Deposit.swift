@@ -7,7 +7,15 @@ import Wallet
 struct Deposit: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Deposit AMOUNT into a new note of this wallet, paid by a single-use voucher from the operator.",
-        discussion: "The operator makes the voucher with `zksettle-admin deposits voucher --amount AMOUNT`; it pays for one deposit of exactly that amount before it expires.")
+        discussion: """
+            The operator makes the voucher with `zksettle-admin deposits voucher --amount AMOUNT`; it \
+            pays for one deposit of exactly that amount before it expires. Its signature is checked \
+            against the server's deposit key before anything is proved.
+
+            EXAMPLES
+              zkwallet deposit 100 --voucher-file voucher.txt
+              ZKWALLET_VOUCHER=zkv1… zkwallet deposit 100 --json
+            """)
     @Argument(help: "Whole units: exactly the voucher's amount.") var amount: String
     @Option(help: ArgumentHelp("The deposit voucher (zkv1…). Prefer --voucher-file or $ZKWALLET_VOUCHER: a command line is seen by other users of this machine.", valueName: "zkv1…"))
     var voucher: String?

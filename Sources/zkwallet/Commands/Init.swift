@@ -10,7 +10,16 @@ import TerminalUI
 struct Init: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Create a wallet: a new spending key, one restored from its backup phrase, or a watch-only wallet.",
-        discussion: "A new wallet prints its 24-word backup phrase once: write it down; it is the only way to restore the wallet.")
+        discussion: """
+            A new wallet prints its 24-word backup phrase once: write it down; it is the only way to \
+            restore the wallet. --server names the wallet's server from now on.
+
+            EXAMPLES
+              zkwallet init --server https://pay.example.org
+              zkwallet init --trust 3f1c…9a0b --server https://pay.example.org
+              zkwallet init --restore --wallet ~/restored
+              zkwallet init --viewing-key-file view.txt --wallet ~/watch
+            """)
 
     @OptionGroup var options: WalletOptions
 

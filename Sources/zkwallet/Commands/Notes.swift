@@ -4,7 +4,13 @@ import Wallet
 import TerminalUI
 
 struct Notes: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "This wallet's notes: value, position, spent or not.")
+    static let configuration = CommandConfiguration(
+        abstract: "This wallet's notes: value, position, spent or not.",
+        discussion: """
+            EXAMPLES
+              zkwallet notes
+              zkwallet notes --all --json
+            """)
     @OptionGroup var options: WalletOptions
     @Flag(help: "Include spent notes.") var all = false
     @OptionGroup var output: OutputOptions

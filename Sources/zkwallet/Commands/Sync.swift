@@ -4,7 +4,17 @@ import Wallet
 import TerminalUI
 
 struct Sync: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Find this wallet's notes on the server (trial decryption) and which are spent. Resumable.")
+    static let configuration = CommandConfiguration(
+        abstract: "Find this wallet's notes on the server (trial decryption) and which are spent. Resumable.",
+        discussion: """
+            Asks only what every wallet asks (all notes, all spends), so the server learns nothing of \
+            this wallet's notes. Also settles what transfers it submitted without hearing back: those \
+            that settled are recorded, those that never reached the server give their notes back.
+
+            EXAMPLES
+              zkwallet sync
+              zkwallet sync --json
+            """)
     @OptionGroup var options: WalletOptions
     @Option(help: "Leaves per request (1…10000).") var pageSize: Int = 10_000
     @OptionGroup var output: OutputOptions

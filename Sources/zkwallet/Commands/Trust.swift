@@ -15,6 +15,10 @@ struct Trust: ParsableCommand {
             pins the new one after confirmation (asked on a terminal; --yes confirms in scripts), \
             forgetting the proving keys accepted under the old one. With --reset --fingerprint FP the \
             server must present FP.
+
+            EXAMPLES
+              zkwallet trust
+              zkwallet trust --reset --fingerprint 3f1c…9a0b
             """)
     @OptionGroup var options: WalletOptions
     @Flag(help: "Forget the pin and pin the server's current parameters.") var reset = false

@@ -5,7 +5,11 @@ import Wallet
 struct ViewingKeyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "viewing-key",
-        abstract: "Print the viewing key (zkview1…): it shows incoming notes and spends, never spends. Share with care.")
+        abstract: "Print the viewing key (zkview1…): it shows incoming notes and spends, never spends. Share with care.",
+        discussion: """
+            EXAMPLES
+              zkwallet viewing-key > view.txt && zkwallet init --viewing-key-file view.txt --wallet ~/watch
+            """)
     @OptionGroup var options: WalletOptions
     @OptionGroup var output: OutputOptions
     func run() throws {

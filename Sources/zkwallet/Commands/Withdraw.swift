@@ -3,7 +3,15 @@ import Foundation
 import Wallet
 
 struct Withdraw: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Withdraw AMOUNT to RECIPIENT: the server records a payout owed to it.")
+    static let configuration = CommandConfiguration(
+        abstract: "Withdraw AMOUNT to RECIPIENT: the server records a payout owed to it.",
+        discussion: """
+            The operator pays the recipient (an account reference of theirs) and marks the payout \
+            paid; the line printed names the transfer to quote if it does not arrive.
+
+            EXAMPLES
+              zkwallet withdraw 50 --to "iban:DE00 1234"
+            """)
     @Argument(help: "Whole units.") var amount: String
     @Option(help: "The payout's recipient (an account reference the operator pays; up to 256 bytes).") var to: String
     @OptionGroup var request: SavedRequestOptions
