@@ -120,7 +120,12 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             require(viewingKey.encoded == core, "viewing key: accepted a text other than its one encoding")
         }
         if let key = try? BackupPhrase.spendingKey(from: text) {
-            expect(try? BackupPhrase.spendingKey(from: BackupPhrase.phrase(for: key)), equals: key, "backup phrase round trip")
+            if BackupPhrase.isLegacy(text) {
+                expect(try? BackupPhrase.spendingKey(from: BackupPhrase.legacyPhrase(for: key)), equals: key, "backup phrase round trip")
+            } else {
+                let ws = BackupPhrase.words(of: text)
+                expect((try? BIP39.entropy(of: ws)).map(BIP39.mnemonic(entropy:)), equals: ws, "BIP-39 phrase round trip")
+            }
         }
         // Deposit vouchers (the X-Deposit-Voucher header, `zkwallet deposit --voucher`): one
         // text per voucher (base64url is case-sensitive: no lowercasing here), exact round trip.
@@ -228,7 +233,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .addressString:
             let key = SpendingKey(Fr(123_456_789))
             return [Array(Self.noteAddress.encoded.utf8), Array(key.viewingKey.encoded.utf8),
-                    Array(BackupPhrase.phrase(for: key).utf8)]
+                    Array(BackupPhrase.legacyPhrase(for: key).utf8), Array(BIP39.mnemonic(entropy: [UInt8](repeating: 0x7f, count: 32)).joined(separator: " ").utf8)]
         case .serverAnswer:
             let ct = Data(try! NoteEncryption.encrypt(NotePlaintext(value: 1, blinding: Fr(2), memo: []), to: Self.noteAddress)).base64EncodedString()
             let nf = Fr(987_654_321).decimalString, id = String(repeating: "ab", count: 32)

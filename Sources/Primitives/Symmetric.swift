@@ -165,3 +165,19 @@ public enum Scrypt {
         return ok == 1 ? out : nil
     }
 }
+
+/// PBKDF2-HMAC-SHA512 (RFC 8018), OpenSSL's: BIP-39's mnemonic-to-seed function.
+public enum PBKDF2SHA512 {
+    public static func derive(password: [UInt8], salt: [UInt8], iterations: Int, count: Int) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: count)
+        let pw = password.isEmpty ? [0] : password, sl = salt.isEmpty ? [0] : salt
+        let ok = pw.withUnsafeBufferPointer { p in
+            sl.withUnsafeBufferPointer { s in
+                PKCS5_PBKDF2_HMAC(UnsafeRawPointer(p.baseAddress!).assumingMemoryBound(to: CChar.self), Int32(password.count),
+                                  s.baseAddress, Int32(salt.count), Int32(iterations), EVP_sha512(), Int32(count), &out)
+            }
+        }
+        precondition(ok == 1, "PKCS5_PBKDF2_HMAC failed")
+        return out
+    }
+}

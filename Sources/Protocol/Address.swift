@@ -101,27 +101,52 @@ public struct Address: Sendable, Equatable, CustomStringConvertible {
 /// The 2048 words are made, not borrowed: consonant, vowel, consonant, vowel
 /// (`bdfghjklmnprstvz` × `aeio` × `bdfghjklmnprstvz` × `au`), word `i` spelling the 11 bits
 /// of `i` as 4 + 2 + 4 + 1 bits. Every word has four letters, so a phrase is easy to copy.
+/// The wallet's backup phrase: 24 BIP-39 words (English list) for 256 bits of fresh entropy;
+/// the spending key is derived from the BIP-39 seed of the words:
+///
+///     sk = (HKDF-SHA256(ikm: seed, salt: "zksettle/spending-key/v1", 64 bytes) as a big-endian
+///           integer) mod r
+///
+/// Phrases made before (24 words of ZKSettle's own list encoding the key itself, with a
+/// one-byte checksum) still restore: a phrase is read in the list most of its words belong to.
 public enum BackupPhrase {
+    // The list of the phrases made before BIP-39 (read, never written).
     static let consonants = Array("bdfghjklmnprstvz")
     static let vowels1 = Array("aeio")
     static let vowels2 = Array("au")
 
-    public static let words: [String] = (0..<2048).map { (i: Int) -> String in
+    public static let legacyWords: [String] = (0..<2048).map { (i: Int) -> String in
         let letters: [Character] = [consonants[i >> 7], vowels1[(i >> 5) & 3], consonants[(i >> 1) & 15], vowels2[i & 1]]
         return String(letters)
     }
-    static let index: [String: Int] = Dictionary(uniqueKeysWithValues: words.enumerated().map { ($1, $0) })
+    static let legacyIndex: [String: Int] = Dictionary(uniqueKeysWithValues: legacyWords.enumerated().map { ($1, $0) })
 
     static func checksum(_ sk: [UInt8]) -> UInt8 { SHA256.hash(Array("zksettle/backup/v1".utf8) + sk)[0] }
 
-    public static func phrase(for key: SpendingKey) -> String {
+    /// A new phrase from fresh randomness, and the spending key it restores.
+    public static func generate() -> (words: [String], key: SpendingKey) {
+        while true {
+            let words = BIP39.mnemonic(entropy: SecureRandom.bytes(32))
+            if let key = key(bip39: words) { return (words, key) }
+        }
+    }
+
+    /// The key of a BIP-39 phrase (nil in the 2^-250 case of a zero key).
+    static func key(bip39 words: [String]) -> SpendingKey? {
+        let wide = HKDFSHA256.derive(key: BIP39.seed(mnemonic: words), salt: Array("zksettle/spending-key/v1".utf8), info: [], count: 64)
+        let sk = Fr(reducingBigEndian: wide)
+        return sk == .zero ? nil : SpendingKey(sk)
+    }
+
+    /// The phrase format of wallets made before BIP-39: the key's 32 bytes and a checksum byte.
+    public static func legacyPhrase(for key: SpendingKey) -> String {
         let bytes = key.sk.bigEndianBytes
         let all = bytes + [checksum(bytes)]
         var acc: UInt32 = 0, bits = 0
         var out: [String] = []
         for b in all {
             acc = acc << 8 | UInt32(b); bits += 8
-            while bits >= 11 { bits -= 11; out.append(words[Int((acc >> UInt32(bits)) & 0x7ff)]) }
+            while bits >= 11 { bits -= 11; out.append(legacyWords[Int((acc >> UInt32(bits)) & 0x7ff)]) }
         }
         return out.joined(separator: " ")
     }
@@ -138,13 +163,37 @@ public enum BackupPhrase {
         }
     }
 
+    /// The words of a typed or pasted phrase: any case, separated by spaces, line breaks, tabs
+    /// or commas, with the numbers `init` prints before them ("1." or "1)") dropped.
+    public static func words(of phrase: String) -> [String] {
+        phrase.lowercased().split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "," || $0 == "\r" })
+            .map(String.init).filter { w in !w.allSatisfy { $0.isNumber || $0 == "." || $0 == ")" } }
+    }
+
+    /// Whether a phrase is in the format made before BIP-39 (most of its words in that list).
+    public static func isLegacy(_ phrase: String) -> Bool {
+        let ws = words(of: phrase)
+        return ws.filter { legacyIndex[$0] != nil }.count > ws.filter(BIP39.isWord).count
+    }
+
     public static func spendingKey(from phrase: String) throws(Failure) -> SpendingKey {
-        let ws = phrase.lowercased().split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "," }).map(String.init)
+        let ws = words(of: phrase)
         guard ws.count == 24 else { throw .wordCount(ws.count) }
+        if !isLegacy(phrase) {
+            do { _ = try BIP39.entropy(of: ws) } catch {
+                switch error {
+                case .wordCount(let n): throw .wordCount(n)
+                case .unknownWord(let p, let w): throw .unknownWord(position: p, word: w)
+                case .badChecksum: throw .badChecksum
+                }
+            }
+            guard let key = key(bip39: ws) else { throw .notAKey }
+            return key
+        }
         var acc: UInt32 = 0, bits = 0
         var bytes: [UInt8] = []
         for (i, w) in ws.enumerated() {
-            guard let v = index[w] else { throw .unknownWord(position: i + 1, word: w) }
+            guard let v = legacyIndex[w] else { throw .unknownWord(position: i + 1, word: w) }
             acc = acc << 11 | UInt32(v); bits += 11
             while bits >= 8 { bits -= 8; bytes.append(UInt8((acc >> UInt32(bits)) & 0xff)) }
         }

@@ -140,26 +140,69 @@ import Wallet
 }
 
 @Suite struct BackupTests {
-    @Test func phraseRoundTrip() throws {
-        #expect(Set(BackupPhrase.words).count == 2048)
+    /// Phrases made before BIP-39 (ZKSettle's own list, the key itself) still restore.
+    @Test func legacyPhrasesStillRestore() throws {
+        #expect(Set(BackupPhrase.legacyWords).count == 2048)
         for _ in 0..<20 {
             let key = SpendingKey(SecureRandom.scalar())
-            let phrase = BackupPhrase.phrase(for: key)
-            #expect(phrase.split(separator: " ").count == 24)
+            let phrase = BackupPhrase.legacyPhrase(for: key)
+            #expect(phrase.split(separator: " ").count == 24 && BackupPhrase.isLegacy(phrase))
             #expect(try BackupPhrase.spendingKey(from: phrase) == key)
             #expect(try BackupPhrase.spendingKey(from: "  " + phrase.uppercased().replacingOccurrences(of: " ", with: "\n") + "\n") == key)
         }
     }
 
+    /// BIP-39 against the standard: the English list's SHA-256, and the reference vectors of
+    /// trezor/python-mnemonic (24-word entropy → mnemonic, and the seed with passphrase "TREZOR").
+    @Test func bip39MatchesTheReferenceVectors() throws {
+        #expect(BIP39.words.count == 2048 && Set(BIP39.words).count == 2048)
+        #expect(Hex.encode(SHA256.hash(Array((BIP39.words.joined(separator: "\n") + "\n").utf8)))
+                == "2f5eed53a4727b4bf8880d8f3f199efc90e58503646d9ff8eff3a2ed3b24dbda")
+        let vectors: [(entropy: UInt8, mnemonic: String)] = [
+            (0x00, Array(repeating: "abandon", count: 23).joined(separator: " ") + " art"),
+            (0x7f, Array(repeating: "legal winner thank year wave sausage worth useful", count: 3).joined(separator: " ").replacingOccurrences(of: "useful$", with: "title", options: .regularExpression)),
+            (0x80, Array(repeating: "letter advice cage absurd amount doctor acoustic avoid", count: 3).joined(separator: " ").replacingOccurrences(of: "avoid$", with: "bless", options: .regularExpression)),
+            (0xff, Array(repeating: "zoo", count: 23).joined(separator: " ") + " vote"),
+        ]
+        for v in vectors {
+            let entropy = [UInt8](repeating: v.entropy, count: 32)
+            #expect(BIP39.mnemonic(entropy: entropy).joined(separator: " ") == v.mnemonic)
+            #expect(try BIP39.entropy(of: v.mnemonic.split(separator: " ").map(String.init)) == entropy)
+        }
+        #expect(Hex.encode(BIP39.seed(mnemonic: vectors[0].mnemonic.split(separator: " ").map(String.init), passphrase: "TREZOR"))
+                == "bda85446c68413707090a52022edd26a1c9462295029f2e60cd7c4f2bbd3097170af7a4d73245cafa9c3cca8d561a7c3de6f5d4a10be8ed2a5e608d68f92fcc8")
+    }
+
+    @Test func newPhrasesAreBIP39AndRestoreTheirKey() throws {
+        var keys: Set<Fr> = []
+        for _ in 0..<5 {
+            let (words, key) = BackupPhrase.generate()
+            let phrase = words.joined(separator: " ")
+            #expect(words.count == 24 && words.allSatisfy(BIP39.isWord) && !BackupPhrase.isLegacy(phrase))
+            #expect(try BackupPhrase.spendingKey(from: phrase) == key)
+            // As `init` prints it: numbered, four to a line.
+            let numbered = stride(from: 0, to: 24, by: 4).map { r in (r..<r + 4).map { "\($0 + 1). \(words[$0])" }.joined(separator: "  ") }.joined(separator: "\n")
+            #expect(try BackupPhrase.spendingKey(from: numbered) == key)
+            keys.insert(key.sk)
+        }
+        #expect(keys.count == 5)
+        // The derivation is fixed: the all-zero-entropy phrase gives the same key on every run.
+        let zero = BIP39.mnemonic(entropy: [UInt8](repeating: 0, count: 32)).joined(separator: " ")
+        #expect(try BackupPhrase.spendingKey(from: zero) == BackupPhrase.spendingKey(from: zero))
+    }
+
     @Test func mistakesAreCaught() throws {
-        let key = SpendingKey(Fr(123_456_789))
-        var words = BackupPhrase.phrase(for: key).split(separator: " ").map(String.init)
-        #expect(throws: BackupPhrase.Failure.wordCount(23)) { try BackupPhrase.spendingKey(from: words.dropLast().joined(separator: " ")) }
-        var unknown = words
-        unknown[3] = "bitcoin"
-        #expect(throws: BackupPhrase.Failure.unknownWord(position: 4, word: "bitcoin")) { try BackupPhrase.spendingKey(from: unknown.joined(separator: " ")) }
-        words.swapAt(21, 22)
-        #expect(throws: BackupPhrase.Failure.self) { try BackupPhrase.spendingKey(from: words.joined(separator: " ")) }
+        // Fixed phrases (a random one would pass the checksum after the swap once in 256 runs).
+        for phrase in [BackupPhrase.legacyPhrase(for: SpendingKey(Fr(123_456_789))), BIP39.mnemonic(entropy: [UInt8](repeating: 0x7f, count: 32)).joined(separator: " ")] {
+            var words = phrase.split(separator: " ").map(String.init)
+            #expect(throws: BackupPhrase.Failure.wordCount(23)) { try BackupPhrase.spendingKey(from: words.dropLast().joined(separator: " ")) }
+            var unknown = words
+            unknown[3] = "bitcoin"
+            #expect(throws: BackupPhrase.Failure.unknownWord(position: 4, word: "bitcoin")) { try BackupPhrase.spendingKey(from: unknown.joined(separator: " ")) }
+            #expect(words[21] != words[22])
+            words.swapAt(21, 22)
+            #expect(throws: BackupPhrase.Failure.self) { try BackupPhrase.spendingKey(from: words.joined(separator: " ")) }
+        }
     }
 
     @Test func keyFileIsPrivateAndPassphraseProtected() throws {

@@ -35,11 +35,31 @@ struct Init: ParsableCommand {
     @Option(help: ArgumentHelp("Pin this parameters fingerprint (64 hex digits, as the operator publishes it from `zksettle-admin params fingerprint`) instead of trusting the server's first answer.", valueName: "FINGERPRINT"))
     var trust: String?
 
+    @Flag(help: "After showing a new backup phrase, ask for three of its words (on a terminal) to check it was written down.")
+    var confirmPhrase = false
+
     @OptionGroup var output: OutputOptions
+
+    /// Asks for three words of the phrase by number until each is right (Ctrl-C stops; the
+    /// wallet is made either way).
+    func confirm(_ phrase: [String]) throws {
+        guard Secrets.interactive else { throw WalletError("--confirm-phrase needs a terminal to ask on", code: "usage") }
+        for i in Array(0..<24).shuffled().prefix(3).sorted() {
+            while true {
+                guard let typed = try Secrets.readHidden("word \(i + 1) of the backup phrase: ") else { return }
+                if typed.trimmingCharacters(in: .whitespaces).lowercased() == phrase[i] { break }
+                printToStderr("that is not word \(i + 1); look at what you wrote down and try again")
+            }
+        }
+        print("backup phrase confirmed")
+    }
 
     func validate() throws {
         if viewingKey != nil && viewingKeyFile != nil { throw ValidationError("--viewing-key and --viewing-key-file exclude each other") }
         if restore && (viewingKey != nil || viewingKeyFile != nil) { throw ValidationError("--restore and a viewing key exclude each other") }
+        if confirmPhrase && (restore || viewingKey != nil || viewingKeyFile != nil || output.json) {
+            throw ValidationError("--confirm-phrase goes with a new wallet's phrase, shown as text")
+        }
         if let t = trust, ParametersFingerprint.normalize(t) == nil {
             throw ValidationError("--trust takes the 64 hex digits that `zksettle-admin params fingerprint` prints")
         }
@@ -68,7 +88,7 @@ struct Init: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let secret: WalletSecret
-            var phrase: String?
+            var phrase: [String]?
             if let vk = try viewingKeyText() {
                 do { secret = .viewing(try ViewingKey(encoded: vk)) } catch { throw WalletError("\(error)") }
             } else if restore {
@@ -77,9 +97,9 @@ struct Init: ParsableCommand {
                 guard let line = typed ?? readLine(strippingNewline: true) else { throw WalletError("no backup phrase on standard input") }
                 do { secret = .spending(try BackupPhrase.spendingKey(from: line)) } catch { throw WalletError("\(error)") }
             } else {
-                let key = SpendingKey(SecureRandom.scalar())
+                let (words, key) = BackupPhrase.generate()
                 secret = .spending(key)
-                phrase = BackupPhrase.phrase(for: key)
+                phrase = words
             }
             let passphrase = try newPassphrase()
             try PeerWallet.create(at: options.directory, secret: secret, passphrase: passphrase)
@@ -92,7 +112,7 @@ struct Init: ParsableCommand {
             let address = secret.viewingKey.address.encoded
             if output.json {
                 var o: [String: Any] = ["wallet": options.directory.path, "address": address, "watch_only": secret.spendingKey == nil]
-                if let phrase { o["backup_phrase"] = phrase }
+                if let phrase { o["backup_phrase"] = phrase.joined(separator: " "); o["backup_words"] = phrase }
                 if let trust { o["trusted_fingerprint"] = ParametersFingerprint.normalize(trust) }
                 Terminal.printJSON(o)
                 return
@@ -100,9 +120,16 @@ struct Init: ParsableCommand {
             print("wallet created in \(options.directory.path)" + (secret.spendingKey == nil ? " (watch-only)" : restore ? " (restored; run `zkwallet sync` to find its notes)" : ""))
             if let phrase {
                 print("")
-                print("Backup phrase (shown only now; write it down, keep it secret — it spends your money):")
-                print("  \(phrase)")
+                print("Backup phrase: 24 BIP-39 words, shown only now. Write them down in order and keep them")
+                print("secret: they spend your money, and they are the only way to restore this wallet.")
+                for row in 0..<6 {
+                    print("  " + (0..<4).map { col in
+                        let i = row * 4 + col
+                        return String("\(i + 1).".padding(toLength: 4, withPad: " ", startingAt: 0)) + phrase[i].padding(toLength: 10, withPad: " ", startingAt: 0)
+                    }.joined().trimmingCharacters(in: .whitespaces))
+                }
                 print("")
+                if confirmPhrase { try confirm(phrase) }
             }
             if let trust, let fp = ParametersFingerprint.normalize(trust) {
                 print("the first contact must present the parameters fingerprint \(fp)")
