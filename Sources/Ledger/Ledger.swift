@@ -213,6 +213,8 @@ public protocol LedgerListing {
     func batchHeaders(from number: Int64, limit: Int) throws -> [BatchHeader]
     func batchHeader(_ number: Int64) throws -> BatchHeader?
     func payouts(pendingOnly: Bool) throws -> [Payout]
+    /// The id of the payout a withdrawal made (nil: the transfer made none).
+    func payoutID(forTransfer id: TransferID) throws -> Int64?
 }
 
 /// The reading half of durable settled history: what the pipeline loads at start and asks at

@@ -216,6 +216,12 @@ extension PostgresLedger {
         }
     }
 
+    public func payoutID(forTransfer id: TransferID) throws -> Int64? {
+        try reader().session { s in
+            try s.rows("SELECT id FROM payouts WHERE transfer_id = \(ByteBuffer(bytes: id.bytes))").first.map { try $0.decode(Int64.self) }
+        }
+    }
+
     public func payouts(pendingOnly: Bool) throws -> [Payout] {
         try reader().session { s in
             let rows = pendingOnly

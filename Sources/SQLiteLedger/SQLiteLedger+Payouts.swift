@@ -26,6 +26,15 @@ extension SQLiteLedger {
         }
     }
 
+    public func payoutID(forTransfer id: TransferID) throws -> Int64? {
+        try read { db in
+            try db.withStatement("SELECT id FROM payouts WHERE transfer_id = ?") { s in
+                try s.bind(1, blob: id.bytes)
+                return try s.step() ? s.int64(0) : nil
+            }
+        }
+    }
+
     public func markPayoutPaid(_ id: Int64, at time: Int64) throws -> Bool {
         guard let writer else { throw LedgerError.readOnly }
         writerLock.lock(); defer { writerLock.unlock() }

@@ -31,7 +31,7 @@ struct TransfersController: Sendable {
         }
         // The admitted transfer settles whether or not this client stays to hear it.
         switch await pending.wait() {
-        case .success(let settled): return jsonResponse(data: SettlementAnswer(settled).encode())
+        case .success(let settled): return jsonResponse(data: await answer(settled).encode())
         case .failure(let rejection): throw APIError(rejection)
         }
     }
@@ -47,6 +47,15 @@ struct TransfersController: Sendable {
         do { return try TransferBody.decode(Data(buffer: buffer), voucher: voucher) } catch { throw APIError(Rejection(error)) }
     }
 
+    /// The settlement answer; a withdrawal's names its payout (one indexed read; if that read
+    /// fails the answer goes without it: the transfer settled either way).
+    func answer(_ t: SettledTransfer) async -> SettlementAnswer {
+        guard t.extData.extAmount < 0 else { return SettlementAnswer(t) }
+        let id = t.id
+        let payout = try? await service.ledgerRead { try $0.payoutID(forTransfer: id) }
+        return SettlementAnswer(t, payoutID: payout ?? nil)
+    }
+
     func get(_ idText: String) async throws(APIError) -> Response {
         guard let id = TransferID(hex: idText.lowercased()) else {
             throw APIError.malformed("transfer id: expected 64 hex digits")
@@ -56,7 +65,7 @@ struct TransfersController: Sendable {
             throw APIError.storageFailure("the ledger could not be read: \(error)")
         }
         switch status {
-        case .settled(let t): return jsonResponse(data: SettlementAnswer(t).encode())
+        case .settled(let t): return jsonResponse(data: await answer(t).encode())
         case .pending: return jsonResponse(data: PendingAnswer(transferID: id).encode())
         case .unknown: throw APIError.notFound("no transfer \(id.hex) is settled or in flight here")
         }
@@ -65,7 +74,7 @@ struct TransfersController: Sendable {
 
 extension SettlementAnswer {
     /// The answer for a settled transfer: its receipt and public effects.
-    init(_ t: SettledTransfer) {
-        self.init(receipt: t.receipt, publicInputs: t.publicInputs.array, extAmount: t.extData.extAmount, fee: t.extData.fee)
+    init(_ t: SettledTransfer, payoutID: Int64? = nil) {
+        self.init(receipt: t.receipt, publicInputs: t.publicInputs.array, extAmount: t.extData.extAmount, fee: t.extData.fee, payoutID: payoutID)
     }
 }

@@ -206,6 +206,8 @@ public final class PeerWallet {
         public var fee: UInt64
         public var proveSeconds: Double
         public var totalSeconds: Double
+        /// A withdrawal's payout id, if the server said (the operator pays by it).
+        public var payoutID: Int64? = nil
     }
 
     /// The spending key, for a wallet that holds one; a watch-only wallet (made from a viewing

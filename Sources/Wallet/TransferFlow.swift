@@ -86,7 +86,7 @@ extension PeerWallet {
             let batch = try record(reply, plan, id: id, server: server)
             phase?("transfer \(id) settled in batch \(batch.number) and is recorded")
             return .settled(Settled(transferID: id, batch: batch.number, leafIndices: batch.leaves, receiptVerified: true, fee: plan.fee,
-                                    proveSeconds: proveSeconds, totalSeconds: Date().timeIntervalSince(started)))
+                                    proveSeconds: proveSeconds, totalSeconds: Date().timeIntervalSince(started), payoutID: reply.payoutID))
         }
         throw WalletError("the tree moved on twice while proving; try again")
     }

@@ -237,6 +237,10 @@ final class RemoteLedger: LedgerListing {
         do { return try BatchHeader(json: try get("/v1/batches/\(number)")) } catch is NotFound { return nil }
     }
 
+    func payoutID(forTransfer id: TransferID) throws -> Int64? {
+        try payouts(pendingOnly: false).first { $0.transferID == id }?.id
+    }
+
     func payouts(pendingOnly: Bool) throws -> [Payout] {
         try (get("/v1/admin/payouts?pending=\(pendingOnly)")["payouts"] as? [[String: Any]] ?? []).map(Payout.init(json:))
     }

@@ -57,6 +57,7 @@ func describe(_ outcome: PeerWallet.Outcome, wallet: PeerWallet, what: Payment, 
                 "total_seconds": total, "spendable_after": spendable,
             ]
             if let to = what.to { obj["to"] = to }
+            if what.kind == "withdraw" { obj["payout_id"] = Terminal.nullable(s.payoutID) }
             if let memo = what.memo { obj["memo"] = memo }
             Terminal.printJSON(obj)
             return
@@ -69,7 +70,7 @@ func describe(_ outcome: PeerWallet.Outcome, wallet: PeerWallet, what: Payment, 
         }
         if let memo = what.memo, !memo.isEmpty { line += " (memo \"\(memo)\")" }
         line += " · batch \(s.batch)"
-        if what.kind == "withdraw" { line += " · payout owed by the operator for transfer \(s.transferID.prefix(16))…" }
+        if what.kind == "withdraw" { line += s.payoutID.map { " · payout \($0)" } ?? " · payout owed for transfer \(s.transferID.prefix(16))…" }
         line += " · spendable now \(spendable)"
         print(DisplayText.escaped(line))
         print("receipt signature verified with the pinned receipt key; transfer \(s.transferID)")

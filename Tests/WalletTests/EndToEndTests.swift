@@ -178,6 +178,9 @@ import Wallet
                                                              "--data", server.data.appendingPathComponent("server").path])
             let rows = csv.stdout.split(separator: "\n")
             #expect(csv.status == 0 && rows.count == 2 && rows[1].contains(",50,iban:DE00 1234,pending,"), "\(csv.stdout)\(csv.stderr)")
+            // The wallet was told the payout's id: the one the operator's export names.
+            let payoutID = try #require((w.object["payout_id"] as? NSNumber)?.intValue, "\(w.stdout)")
+            #expect(rows.count == 2 && rows[1].hasPrefix("\(payoutID),50,"), "\(csv.stdout)")
 
             // Insufficient funds say so.
             let broke = try Self.zkwallet(["send", "1000", "--to", addressB], wallet: a, server: server)

@@ -16,9 +16,12 @@ public struct SettlementAnswer: Sendable, Equatable {
     public var publicInputs: [Fr]
     public var extAmount: Int64
     public var fee: UInt64
+    /// A withdrawal's payout (the id the operator pays and marks paid by); nil otherwise, or
+    /// from a server that does not say.
+    public var payoutID: Int64?
 
-    public init(receipt: Receipt, publicInputs: [Fr], extAmount: Int64, fee: UInt64) {
-        self.receipt = receipt; self.publicInputs = publicInputs; self.extAmount = extAmount; self.fee = fee
+    public init(receipt: Receipt, publicInputs: [Fr], extAmount: Int64, fee: UInt64, payoutID: Int64? = nil) {
+        self.receipt = receipt; self.publicInputs = publicInputs; self.extAmount = extAmount; self.fee = fee; self.payoutID = payoutID
     }
 
     public var transferIDHex: String { Hex.encode(receipt.transferID) }
@@ -35,7 +38,7 @@ public struct SettlementAnswer: Sendable, Equatable {
     public func encode() -> Data { JSONWriter.encode(json) }
 
     public var json: [String: Any] {
-        [
+        var o: [String: Any] = [
             "status": "settled",
             "transfer_id": transferIDHex,
             "receipt": Self.json(receipt),
@@ -43,6 +46,8 @@ public struct SettlementAnswer: Sendable, Equatable {
             "ext_amount": String(extAmount),
             "fee": String(fee),
         ]
+        if let payoutID { o["payout_id"] = payoutID }
+        return o
     }
 
     /// A receipt in JSON; `signature` is Ed25519 over `Receipt.signedBytes` (hex).
@@ -76,7 +81,12 @@ public struct SettlementAnswer: Sendable, Equatable {
         let ext = o["ext_amount"].map { TransferBody.integer($0, Int64.self) } ?? 0
         let fee = o["fee"].map { TransferBody.integer($0, UInt64.self) } ?? 0
         guard let ext, let fee else { throw ServerAnswer.Malformed("settlement: ext_amount or fee is not a decimal integer") }
-        return SettlementAnswer(receipt: receipt, publicInputs: inputs, extAmount: ext, fee: fee)
+        var payoutID: Int64?
+        if let v = o["payout_id"], !(v is NSNull) {
+            guard let id = v as? Int, id >= 1 else { throw ServerAnswer.Malformed("settlement: payout_id is not a positive integer") }
+            payoutID = Int64(id)
+        }
+        return SettlementAnswer(receipt: receipt, publicInputs: inputs, extAmount: ext, fee: fee, payoutID: payoutID)
     }
 }
 
