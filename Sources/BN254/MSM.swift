@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -75,8 +76,12 @@ public enum MSM {
     /// Several MSMs at once: every window of every input is a job, and `parallelism` workers
     /// take jobs costliest first (a G2 window counts as three G1 windows of the same size).
     /// Results in input order.
+    ///
+    /// `progress`, if given, is told the fraction of the work done (by estimated cost) after each
+    /// window, from the worker threads: a prover's real progress through its MSMs.
     public static func run(g1: [Input<G1Curve>], g2: [Input<G2Curve>],
-                           parallelism: Int = defaultParallelism) -> (g1: [G1Jacobian], g2: [G2Jacobian]) {
+                           parallelism: Int = defaultParallelism,
+                           progress: (@Sendable (Double) -> Void)? = nil) -> (g1: [G1Jacobian], g2: [G2Jacobian]) {
         let plans1 = g1.map { BucketPlan<G1Curve>($0) }
         let plans2 = g2.map { BucketPlan<G2Curve>($0) }
         // Recoding (one Montgomery-to-canonical conversion per scalar) in parallel too.
@@ -97,6 +102,8 @@ public enum MSM {
         let ordered = jobs.sorted { $0.cost > $1.cost }
         let workers = max(1, min(parallelism, ordered.count))
         let queue = JobQueue(ordered.count)
+        let total = Double(max(1, ordered.reduce(0) { $0 + $1.cost }))
+        let done = ProgressCounter()
         let work: @Sendable (Int) -> Void = { _ in
             var scratch1 = BucketScratch<G1Curve>()
             var scratch2 = BucketScratch<G2Curve>()
@@ -104,6 +111,7 @@ public enum MSM {
                 let job = ordered[j]
                 if job.curve == 0 { plans1[job.plan].runWindow(job.window, &scratch1) }
                 else { plans2[job.plan].runWindow(job.window, &scratch2) }
+                if let progress { progress(Double(done.add(job.cost)) / total) }
             }
             scratch1.deallocate()
             scratch2.deallocate()
@@ -347,4 +355,11 @@ final class BucketPlan<C: CurveParameters>: @unchecked Sendable {
         }
         return acc
     }
+}
+
+/// A running sum shared by the MSM's workers (for its progress reports).
+final class ProgressCounter: Sendable {
+    private let value = Atomic<Int>(0)
+    /// Adds `n` and returns the new sum.
+    func add(_ n: Int) -> Int { value.add(n, ordering: .relaxed).newValue }
 }

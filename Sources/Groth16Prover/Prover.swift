@@ -49,8 +49,9 @@ public enum Prover {
     ///   - checkSatisfied: refuse an assignment that violates a constraint (`.unsatisfied`).
     ///     On by default (it costs n multiplications); off, such an assignment yields a proof
     ///     that fails verification.
-    ///   - progress: called on the calling thread at the start (0) and end (1) of the
-    ///     `.witness`, `.quotient` and `.msm` stages.
+    ///   - progress: called at the start (0) and end (1) of the `.witness`, `.quotient` and
+    ///     `.msm` stages, on the calling thread, and through the MSMs after each window, from
+    ///     their worker threads (so it must be thread-safe).
     /// - Throws: `ProverError` for a wrong-length assignment, z[0] ≠ 1, a key whose sizes do
     ///   not match the circuit, or an unsatisfied constraint.
     public static func prove(provingKey pk: ProvingKey, r1cs: R1CS, assignment z: [Fr],
@@ -76,7 +77,10 @@ public enum Prover {
         cScalars.reserveCapacity(cScalars.count + domain.size - 1 + z.count)
         cScalars += h[0..<(domain.size - 1)]
         for zk in z { cScalars.append(r * zk) }
-        let sums = MSM.run(g1: [.init(pk.a, z), .init(pk.l + pk.h + pk.b1, cScalars)], g2: [.init(pk.b2, z)])
+        // Real progress through the MSMs (they are most of a proof's time), by window.
+        let report = progress.map { ProgressReport($0) }
+        let sums = MSM.run(g1: [.init(pk.a, z), .init(pk.l + pk.h + pk.b1, cScalars)], g2: [.init(pk.b2, z)],
+                           progress: report.map { r in { @Sendable f in r.value(.msm, f) } })
         progress?(.msm, 1)
 
         let a1 = pk.alpha1.jacobian + sums.g1[0] + pk.delta1.jacobian.multiplied(by: r)
@@ -159,4 +163,11 @@ private struct UnsafeOutputs: @unchecked Sendable {
     let a: UnsafeMutablePointer<Fr>
     let b: UnsafeMutablePointer<Fr>
     let c: UnsafeMutablePointer<Fr>
+}
+
+/// A caller's progress closure handed to the MSM's worker threads (`prove` documents that it
+/// must be thread-safe).
+private struct ProgressReport: @unchecked Sendable {
+    let value: (ProverStage, Double) -> Void
+    init(_ value: @escaping (ProverStage, Double) -> Void) { self.value = value }
 }

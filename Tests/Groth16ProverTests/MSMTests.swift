@@ -1,4 +1,5 @@
 import BN254
+import Foundation
 import Testing
 import TestSupport
 
@@ -92,6 +93,20 @@ import TestSupport
         #expect(out.g2 == [Self.naive(c, sc)], "seed \(rng.seed)")
     }
 
+    /// Progress (issue 19: a prover's bar moves through the MSM): one report per window, every
+    /// one in (0, 1], the last one 1, and the results unchanged.
+    @Test func progressIsReportedPerWindow() {
+        var rng = SeededGenerator(label: "msm-progress")
+        let a = Self.points(300, &rng, G1Jacobian.generator), sa = Self.scalars(300, &rng)
+        let c = Self.points(40, &rng, G2Jacobian.generator), sc = Self.scalars(40, &rng)
+        let seen = Reports()
+        let out = MSM.run(g1: [.init(a, sa)], g2: [.init(c, sc)], progress: { seen.add($0) })
+        #expect(out.g1 == [Self.naive(a, sa)] && out.g2 == [Self.naive(c, sc)])
+        let values = seen.values
+        #expect(values.count >= 10 && values.allSatisfy { $0 > 0 && $0 <= 1 }, "\(values)")
+        #expect(abs((values.max() ?? 0) - 1) < 1e-12 && values.filter { $0 < 1 }.count == values.count - 1, "\(values)")
+    }
+
     /// Affine batch addition against Jacobian addition, with every special case in one batch.
     @Test func batchAddMatchesJacobianAddition() {
         var rng = SeededGenerator(label: "batch-add")
@@ -114,4 +129,12 @@ import TestSupport
         #expect(sizes == sizes.sorted())
         #expect(sizes.allSatisfy { (2...15).contains($0) })
     }
+}
+
+/// Progress values reported from the MSM's workers.
+final class Reports: @unchecked Sendable {
+    private let lock = NSLock()
+    private var list: [Double] = []
+    func add(_ v: Double) { lock.lock(); list.append(v); lock.unlock() }
+    var values: [Double] { lock.lock(); defer { lock.unlock() }; return list }
 }
