@@ -38,6 +38,11 @@ struct Server: AsyncParsableCommand {
             starts reuse them. SIGINT/SIGTERM drain in-flight batches, then exit. One server per data \
             directory: a second one on it is refused.
 
+            EXAMPLES
+              zksettle-server                                   # ./zksettle-data, http://127.0.0.1:8080
+              zksettle-server --data /var/lib/zksettle --host 0.0.0.0 --port 443 --tls-cert cert.pem --tls-key key.pem --min-fee 1
+              ZKSETTLE_DATABASE=postgres://zksettle@db:5432/zksettle zksettle-server --data node1   # one node of a cluster
+
             \(ExitStatus.table)
             """,
         version: ZKSettleVersion.string)
