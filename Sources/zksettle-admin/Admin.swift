@@ -18,14 +18,14 @@ struct Admin: ParsableCommand {
             LEDGER ACCESS
               --data DIR     the server's data directory, opened read-only (safe while it runs)
               --server URL   a running server's admin routes, with --token-file F or ZKSETTLE_ADMIN_TOKEN
-              --database URL the shared PostgreSQL ledger of a cluster (password in ZKSETTLE_DATABASE or PGPASSWORD)
+              --database URL a cluster's shared PostgreSQL ledger (password: PGPASSWORD)
 
             EXAMPLES
               zksettle-admin db verify --proofs --data zksettle-data
               zksettle-admin nullifiers check 1234… --data zksettle-data
-              zksettle-admin deposits voucher --amount 100 --expires 24h --data zksettle-data
-              zksettle-admin export payouts --pending --format csv --output payouts.csv --data zksettle-data
-              zksettle-admin payouts mark-paid 7 --server http://127.0.0.1:8080 --token-file zksettle-data/admin-token
+              zksettle-admin deposits voucher --amount 100 --data zksettle-data
+              zksettle-admin export payouts --pending --format csv --data zksettle-data
+              zksettle-admin payouts mark-paid 7 --server URL --token-file admin-token
               zksettle-admin params fingerprint --data zksettle-data
             """,
         version: ZKSettleVersion.string,

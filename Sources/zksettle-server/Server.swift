@@ -39,9 +39,10 @@ struct Server: AsyncParsableCommand {
             directory: a second one on it is refused.
 
             EXAMPLES
-              zksettle-server                                   # ./zksettle-data, http://127.0.0.1:8080
-              zksettle-server --data /var/lib/zksettle --host 0.0.0.0 --port 443 --tls-cert cert.pem --tls-key key.pem --min-fee 1
-              ZKSETTLE_DATABASE=postgres://zksettle@db:5432/zksettle zksettle-server --data node1   # one node of a cluster
+              zksettle-server                  # ./zksettle-data on http://127.0.0.1:8080
+              zksettle-server --data /var/lib/zksettle --host 0.0.0.0 --min-fee 1
+              zksettle-server --port 443 --tls-cert cert.pem --tls-key key.pem
+              zksettle-server --data node1 --database postgres://zksettle@db/zksettle
 
             \(ExitStatus.table)
             """,

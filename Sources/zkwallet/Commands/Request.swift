@@ -13,7 +13,7 @@ struct Request: ParsableCommand {
 
             EXAMPLES
               zkwallet request 30 --memo "lunch on friday"
-              zkwallet send --uri 'zks:zks1…?amount=30&memo=lunch%20on%20friday'    # the payer
+              zkwallet send --uri 'zks:zks1…?amount=30&memo=lunch'     # the payer
             """)
     @Argument(help: "Whole units.") var amount: String
     @Option(help: "A memo the payer's transfer carries to you (at most 128 bytes).") var memo: String?

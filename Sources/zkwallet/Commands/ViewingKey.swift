@@ -8,7 +8,8 @@ struct ViewingKeyCommand: ParsableCommand {
         abstract: "Print the viewing key (zkview1…): it shows incoming notes and spends, never spends. Share with care.",
         discussion: """
             EXAMPLES
-              zkwallet viewing-key > view.txt && zkwallet init --viewing-key-file view.txt --wallet ~/watch
+              zkwallet viewing-key > view.txt
+              zkwallet init --viewing-key-file view.txt --wallet ~/watch
             """)
     @OptionGroup var options: WalletOptions
     @OptionGroup var output: OutputOptions
