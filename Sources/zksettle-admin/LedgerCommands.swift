@@ -311,7 +311,7 @@ struct StatsCommand: ParsableCommand {
             ["fees accrued", String(c.feesAccrued)],
             ["transfers, last minute", String(lastMinute)], ["transfers, last hour", String(lastHour)],
             ["last batch", last.map { "\($0.number) at \(Terminal.isoTime($0.createdAt)), \($0.transferIDs.count) transfers" } ?? "none yet"],
-            ["root", last?.root.decimalString ?? "(empty tree)"],
+            ["root", last.map { ledger.cell($0.root.decimalString, head: 16, tail: 8) } ?? "(empty tree)"],
         ], rule: true)
     }
 }

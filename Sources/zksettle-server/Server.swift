@@ -241,11 +241,12 @@ struct Server: AsyncParsableCommand {
             }
             logger.notice("zksettle-server stopped")
         } catch let e as ServerError {
+            // In the log, and as every tool's last word: `error: …`, exit 1.
             logger.critical("\(e.description)")
-            throw ExitCode(1)
+            throw StartFailure(description: e.description)
         } catch let e as DataDirectoryError {
             logger.critical("\(e.description)")
-            throw ExitCode(1)
+            throw StartFailure(description: e.description)
         }
     }
 
@@ -301,6 +302,12 @@ struct Server: AsyncParsableCommand {
 }
 
 func env(_ name: String) -> String? { ProcessInfo.processInfo.environment[name] }
+
+/// The server could not start or stopped on an error: `error: …` and exit 1 (`ToolMain`).
+struct StartFailure: ExitStatusError {
+    let description: String
+    var exitStatus: ExitStatus { .failure }
+}
 
 /// The process's limit on open files, which bounds how many connections it can hold.
 enum FileDescriptorLimit {

@@ -80,6 +80,7 @@ import TestSupport
             let second = try Executables.run("zksettle-server", ["--data", data.path, "--port", "0"])
             #expect(second.status == 1, "\(second.stderr)")
             #expect(second.stderr.contains("another zksettle-server (pid \(first.process.processIdentifier)) is already using the data directory"), "\(second.stderr)")
+            #expect(second.stderr.split(separator: "\n").last?.hasPrefix("error: another zksettle-server") == true, "\(second.stderr)")
             #expect(!second.stderr.contains("listening"))
 
             let busy = try Executables.run("zksettle-server", ["--data", dir.appendingPathComponent("other").path, "--port", "\(port)"])

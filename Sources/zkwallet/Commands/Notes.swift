@@ -28,7 +28,7 @@ struct Notes: ParsableCommand {
             }
             if notes.isEmpty { print(all ? "no notes" : "no unspent notes (--all shows spent ones)"); return }
             Terminal.printTable(["leaf", "value", "status", "batch", "memo"], notes.map {
-                ["\($0.leafIndex)", "\($0.value)", $0.status.rawValue, "\($0.batch)", $0.memo]
+                ["\($0.leafIndex)", "\($0.value)", $0.status.rawValue, "\($0.batch)", $0.memo.count <= 60 ? $0.memo : String($0.memo.prefix(59)) + "…"]
             }, numeric: [0, 1, 3])
         }
     }
