@@ -9,8 +9,11 @@ Every request is passed to UPSTREAM_URL and its answer passed back, except POST 
   lose  the request reaches the server (which settles it), but its answer is not passed back:
         the connection is closed instead
   stall the request never reaches the server, and no answer ever comes (a stalled server)
+  forge as lose, and every GET /v1/transfers/{id} answer has its receipt's signature altered
+        (a server lying that a transfer settled)
 """
 import http.client
+import json
 import signal
 import socket
 import sys
@@ -22,7 +25,7 @@ HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", 
 
 
 def main():
-    if len(sys.argv) != 3 or sys.argv[2] not in ("drop", "lose", "stall"):
+    if len(sys.argv) != 3 or sys.argv[2] not in ("drop", "lose", "stall", "forge"):
         sys.exit(__doc__)
     # A parent may have blocked these (a test runner's thread); a proxy must stop when told.
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
@@ -41,12 +44,18 @@ def main():
             if method == "POST" and self.path.split("?")[0] == "/v1/transfers":
                 if mode == "stall":
                     time.sleep(3600)
-                if mode == "lose":
+                if mode in ("lose", "forge"):
                     self.relay(method, body)  # settles upstream; the answer is dropped
                 self.close_connection = True
                 self.connection.shutdown(socket.SHUT_RDWR)
                 return
             status, headers, answer = self.relay(method, body)
+            if mode == "forge" and method == "GET" and self.path.startswith("/v1/transfers/") and status == 200:
+                doc = json.loads(answer)
+                if "receipt" in doc:
+                    sig = doc["receipt"]["signature"]
+                    doc["receipt"]["signature"] = ("1" if sig[0] == "0" else "0") + sig[1:]
+                    answer = json.dumps(doc).encode()
             self.send_response(status)
             for k, v in headers:
                 if k.lower() not in HOP_BY_HOP and k.lower() != "content-length":

@@ -8,27 +8,48 @@ import PostgresNIO
 /// One PostgreSQL connection used by one caller at a time, made on first use and made again
 /// after it fails (a database restart, a dropped socket). Calls block the calling thread on
 /// postgres-nio's futures; they must not run on an event loop.
+///
+/// Every wait has a deadline (`timeout`): an answer that never comes (seen once in the cluster
+/// fault test, around a `pg_ctl stop -m immediate`: a query on a connection the restarted
+/// server did not know, whose future was never completed) fails the call with a storage error
+/// and drops the connection, instead of blocking the sequencer and every shutdown forever.
 final class ConnectionSlot: @unchecked Sendable {
     private let configuration: PostgresConnection.Configuration
     private let logger: Logger
     private let writer: Bool
+    /// The longest one statement may take to answer.
+    let timeout: TimeInterval
     private let lock = NSLock()
     private var connection: PostgresConnection?
     private static let ids = IDs()
 
-    init(configuration: PostgresConnection.Configuration, logger: Logger, writer: Bool) {
+    /// `timeout`: the writer's statements are short (a batch's inserts, the lock); a reader's
+    /// may read whole tables (an audit).
+    init(configuration: PostgresConnection.Configuration, logger: Logger, writer: Bool, timeout: TimeInterval? = nil) {
         self.configuration = configuration; self.logger = logger; self.writer = writer
+        self.timeout = timeout ?? (writer ? 30 : 300)
+    }
+
+    /// A statement that got no answer within the slot's deadline.
+    struct NoAnswer: Error, CustomStringConvertible {
+        let seconds: TimeInterval
+        var description: String { "PostgreSQL did not answer within \(Int(seconds)) s; the connection was dropped" }
     }
 
     /// What a caller does on the connection while it holds it.
     struct Session {
         let connection: PostgresConnection
         let logger: Logger
+        let timeout: TimeInterval
 
         /// Runs a statement and returns every row.
         @discardableResult
         func rows(_ query: PostgresQuery) throws -> [PostgresRow] {
-            do { return try connection.query(query, logger: logger).wait().rows } catch { throw PostgresErrors.ledgerError(error) }
+            do { return try ConnectionSlot.wait(connection.query(query, logger: logger), on: connection, seconds: timeout).rows } catch let e as NoAnswer {
+                throw e  // `session` drops the connection, then reports it as a storage error
+            } catch {
+                throw PostgresErrors.ledgerError(error)
+            }
         }
 
         func run(_ query: PostgresQuery) throws { try rows(query) }
@@ -37,20 +58,39 @@ final class ConnectionSlot: @unchecked Sendable {
         /// driver sends every query as a prepared statement, which holds one command.
         func script(_ sql: String) throws {
             for statement in SQLScript.statements(sql) {
-                do { _ = try connection.query(PostgresQuery(unsafeSQL: statement), logger: logger).wait() } catch {
+                do { _ = try ConnectionSlot.wait(connection.query(PostgresQuery(unsafeSQL: statement), logger: logger), on: connection, seconds: timeout) } catch let e as NoAnswer {
+                    throw e
+                } catch {
                     throw PostgresErrors.ledgerError(error)
                 }
             }
         }
     }
 
+    /// The future's value, or `NoAnswer` after `seconds` (the connection is then closed, not
+    /// waited for: a close that also never completes must not block either).
+    static func wait<T: Sendable>(_ future: EventLoopFuture<T>, on connection: PostgresConnection, seconds: TimeInterval) throws -> T {
+        let done = DispatchSemaphore(value: 0)
+        let box = OutcomeBox<T>()
+        future.whenComplete { result in box.set(result); done.signal() }
+        guard done.wait(timeout: .now() + seconds) == .success, let result = box.get() else {
+            let _: EventLoopFuture<Void> = connection.close()
+            throw NoAnswer(seconds: seconds)
+        }
+        return try result.get()
+    }
+
     /// Runs `body` holding this connection (connecting first if needed). A failure that
-    /// leaves the connection closed drops it, so the next call connects again.
+    /// leaves the connection closed (or unanswering) drops it, so the next call connects again.
     func session<T>(_ body: (Session) throws -> T) throws -> T {
         lock.lock(); defer { lock.unlock() }
-        let conn = try connected()
+        let conn: PostgresConnection
+        do { conn = try connected() } catch let e as NoAnswer { throw LedgerError.storage(e.description) }
         do {
-            return try body(Session(connection: conn, logger: logger))
+            return try body(Session(connection: conn, logger: logger, timeout: timeout))
+        } catch let e as NoAnswer {
+            connection = nil
+            throw LedgerError.storage(e.description)
         } catch {
             if conn.isClosed { connection = nil }
             throw error
@@ -58,7 +98,8 @@ final class ConnectionSlot: @unchecked Sendable {
     }
 
     /// `session` inside a transaction opened by `begin`: committed if `body` returns, rolled
-    /// back if it throws (and the connection dropped if even the rollback fails).
+    /// back if it throws (and the connection dropped if even the rollback fails, or if the
+    /// server stopped answering: then the transaction ends with the connection).
     func transaction<T>(_ begin: String, _ body: (Session) throws -> T) throws -> T {
         try session { s in
             try s.script(begin)
@@ -67,6 +108,7 @@ final class ConnectionSlot: @unchecked Sendable {
                 try s.script("COMMIT")
                 return value
             } catch {
+                if error is NoAnswer { throw error }
                 do { try s.script("ROLLBACK") } catch { close(locked: true) }
                 throw error
             }
@@ -79,14 +121,22 @@ final class ConnectionSlot: @unchecked Sendable {
         let eventLoop = MultiThreadedEventLoopGroup.singleton.any()
         let c: PostgresConnection
         do {
-            c = try PostgresConnection.connect(on: eventLoop, configuration: configuration, id: Self.ids.next(), logger: logger).wait()
+            let connecting = PostgresConnection.connect(on: eventLoop, configuration: configuration, id: Self.ids.next(), logger: logger)
+            let done = DispatchSemaphore(value: 0)
+            let box = OutcomeBox<PostgresConnection>()
+            connecting.whenComplete { box.set($0); done.signal() }
+            guard done.wait(timeout: .now() + min(timeout, 30)) == .success, let result = box.get() else {
+                connecting.whenSuccess { let _: EventLoopFuture<Void> = $0.close() }
+                throw NoAnswer(seconds: min(timeout, 30))
+            }
+            c = try result.get()
         } catch {
             throw LedgerError.storage("cannot connect to PostgreSQL at \(configuration.host ?? "?"):\(configuration.port ?? 5432): \(PostgresErrors.describe(error))")
         }
         // A batch is durable before a client hears "settled", whatever the server's default.
         if writer {
-            do { _ = try c.simpleQuery("SET synchronous_commit = on").wait() } catch {
-                _ = try? c.close().wait()
+            do { _ = try Self.wait(c.query("SET synchronous_commit = on", logger: logger), on: c, seconds: timeout) } catch {
+                let _: EventLoopFuture<Void> = c.close()
                 throw PostgresErrors.ledgerError(error)
             }
         }
@@ -100,8 +150,16 @@ final class ConnectionSlot: @unchecked Sendable {
     }
 
     private func close(locked: Bool) {
-        if let c = connection { _ = try? c.close().wait() }
+        if let c = connection { let _: EventLoopFuture<Void> = c.close() }  // not waited for (see `wait`)
         connection = nil
+    }
+
+    /// A result handed from an event loop to the waiting thread.
+    private final class OutcomeBox<T>: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value: Result<T, Error>?
+        func set(_ v: Result<T, Error>) { lock.lock(); value = v; lock.unlock() }
+        func get() -> Result<T, Error>? { lock.lock(); defer { lock.unlock() }; return value }
     }
 
     private final class IDs: @unchecked Sendable {

@@ -95,7 +95,7 @@ public enum KeyFile {
                 throw Failure("\(url.path) asks for an scrypt cost outside 2^\(Scrypt.acceptedLogN.lowerBound)…2^\(Scrypt.acceptedLogN.upperBound); refusing it")
             }
             guard let passphrase else {
-                throw WalletError("this command spends, and the key file is encrypted: run it on a terminal to be asked for the passphrase, or pass --passphrase-env VAR with the passphrase in environment variable VAR", code: "usage")
+                throw WalletError("the key file is encrypted and this command needs the key: run it on a terminal to be asked for the passphrase, or pass --passphrase-env VAR with the passphrase in environment variable VAR", code: "usage")
             }
             guard let key = Scrypt.derive(passphrase: Array(passphrase.utf8), salt: salt, logN: logN),
                   let r = ChaCha20Poly1305.open(key: key, nonce: [UInt8](repeating: 0, count: 12), aad: aad + Array(kind.utf8), sealed: ct)

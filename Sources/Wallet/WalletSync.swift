@@ -280,17 +280,23 @@ extension PeerWallet {
             case .settled(let answer):
                 let receipt = answer.receipt
                 guard receipt.leafIndices.allSatisfy({ $0 < syncedLeaves }) else { continue }  // the next sync
-                let verified = answer.checkReceipt(transferID: t.id, receiptKey: try params().receiptPublicKey)
+                // Believed only under the pinned receipt key, and only if the public nullifier
+                // list agrees: its inputs were marked spent by that list above, never by this
+                // answer. Otherwise it stays pending (a later sync, or the operator, settles it).
+                guard answer.checkReceipt(transferID: t.id, receiptKey: try params().receiptPublicKey) else {
+                    log("the server says transfer \(t.id.prefix(12))… settled, but its receipt does not verify with the pinned receipt key: it stays pending")
+                    continue
+                }
+                guard !reserved.contains(where: { $0.pendingSpend == t.id }) else { continue }
                 try database.transaction {
                     for leaf in receipt.leafIndices {
                         if let n = try database.note(atLeaf: Int(leaf)) { try database.recordOwnOutput(commitment: n.commitment, transfer: t.id) }
                     }
-                    for n in reserved where n.pendingSpend == t.id { try database.markSpent(leafIndex: n.leafIndex, by: t.id) }
                     try database.recordTransfer(id: t.id, kind: t.kind, amount: t.amount, counterparty: t.counterparty, memo: t.memo,
-                                                status: verified ? .settled : .receiptInvalid, batch: receipt.batch, settledAt: receipt.settledAt)
+                                                status: .settled, batch: receipt.batch, settledAt: receipt.settledAt)
                 }
                 var settled = t
-                settled.status = verified ? .settled : .receiptInvalid
+                settled.status = .settled
                 settled.batch = receipt.batch
                 settled.settledAt = receipt.settledAt
                 report.settledWhileAway.append(settled)

@@ -65,6 +65,9 @@ enum Engine: String, CustomStringConvertible, Sendable {
 
         let pending = try ledger.payouts(pendingOnly: true)
         #expect(pending.map(\.amount) == [40, 100, 102])
+        // A withdrawal's payout by its transfer (the settlement answer names it); none for others.
+        for p in pending { #expect(try ledger.payoutID(forTransfer: p.transferID) == p.id) }
+        #expect(try ledger.payoutID(forTransfer: b1.vouchers[0].transferID) == nil)
         #expect(try ledger.markPayoutPaid(pending[0].id, at: 5))
         #expect(try !ledger.markPayoutPaid(pending[0].id, at: 6), "paid once")
         #expect(try ledger.payouts(pendingOnly: true).count == 2)

@@ -135,6 +135,19 @@ import Testing
             #expect(received?["settled_at_ms"] as? Int == settledAt && received?["memo"] as? String == "dinner"
                     && received?["transfer_id"] is NSNull && received?["counterparty"] is NSNull, "\(String(describing: received))")
             #expect((received?["recorded_at_ms"] as? Int ?? 0) > settledAt + 1000)
+
+            // 6. A server that lies about the outcome: a receipt that does not verify under the
+            // pinned key settles nothing; the transfer stays pending until an honest answer.
+            let forging = try LossyProxy(upstream: server.url, mode: "forge")
+            let lie = try Executables.run("zkwallet", ["send", "3", "--to", try E.zkwallet(["address"], wallet: a, server: server).lastLine,
+                                                       "--memo", "forged", "--wallet", b.path, "--server", forging.url])
+            #expect(lie.status == 1, "\(lie.stderr)")
+            let lied = try Executables.run("zkwallet", ["sync", "--wallet", b.path, "--server", forging.url])
+            #expect(lied.status == 0 && lied.stderr.contains("does not verify with the pinned receipt key: it stays pending"), "\(lied.stderr)")
+            #expect(try Self.history(b, server).first { $0["memo"] as? String == "forged" }?["status"] as? String == "pending")
+            let honest = try E.zkwallet(["sync"], wallet: b, server: server)
+            #expect(honest.stderr.contains("while this wallet was not listening"), "\(honest.stderr)")
+            #expect(try Self.history(b, server).first { $0["memo"] as? String == "forged" }?["status"] as? String == "settled")
         }
     }
 }
