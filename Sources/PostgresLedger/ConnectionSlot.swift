@@ -13,6 +13,8 @@ import PostgresNIO
 /// fault test, around a `pg_ctl stop -m immediate`: a query on a connection the restarted
 /// server did not know, whose future was never completed) fails the call with a storage error
 /// and drops the connection, instead of blocking the sequencer and every shutdown forever.
+/// (A node's statements take milliseconds; its deadline is 20 s. The admin tool, which may
+/// read a large ledger whole, waits an hour.)
 final class ConnectionSlot: @unchecked Sendable {
     private let configuration: PostgresConnection.Configuration
     private let logger: Logger
@@ -23,11 +25,9 @@ final class ConnectionSlot: @unchecked Sendable {
     private var connection: PostgresConnection?
     private static let ids = IDs()
 
-    /// `timeout`: the writer's statements are short (a batch's inserts, the lock); a reader's
-    /// may read whole tables (an audit).
-    init(configuration: PostgresConnection.Configuration, logger: Logger, writer: Bool, timeout: TimeInterval? = nil) {
+    init(configuration: PostgresConnection.Configuration, logger: Logger, writer: Bool, timeout: TimeInterval) {
         self.configuration = configuration; self.logger = logger; self.writer = writer
-        self.timeout = timeout ?? (writer ? 30 : 300)
+        self.timeout = timeout
     }
 
     /// A statement that got no answer within the slot's deadline.

@@ -45,16 +45,21 @@ public final class PostgresLedger: Ledger, @unchecked Sendable {
     /// Opens (and, read-write, migrates) the ledger at `url`. `treeCapacity` as for
     /// `SQLiteLedger`: the capacity a new ledger is made with; an existing one must match.
     /// `readers`: connections for reads (the server's read threads share them).
+    /// `statementTimeout`: the longest any statement may go unanswered before its connection is
+    /// dropped and the call fails (`ConnectionSlot`); a node's statements take milliseconds,
+    /// while an auditor reading a large ledger whole passes more.
     public init(url: String, readOnly: Bool = false, treeCapacity requested: Int? = nil, readers: Int = 4,
-                logger: Logger = Logger(label: "zksettle.postgres")) throws {
+                statementTimeout: TimeInterval = 20, logger: Logger = Logger(label: "zksettle.postgres")) throws {
         if let requested, TreeCapacity.problem(requested) != nil { throw LedgerError.treeCapacity(stored: nil, requested: requested) }
         let parsed = try PostgresURL(url)
         configuration = parsed.configuration
         displayURL = parsed.display
         self.readOnly = readOnly
         self.logger = logger
-        writer = ConnectionSlot(configuration: parsed.configuration, logger: logger, writer: true)
-        self.readers = (0..<max(1, readers)).map { _ in ConnectionSlot(configuration: parsed.configuration, logger: logger, writer: false) }
+        writer = ConnectionSlot(configuration: parsed.configuration, logger: logger, writer: true, timeout: statementTimeout)
+        self.readers = (0..<max(1, readers)).map { _ in
+            ConnectionSlot(configuration: parsed.configuration, logger: logger, writer: false, timeout: statementTimeout)
+        }
         if readOnly {
             treeCapacity = try Self.storedCapacity(writer, display: displayURL)
         } else {

@@ -110,7 +110,7 @@ final class LocalLedger {
         layout = DataDirectory(existing: path)
         self.database = database
         if let database {
-            do { ledger = try PostgresLedger(url: database, readOnly: true, readers: 1) } catch {
+            do { ledger = try PostgresLedger(url: database, readOnly: true, readers: 1, statementTimeout: 3600) } catch {
                 throw AdminError("cannot open the PostgreSQL ledger: \(error)")
             }
             return
