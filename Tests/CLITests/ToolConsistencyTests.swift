@@ -18,6 +18,23 @@ import TestSupport
         }
     }
 
+    /// Point 10: help with examples, on every wallet command and each tool; shell completions.
+    @Test func helpHasExamplesAndCompletionsAreGenerated() throws {
+        let walletCommands = ["init", "address", "viewing-key", "deposit", "send", "withdraw", "request", "sync", "balance",
+                              "history", "notes", "status", "trust", "config"]
+        for c in walletCommands {
+            let help = try Executables.run("zkwallet", [c, "--help"])
+            #expect(help.status == 0 && help.stdout.contains("EXAMPLES"), "zkwallet \(c) --help has no EXAMPLES")
+        }
+        for tool in ["zksettle-admin", "zksettle-server"] {
+            #expect(try Executables.run(tool, ["--help"]).stdout.contains("EXAMPLES"), "\(tool) --help has no EXAMPLES")
+        }
+        for tool in Self.tools {
+            let script = try Executables.run(tool, ["--generate-completion-script", "bash"])
+            #expect(script.status == 0 && script.stdout.contains("complete") && script.stdout.contains(tool), "\(tool): \(script.stderr)")
+        }
+    }
+
     @Test(arguments: tools) func badUsageIs64WithOnePrefix(_ tool: String) throws {
         let r = try Executables.run(tool, ["--no-such-option"])
         #expect(r.status == 64, "\(r.stderr)")
