@@ -12,13 +12,8 @@ import Testing
         try await offCooperativePool {
             let server = try E.Server()
             defer { server.stop() }
-            let a = server.data.appendingPathComponent("alice"), b = server.data.appendingPathComponent("bob")
-            E.ok(try E.zkwallet(["init"], wallet: a, server: server), "init A")
-            E.ok(try E.zkwallet(["init"], wallet: b, server: server), "init B")
-            let addressB = try E.zkwallet(["address"], wallet: b, server: server).lastLine
             // Two notes, 50 and 40: each send below fits in either.
-            E.ok(try E.zkwallet(["deposit", "50", "--voucher", try server.voucher(50)], wallet: a, server: server), "deposit 50")
-            E.ok(try E.zkwallet(["deposit", "40", "--voucher", try server.voucher(40)], wallet: a, server: server), "deposit 40")
+            let (a, b, addressB) = try E.alicePaysBob(server, deposits: [50, 40])
 
             let results = ResultBox()
             let group = DispatchGroup()

@@ -62,6 +62,19 @@ import Wallet
         try Executables.run("zkwallet", args + ["--wallet", wallet.path, "--server", server.url], stdin: stdin)
     }
 
+    /// Two new wallets, alice and bob, in the server's directory; alice deposits `deposits`
+    /// (one voucher each). Returns their directories and bob's address.
+    static func alicePaysBob(_ server: Server, deposits: [Int]) throws -> (a: URL, b: URL, addressB: String) {
+        let a = server.data.appendingPathComponent("alice"), b = server.data.appendingPathComponent("bob")
+        ok(try zkwallet(["init"], wallet: a, server: server), "init A")
+        ok(try zkwallet(["init"], wallet: b, server: server), "init B")
+        let addressB = try zkwallet(["address"], wallet: b, server: server).lastLine
+        for amount in deposits {
+            ok(try zkwallet(["deposit", String(amount), "--voucher", try server.voucher(amount)], wallet: a, server: server), "deposit \(amount)")
+        }
+        return (a, b, addressB)
+    }
+
     static func amounts(_ history: [[String: Any]], direction: String) -> [Int] {
         history.filter { $0["direction"] as? String == direction }.compactMap { ($0["amount"] as? NSNumber)?.intValue }.sorted()
     }

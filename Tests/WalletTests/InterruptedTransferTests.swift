@@ -52,11 +52,7 @@ import Testing
         try await offCooperativePool {
             let server = try E.Server()
             defer { server.stop() }
-            let a = server.data.appendingPathComponent("alice"), b = server.data.appendingPathComponent("bob")
-            E.ok(try E.zkwallet(["init"], wallet: a, server: server), "init A")
-            E.ok(try E.zkwallet(["init"], wallet: b, server: server), "init B")
-            let addressB = try E.zkwallet(["address"], wallet: b, server: server).lastLine
-            E.ok(try E.zkwallet(["deposit", "50", "--voucher", try server.voucher(50)], wallet: a, server: server), "deposit")
+            let (a, b, addressB) = try E.alicePaysBob(server, deposits: [50])
 
             // 1. The transfer never reaches the server.
             let dropping = try LossyProxy(upstream: server.url, mode: "drop")
