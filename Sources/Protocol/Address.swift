@@ -141,14 +141,7 @@ public enum BackupPhrase {
     /// The phrase format of wallets made before BIP-39: the key's 32 bytes and a checksum byte.
     public static func legacyPhrase(for key: SpendingKey) -> String {
         let bytes = key.sk.bigEndianBytes
-        let all = bytes + [checksum(bytes)]
-        var acc: UInt32 = 0, bits = 0
-        var out: [String] = []
-        for b in all {
-            acc = acc << 8 | UInt32(b); bits += 8
-            while bits >= 11 { bits -= 11; out.append(legacyWords[Int((acc >> UInt32(bits)) & 0x7ff)]) }
-        }
-        return out.joined(separator: " ")
+        return BIP39.elevenBitGroups(of: bytes + [checksum(bytes)]).map { legacyWords[$0] }.joined(separator: " ")
     }
 
     public enum Failure: Error, Equatable, CustomStringConvertible, Sendable {
@@ -190,13 +183,12 @@ public enum BackupPhrase {
             guard let key = key(bip39: ws) else { throw .notAKey }
             return key
         }
-        var acc: UInt32 = 0, bits = 0
-        var bytes: [UInt8] = []
+        var groups: [Int] = []
         for (i, w) in ws.enumerated() {
             guard let v = legacyIndex[w] else { throw .unknownWord(position: i + 1, word: w) }
-            acc = acc << 11 | UInt32(v); bits += 11
-            while bits >= 8 { bits -= 8; bytes.append(UInt8((acc >> UInt32(bits)) & 0xff)) }
+            groups.append(v)
         }
+        let bytes = BIP39.bytes(ofElevenBitGroups: groups)
         guard bytes.count == 33, checksum(Array(bytes[0..<32])) == bytes[32] else { throw .badChecksum }
         guard let sk = try? Fr(bigEndian: bytes[0..<32]) else { throw .notAKey }
         return SpendingKey(sk)

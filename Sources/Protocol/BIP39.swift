@@ -13,12 +13,28 @@ public enum BIP39 {
     /// The 24 words of 32 bytes of entropy.
     public static func mnemonic(entropy: [UInt8]) -> [String] {
         precondition(entropy.count == 32, "BIP-39 here takes 256 bits of entropy")
-        let all = entropy + [SHA256.hash(entropy)[0]]
+        return elevenBitGroups(of: entropy + [SHA256.hash(entropy)[0]]).map { words[$0] }
+    }
+
+    /// Bytes as 11-bit numbers, most significant first (the bits that do not fill a last
+    /// group are dropped): 33 bytes give 24 word indices. Both phrase formats use it.
+    static func elevenBitGroups(of bytes: [UInt8]) -> [Int] {
         var acc: UInt32 = 0, bits = 0
-        var out: [String] = []
-        for b in all {
+        var out: [Int] = []
+        for b in bytes {
             acc = acc << 8 | UInt32(b); bits += 8
-            while bits >= 11 { bits -= 11; out.append(words[Int((acc >> UInt32(bits)) & 0x7ff)]) }
+            while bits >= 11 { bits -= 11; out.append(Int((acc >> UInt32(bits)) & 0x7ff)) }
+        }
+        return out
+    }
+
+    /// `elevenBitGroups` undone: 11-bit numbers back to whole bytes (24 give 33).
+    static func bytes(ofElevenBitGroups groups: [Int]) -> [UInt8] {
+        var acc: UInt32 = 0, bits = 0
+        var out: [UInt8] = []
+        for v in groups {
+            acc = acc << 11 | UInt32(v); bits += 11
+            while bits >= 8 { bits -= 8; out.append(UInt8((acc >> UInt32(bits)) & 0xff)) }
         }
         return out
     }
@@ -30,13 +46,12 @@ public enum BIP39 {
     /// The entropy of 24 words (lower case), its checksum checked.
     public static func entropy(of ws: [String]) throws(Failure) -> [UInt8] {
         guard ws.count == 24 else { throw .wordCount(ws.count) }
-        var acc: UInt32 = 0, bits = 0
-        var bytes: [UInt8] = []
+        var groups: [Int] = []
         for (i, w) in ws.enumerated() {
             guard let v = index[w] else { throw .unknownWord(position: i + 1, word: w) }
-            acc = acc << 11 | UInt32(v); bits += 11
-            while bits >= 8 { bits -= 8; bytes.append(UInt8((acc >> UInt32(bits)) & 0xff)) }
+            groups.append(v)
         }
+        let bytes = bytes(ofElevenBitGroups: groups)
         guard SHA256.hash(Array(bytes[0..<32]))[0] == bytes[32] else { throw .badChecksum }
         return Array(bytes[0..<32])
     }

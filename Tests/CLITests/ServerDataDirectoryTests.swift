@@ -13,14 +13,9 @@ import TestSupport
 
     /// Starts the server on `data` until it listens, then stops it.
     static func startAndStop(_ data: URL, log: URL) throws {
-        let server = try ChildProcess("zksettle-server", ["--data", data.path, "--port", "0"], log: log)
-        let deadline = Date().addingTimeInterval(180)
-        while Date() < deadline && server.process.isRunning && !server.log.contains("zksettle-server listening") {
-            Thread.sleep(forTimeInterval: 0.1)
-        }
-        let listening = server.log.contains("zksettle-server listening")
+        let (server, _) = try started(data, log: log)
         let stopped = server.stop(within: 30)
-        #expect(listening && stopped.exited && stopped.status == 0, "\(server.log.suffix(2000))")
+        #expect(stopped.exited && stopped.status == 0, "\(server.log.suffix(2000))")
     }
 
     static func mode(_ path: URL) throws -> Int {
