@@ -41,6 +41,13 @@ public enum Terminal {
     /// Whether standard error is a terminal (progress bars draw in place only there).
     public static var standardErrorIsTerminal: Bool { isatty(2) != 0 }
 
+    /// One CSV field (RFC 4180): quoted, with quotes doubled, when it holds a comma, a quote or
+    /// a line break.
+    public static func csvField(_ text: String) -> String {
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
     /// A JSON value that may be absent: the value, or `null`.
     public static func nullable<T>(_ value: T?) -> Any { value.map { $0 as Any } ?? NSNull() }
 

@@ -212,11 +212,6 @@ struct ExportCommand: ParsableCommand {
         }
     }
 
-    /// One CSV field: quoted when it holds a comma, a quote or a line break.
-    static func csvField(_ text: String) -> String {
-        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
-        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-    }
 
     struct Payouts: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -236,7 +231,7 @@ struct ExportCommand: ParsableCommand {
             switch format {
             case .csv:
                 text = "id,amount,recipient,status,created_at_ms,created_at,paid_at_ms,transfer_id\n" + payouts.map {
-                    "\($0.id),\($0.amount),\(ExportCommand.csvField($0.recipient)),\($0.status.rawValue),\($0.createdAt),\(Terminal.isoTime($0.createdAt)),"
+                    "\($0.id),\($0.amount),\(Terminal.csvField($0.recipient)),\($0.status.rawValue),\($0.createdAt),\(Terminal.isoTime($0.createdAt)),"
                         + "\($0.paidAt.map(String.init) ?? ""),\($0.transferID.hex)\n"
                 }.joined()
             case .json:

@@ -61,13 +61,11 @@ struct History: ParsableCommand {
 
     func printCSV(_ entries: [HistoryEntry]) {
         func field(_ v: Any) -> String {
-            let text: String = switch v {
-            case is NSNull: ""
-            case let b as Bool: b ? "true" : "false"
-            default: "\(v)"
+            switch v {
+            case is NSNull: return ""
+            case let b as Bool: return b ? "true" : "false"
+            default: return Terminal.csvField("\(v)")
             }
-            guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
-            return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
         }
         print(Self.csvColumns.joined(separator: ","))
         for e in entries {
