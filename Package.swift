@@ -32,6 +32,7 @@ let package = Package(
         .library(name: "SettlementClient", targets: ["SettlementClient"]),
         .library(name: "Wallet", targets: ["Wallet"]),
         .library(name: "TerminalUI", targets: ["TerminalUI"]),
+        .library(name: "Ceremony", targets: ["Ceremony"]),
         // The network-facing decoders as fuzz targets, for the libFuzzer binaries in Fuzz/.
         .library(name: "FuzzTargets", targets: ["FuzzTargets"]),
         .executable(name: "zksettle-admin", targets: ["zksettle-admin"]),
@@ -130,6 +131,9 @@ let package = Package(
         .target(name: "DataDirectory", dependencies: ["Primitives"], swiftSettings: swiftSettings),
         // What the command-line tools print: JSON, tables, times, the progress bar.
         .target(name: "TerminalUI", dependencies: ["Protocol", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: swiftSettings),
+        // Keys from a ceremony (issue 18): snarkjs .ptau (phase 1) and .zkey (phase 2) files,
+        // contributions, transcript verification, and the snarkjs-compatible prover for any circuit.
+        .target(name: "Ceremony", dependencies: ["BN254", "Groth16", "Groth16Prover", "R1CS", "Primitives"], swiftSettings: swiftSettings),
         // The development setup of first start (toxic waste discarded, unsafe for real funds).
         // Only the executables link it, so no library the server is built from reaches the prover.
         .target(name: "DevelopmentKeys", dependencies: ["Circuits", "Groth16Prover", "Groth16", "Protocol"], swiftSettings: swiftSettings),
@@ -156,7 +160,7 @@ let package = Package(
         // The operator's and auditor's tool.
         .executableTarget(
             name: "zksettle-admin",
-            dependencies: ["Groth16", "BN254", "R1CS", "Circuits", "Groth16Prover", "Protocol", "Primitives", "Ledger", "SQLiteLedger",
+            dependencies: ["Groth16", "BN254", "R1CS", "Circuits", "Groth16Prover", "Ceremony", "Protocol", "Primitives", "Ledger", "SQLiteLedger",
                            "PostgresLedger", "SettlementClient", "DataDirectory", "TerminalUI", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings),
         .executableTarget(
@@ -189,6 +193,8 @@ let package = Package(
                                                        "SQLite", "Groth16", "Groth16Prover", "R1CS", "Circuits", "DevelopmentKeys",
                                                        .product(name: "Prometheus", package: "swift-prometheus"),
                                                        .product(name: "HummingbirdTesting", package: "hummingbird")],
+                    swiftSettings: swiftSettings),
+        .testTarget(name: "CeremonyTests", dependencies: ["Ceremony", "Groth16Prover", "R1CS", "Groth16", "BN254", "Primitives", "TestSupport"],
                     swiftSettings: swiftSettings),
         .testTarget(name: "FuzzTargetTests", dependencies: ["FuzzTargets", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "CLITests", dependencies: ["zksettle-admin", "zksettle-server", "zksettle-bench", "zkwallet", "Protocol", "TestSupport"], swiftSettings: swiftSettings),

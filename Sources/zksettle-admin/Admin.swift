@@ -30,7 +30,8 @@ struct Admin: ParsableCommand {
             """,
         version: ZKSettleVersion.string,
         subcommands: [NullifiersCommand.self, BatchesCommand.self, PayoutsCommand.self, DBCommand.self, ExportCommand.self,
-                      StatsCommand.self, DepositsCommand.self, ProofCommand.self, CircuitCommand.self, ParamsCommand.self])
+                      StatsCommand.self, DepositsCommand.self, ProofCommand.self, CircuitCommand.self, ParamsCommand.self,
+                      CeremonyCommand.self])
 
     static func main() {
         ToolMain.run(Self.self)

@@ -27,28 +27,31 @@ public enum Iden3FormatError: Error, Equatable, Sendable, CustomStringConvertibl
 }
 
 /// Appends iden3 binary values to a byte buffer.
-struct Iden3Writer {
-    private(set) var bytes: [UInt8] = []
+public struct Iden3Writer {
+    public private(set) var bytes: [UInt8] = []
 
-    init(magic: String, version: UInt32, sections: UInt32, capacity: Int = 0) {
+    public init(magic: String, version: UInt32, sections: UInt32, capacity: Int = 0) {
         bytes.reserveCapacity(capacity)
         bytes.append(contentsOf: Array(magic.utf8))
         u32(version)
         u32(sections)
     }
 
-    mutating func u32(_ x: UInt32) { withUnsafeBytes(of: x.littleEndian) { bytes.append(contentsOf: $0) } }
-    mutating func u64(_ x: UInt64) { withUnsafeBytes(of: x.littleEndian) { bytes.append(contentsOf: $0) } }
+    public mutating func u32(_ x: UInt32) { withUnsafeBytes(of: x.littleEndian) { bytes.append(contentsOf: $0) } }
+    public mutating func u64(_ x: UInt64) { withUnsafeBytes(of: x.littleEndian) { bytes.append(contentsOf: $0) } }
 
     /// A field element: 32 bytes little-endian, plain form.
-    mutating func field(_ x: Fr) { limbs(x.canonical) }
+    public mutating func field(_ x: Fr) { limbs(x.canonical) }
 
-    mutating func limbs(_ l: Limbs) {
+    public mutating func limbs(_ l: Limbs) {
         u64(UInt64(l.v.0)); u64(UInt64(l.v.1)); u64(UInt64(l.v.2)); u64(UInt64(l.v.3))
     }
 
+    /// Raw bytes as they are.
+    public mutating func append(_ b: [UInt8]) { bytes.append(contentsOf: b) }
+
     /// Writes a section header with a placeholder size, runs `body`, then patches the size.
-    mutating func section(_ type: UInt32, _ body: (inout Iden3Writer) -> Void) {
+    public mutating func section(_ type: UInt32, _ body: (inout Iden3Writer) -> Void) {
         u32(type)
         let sizeAt = bytes.count
         u64(0)
@@ -62,43 +65,43 @@ struct Iden3Writer {
 }
 
 /// Reads iden3 binary values from bytes, with bounds checks.
-struct Iden3Reader {
-    let bytes: [UInt8]
-    var offset: Int
-    let end: Int
+public struct Iden3Reader {
+    public let bytes: [UInt8]
+    public var offset: Int
+    public let end: Int
 
-    init(_ bytes: [UInt8], from: Int = 0, to end: Int? = nil) {
+    public init(_ bytes: [UInt8], from: Int = 0, to end: Int? = nil) {
         self.bytes = bytes; self.offset = from; self.end = end ?? bytes.count
     }
 
-    var remaining: Int { end - offset }
+    public var remaining: Int { end - offset }
 
-    mutating func take(_ n: Int, _ what: String) throws(Iden3FormatError) -> Range<Int> {
+    public mutating func take(_ n: Int, _ what: String) throws(Iden3FormatError) -> Range<Int> {
         guard n >= 0, remaining >= n else { throw .truncated(what) }
         defer { offset += n }
         return offset..<(offset + n)
     }
 
-    mutating func u32(_ what: String) throws(Iden3FormatError) -> UInt32 {
+    public mutating func u32(_ what: String) throws(Iden3FormatError) -> UInt32 {
         let r = try take(4, what)
         var x: UInt32 = 0
         for k in r.reversed() { x = (x << 8) | UInt32(bytes[k]) }
         return x
     }
 
-    mutating func u64(_ what: String) throws(Iden3FormatError) -> UInt64 {
+    public mutating func u64(_ what: String) throws(Iden3FormatError) -> UInt64 {
         let r = try take(8, what)
         var x: UInt64 = 0
         for k in r.reversed() { x = (x << 8) | UInt64(bytes[k]) }
         return x
     }
 
-    mutating func limbs(_ what: String) throws(Iden3FormatError) -> Limbs {
+    public mutating func limbs(_ what: String) throws(Iden3FormatError) -> Limbs {
         Limbs(UInt(try u64(what)), UInt(try u64(what)), UInt(try u64(what)), UInt(try u64(what)))
     }
 
     /// A canonical field element (< r).
-    mutating func field(_ what: String) throws(Iden3FormatError) -> Fr {
+    public mutating func field(_ what: String) throws(Iden3FormatError) -> Fr {
         let l = try limbs(what)
         guard let x = Fr(canonical: l) else { throw .invalid("\(what): \(l.decimalString) is not below r") }
         return x
@@ -106,7 +109,7 @@ struct Iden3Reader {
 
     /// Checks the magic and version, then indexes the sections: type → byte range (any order;
     /// unknown types kept so callers can ignore them).
-    static func sections(_ bytes: [UInt8], magic: String, versions: ClosedRange<UInt32>)
+    public static func sections(_ bytes: [UInt8], magic: String, versions: ClosedRange<UInt32>)
         throws(Iden3FormatError) -> (version: UInt32, sections: [UInt32: Range<Int>]) {
         var r = Iden3Reader(bytes)
         let m = try r.take(4, "the magic")
@@ -127,7 +130,7 @@ struct Iden3Reader {
     }
 
     /// Reads a field-size/prime pair and checks it is the BN254 scalar field.
-    mutating func expectScalarField() throws(Iden3FormatError) {
+    public mutating func expectScalarField() throws(Iden3FormatError) {
         let n8 = try u32("the field size")
         guard n8 == 32 else { throw .unsupportedField("field size \(n8) bytes, expected 32") }
         let prime = try limbs("the prime")
