@@ -61,12 +61,24 @@ public enum Prover {
         let domain = EvaluationDomain(size: pk.domainSize)
 
         progress?(.witness, 0)
-        var (a, b, c) = evaluations(r1cs, z, domain.size)
+        let (a, b, c) = evaluations(r1cs, z, domain.size)
         if checkSatisfied, let bad = firstViolation(a, b, c, r1cs.constraints.count) { throw .unsatisfied(constraint: bad) }
         progress?(.witness, 1)
+        return prove(provingKey: pk, rows: (a, b, c), assignment: z, progress: progress)
+    }
 
+    /// A proof from the row evaluations aⱼ, bⱼ, cⱼ of the domain (input rows included) and the
+    /// full assignment: the quotient and MSM stages of `prove(provingKey:r1cs:assignment:)`,
+    /// for callers that evaluate the rows themselves (a snarkjs `.zkey` carries the A and B
+    /// matrices, and c = a·b row by row). The caller has checked the sizes.
+    public static func prove(provingKey pk: ProvingKey, rows: ([Fr], [Fr], [Fr]), assignment z: [Fr],
+                             progress: ((ProverStage, Double) -> Void)? = nil) -> Proof {
+        let domain = EvaluationDomain(size: pk.domainSize)
+        var (a, b, c) = rows
+        precondition(a.count == domain.size && b.count == domain.size && c.count == domain.size && z.count == pk.variableCount,
+                     "row evaluations and assignment must match the key's sizes")
         progress?(.quotient, 0)
-        var h = quotient(&a, &b, &c, domain)
+        var h = pk.hQuery == .powers ? quotient(&a, &b, &c, domain) : oddCosetValues(&a, &b, &c, domain)
         defer { for i in h.indices { h[i] = .zero } }
         progress?(.quotient, 1)
 
@@ -74,8 +86,9 @@ public enum Prover {
         let r = SecureRandom.nonzeroScalar(), s = SecureRandom.nonzeroScalar()
         // r·B₁ = r·β + Σ (r·z_k)·B_k + r·s·δ, so C's B₁ term joins C's MSM and r·s·δ cancels.
         var cScalars = Array(z[(pk.publicCount + 1)...])
-        cScalars.reserveCapacity(cScalars.count + domain.size - 1 + z.count)
-        cScalars += h[0..<(domain.size - 1)]
+        let hCount = pk.hQuery.count(domainSize: domain.size)
+        cScalars.reserveCapacity(cScalars.count + hCount + z.count)
+        cScalars += h[0..<hCount]
         for zk in z { cScalars.append(r * zk) }
         // Real progress through the MSMs (they are most of a proof's time), by window.
         let report = progress.map { ProgressReport($0) }
@@ -142,6 +155,23 @@ public enum Prover {
     static func firstViolation(_ a: [Fr], _ b: [Fr], _ c: [Fr], _ m: Int) -> Int? {
         for j in 0..<m where a[j] * b[j] != c[j] { return j }
         return nil
+    }
+
+    /// (A·B − C) on the odd points ω₂ₙ^(2i+1) of the 2n domain, for a key whose H query is
+    /// `.oddCoset` (snarkjs's): inverse NTT of each row vector, shift coefficient i by ω₂ₙⁱ,
+    /// NTT. Six NTTs, no division by Z (it is folded into the key's H points).
+    static func oddCosetValues(_ a: inout [Fr], _ b: inout [Fr], _ c: inout [Fr], _ domain: EvaluationDomain) -> [Fr] {
+        let n = domain.size
+        let shifts = EvaluationDomain.powers(of: EvaluationDomain(size: 2 * n).omega, count: n)
+        func toOddCoset(_ x: inout [Fr]) {
+            domain.inverseNTT(&x)
+            for k in 0..<n { x[k] *= shifts[k] }
+            domain.ntt(&x)
+        }
+        toOddCoset(&a); toOddCoset(&b); toOddCoset(&c)
+        var d = [Fr](repeating: .zero, count: n)
+        for i in 0..<n { d[i] = a[i] * b[i] - c[i] }
+        return d
     }
 
     /// Coefficients of h = (A·B − C)/Z from the row evaluations (which it overwrites).

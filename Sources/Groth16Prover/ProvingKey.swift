@@ -7,8 +7,10 @@ import Primitives
 ///
 /// Query points are affine: `a`, `b1`, `b2` per variable (u_k(τ), v_k(τ) times the
 /// generators); `l` per private variable k > publicCount ((β·u_k + α·v_k + w_k)/δ); `h` per
-/// power τⁱ·Z(τ)/δ for i < domainSize − 1. The IC points ((β·u_k + α·v_k + w_k)/γ, k ≤
-/// publicCount) are in `verifyingKey`.
+/// power τⁱ·Z(τ)/δ for i < domainSize − 1 (`HQuery.powers`, a development setup's), or, in a
+/// key from a snarkjs `.zkey` (a ceremony's), per odd point of the 2n domain
+/// L²ⁿ₂ᵢ₊₁(τ)/δ for i < domainSize (`HQuery.oddCoset`). The IC points ((β·u_k + α·v_k + w_k)/γ,
+/// k ≤ publicCount) are in `verifyingKey`.
 public struct ProvingKey: Sendable, Equatable {
     /// Names the circuit (for the transfer circuit: the hex SHA-256 of its R1CS).
     public var circuitID: String
@@ -29,8 +31,34 @@ public struct ProvingKey: Sendable, Equatable {
     public var verifyingKey: VerifyingKey
     /// Keys from `DevelopmentSetup` say so: their toxic waste was one process's memory.
     public var development: Bool
+    /// What the H points are, and so how the prover computes their scalars.
+    public var hQuery: HQuery = .powers
+
+    /// The two forms of the H query. Both give Σ hᵢ·Hᵢ = (A·B − C)(τ)/δ for the prover's scalars.
+    public enum HQuery: Sendable, Equatable {
+        /// Hᵢ = τⁱ·Z(τ)/δ (i < n − 1): the scalars are the coefficients of h = (A·B − C)/Z.
+        case powers
+        /// Hᵢ = L²ⁿ₂ᵢ₊₁(τ)/δ (i < n), the Lagrange basis of the 2n domain at its odd points, as
+        /// snarkjs writes section 9 of a `.zkey`: the scalars are (A·B − C) evaluated on the
+        /// coset ω₂ₙ·H (A·B − C vanishes on H, so its values on the odd points determine it).
+        case oddCoset
+
+        /// The number of H points for a domain of `n`.
+        public func count(domainSize n: Int) -> Int { self == .powers ? n - 1 : n }
+    }
 
     public static let developmentWarning = "development key: unsafe for real funds"
+
+    public init(circuitID: String, variableCount: Int, publicCount: Int, constraintCount: Int, domainSize: Int,
+                alpha1: G1Affine, beta1: G1Affine, beta2: G2Affine, delta1: G1Affine, delta2: G2Affine,
+                a: [G1Affine], b1: [G1Affine], b2: [G2Affine], l: [G1Affine], h: [G1Affine],
+                verifyingKey: VerifyingKey, development: Bool, hQuery: HQuery = .powers) {
+        self.circuitID = circuitID; self.variableCount = variableCount; self.publicCount = publicCount
+        self.constraintCount = constraintCount; self.domainSize = domainSize
+        self.alpha1 = alpha1; self.beta1 = beta1; self.beta2 = beta2; self.delta1 = delta1; self.delta2 = delta2
+        self.a = a; self.b1 = b1; self.b2 = b2; self.l = l; self.h = h
+        self.verifyingKey = verifyingKey; self.development = development; self.hQuery = hQuery
+    }
 
     /// What the key says about itself: the development warning, or "" for a ceremony key.
     public var label: String { development ? Self.developmentWarning : "" }
@@ -65,7 +93,7 @@ public enum ProvingKeyError: Error, CustomStringConvertible, Equatable {
 ///
 ///     offset 0   "ZKSPK\0"                   magic (6 bytes)
 ///            6   u16 version = 2
-///            8   u16 flags                   bit 0: development key
+///            8   u16 flags                   bit 0: development key; bit 1: H on the odd coset
 ///           10   u16 L ‖ circuit id          UTF-8, L bytes
 ///                u16 M ‖ label               UTF-8 ("development key: unsafe for real funds")
 ///                u64 variableCount, publicCount, constraintCount, domainSize
@@ -73,7 +101,7 @@ public enum ProvingKeyError: Error, CustomStringConvertible, Equatable {
 ///                G1 alpha, beta, delta;  G2 beta, gamma, delta
 ///                G1 IC[publicCount + 1]
 ///                G1 a[variableCount]  G1 b1[variableCount]  G2 b2[variableCount]
-///                G1 l[variableCount − publicCount − 1]  G1 h[domainSize − 1]
+///                G1 l[variableCount − publicCount − 1]  G1 h[domainSize − 1, or domainSize with bit 1]
 ///                SHA-256 of all the bytes before it (32 bytes)
 ///
 /// A G1 point is x ‖ y, each coordinate 4 little-endian 64-bit limbs of its **Montgomery form**
@@ -103,7 +131,7 @@ extension ProvingKey {
         var out = [UInt8](repeating: 0, count: total)
         out.withUnsafeMutableBytes { raw in
             var w = RawWriter(base: raw.baseAddress!)
-            w.bytes(Self.magic); w.u16(Self.formatVersion); w.u16(development ? 1 : 0)
+            w.bytes(Self.magic); w.u16(Self.formatVersion); w.u16((development ? 1 : 0) | (hQuery == .oddCoset ? 2 : 0))
             w.u16(UInt16(id.count)); w.bytes(id)
             w.u16(UInt16(label.count)); w.bytes(label)
             for v in [variableCount, publicCount, constraintCount, domainSize,
@@ -151,7 +179,8 @@ extension ProvingKey {
         let version = try r.u16()
         guard version == formatVersion else { throw .unsupportedVersion(version) }
         let flags = try r.u16()
-        guard flags & ~1 == 0 else { throw .inconsistent("unknown flags \(flags)") }
+        guard flags & ~3 == 0 else { throw .inconsistent("unknown flags \(flags)") }
+        let hQuery: HQuery = flags & 2 == 2 ? .oddCoset : .powers
         guard let id = String(validating: try r.take(Int(try r.u16())), as: UTF8.self) else { throw .inconsistent("circuit id is not UTF-8") }
         guard let label = String(validating: try r.take(Int(try r.u16())), as: UTF8.self) else { throw .inconsistent("label is not UTF-8") }
         var sizes: [Int] = []
@@ -165,7 +194,7 @@ extension ProvingKey {
             throw .inconsistent("sizes: \(n) variables, \(pub) public, \(m) constraints, domain \(domain)")
         }
         let counts = Array(sizes[4...])
-        let expectedCounts = [pub + 1, n, n, n, n - pub - 1, domain - 1]
+        let expectedCounts = [pub + 1, n, n, n, n - pub - 1, hQuery.count(domainSize: domain)]
         guard counts == expectedCounts else { throw .inconsistent("point counts \(counts), expected \(expectedCounts) for these sizes") }
         guard (flags & 1 == 1) == (label == developmentWarning) else { throw .inconsistent("label \"\(label)\" disagrees with the flags") }
         let g1Count = 3 + counts[0] + counts[1] + counts[2] + counts[4] + counts[5]
@@ -185,7 +214,7 @@ extension ProvingKey {
                              alpha1: alpha1, beta1: beta1, beta2: beta2, delta1: delta1, delta2: delta2,
                              a: a, b1: b1, b2: b2, l: l, h: h,
                              verifyingKey: VerifyingKey(alpha: alpha1, beta: beta2, gamma: gamma2, delta: delta2, ic: ic),
-                             development: flags & 1 == 1)
+                             development: flags & 1 == 1, hQuery: hQuery)
         if verifyPoints { try key.verifyPoints() }
         return key
     }

@@ -112,7 +112,7 @@ public enum ProvingKeyCheck {
         guard pk.variableCount == n, pk.publicCount == pub, pk.constraintCount == m, pk.domainSize == domain else {
             throw .init("its sizes (\(pk.variableCount) variables, \(pk.publicCount) public, \(pk.constraintCount) constraints, domain \(pk.domainSize)) are not the circuit's (\(n), \(pub), \(m), \(domain))")
         }
-        guard pk.a.count == n, pk.b1.count == n, pk.b2.count == n, pk.l.count == n - pub - 1, pk.h.count == domain - 1,
+        guard pk.a.count == n, pk.b1.count == n, pk.b2.count == n, pk.l.count == n - pub - 1, pk.h.count == pk.hQuery.count(domainSize: domain),
               pk.verifyingKey.ic.count == pub + 1 else {
             throw .init("its query lengths do not follow from its sizes")
         }

@@ -31,7 +31,7 @@ struct Admin: ParsableCommand {
         version: ZKSettleVersion.string,
         subcommands: [NullifiersCommand.self, BatchesCommand.self, PayoutsCommand.self, DBCommand.self, ExportCommand.self,
                       StatsCommand.self, DepositsCommand.self, ProofCommand.self, CircuitCommand.self, ParamsCommand.self,
-                      CeremonyCommand.self])
+                      CeremonyCommand.self, KeysCommand.self])
 
     static func main() {
         ToolMain.run(Self.self)
@@ -41,5 +41,5 @@ struct Admin: ParsableCommand {
 struct ProofCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "proof", abstract: "Work with Groth16 proof files (snarkjs JSON).",
-        subcommands: [VerifyProof.self])
+        subcommands: [VerifyProof.self, ProveProof.self])
 }
