@@ -6,6 +6,8 @@ import Primitives
 ///     ledger.sqlite            the ledger (WAL: also ledger.sqlite-wal, -shm)
 ///     keys/transfer.zkspk      proving key of the transfer circuit (served to wallets)
 ///     keys/verification_key.json
+///     keys/setup.json          where the keys come from (`KeySetup`): written by a ceremony's
+///                              finalize; absent for the development keys of first start
 ///     receipt.key              Ed25519 private key that signs receipts (hex, mode 0600)
 ///     deposit.key              Ed25519 private key that signs deposit vouchers (hex, mode 0600)
 ///     admin-token              bearer token of the admin routes (mode 0600)
@@ -36,6 +38,8 @@ public struct DataDirectory: Sendable {
     public var provingKeyURL: URL { url.appendingPathComponent("keys/transfer.zkspk") }
     public var verifyingKeyURL: URL { url.appendingPathComponent("keys/verification_key.json") }
     public var circuitIDURL: URL { url.appendingPathComponent("keys/circuit-id") }
+    /// `keys/setup.json`: which setup made the keys (`KeySetup`); absent: the development setup.
+    public var setupURL: URL { url.appendingPathComponent("keys/setup.json") }
     public var receiptKeyURL: URL { url.appendingPathComponent(Self.receiptKeyFile) }
     public var depositKeyURL: URL { url.appendingPathComponent(Self.depositKeyFile) }
 
