@@ -32,7 +32,7 @@ struct ParamsController: Sendable {
         p.rootWindow = config.rootWindow
         p.maxBatch = config.maxBatch
         p.depositPublicKey = config.depositPublicKey
-        p.developmentKeys = parameters.developmentKeys
+        p.setup = parameters.setup
         p.provingKeyAvailable = provingKeyAvailable
         return p
     }

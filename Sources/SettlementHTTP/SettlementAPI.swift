@@ -19,12 +19,21 @@ public struct PublicParameters: Sendable {
     /// Path of the proving-key file served by `GET /v1/params/proving-key` (nil: not served).
     /// `SettlementAPI` reads it once, when it is made, and serves the bytes from memory.
     public var provingKeyPath: String?
+    /// Which setup made the keys (`setup` and `transcript_hash` at `/v1/params`).
+    public var setup: ServerParameters.Setup
     /// Says that the keys come from a development setup (unsafe for real funds).
-    public var developmentKeys: Bool
+    public var developmentKeys: Bool { setup == .development }
 
-    public init(circuitID: String, verifyingKey: VerifyingKey, receiptPublicKey: [UInt8], provingKeyPath: String?, developmentKeys: Bool) {
+    public init(circuitID: String, verifyingKey: VerifyingKey, receiptPublicKey: [UInt8], provingKeyPath: String?, setup: ServerParameters.Setup) {
         self.circuitID = circuitID; self.verifyingKey = verifyingKey; self.receiptPublicKey = receiptPublicKey
-        self.provingKeyPath = provingKeyPath; self.developmentKeys = developmentKeys
+        self.provingKeyPath = provingKeyPath; self.setup = setup
+    }
+
+    /// Keys of the development setup (`developmentKeys` must be true: a ceremony's keys are
+    /// named with their transcript, `init(…, setup: .ceremony(transcriptHash:))`).
+    public init(circuitID: String, verifyingKey: VerifyingKey, receiptPublicKey: [UInt8], provingKeyPath: String?, developmentKeys: Bool) {
+        precondition(developmentKeys, "a ceremony's keys need init(setup: .ceremony(transcriptHash:))")
+        self.init(circuitID: circuitID, verifyingKey: verifyingKey, receiptPublicKey: receiptPublicKey, provingKeyPath: provingKeyPath, setup: .development)
     }
 }
 

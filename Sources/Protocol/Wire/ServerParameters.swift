@@ -23,8 +23,11 @@ public struct ServerParameters: Sendable {
     public var maxBatch: Int = 0
     /// The operator's deposit key (nil: deposits are disabled).
     public var depositPublicKey: [UInt8]?
-    /// The keys come from a development setup (unsafe for real funds).
-    public var developmentKeys = false
+    /// Which setup made the keys, as the server says (`setup`, `transcript_hash`): the wallet
+    /// pins it with the fingerprint, and warns on development keys.
+    public var setup: Setup = .development
+    /// The keys come from a development setup (unsafe for real funds): `development_keys`.
+    public var developmentKeys: Bool { setup == .development }
     public var provingKeyAvailable = false
 
     public init(circuitID: String, verifyingKey: VerifyingKey, receiptPublicKey: [UInt8], minFee: UInt64 = 0) {
@@ -53,6 +56,8 @@ public struct ServerParameters: Sendable {
             "deposits_enabled": depositPublicKey != nil,
             "max_batch": maxBatch,
             "min_fee": String(minFee),
+            "setup": setup.name,
+            "transcript_hash": setup.transcriptHash.map { $0 as Any } ?? NSNull(),
             "development_keys": developmentKeys,
             "proving_key_available": provingKeyAvailable,
         ]
@@ -78,13 +83,74 @@ public struct ServerParameters: Sendable {
         if let n = ServerAnswer.int(o["root_window"]), n >= 0 { out.rootWindow = n }
         if let n = ServerAnswer.int(o["max_batch"]), n >= 0 { out.maxBatch = n }
         out.depositPublicKey = (o["deposit_public_key"] as? String).flatMap(Hex.decode).flatMap { $0.count == 32 ? $0 : nil }
-        out.developmentKeys = o["development_keys"] as? Bool ?? false
+        out.setup = try ServerAnswer.setup(o)
         out.provingKeyAvailable = o["proving_key_available"] as? Bool ?? false
         return out
     }
 }
 
+extension ServerParameters {
+    /// Where a server's keys come from (`GET /v1/params`: `setup`, `transcript_hash`). The
+    /// claim is the operator's: a wallet cannot check it (it has no transcript), so it pins the
+    /// claim with the parameters and refuses a later different one for the same keys.
+    public enum Setup: Sendable, Equatable {
+        /// A setup run by one process (the server's first start): whoever ran it can forge proofs.
+        case development
+        /// A multi-party ceremony; the BLAKE2b-512 of its final `.zkey`, 128 lowercase hex digits.
+        case ceremony(transcriptHash: String)
+
+        /// `"development"` or `"ceremony"`.
+        public var name: String {
+            switch self { case .development: "development"; case .ceremony: "ceremony" }
+        }
+
+        public var transcriptHash: String? {
+            if case .ceremony(let h) = self { return h }
+            return nil
+        }
+
+        /// 128 lowercase hex digits.
+        public static func isTranscriptHash(_ s: String) -> Bool {
+            s.utf8.count == 128 && s.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }
+        }
+
+        /// From its two fields as stored or sent; nil when they do not make a setup.
+        public init?(name: String, transcriptHash: String?) {
+            switch (name, transcriptHash) {
+            case ("development", nil): self = .development
+            case ("ceremony", let h?) where Self.isTranscriptHash(h): self = .ceremony(transcriptHash: h)
+            default: return nil
+            }
+        }
+    }
+}
+
 extension ServerAnswer {
+    /// `setup` and `transcript_hash` of `/v1/params`, strictly: "development" with a null (or
+    /// absent) hash, or "ceremony" with 128 lowercase hex digits; `development_keys`, when
+    /// present, must agree. A server from before issue 18 says neither: its keys were the
+    /// development setup's (the only one it had).
+    public static func setup(_ o: [String: Any]) throws(Malformed) -> ServerParameters.Setup {
+        let development = o["development_keys"].map { $0 as? Bool }
+        if case .some(nil) = development { throw Malformed("/v1/params: development_keys is not a boolean") }
+        guard let value = o["setup"] else {
+            if development == false { throw Malformed("/v1/params: development_keys is false but no setup is named") }
+            return .development
+        }
+        let hash = o["transcript_hash"].flatMap { $0 is NSNull ? nil : $0 }
+        guard let name = value as? String else { throw Malformed("/v1/params: setup is not a string") }
+        if hash != nil, !(hash is String) { throw Malformed("/v1/params: transcript_hash is not a string") }
+        guard let setup = ServerParameters.Setup(name: name, transcriptHash: hash as? String) else {
+            throw Malformed(name == "ceremony" ? "/v1/params: a ceremony's transcript_hash must be 128 lowercase hex digits"
+                            : name == "development" ? "/v1/params: development keys have no transcript_hash"
+                            : "/v1/params: unknown setup (expected development or ceremony)")
+        }
+        if let d = development, d != (setup == .development) {
+            throw Malformed("/v1/params: development_keys contradicts setup \(name)")
+        }
+        return setup
+    }
+
     /// `GET /v1/params`: the circuit id (1 to 128 letters, digits, `.`, `_`, `-`: it names a
     /// cache file), the verifying key's JSON (for `SnarkJS.verifyingKey`, in Groth16) and the
     /// 32-byte Ed25519 receipt key, and the lowest fee a transfer must pay (`min_fee`, a
