@@ -33,7 +33,9 @@ struct Server: AsyncParsableCommand {
         abstract: "Settle private transfers: HTTP API, parallel batch verification, SQLite ledger.",
         discussion: """
             On first start the data directory gets a development proving/verifying key pair for the
-            transfer circuit (unsafe for real funds), an Ed25519 receipt key, an Ed25519 deposit key
+            transfer circuit (unsafe for real funds: the start log warns, GET /v1/params says \
+            "setup": "development", and --require-ceremony-keys refuses them; a ceremony's keys \
+            come from `zksettle-admin ceremony finalize`), an Ed25519 receipt key, an Ed25519 deposit key
             (it signs deposit vouchers: zksettle-admin deposits voucher) and an admin token; later
             starts reuse them. SIGINT/SIGTERM drain in-flight batches, then exit. One server per data \
             directory: a second one on it is refused.
@@ -127,6 +129,14 @@ struct Server: AsyncParsableCommand {
     @Flag(help: "Refuse all deposits (no deposit key is read or made; no voucher is accepted or issued).")
     var noDeposits = false
 
+    @Flag(name: .customLong("require-ceremony-keys"), help: "Refuse to start on development keys, and never make them: the keys must come from a ceremony (keys/setup.json, written by `zksettle-admin ceremony finalize`). Env ZKSETTLE_REQUIRE_CEREMONY_KEYS=1. Set it in production.")
+    var requireCeremonyKeysFlag = false
+
+    /// `--require-ceremony-keys`, else $ZKSETTLE_REQUIRE_CEREMONY_KEYS (1, true or yes).
+    var requireCeremonyKeys: Bool {
+        requireCeremonyKeysFlag || ["1", "true", "yes"].contains(env("ZKSETTLE_REQUIRE_CEREMONY_KEYS")?.lowercased() ?? "")
+    }
+
     func validate() throws {
         guard (1...65535).contains(port) || port == 0 else { throw ValidationError("--port must be 0…65535") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
@@ -183,12 +193,12 @@ struct Server: AsyncParsableCommand {
             let directoryLock = try dir.lockForServer()
             defer { directoryLock.release() }
             logger.info("data directory", metadata: ["path": "\(dir.url.path)"])
-            let keys = try TransferKeys.loadOrCreate(in: dir, logger: logger)
+            let keys = try TransferKeys.loadOrCreate(in: dir, requireCeremony: requireCeremonyKeys, logger: logger)
             let (receiptKey, receiptCreated) = try dir.receiptKey()
             if receiptCreated { logger.notice("made a new receipt signing key", metadata: ["file": "\(dir.receiptKeyURL.path)"]) }
             // What wallets pin (`zkwallet init --trust`, `zksettle-admin params fingerprint`).
             let fingerprint = ParametersFingerprint.hex(circuitID: keys.circuitID, verifyingKey: keys.verifyingKey, receiptPublicKey: receiptKey.publicKey)
-            logger.notice("parameters fingerprint: \(fingerprint)", metadata: ["circuit_id": "\(keys.circuitID)"])
+            logger.notice("parameters fingerprint: \(fingerprint)", metadata: ["circuit_id": "\(keys.circuitID)", "setup": "\(keys.setup.kind.rawValue)"])
 
             var config = settlementConfig()
             config.sharedLedger = database != nil
@@ -210,7 +220,7 @@ struct Server: AsyncParsableCommand {
                                                 receiptKey: receiptKey, logger: Logger(label: "zksettle.settlement"))
             let api = SettlementAPI(service: service, parameters: PublicParameters(
                 circuitID: keys.circuitID, verifyingKey: keys.verifyingKey, receiptPublicKey: receiptKey.publicKey,
-                provingKeyPath: dir.provingKeyURL.path, developmentKeys: true),
+                provingKeyPath: dir.provingKeyURL.path, setup: keys.publishedSetup),
                 adminToken: admin, registry: registry, depositKey: depositKey)
             let host = self.host, port = self.port, settings = config
             let descriptors = FileDescriptorLimit.raise()
