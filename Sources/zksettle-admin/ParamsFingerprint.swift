@@ -1,4 +1,5 @@
 import ArgumentParser
+import DataDirectory
 import Foundation
 import Groth16
 import Primitives
@@ -24,12 +25,18 @@ struct ParamsFingerprintCommand: ParsableCommand {
             the Ed25519 receipt public key (README, "What the wallet trusts"). From the data directory \
             (keys/circuit-id, keys/verification_key.json, receipt.key, read only), or from a running \
             server's GET /v1/params. The fingerprint is the last line of the output.
+
+            It also says which setup made the keys: "development" (the server's first-start setup: \
+            whoever ran it can forge proofs, not for real funds) or "ceremony" with the transcript's \
+            BLAKE2b-512 (keys/setup.json, written by `ceremony finalize`, checked against the proving \
+            key's development flag; from --server, what the server claims). The fingerprint does not \
+            cover the setup; wallets pin both.
             """)
     @Option(help: ArgumentHelp("The server's data directory (default ./zksettle-data when --server is not given).", valueName: "dir"))
     var data: String?
     @Option(help: ArgumentHelp("A running server's base URL (its public /v1/params; no token needed).", valueName: "url"))
     var server: String?
-    @Flag(help: "Print JSON {fingerprint, circuit_id, receipt_public_key, source}.") var json = false
+    @Flag(help: "Print JSON {fingerprint, circuit_id, receipt_public_key, setup, transcript_hash, source}.") var json = false
 
     func validate() throws {
         if data != nil && server != nil { throw ValidationError("give --data DIR or --server URL, not both") }
@@ -47,9 +54,18 @@ struct ParamsFingerprintCommand: ParsableCommand {
             source = dir.path
         }
         let fp = params.fingerprint
+        let setup = params.setup
         if json {
-            Terminal.printJSON(["fingerprint": fp, "circuit_id": params.circuitID, "receipt_public_key": Hex.encode(params.receiptPublicKey), "source": source])
+            Terminal.printJSON(["fingerprint": fp, "circuit_id": params.circuitID, "receipt_public_key": Hex.encode(params.receiptPublicKey),
+                                "setup": setup.name, "transcript_hash": Terminal.nullable(setup.transcriptHash), "source": source])
             return
+        }
+        switch setup {
+        case .development:
+            print("keys: DEVELOPMENT setup: whoever ran it can forge proofs and mint money; not for real funds")
+            print("      (run a ceremony: `zksettle-admin ceremony finalize FINAL.zkey --data DIR`)")
+        case .ceremony(let hash):
+            print("keys: ceremony, transcript BLAKE2b-512 \(hash)")
         }
         print("parameters fingerprint of \(source) (circuit \(params.circuitID)):")
         print(fp)
@@ -72,6 +88,11 @@ struct ParamsFingerprintCommand: ParsableCommand {
         guard let key = Ed25519Key(hex: String(decoding: try file("receipt.key"), as: UTF8.self)) else {
             throw AdminError("\(dir.appendingPathComponent("receipt.key").path) is not a 32-byte hex Ed25519 key")
         }
-        return ServerClient.Params(circuitID: id, verifyingKey: vk, receiptPublicKey: key.publicKey)
+        var params = ServerClient.Params(circuitID: id, verifyingKey: vk, receiptPublicKey: key.publicKey)
+        // keys/setup.json as the server reads it: checked, and against the proving key's flag.
+        let setup: KeySetup
+        do { setup = try DataDirectory(existing: dir.path).keySetup() } catch { throw AdminError("\(error)") }
+        params.setup = setup.transcriptHash.map { .ceremony(transcriptHash: $0) } ?? .development
+        return params
     }
 }
