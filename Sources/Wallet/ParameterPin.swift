@@ -10,7 +10,41 @@ import SettlementClient
 /// key), or checks it against the one the operator published (`zkwallet init --trust FP`);
 /// every later contact must present the same fingerprint, and a different one stops the
 /// command before anything is sent. Re-pinning is a deliberate act: `zkwallet trust --reset`.
+///
+/// With the fingerprint the wallet pins what the server says of its keys' origin (issue 18):
+/// `setup` "development" or "ceremony" and the transcript hash. The fingerprint does not cover
+/// it and the wallet cannot check it (it has no transcript), but the same keys cannot change
+/// origin: a server that later claims another setup for the pinned keys was false then or is
+/// false now, so the claim is held like the parameters: another claim stops the command
+/// (`params_mismatch`) before anything is sent, until `zkwallet trust --reset`. A wallet pinned
+/// before issue 18 recorded no claim and adopts the server's at its next contact. On
+/// development keys every command says so once on stderr (`warnIfDevelopmentKeys`).
 extension PeerWallet {
+    /// The line every command prints once on stderr when the pinned keys are development keys.
+    public static let developmentKeysWarning = "warning: this server uses DEVELOPMENT keys: whoever made them can forge proofs and mint money; do not use it for real funds"
+
+    /// The setup the server claimed when its parameters were pinned; nil before the first
+    /// contact. (A pin from before issue 18 recorded only whether the keys were development keys.)
+    public func pinnedSetup() throws -> ServerClient.Params.Setup? {
+        if let name = try database.meta("params_setup") {
+            guard let setup = ServerClient.Params.Setup(name: name, transcriptHash: try database.meta("params_transcript_hash")) else {
+                throw WalletError("the pinned key setup in \(Self.databaseFile(in: directory).path) is damaged; re-pin with `zkwallet trust --reset`")
+            }
+            return setup
+        }
+        guard try database.meta("params_circuit_id") != nil else { return nil }
+        return try database.meta("params_development_keys") == "yes" ? .development : nil
+    }
+
+    /// Says once per wallet object (one command) on `log` (zkwallet: stderr) that the pinned
+    /// keys are development keys. zkwallet calls it when it opens the wallet; the first
+    /// contact, which pins, calls it too.
+    public func warnIfDevelopmentKeys() {
+        guard !developmentWarningGiven, (try? pinnedSetup()) == .development else { return }
+        developmentWarningGiven = true
+        log(Self.developmentKeysWarning)
+    }
+
     /// The pinned parameters as stored, or nil before the first contact. A fingerprint that
     /// `init --trust` stored before any contact is in `expectedFingerprint`.
     public func pinnedParameters() throws -> ServerClient.Params? {
@@ -57,6 +91,24 @@ extension PeerWallet {
             try database.setMeta("params_verifying_key", String(decoding: SnarkJS.encode(p.verifyingKey), as: UTF8.self))
             try database.setMeta("params_receipt_key", Hex.encode(p.receiptPublicKey))
             try database.setMeta("params_pinned_at", String(WalletDatabase.now))
+            try storeSetup(p.setup)
+        }
+    }
+
+    private func storeSetup(_ setup: ServerClient.Params.Setup) throws {
+        try database.setMeta("params_setup", setup.name)
+        if let h = setup.transcriptHash { try database.setMeta("params_transcript_hash", h) } else {
+            try database.run("DELETE FROM meta WHERE key = ?", [.text("params_transcript_hash")])
+        }
+        // Read by `zkwallet status` in wallets from before issue 18 (the pinned claim now).
+        try database.setMeta("params_development_keys", setup == .development ? "yes" : "no")
+    }
+
+    /// In words, for messages.
+    static func describe(_ setup: ServerClient.Params.Setup) -> String {
+        switch setup {
+        case .development: "development keys"
+        case .ceremony(let h): "keys from a ceremony with transcript \(h)"
         }
     }
 
@@ -65,8 +117,7 @@ extension PeerWallet {
     func checkPin(_ offered: ServerClient.Params) throws -> ServerClient.Params {
         let got = offered.fingerprint
         let dir = directory.path
-        // What the server says of its keys' origin (not pinned; `zkwallet status` shows it).
-        try database.setMeta("params_development_keys", offered.developmentKeys ? "yes" : "no")
+        defer { warnIfDevelopmentKeys() }
         if let pinned = try pinnedParameters() {
             let source = try pinSource ?? "first contact"
             guard pinned.fingerprint == got else {
@@ -76,6 +127,21 @@ extension PeerWallet {
                       \(serverURL) now presents: \(got)
                     A server that changes its verifying key or receipt key could be another server, or a subverted one. If the operator replaced its keys on purpose, check the new fingerprint against the one they publish (`zksettle-admin params fingerprint`), then re-pin with `zkwallet trust --reset --wallet \(dir)`.
                     """, code: "params_mismatch")
+            }
+            // The same keys under another setup claim: one of the two claims is false.
+            if let claimed = try database.meta("params_setup") {
+                let pinnedSetup = ServerClient.Params.Setup(name: claimed, transcriptHash: try database.meta("params_transcript_hash"))
+                guard pinnedSetup == offered.setup else {
+                    throw WalletError("""
+                        the server now says its keys come from another setup than when this wallet pinned them: nothing was sent.
+                          pinned (\(source)): \(pinnedSetup.map(Self.describe) ?? "damaged record")
+                          \(serverURL) now says: \(Self.describe(offered.setup))
+                        The keys are the same (fingerprint \(got)), and keys cannot change origin: one of the two claims is false. Ask the operator; if they corrected the record on purpose, check their published fingerprint and transcript hash, then re-pin with `zkwallet trust --reset --wallet \(dir)`.
+                        """, code: "params_mismatch")
+                }
+            } else {
+                // Pinned before the wallet recorded setups: the claim is pinned now.
+                try database.transaction { try storeSetup(offered.setup) }
             }
             // The fee and the deposit key are not pinned (the operator may change them): the
             // server's current ones. (The deposit key only lets the wallet refuse, before

@@ -35,6 +35,8 @@ public final class PeerWallet {
     /// The prover and the server's checked parameters, once per process (`ProvingKeyCache`).
     var proverStorage: TransferProver?
     var paramsStorage: ServerClient.Params?
+    /// The development-keys warning was given by this wallet object (once per command).
+    var developmentWarningGiven = false
 
     public var viewingKey: ViewingKey { secret.viewingKey }
     public var address: Address { viewingKey.address }

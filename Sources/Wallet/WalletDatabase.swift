@@ -157,7 +157,7 @@ public final class WalletDatabase {
     // MARK: Pinned parameters
 
     public static let pinKeys = ["params_fingerprint", "params_source", "params_circuit_id", "params_verifying_key",
-                                 "params_receipt_key", "params_pinned_at"]
+                                 "params_receipt_key", "params_pinned_at", "params_setup", "params_transcript_hash"]
 
     /// Forgets the pin (and the proving keys accepted under it): the next contact pins afresh.
     public func clearPin() throws {

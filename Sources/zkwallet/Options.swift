@@ -71,6 +71,8 @@ struct WalletOptions: ParsableArguments {
         if lock { try wallet.takeCommandLock() }
         // On a terminal, long steps draw a bar in place; elsewhere the wallet logs lines.
         if isatty(2) == 1 { wallet.progress = { TerminalStepProgress($0) } }
+        // Pinned development keys: said on stderr once per command, whatever the command.
+        wallet.warnIfDevelopmentKeys()
         return wallet
     }
 }

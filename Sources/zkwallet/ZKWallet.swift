@@ -19,7 +19,9 @@ struct ZKWallet: ParsableCommand {
             The wallet pins the server's parameters fingerprint (circuit id, verifying key, receipt \
             key) on first contact, or the one given to `init --trust`; another fingerprint later \
             stops every command (exit 1) until `zkwallet trust --reset`. A proving key is checked \
-            against the pinned verifying key before its first use, and every proof before it is sent.
+            against the pinned verifying key before its first use, and every proof before it is sent. \
+            The server's word on its keys' setup (development or a ceremony's transcript) is pinned \
+            too; on development keys every command warns once on stderr.
 
             \(ExitStatus.table)
             """,

@@ -23,14 +23,15 @@ struct Status: ParsableCommand {
             let pendingTransfers = try db.transfers().filter { $0.status == .pending }
             let lastSynced = try db.meta("last_synced_at").flatMap { Int64($0) }
             let leaves = try db.meta("tree_leaves").flatMap { Int($0) }
-            let development = try db.meta("params_development_keys")
+            let setup = try w.pinnedSetup()
             let fingerprint = try w.expectedFingerprint, pinSource = try w.pinSource ?? "pinned"
             if output.json {
                 Terminal.printJSON([
                     "wallet": w.directory.path, "address": w.address.encoded, "watch_only": w.isWatchOnly,
                     "server": w.serverURL, "server_source": w.serverSource,
                     "fingerprint": Terminal.nullable(try w.expectedFingerprint), "fingerprint_source": Terminal.nullable(try w.pinSource),
-                    "development_keys": Terminal.nullable(development.map { $0 == "yes" }),
+                    "development_keys": Terminal.nullable(setup.map { $0 == .development }),
+                    "setup": Terminal.nullable(setup?.name), "transcript_hash": Terminal.nullable(setup?.transcriptHash),
                     "synced_leaves": Terminal.nullable(leaves), "last_synced_at_ms": Terminal.nullable(lastSynced),
                     "last_synced_with": Terminal.nullable(try db.meta("server")),
                     "spendable": b.spendable, "pending": b.pending, "spendable_notes": b.spendableNotes,
@@ -38,7 +39,11 @@ struct Status: ParsableCommand {
                 ])
                 return
             }
-            let keys = development == "yes" ? " — DEVELOPMENT KEYS: whoever set them up can forge proofs; not for real funds" : ""
+            let keys = switch setup {
+            case .development?: " — DEVELOPMENT KEYS: whoever set them up can forge proofs; not for real funds"
+            case .ceremony(let h)?: " — ceremony keys, transcript \(Terminal.shortened(h, head: 16, tail: 8))"
+            case nil: ""
+            }
             Terminal.printTable(["", ""], [
                 ["wallet", w.directory.path + (w.isWatchOnly ? " (watch-only)" : "")],
                 ["address", Terminal.shortened(w.address.encoded, head: 12, tail: 6)],

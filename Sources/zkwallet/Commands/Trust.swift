@@ -41,11 +41,18 @@ struct Trust: ParsableCommand {
             if !reset {
                 let source = try w.pinSource ?? ""
                 let contacted = try w.pinnedParameters() != nil
+                let setup = try w.pinnedSetup()
                 if output.json {
-                    Terminal.printJSON(["fingerprint": old.map { $0 as Any } ?? NSNull(), "source": source, "contacted": contacted])
+                    Terminal.printJSON(["fingerprint": old.map { $0 as Any } ?? NSNull(), "source": source, "contacted": contacted,
+                                        "setup": Terminal.nullable(setup?.name), "transcript_hash": Terminal.nullable(setup?.transcriptHash)])
                     return
                 }
                 guard let old else { print("nothing pinned yet: the first contact with a server pins its parameters"); return }
+                switch setup {
+                case .development?: print("keys: DEVELOPMENT setup (whoever made them can forge proofs; not for real funds)")
+                case .ceremony(let h)?: print("keys: ceremony, transcript BLAKE2b-512 \(h)")
+                case nil: break
+                }
                 print(contacted ? "pinned (\(source)):" : "expected at the first contact (\(source)):")
                 print(old)
                 return
