@@ -15,6 +15,10 @@ DIR holds the release binaries (default .build/release). Needs groth16py (pip in
    `zksettle-bench prove --save` proves a random transfer with our prover and our development
    keys; groth16py's `verify_snarkjs` must accept that proof with our verification_key.json,
    and refuse it for a changed public input.
+3. groth16py verifies our proof from a snarkjs key:
+   `zksettle-admin proof prove` proves circom-compat's multiplier with its snarkjs `.zkey`
+   (Tests/Vectors/ceremony) and witness; groth16py's `verify_snarkjs` must accept the proof with
+   the verification_key.json published beside that key, and refuse it for a changed output.
 
 Prints one JSON summary; exit status 0 only if every check holds.
 """
@@ -125,6 +129,23 @@ def ours_proves_theirs_verifies(bindir, tmp, checks, timings):
         verifier.verify_snarkjs(proof, json.dumps(changed(public, i))) is False for i in range(len(public)))
 
 
+def ours_proves_a_snarkjs_key_theirs_verifies(bindir, tmp, checks, timings):
+    vectors = os.path.join(os.environ.get("ZKSETTLE_VECTORS", "Tests/Vectors"), "ceremony")
+    d = os.path.join(tmp, "zkey")
+    os.makedirs(d)
+    proof, public = os.path.join(d, "proof.json"), os.path.join(d, "public.json")
+    t0 = time.perf_counter()
+    run([os.path.join(bindir, "zksettle-admin"), "proof", "prove", "--zkey", os.path.join(vectors, "multiplier.zkey"),
+         "--witness", os.path.join(vectors, "multiplier-witness.json"), "--proof", proof, "--public", public], expect=0)
+    timings["zksettle_prove_zkey_s"] = round(time.perf_counter() - t0, 3)
+    vk = groth16py.VerifyingKey.from_snarkjs_file(os.path.join(vectors, "multiplier-verification_key.json"))
+    verifier = groth16py.Verifier(vk)
+    values = json.load(open(public))
+    checks["our proof from multiplier.zkey has public output 33"] = values == ["33"]
+    checks["groth16py accepts our proof from a snarkjs .zkey"] = verifier.verify_snarkjs(open(proof).read(), json.dumps(values)) is True
+    checks["groth16py refuses it for a changed output"] = verifier.verify_snarkjs(open(proof).read(), json.dumps(changed(values, 0))) is False
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     ap.add_argument("--bin", default=".build/release", help="directory with zksettle-admin and zksettle-bench")
@@ -136,6 +157,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="zksettle-interop-") as tmp:
         theirs_proves_ours_verifies(args.bin, tmp, checks, timings)
         ours_proves_theirs_verifies(args.bin, tmp, checks, timings)
+        ours_proves_a_snarkjs_key_theirs_verifies(args.bin, tmp, checks, timings)
     ok = all(checks.values())
     print(json.dumps({"groth16py": groth16py.__version__, "ok": ok, "checks": checks, **timings}, indent=1))
     return 0 if ok else 1

@@ -261,7 +261,11 @@ struct CeremonyFinalize: ParsableCommand {
         let setup = KeySetup.ceremony(transcriptHash: transcript, zkey: URL(fileURLWithPath: zkey).lastPathComponent,
                                       contributions: key.contributions.count)
         do {
-            // The record last: a ceremony record beside a development key is refused at start.
+            // The old record first, the new one last: a crash in between leaves keys without a
+            // record (published as development), never a record beside keys it does not describe.
+            if FileManager.default.fileExists(atPath: directory.setupURL.path) {
+                try FileManager.default.removeItem(at: directory.setupURL)
+            }
             try directory.writePrivate(Data(pk.serialized()), to: directory.provingKeyURL)
             try directory.writePrivate(SnarkJS.encode(key.verifyingKey), to: directory.verifyingKeyURL)
             try directory.writePrivate(Data((TransferStatement.circuitID + "\n").utf8), to: directory.circuitIDURL)
