@@ -48,13 +48,13 @@ extension PowersOfTau {
     /// snarkjs's first challenge: BLAKE2b over the empty response hash and the initial
     /// accumulator (all generators) in uncompressed form, for `power`.
     public static func firstChallengeHash(power: Int) -> [UInt8] {
-        var h = BLAKE2b()
+        let h = BLAKE2b.Streaming()
         h.update(BLAKE2b.hash([UInt8]()))
         let g1 = PowersOfTauEncoding.uncompressed(G1Affine.generator), g2 = PowersOfTauEncoding.uncompressed(G2Affine.generator)
         func repeated(_ unit: [UInt8], _ n: Int) {
-            let block = Array([[UInt8]](repeating: unit, count: 1024).joined())
+            let block = Array([[UInt8]](repeating: unit, count: 16384).joined())
             var left = n
-            while left >= 1024 { h.update(block); left -= 1024 }
+            while left >= 16384 { h.update(block); left -= 16384 }
             if left > 0 { h.update(block[0..<(left * unit.count)]) }
         }
         let n = 1 << power
@@ -68,7 +68,7 @@ extension PowersOfTau {
 
     /// The challenge after a response: BLAKE2b(responseHash ‖ sections 2–6 uncompressed).
     public func challengeHash(after responseHash: [UInt8]) -> [UInt8] {
-        var h = BLAKE2b()
+        let h = BLAKE2b.Streaming()
         h.update(responseHash)
         h.update(PowersOfTauEncoding.encodeAll(tauG1, size: 64) { PowersOfTauEncoding.uncompressed($0, into: &$1) })
         h.update(PowersOfTauEncoding.encodeAll(tauG2, size: 128) { PowersOfTauEncoding.uncompressed($0, into: &$1) })

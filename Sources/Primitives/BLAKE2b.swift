@@ -121,34 +121,73 @@ public struct BLAKE2b: Sendable {
 
     @inline(__always) static func rotr(_ x: UInt64, _ n: UInt64) -> UInt64 { (x >> n) | (x << (64 - n)) }
 
+    static let sigmaFlat: [Int] = sigma.flatMap { $0 }
+
     private mutating func compress(_ block: UnsafeRawBufferPointer, last: Bool) {
-        var m = [UInt64](repeating: 0, count: 16)
-        for i in 0..<16 { m[i] = UInt64(littleEndian: block.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)) }
-        var v = h + Self.iv
-        v[12] ^= compressed
-        if last { v[14] = ~v[14] }
-        m.withUnsafeBufferPointer { m in
-            v.withUnsafeMutableBufferPointer { v in
-                @inline(__always) func g(_ a: Int, _ b: Int, _ c: Int, _ d: Int, _ x: UInt64, _ y: UInt64) {
-                    v[a] = v[a] &+ v[b] &+ x; v[d] = Self.rotr(v[d] ^ v[a], 32)
-                    v[c] = v[c] &+ v[d]; v[b] = Self.rotr(v[b] ^ v[c], 24)
-                    v[a] = v[a] &+ v[b] &+ y; v[d] = Self.rotr(v[d] ^ v[a], 16)
-                    v[c] = v[c] &+ v[d]; v[b] = Self.rotr(v[b] ^ v[c], 63)
-                }
-                for round in 0..<12 {
-                    let s = Self.sigma[round % 10]
-                    g(0, 4, 8, 12, m[s[0]], m[s[1]])
-                    g(1, 5, 9, 13, m[s[2]], m[s[3]])
-                    g(2, 6, 10, 14, m[s[4]], m[s[5]])
-                    g(3, 7, 11, 15, m[s[6]], m[s[7]])
-                    g(0, 5, 10, 15, m[s[8]], m[s[9]])
-                    g(1, 6, 11, 12, m[s[10]], m[s[11]])
-                    g(2, 7, 8, 13, m[s[12]], m[s[13]])
-                    g(3, 4, 9, 14, m[s[14]], m[s[15]])
+        let t = compressed
+        h.withUnsafeMutableBufferPointer { h in
+            Self.sigmaFlat.withUnsafeBufferPointer { sigma in
+                withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 32) { buf in
+                    let m = buf.baseAddress!, v = m + 16
+                    for i in 0..<16 { m[i] = UInt64(littleEndian: block.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)) }
+                    for i in 0..<8 { v[i] = h[i]; v[i + 8] = Self.iv[i] }
+                    v[12] ^= t
+                    if last { v[14] = ~v[14] }
+                    @inline(__always) func g(_ a: Int, _ b: Int, _ c: Int, _ d: Int, _ x: UInt64, _ y: UInt64) {
+                        v[a] = v[a] &+ v[b] &+ x; v[d] = Self.rotr(v[d] ^ v[a], 32)
+                        v[c] = v[c] &+ v[d]; v[b] = Self.rotr(v[b] ^ v[c], 24)
+                        v[a] = v[a] &+ v[b] &+ y; v[d] = Self.rotr(v[d] ^ v[a], 16)
+                        v[c] = v[c] &+ v[d]; v[b] = Self.rotr(v[b] ^ v[c], 63)
+                    }
+                    for round in 0..<12 {
+                        let s = sigma.baseAddress! + 16 * (round % 10)
+                        g(0, 4, 8, 12, m[s[0]], m[s[1]])
+                        g(1, 5, 9, 13, m[s[2]], m[s[3]])
+                        g(2, 6, 10, 14, m[s[4]], m[s[5]])
+                        g(3, 7, 11, 15, m[s[6]], m[s[7]])
+                        g(0, 5, 10, 15, m[s[8]], m[s[9]])
+                        g(1, 6, 11, 12, m[s[10]], m[s[11]])
+                        g(2, 7, 8, 13, m[s[12]], m[s[13]])
+                        g(3, 4, 9, 14, m[s[14]], m[s[15]])
+                    }
+                    for i in 0..<8 { h[i] ^= v[i] ^ v[i + 8] }
                 }
             }
         }
-        for i in 0..<8 { h[i] ^= v[i] ^ v[i + 8] }
+    }
+
+    /// BLAKE2b-512 of a long stream through OpenSSL's `EVP_blake2b512` (about twice our
+    /// compression's speed): for hashes that are never resumed, such as a ceremony's
+    /// challenge over every power (snarkjs hashes 96 GiB for the first challenge at power 28).
+    public final class Streaming {
+        private let ctx: OpaquePointer
+
+        public init() {
+            guard let c = EVP_MD_CTX_new() else { fatalError("OpenSSL EVP_MD_CTX_new failed") }
+            ctx = c
+            precondition(EVP_DigestInit_ex(ctx, EVP_blake2b512(), nil) == 1, "OpenSSL BLAKE2b-512 init failed")
+        }
+
+        deinit { EVP_MD_CTX_free(ctx) }
+
+        public func update<C: Collection>(_ data: C) where C.Element == UInt8 {
+            if let done: Void = data.withContiguousStorageIfAvailable({ update(UnsafeRawBufferPointer($0)) }) { return done }
+            Array(data).withUnsafeBytes { update($0) }
+        }
+
+        public func update(_ data: UnsafeRawBufferPointer) {
+            guard data.count > 0 else { return }
+            precondition(EVP_DigestUpdate(ctx, data.baseAddress, data.count) == 1, "OpenSSL BLAKE2b-512 update failed")
+        }
+
+        /// The digest; the stream cannot be used afterwards.
+        public func finalize() -> [UInt8] {
+            var out = [UInt8](repeating: 0, count: 64)
+            var len: UInt32 = 0
+            let ok = out.withUnsafeMutableBufferPointer { EVP_DigestFinal_ex(ctx, $0.baseAddress, &len) }
+            precondition(ok == 1 && len == 64, "OpenSSL BLAKE2b-512 final failed")
+            return out
+        }
     }
 
     /// BLAKE2b-512 through OpenSSL's `EVP_blake2b512`: the reference the tests hold ours to.
