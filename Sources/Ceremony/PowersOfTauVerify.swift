@@ -78,6 +78,9 @@ extension PowersOfTau {
         // 1. The transcript: proofs of knowledge and links, batched across contributions.
         progress("contributions: proofs of knowledge and links (\(contributions.count))")
         let contribs = contributions
+        for (i, c) in contribs.enumerated() where c.isBeacon {
+            progress("contribution #\(i + 1) is a beacon: re-deriving its key (2^\(c.numIterationsExp ?? 0) SHA-256 iterations)")
+        }
         let checks: [Result<[RatioCheck], PowersOfTauError>] = parallelMap(contribs.count) { i in
             let prev = i == 0 ? initial : Self.link(contribs[i - 1])
             return Self.ratioChecks(contribs[i], index: i + 1, prev: prev)
