@@ -1,6 +1,7 @@
 import BN254
 import Foundation
 import Groth16
+import Groth16Prover
 import Primitives
 import R1CS
 
@@ -54,58 +55,63 @@ public enum Phase2 {
         let needed = level + 1
         guard ptau.power >= needed else { throw .ptauTooSmall(power: ptau.power, needed: needed) }
 
-        progress("Lagrange points of the ptau (group FFTs)", 0)
+        progress("Lagrange points: tau G1", 0)
         let tauG1: [G1Affine], tauG2: [G2Affine], alphaG1: [G1Affine], betaG1: [G1Affine], wide: [G1Affine]
         do {
             tauG1 = try ptau.lagrangeTauG1(level: level)
-            progress("Lagrange points of the ptau (group FFTs)", 0.2)
+            progress("Lagrange points: tau G2", 0.2)
             tauG2 = try ptau.lagrangeTauG2(level: level)
-            progress("Lagrange points of the ptau (group FFTs)", 0.5)
+            progress("Lagrange points: alpha tau G1", 0.5)
             alphaG1 = try ptau.lagrangeAlphaTauG1(level: level)
-            progress("Lagrange points of the ptau (group FFTs)", 0.6)
+            progress("Lagrange points: beta tau G1", 0.6)
             betaG1 = try ptau.lagrangeBetaTauG1(level: level)
-            progress("Lagrange points of the ptau (group FFTs)", 0.7)
+            progress("Lagrange points: tau G1 on 2n", 0.7)
             wide = try ptau.lagrangeTauG1(level: level + 1)
         } catch {
             throw .ptau("\(error)")
         }
-        progress("Lagrange points of the ptau (group FFTs)", 1)
 
-        // Columns: per variable, its (row, coefficient) entries in A (with the input rows), B, C.
-        var aCols = [[(Int, Fr)]](repeating: [], count: n), bCols = aCols, cCols = aCols
+        // Rows: per row j, its (variable, coefficient) terms in A (the input rows included), B, C.
+        var aRows = [[(Int, Fr)]](repeating: [], count: m + pub + 1), bRows = aRows, cRows = aRows
         for (j, c) in r1cs.constraints.enumerated() {
-            for t in c.a { aCols[t.variable].append((j, t.coefficient)) }
-            for t in c.b { bCols[t.variable].append((j, t.coefficient)) }
-            for t in c.c { cCols[t.variable].append((j, t.coefficient)) }
+            aRows[j] = c.a.map { ($0.variable, $0.coefficient) }
+            bRows[j] = c.b.map { ($0.variable, $0.coefficient) }
+            cRows[j] = c.c.map { ($0.variable, $0.coefficient) }
         }
-        for k in 0...pub { aCols[k].append((m + k, .one)) }
-        let aColumns = aCols, bColumns = bCols, cColumns = cCols
+        for k in 0...pub { aRows[m + k] = [(k, .one)] }
+        let rows = Phase2Rows(a: aRows, b: bRows, c: cRows)
 
+        // Row by row: each Lagrange point is multiplied by every coefficient of its row (about 26
+        // for τ·G1 in the transfer circuit), so a row with several terms gets a fixed-base table
+        // for its point (FixedBaseMultiplier: additions, no doublings) instead of that many
+        // variable-base products. Each worker sums into its own per-variable accumulators
+        // (A, B1, B2, and β·A + α·B + C for IC and C); the workers' sums are added at the end.
         progress("query points", 0)
-        func combine<C: CurveParameters>(_ columns: [[(Int, Fr)]], _ basis: [AffinePoint<C>]) -> [AffinePoint<C>] {
-            let sums: [JacobianPoint<C>] = parallelMap(columns.count) { k in
-                var acc = JacobianPoint<C>.infinity
-                for (row, c) in columns[k] { acc += c.isOne ? basis[row].jacobian : basis[row].jacobian.multiplied(by: c) }
-                return acc
+        let parts = 4 * MSM.defaultParallelism
+        let sums: [Phase2Sums] = parallelMap(parts) { part in
+            var acc = Phase2Sums(variables: n)
+            for j in (rows.count * part / parts)..<(rows.count * (part + 1) / parts) {
+                let a = rows.a[j], b = rows.b[j], c = rows.c[j]
+                let tau = Phase2.products(tauG1[j], a.count + b.count + c.count)
+                for (k, x) in a { acc.a[k] += tau(x) }
+                for (k, x) in b { acc.b1[k] += tau(x) }
+                for (k, x) in c { acc.mixed[k] += tau(x) }
+                let beta = Phase2.products(betaG1[j], a.count)
+                for (k, x) in a { acc.mixed[k] += beta(x) }
+                let alpha = Phase2.products(alphaG1[j], b.count)
+                for (k, x) in b { acc.mixed[k] += alpha(x) }
+                let tau2 = Phase2.products(tauG2[j], b.count)
+                for (k, x) in b { acc.b2[k] += tau2(x) }
             }
-            return JacobianPoint<C>.batchAffine(sums)
-        }
-        let a = combine(aColumns, tauG1)
-        progress("query points", 0.25)
-        let b1 = combine(bColumns, tauG1)
-        progress("query points", 0.4)
-        let b2 = combine(bColumns, tauG2)
-        progress("query points", 0.7)
-        // IC and C: β·u_k + α·v_k + w_k, from the β-, α- and plain Lagrange points.
-        let mixed: [G1Jacobian] = parallelMap(n) { k in
-            var acc = G1Jacobian.infinity
-            for (row, c) in aColumns[k] { acc += c.isOne ? betaG1[row].jacobian : betaG1[row].jacobian.multiplied(by: c) }
-            for (row, c) in bColumns[k] { acc += c.isOne ? alphaG1[row].jacobian : alphaG1[row].jacobian.multiplied(by: c) }
-            for (row, c) in cColumns[k] { acc += c.isOne ? tauG1[row].jacobian : tauG1[row].jacobian.multiplied(by: c) }
             return acc
         }
+        progress("query points: sums", 0.9)
+        var total = sums[0]
+        for s in sums.dropFirst() { total.add(s) }
+        let a = G1Jacobian.batchAffine(total.a), b1 = G1Jacobian.batchAffine(total.b1), b2 = G2Jacobian.batchAffine(total.b2)
+        let mixed = total.mixed
         let mixedAffine = G1Jacobian.batchAffine(mixed)
-        progress("query points", 1)
+        progress("circuit hash", 1)
         let h = (0..<domainSize).map { wide[2 * $0 + 1] }
 
         var key = ZKey(variableCount: n, publicCount: pub, domainSize: domainSize,
@@ -265,30 +271,18 @@ public enum Phase2 {
 
     /// Checks `key` as the outcome of a phase-2 ceremony for `r1cs` on `ptau`:
     ///
-    /// 1. the initial key is re-derived (`newKey`); α₁, β₁, β₂, γ₂, IC, the coefficients, A,
-    ///    B1, B2 and the circuit hash must be its, exactly (contributions change δ, C and H only);
-    /// 2. each contribution: its transcript is BLAKE2b of the circuit hash, the earlier public
+    /// 1. each contribution (first, since it is cheap: a broken transcript fails in milliseconds): its transcript is BLAKE2b of the circuit hash, the earlier public
     ///    keys, s and s·x; e(s, sp·x) = e(s·x, sp) with sp = hashToG2(transcript) (it knew its
     ///    secret d); e(δ before, sp·x) = e(δ after, sp) (it applied d to δ); a beacon's s and
     ///    s·x are recomputed from its public randomness;
-    /// 3. δ₁ is the last δ after, and e(G₁, δ₂) = e(δ₁, G₂);
+    /// 2. δ₁ is the last δ after, and e(G₁, δ₂) = e(δ₁, G₂);
+    /// 3. the initial key is re-derived (`newKey`); α₁, β₁, β₂, γ₂, IC, the coefficients, A,
+    ///    B1, B2 and the circuit hash must be its, exactly (contributions change δ, C and H only);
     /// 4. C and H are the initial ones divided by the same δ: with random weights r,
     ///    e(Σ r·C, δ₂) = e(Σ r·C_initial, G₂), and the same for H.
     public static func verify(_ key: ZKey, r1cs: R1CS, ptau: PowersOfTau,
                               progress: (String, Double) -> Void = { _, _ in }) throws(Phase2Error) -> Report {
         do { try ZKeyCircuitCheck.check(key, against: r1cs) } catch { throw .circuit(error.description) }
-        let initial = try newKey(r1cs: r1cs, ptau: ptau, progress: progress)
-        progress("comparing with the initial key", 0)
-        guard key.circuitHash == initial.circuitHash else {
-            throw .key("the circuit hash differs from the one this R1CS and ptau give: the key was made from another circuit or ptau")
-        }
-        for (name, same) in [("alpha_1", key.alpha1 == initial.alpha1), ("beta_1", key.beta1 == initial.beta1),
-                             ("beta_2", key.beta2 == initial.beta2), ("gamma_2", key.gamma2 == initial.gamma2),
-                             ("IC", key.ic == initial.ic), ("the A and B coefficients", key.coefficients == initial.coefficients),
-                             ("A", key.a == initial.a), ("B1", key.b1 == initial.b1), ("B2", key.b2 == initial.b2)] where !same {
-            throw .key("\(name) differs from the initial key's (contributions change only delta, C and H)")
-        }
-
         var entries: [Report.Entry] = []
         var hasher = BLAKE2b()
         hasher.update(key.circuitHash)
@@ -320,6 +314,18 @@ public enum Phase2 {
         guard key.delta1 == delta else { throw .key("delta_1 is not the last contribution's delta after") }
         guard sameRatio(.generator, key.delta1, .generator, key.delta2) else { throw .key("delta_1 and delta_2 are not the same multiple of the generators") }
 
+        let initial = try newKey(r1cs: r1cs, ptau: ptau, progress: progress)
+        progress("comparing with the initial key", 0)
+        guard key.circuitHash == initial.circuitHash else {
+            throw .key("the circuit hash differs from the one this R1CS and ptau give: the key was made from another circuit or ptau")
+        }
+        for (name, same) in [("alpha_1", key.alpha1 == initial.alpha1), ("beta_1", key.beta1 == initial.beta1),
+                             ("beta_2", key.beta2 == initial.beta2), ("gamma_2", key.gamma2 == initial.gamma2),
+                             ("IC", key.ic == initial.ic), ("the A and B coefficients", key.coefficients == initial.coefficients),
+                             ("A", key.a == initial.a), ("B1", key.b1 == initial.b1), ("B2", key.b2 == initial.b2)] where !same {
+            throw .key("\(name) differs from the initial key's (contributions change only delta, C and H)")
+        }
+
         progress("C and H against the initial key", 0)
         guard key.c.count == initial.c.count, key.h.count == initial.h.count else { throw .key("C or H has the wrong number of points") }
         let weights = (0..<(key.c.count + key.h.count)).map { _ in SecureRandom.scalar() }
@@ -335,5 +341,43 @@ public enum Phase2 {
     /// e(a, d) = e(b, c): b/a and d/c are the same multiple.
     static func sameRatio(_ a: G1Affine, _ b: G1Affine, _ c: G2Affine, _ d: G2Affine) -> Bool {
         Pairing.pairingProductIsOne([(a, d), (-b, c)])
+    }
+}
+
+extension Phase2 {
+    /// x ↦ x·P for the `count` coefficients of one row: P itself for 1, a fixed-base table when
+    /// the row has enough terms to pay for it, else a variable-base product.
+    static func products<C: CurveParameters>(_ p: AffinePoint<C>, _ count: Int) -> (Fr) -> JacobianPoint<C> {
+        if count >= 6 && !p.isInfinity {
+            let table = FixedBaseMultiplier(p, expectedProducts: count)
+            return { x in x.isOne ? p.jacobian : table.multiply(x) }
+        }
+        return { x in x.isOne ? p.jacobian : p.jacobian.multiplied(by: x) }
+    }
+}
+
+/// The R1CS row by row, for the workers of `Phase2.newKey`.
+struct Phase2Rows: Sendable {
+    let a: [[(Int, Fr)]]
+    let b: [[(Int, Fr)]]
+    let c: [[(Int, Fr)]]
+    var count: Int { a.count }
+}
+
+/// One worker's per-variable sums.
+struct Phase2Sums: Sendable {
+    var a: [G1Jacobian]
+    var b1: [G1Jacobian]
+    var b2: [G2Jacobian]
+    /// β·u_k + α·v_k + w_k: IC for the public variables, C for the rest.
+    var mixed: [G1Jacobian]
+
+    init(variables n: Int) {
+        a = [G1Jacobian](repeating: .infinity, count: n); b1 = a; mixed = a
+        b2 = [G2Jacobian](repeating: .infinity, count: n)
+    }
+
+    mutating func add(_ o: Phase2Sums) {
+        for k in a.indices { a[k] += o.a[k]; b1[k] += o.b1[k]; b2[k] += o.b2[k]; mixed[k] += o.mixed[k] }
     }
 }

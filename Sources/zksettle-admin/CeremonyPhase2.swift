@@ -29,10 +29,19 @@ func readPTau(_ path: String) throws -> PowersOfTau {
     do { return try PowersOfTau.read(bytes) } catch { throw AdminError.usage("\(path) is not a usable .ptau file: \(error)") }
 }
 
-/// A progress bar for library steps that report (stage, fraction).
+/// A progress bar for library steps that report (stage, fraction). Off a terminal (a log, CI)
+/// each new stage is also one line with the seconds so far, so minutes of work show their steps.
 func stageProgress(_ title: String) -> (ProgressBar, (String, Double) -> Void) {
     let bar = ProgressBar(title: title)
-    return (bar, { stage, fraction in bar.update(fraction, detail: stage) })
+    let start = Date()
+    var last = ""
+    return (bar, { stage, fraction in
+        bar.update(fraction, detail: stage)
+        if !Terminal.standardErrorIsTerminal && stage != last {
+            last = stage
+            Terminal.note("\(title): \(stage) (\(String(format: "%.1f", Date().timeIntervalSince(start))) s)")
+        }
+    })
 }
 
 func writeZKey(_ key: ZKey, to path: String) throws {
