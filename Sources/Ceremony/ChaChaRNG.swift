@@ -1,4 +1,5 @@
 import BN254
+import Primitives
 
 /// ffjavascript's `ChaCha` generator, bit for bit: the ChaCha20 block function (10 double
 /// rounds) keyed by eight 32-bit seed words, with a 128-bit block counter in words 12…15 and no
@@ -20,6 +21,16 @@ public struct ChaChaRNG {
     public init(seedingFrom hash: [UInt8]) {
         precondition(hash.count >= 32)
         self.init(seed: (0..<8).map { i in (0..<4).reduce(UInt32(0)) { $0 << 8 | UInt32(hash[4 * i + $1]) } })
+    }
+
+    /// snarkjs's beacon generator (`rngFromBeaconParams`): SHA-256 applied 2^e times to the
+    /// beacon hash seeds ChaCha (e ≥ 64 counts as 2^64 − 1 rounds: forever, in practice).
+    public static func beacon(hash: [UInt8], iterationsExponent e: Int) -> ChaChaRNG {
+        var current = hash
+        let iterations: UInt64 = e >= 64 ? .max : (1 << UInt64(max(0, e)))
+        var i: UInt64 = 0
+        while i < iterations { current = SHA256.hash(current); i += 1 }
+        return ChaChaRNG(seedingFrom: current)
     }
 
     public mutating func nextU32() -> UInt32 {

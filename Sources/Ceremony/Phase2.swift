@@ -205,17 +205,11 @@ public enum Phase2 {
             throw .badBeacon("the beacon hash must be 1 to 255 bytes of hexadecimal")
         }
         guard (10...63).contains(iterationsExponent) else { throw .badBeacon("the iteration exponent must be 10…63, as snarkjs requires") }
-        var rng = beaconRNG(hash: hash, iterationsExponent: iterationsExponent)
+        var rng = ChaChaRNG.beacon(hash: hash, iterationsExponent: iterationsExponent)
         let d = rng.nextFr()
         let s = rng.nextG1()
         return try apply(key, secret: d, g1S: s, type: 1, name: name, iterationsExponent: UInt8(iterationsExponent), beaconHash: hash,
                          progress: progress)
-    }
-
-    static func beaconRNG(hash: [UInt8], iterationsExponent e: Int) -> ChaChaRNG {
-        var current = hash
-        for _ in 0..<(UInt64(1) << UInt64(e)) { current = SHA256.hash(current) }
-        return ChaChaRNG(seedingFrom: current)
     }
 
     static func apply(_ key: ZKey, secret d: Fr, g1S: G1Affine, type: UInt32, name: String?, iterationsExponent: UInt8?, beaconHash: [UInt8]?,
@@ -301,7 +295,8 @@ public enum Phase2 {
             guard sameRatio(delta, c.deltaAfter, sp, c.g2SPX) else { throw fail("delta after it is not delta before it times its secret") }
             if c.type == 1 {
                 guard let hash = c.beaconHash, let e = c.iterationsExponent else { throw fail("a beacon without its hash or exponent") }
-                var rng = beaconRNG(hash: hash, iterationsExponent: Int(e))
+                guard e <= 63 else { throw fail("its beacon asks for 2^\(e) SHA-256 rounds (at most 2^63)") }
+                var rng = ChaChaRNG.beacon(hash: hash, iterationsExponent: Int(e))
                 let d = rng.nextFr(), s = rng.nextG1()
                 guard s == c.g1S, s.jacobian.multiplied(by: d).affine == c.g1SX else {
                     throw fail("its key is not the one its beacon (hash \(Hex.encode(hash)), 2^\(e) iterations) gives")

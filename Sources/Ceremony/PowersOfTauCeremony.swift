@@ -125,11 +125,7 @@ extension PowersOfTau {
     /// snarkjs's beacon: SHA-256 applied 2^exp times to the beacon hash seeds ChaCha, which
     /// draws τ, α, β (`Fr.fromRng`) then each part's s (`G1.fromRng`), as `createPTauKey`.
     public static func beaconKey(challenge: [UInt8], beaconHash: [UInt8], iterationsExp: Int) -> (PowersOfTauSecrets, PowersOfTauPublicKey) {
-        var cur = beaconHash
-        let iterations: UInt64 = iterationsExp >= 64 ? .max : (1 << UInt64(iterationsExp))
-        var i: UInt64 = 0
-        while i < iterations { cur = SHA256.hash(cur); i += 1 }
-        var rng = ChaChaRNG(seedingFrom: cur)
+        var rng = ChaChaRNG.beacon(hash: beaconHash, iterationsExponent: iterationsExp)
         let secrets = PowersOfTauSecrets(tau: rng.nextFr(), alpha: rng.nextFr(), beta: rng.nextFr())
         let key = publicKey(secrets, challenge: challenge) { rng.nextG1() }
         return (secrets, key)

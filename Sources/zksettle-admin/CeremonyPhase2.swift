@@ -23,14 +23,15 @@ struct CircuitChoice: ParsableArguments {
     }
 }
 
-/// Reads a `.ptau`, turning a format error into a usage error that names the file.
+/// Reads a `.ptau`; a format error is a usage error naming the file (exit 64).
 func readPTau(_ path: String) throws -> PowersOfTau {
     let bytes = try readInputFile(path, what: ".ptau file")
     do { return try PowersOfTau.read(bytes) } catch { throw AdminError.usage("\(path) is not a usable .ptau file: \(error)") }
 }
 
 /// A progress bar for library steps that report (stage, fraction). Off a terminal (a log, CI)
-/// each new stage is also one line with the seconds so far, so minutes of work show their steps.
+/// each new stage is also one line with the seconds so far, as phase 1's `powersProgress`
+/// prints its stages, so minutes of work show their steps.
 func stageProgress(_ title: String) -> (ProgressBar, (String, Double) -> Void) {
     let bar = ProgressBar(title: title)
     let start = Date()
@@ -39,7 +40,7 @@ func stageProgress(_ title: String) -> (ProgressBar, (String, Double) -> Void) {
         bar.update(fraction, detail: stage)
         if !Terminal.standardErrorIsTerminal && stage != last {
             last = stage
-            Terminal.note("\(title): \(stage) (\(String(format: "%.1f", Date().timeIntervalSince(start))) s)")
+            Terminal.note(String(format: "%@ [%6.1f s] %@", title, Date().timeIntervalSince(start), stage))
         }
     })
 }

@@ -31,12 +31,6 @@ func formatCeremonyHash(_ h: [UInt8]) -> String {
     }.joined(separator: "\n")
 }
 
-/// Reads a `.ptau`; a format error is a usage error naming the file (exit 64).
-func readPowersFile(_ path: String) throws -> PowersOfTau {
-    let bytes = try readInputFile(path, what: ".ptau file")
-    do { return try PowersOfTau.read(bytes) } catch { throw AdminError.usage("\(path) is not a usable .ptau file: \(error)") }
-}
-
 func powersProgress(_ step: String) -> (String) -> Void {
     let start = Date()
     return { stage in Terminal.note(String(format: "%@ [%6.1f s] %@", step, Date().timeIntervalSince(start), stage)) }
@@ -105,7 +99,7 @@ struct PowersContribute: ParsableCommand {
     @Flag(help: "Print one JSON object {out, contribution_hash, next_challenge, contributions, power, seconds}.") var json = false
 
     func run() throws {
-        let accumulator = try readPowersFile(input)
+        let accumulator = try readPTau(input)
         let start = Date()
         let result: PowersOfTauContributionResult
         do { result = try accumulator.contribute(name: name, progress: powersProgress("contribute")) } catch {
@@ -143,7 +137,7 @@ struct PowersBeacon: ParsableCommand {
     }
 
     func run() throws {
-        let accumulator = try readPowersFile(input)
+        let accumulator = try readPTau(input)
         let start = Date()
         let result: PowersOfTauContributionResult
         do { result = try accumulator.beacon(hashHex: hash, iterationsExp: iterationsExp, name: name, progress: powersProgress("beacon")) } catch {
@@ -231,7 +225,7 @@ struct PowersPrepare: ParsableCommand {
     @Flag(help: "Print one JSON object {out, power, seconds}.") var json = false
 
     func run() throws {
-        let accumulator = try readPowersFile(input)
+        let accumulator = try readPTau(input)
         let start = Date()
         let prepared = accumulator.preparedForPhase2(progress: powersProgress("prepare"))
         try writeOutputFile(prepared.serialized(), to: output, what: ".ptau")
