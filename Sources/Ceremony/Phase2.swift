@@ -56,7 +56,7 @@ public enum Phase2 {
         guard ptau.power >= needed else { throw .ptauTooSmall(power: ptau.power, needed: needed) }
 
         progress("Lagrange points: tau G1", 0)
-        let tauG1: [G1Affine], tauG2: [G2Affine], alphaG1: [G1Affine], betaG1: [G1Affine], wide: [G1Affine]
+        let tauG1: [G1Affine], tauG2: [G2Affine], alphaG1: [G1Affine], betaG1: [G1Affine], h: [G1Affine]
         do {
             tauG1 = try ptau.lagrangeTauG1(level: level)
             progress("Lagrange points: tau G2", 0.2)
@@ -65,8 +65,8 @@ public enum Phase2 {
             alphaG1 = try ptau.lagrangeAlphaTauG1(level: level)
             progress("Lagrange points: beta tau G1", 0.6)
             betaG1 = try ptau.lagrangeBetaTauG1(level: level)
-            progress("Lagrange points: tau G1 on 2n", 0.7)
-            wide = try ptau.lagrangeTauG1(level: level + 1)
+            progress("Lagrange points: tau G1 on the odd points of 2n", 0.7)
+            h = try ptau.lagrangeTauG1OddPoints(level: level)
         } catch {
             throw .ptau("\(error)")
         }
@@ -112,7 +112,6 @@ public enum Phase2 {
         let mixed = total.mixed
         let mixedAffine = G1Jacobian.batchAffine(mixed)
         progress("circuit hash", 1)
-        let h = (0..<domainSize).map { wide[2 * $0 + 1] }
 
         var key = ZKey(variableCount: n, publicCount: pub, domainSize: domainSize,
                        alpha1: ptau.alphaTauG1[0], beta1: ptau.betaTauG1[0], beta2: ptau.betaG2,

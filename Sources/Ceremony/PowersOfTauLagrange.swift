@@ -11,7 +11,9 @@ struct PowersOfTauSharedBuffer<T>: @unchecked Sendable {
 /// (5^((r−1)/2²⁸) squared down, the same as ffjavascript's `Fr.w`). Butterflies of each stage
 /// run on all cores; twiddles equal to 1 are skipped.
 public enum GroupFFT {
-    public static func inverse<C: CurveParameters>(_ input: [AffinePoint<C>]) -> [AffinePoint<C>] {
+    /// With `scaled: false` the factor 1/n is left out (a caller that multiplies its input by
+    /// scalars anyway folds it in there, saving n products).
+    public static func inverse<C: CurveParameters>(_ input: [AffinePoint<C>], scaled: Bool = true) -> [AffinePoint<C>] {
         let n = input.count
         precondition(n > 0 && n & (n - 1) == 0, "the group FFT needs a power-of-two size")
         if n == 1 { return input }
@@ -54,7 +56,7 @@ public enum GroupFFT {
         let parts = min(n, 4 * workers)
         let out: [[AffinePoint<C>]] = parallelMap(parts) { part in
             let lo = n * part / parts, hi = n * (part + 1) / parts
-            return JacobianPoint<C>.batchAffine((lo..<hi).map { done[$0].multiplied(by: nInv) })
+            return JacobianPoint<C>.batchAffine((lo..<hi).map { scaled ? done[$0].multiplied(by: nInv) : done[$0] })
         }
         return Array(out.joined())
     }
@@ -79,6 +81,29 @@ extension PowersOfTau {
         try checkLevel(level, max: power + 1)
         if let l = lagrange { return Array(l.tauG1[((1 << level) - 1)..<((1 << (level + 1)) - 1)]) }
         return GroupFFT.inverse(Self.levelInput(tauG1, level: level))
+    }
+
+    /// L²ⁿ₂ᵢ₊₁(τ)·G1 for i < n = 2^level (level ≤ power): the odd half of level + 1, which is
+    /// phase 2's H query, without the 2n-point FFT. Since ω₂ₙⁿ = −1,
+    ///     L²ⁿ₂ᵢ₊₁(τ) = (1/2n)·Σ_{l<n} ωₙ^(−il)·ω₂ₙ^(−l)·(τˡ − τ^(l+n)),
+    /// an n-point inverse FFT (unscaled) of zₗ = (ω₂ₙ^(−l)/2n)·(τˡ − τ^(l+n))·G1: n products
+    /// and n/2·log n butterflies instead of n·log 2n and 2n.
+    public func lagrangeTauG1OddPoints(level: Int) throws(PowersOfTauError) -> [G1Affine] {
+        try checkLevel(level + 1, max: power + 1)
+        let n = 1 << level
+        if let l = lagrange {
+            let start = (1 << (level + 1)) - 1
+            return (0..<n).map { l.tauG1[start + 2 * $0 + 1] }
+        }
+        let powers = Self.levelInput(tauG1, level: level + 1)
+        let twiddles = EvaluationDomain.powers(of: EvaluationDomain(size: 2 * n).omegaInverse, count: n)
+        let scale = Fr(UInt64(2 * n)).inverse()
+        let parts = max(1, min(n, 4 * MSM.defaultParallelism))
+        let chunks: [[G1Jacobian]] = parallelMap(parts) { part in
+            let lo = n * part / parts, hi = n * (part + 1) / parts
+            return (lo..<hi).map { l in (powers[l].jacobian - powers[l + n].jacobian).multiplied(by: twiddles[l] * scale) }
+        }
+        return GroupFFT.inverse(G1Jacobian.batchAffine(chunks.flatMap { $0 }), scaled: false)
     }
 
     /// L_j(τ)·G2 for j < 2^level (level ≤ power).

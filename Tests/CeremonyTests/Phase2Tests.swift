@@ -86,6 +86,24 @@ import TestSupport
         #expect(refused { $0.contributions.remove(at: 1) })               // a contribution left out
     }
 
+    @Test func theHQueryFromHalfAnFFTIsTheOddHalfOfTheWholeOne() throws {
+        let (_, ptau) = try Self.inputs()
+        for level in 0...4 {
+            let whole: [G1Affine] = try ptau.lagrangeTauG1(level: level + 1)
+            let odd: [G1Affine] = try ptau.lagrangeTauG1OddPoints(level: level)
+            let expected: [G1Affine] = (0..<(1 << level)).map { whole[2 * $0 + 1] }
+            #expect(odd == expected, "level \(level)")
+        }
+        // At the top level the last power is missing (snarkjs's convention: infinity).
+        var top = ptau
+        top.tauG1 = Array(ptau.tauG1.prefix(PowersOfTau.tauG1Count(power: 3)))
+        top.power = 3
+        let topWhole: [G1Affine] = try top.lagrangeTauG1(level: 4)
+        let topOdd: [G1Affine] = try top.lagrangeTauG1OddPoints(level: 3)
+        let topExpected: [G1Affine] = (0..<8).map { topWhole[2 * $0 + 1] }
+        #expect(topOdd == topExpected)
+    }
+
     @Test func aPtauTooSmallIsRefusedWithThePowerNeeded() throws {
         let (r1cs, ptau) = try Self.inputs()
         #expect(Phase2.requiredPower(r1cs) == 3)
