@@ -225,7 +225,10 @@ public enum Phase2 {
         var next = key
         next.delta1 = key.delta1.jacobian.multiplied(by: d).affine
         next.delta2 = key.delta2.jacobian.multiplied(by: d).affine
-        let inverse = d.inverse()
+        // The secret's inverse is as secret as the secret: overwritten on the way out (best
+        // effort, as the development setup's toxic waste).
+        var inverse = d.inverse()
+        defer { inverse = .zero }
         progress("dividing C and H by the secret", 0)
         next.c = multiplyAll(key.c, by: inverse)
         progress("dividing C and H by the secret", 0.5)
