@@ -138,7 +138,10 @@ public enum Phase2 {
         PowersOfTauEncoding.uncompressed(key.delta2, into: &buffer)
         hasher.update(buffer)
         func count(_ c: Int) { hasher.update([UInt8(truncatingIfNeeded: c >> 24), UInt8(truncatingIfNeeded: c >> 16), UInt8(truncatingIfNeeded: c >> 8), UInt8(truncatingIfNeeded: c)]) }
-        func points(_ ps: [G1Affine]) { count(ps.count); hasher.update(uncompressedAll(ps)) }
+        func points(_ ps: [G1Affine]) {
+            count(ps.count)
+            hasher.update(PowersOfTauEncoding.encodeAll(ps, size: 64) { PowersOfTauEncoding.uncompressed($0, into: &$1) })
+        }
         points(key.ic)
         let n = key.domainSize
         let zPoints: [G1Jacobian] = parallelMap(n - 1) { i in ptau.tauG1[i + n].jacobian - ptau.tauG1[i].jacobian }
@@ -147,18 +150,8 @@ public enum Phase2 {
         points(key.a)
         points(key.b1)
         count(key.b2.count)
-        var g2Bytes: [UInt8] = []
-        g2Bytes.reserveCapacity(128 * key.b2.count)
-        for p in key.b2 { PowersOfTauEncoding.uncompressed(p, into: &g2Bytes) }
-        hasher.update(g2Bytes)
+        hasher.update(PowersOfTauEncoding.encodeAll(key.b2, size: 128) { PowersOfTauEncoding.uncompressed($0, into: &$1) })
         return hasher.finalize()
-    }
-
-    static func uncompressedAll(_ ps: [G1Affine]) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(64 * ps.count)
-        for p in ps { PowersOfTauEncoding.uncompressed(p, into: &out) }
-        return out
     }
 
     // MARK: contribute and beacon

@@ -42,7 +42,7 @@ struct CircuitExport: ParsableCommand {
 
     func run() throws {
         let system = TransferCircuit.r1cs
-        try write(R1CSFile.encode(system), to: r1cs, what: "R1CS")
+        try writeOutputFile(R1CSFile.encode(system), to: r1cs, what: "R1CS")
         var report: [String: Any] = [
             "r1cs": r1cs, "constraints": system.constraints.count, "wires": system.variableCount,
             "public_inputs": system.publicCount, "circuit_id": TransferCircuit.circuitID,
@@ -54,9 +54,9 @@ struct CircuitExport: ParsableCommand {
             do { z = try TransferCircuit.assignment(w) } catch {
                 throw AdminError("internal error: the random transfer does not satisfy the circuit: \(error)")
             }
-            try write(WitnessFile.encode(z), to: witness, what: "witness")
+            try writeOutputFile(WitnessFile.encode(z), to: witness, what: "witness")
             let publicJSON = try JSONSerialization.data(withJSONObject: w.publicInputs.map(\.decimalString), options: [.prettyPrinted])
-            try write(Array(publicJSON), to: publicInputs, what: "public inputs")
+            try writeOutputFile(Array(publicJSON), to: publicInputs, what: "public inputs")
             report["witness"] = witness
             report["public"] = publicInputs
         }
@@ -67,12 +67,6 @@ struct CircuitExport: ParsableCommand {
             print("R1CS: \(r1cs) (\(system.constraints.count) constraints, \(system.variableCount) wires, \(system.publicCount) public inputs)")
             if let witness, let publicInputs { print("witness: \(witness)\npublic inputs: \(publicInputs)") }
             print("circuit id: \(TransferCircuit.circuitID)")
-        }
-    }
-
-    private func write(_ bytes: [UInt8], to path: String, what: String) throws {
-        do { try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
-            throw AdminError("cannot write the \(what) to \(path): \((error as NSError).localizedDescription) (check that the directory exists and is writable)")
         }
     }
 }

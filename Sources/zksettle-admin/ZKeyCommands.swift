@@ -21,7 +21,7 @@ func readInputFile(_ path: String, what: String) throws -> [UInt8] {
     }
 }
 
-/// Writes an output file atomically, owner-only unless `world` (public files: keys, proofs).
+/// Writes an output file atomically (public files: keys, proofs, circuits).
 func writeOutputFile(_ bytes: [UInt8], to path: String, what: String) throws {
     do { try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
         throw AdminError("cannot write the \(what) to \(path): \((error as NSError).localizedDescription) (check that the directory exists and is writable)")
