@@ -108,11 +108,15 @@ public func adc(_ a: UInt, _ b: UInt, _ carry: inout UInt) -> UInt {
 }
 
 /// Subtract with borrow: returns a − b − borrow mod 2^64 and sets borrow to the borrow out.
+/// Written as a + ~b + (1 − borrow) on the add-with-carry above: LLVM turns a chain of these
+/// into one sub/sbb chain, where the UInt128 subtraction compiled to four instructions a limb
+/// (an add, an adc of −1, an arithmetic shift and an adc, to rebuild the borrow).
 @inlinable @inline(__always)
 public func sbb(_ a: UInt, _ b: UInt, _ borrow: inout UInt) -> UInt {
-    let t = UInt128(a) &- UInt128(b) &- UInt128(borrow)
-    borrow = UInt(truncatingIfNeeded: t >> 64) & 1
-    return UInt(truncatingIfNeeded: t)
+    var carry = 1 &- borrow
+    let d = adc(a, ~b, &carry)
+    borrow = 1 &- carry
+    return d
 }
 
 /// Eight limbs: an unreduced double-width product, input of Montgomery reduction.

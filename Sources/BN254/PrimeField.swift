@@ -155,27 +155,21 @@ public struct PrimeField<P: FieldParameters>: Sendable, Hashable, CustomStringCo
     }
 
     /// Montgomery reduction (REDC) of a double-width value t < m·2^256: returns t·R^-1 mod m,
-    /// fully reduced. Four `mpn_addmul_1` rows (t += q·m·2^(64i)), each storing its carry in
-    /// the limb it zeroed (the layout of GMP's own redc_1); the carries are then folded into
-    /// the high half with an inline carry chain. Clobbers `t`.
+    /// fully reduced. One call to GMP's `mpn_redc_1` (four multiply-accumulate rows and the
+    /// final add in the CPU's assembly; declared in the CGMP shim), then one conditional
+    /// subtraction. Clobbers `t`.
     @inlinable @inline(__always)
     public static func reduce(_ t: inout WideLimbs) -> Limbs {
         var m = P.modulus
-        let inv = P.montInv
+        var r = Limbs.zero
         withUnsafeMutablePointer(to: &t) { tp in
             withUnsafePointer(to: &m) { mp in
-                let mm = limbPointer(mp)
-                var u = limbPointer(tp)
-                for _ in 0..<4 {
-                    let q = u[0] &* inv
-                    u[0] = __gmpn_addmul_1(u, mm, 4, q)
-                    u += 1
+                withUnsafeMutablePointer(to: &r) { rp in
+                    // < 2m < 2^255 for t < m·2^256: the returned carry is always zero.
+                    _ = __gmpn_redc_1(limbPointer(rp), limbPointer(tp), limbPointer(mp), 4, P.montInv)
                 }
             }
         }
-        // high half + carries; < 2m < 2^255 for t < m·2^256, so no carry out.
-        var c: UInt = 0
-        let r = Limbs(adc(t.v.4, t.v.0, &c), adc(t.v.5, t.v.1, &c), adc(t.v.6, t.v.2, &c), adc(t.v.7, t.v.3, &c))
         return reduceOnce(r)
     }
 
