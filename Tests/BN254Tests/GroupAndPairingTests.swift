@@ -44,6 +44,11 @@ import TestSupport
         #expect(g.cyclotomicPow(bnParameterX) == g.pow([UInt(bnParameterX)]))
         #expect(g.cyclotomicPowNAF(bnParameterX) == g.pow([UInt(bnParameterX)]))
         #expect(g.cyclotomicPowNAF(0b1011_0111) == g.pow([0b1011_0111]))
+        // Width-4 digits from 2^16 up: the first such exponent, all ones (every digit −1 or a
+        // long carry), and one with digits of every magnitude ±1…±7.
+        for e: UInt64 in [1 << 16, 0xFFFF_FFFF_FFFF_FFFF, 0x7B5D_3C1F_9E0A_4467] {
+            #expect(g.cyclotomicPowNAF(e) == g.pow([UInt(e)]), "exponent \(e)")
+        }
         #expect(g * g.conjugate() == .one)
     }
 }
