@@ -85,12 +85,10 @@ public enum Groth16 {
         // Per-proof work (ρᵢAᵢ, ρᵢCᵢ, the lines of Bᵢ) in parallel chunks.
         let chunks = (0..<workers).map { w in stride(from: w, to: n, by: workers).map { $0 } }
         let partial = parallelMap(workers) { w -> (MillerLoopResult, G1Jacobian) in
-            var sumC = G1Jacobian.infinity
-            var scaledA: [G1Jacobian] = []
-            for i in chunks[w] {
-                scaledA.append(items[i].proof.a.jacobian.multipliedGLV(draws[i].a, draws[i].b))
-                sumC += items[i].proof.c.jacobian.multipliedGLV(draws[i].a, draws[i].b)
-            }
+            let scaledA = chunks[w].map { items[$0].proof.a.jacobian.multipliedGLV(draws[$0].a, draws[$0].b) }
+            // Σρᵢ·Cᵢ over the chunk on one shared doubling chain.
+            let sumC = G1Jacobian.linearCombinationGLV(chunks[w].map { items[$0].proof.c },
+                                                       chunks[w].map { (draws[$0].a, draws[$0].b) })
             let affA = G1Jacobian.batchAffine(scaledA)
             let pairs = chunks[w].enumerated().map { (k, i) in (affA[k], G2Prepared(items[i].proof.b)) }
             return (Pairing.multiMillerLoop(pairs), sumC)

@@ -160,4 +160,25 @@ import TestSupport
         #expect(p.multipliedGLV(1, 0) == p)
         #expect(p.multipliedGLV(UInt64.max, UInt64.max) == p.multiplied(by: Fr(UInt64.max) * (Fr.one + G1Endomorphism.lambda)))
     }
+
+    @Test func glvLinearCombinationIsTheSumOfItsTerms() {
+        var rng = SeededGenerator(label: "glv-sum")
+        var points = (0..<9).map { _ in rng.g1().affine }
+        var weights = (0..<9).map { _ in (a: rng.next(), b: rng.next()) }
+        // A repeated point (the chain adds a table entry to itself), the point at infinity,
+        // a zero weight, extreme weights and the negation of another term.
+        points[3] = points[2]; weights[3] = weights[2]
+        points[4] = .infinity
+        weights[5] = (0, 0)
+        weights[6] = (UInt64.max, UInt64.max)
+        weights[7] = (1, 0)
+        points[8] = -points[0]; weights[8] = weights[0]
+        var expected = G1Jacobian.infinity
+        for (p, w) in zip(points, weights) { expected += G1Jacobian(p).multipliedGLV(w.a, w.b) }
+        #expect(G1Jacobian.linearCombinationGLV(points, weights) == expected)
+        #expect(G1Jacobian.linearCombinationGLV([], []).isInfinity)
+        // Terms that cancel leave the point at infinity; one changed weight does not.
+        #expect(G1Jacobian.linearCombinationGLV([points[0], points[8]], [weights[0], weights[0]]).isInfinity)
+        #expect(!G1Jacobian.linearCombinationGLV([points[0], points[8]], [weights[0], (weights[0].a ^ 1, weights[0].b)]).isInfinity)
+    }
 }
