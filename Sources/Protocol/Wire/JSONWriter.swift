@@ -77,6 +77,14 @@ public enum JSONWriter {
     }
 
     public static func writeString(_ s: String, into out: inout String) {
+        // Most strings (hex, decimal field elements, keys) need no escape: one scan of the
+        // UTF-8 bytes and one append, instead of a scalar at a time.
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            out += "\""
+            out += s
+            out += "\""
+            return
+        }
         out += "\""
         for scalar in s.unicodeScalars {
             switch scalar {
