@@ -60,6 +60,25 @@ public struct Fp12: Sendable, Equatable, CustomStringConvertible {
         return Fp12(a + b.mulByV(), c - a - b)
     }
 
+    /// Multiplication by the product of two sparse line values ℓ = a0 + a1·w + a3·vw and
+    /// ℓ' = b0 + b1·w + b3·vw (vw = w³), 23 Fp2 products where two `mulByLine` take 26.
+    /// ℓℓ' = (a0b0 + ξa3b3) + (a0b1 + a1b0)w + a1b1·w² + (a0b3 + a3b0)w³ + (a1b3 + a3b1)w⁴
+    /// (w⁶ = ξ): six products by Karatsuba, then a product by an element whose w⁵ term is zero
+    /// (a full Fp6 product, a `mulBy01` and one more full product).
+    @inlinable
+    public func mulByLines(_ a0: Fp2, _ a1: Fp2, _ a3: Fp2, _ b0: Fp2, _ b1: Fp2, _ b3: Fp2) -> Fp12 {
+        let x00 = a0 * b0, x11 = a1 * b1, x33 = a3 * b3
+        let x01 = (a0 + a1) * (b0 + b1) - x00 - x11
+        let x03 = (a0 + a3) * (b0 + b3) - x00 - x33
+        let x13 = (a1 + a3) * (b1 + b3) - x11 - x33
+        let g0 = Fp6(x00 + x33.mulByNonResidue(), x11, x13)  // w⁰, w², w⁴
+        let (g10, g11) = (x01, x03)                           // w¹, w³ (w⁵ is zero)
+        let t0 = c0 * g0
+        let t1 = c1.mulBy01(g10, g11)
+        let s = (c0 + c1) * Fp6(g0.c0 + g10, g0.c1 + g11, g0.c2)
+        return Fp12(t0 + t1.mulByV(), s - t0 - t1)
+    }
+
     /// Exponentiation by a little-endian limb vector (square and multiply; for tests and GT).
     public func pow(_ exponent: [UInt]) -> Fp12 {
         var result = Fp12.one

@@ -34,6 +34,19 @@ import TestSupport
         #expect(f.mulByLine(l0, l1, l2) == f * dense)
     }
 
+    @Test func twoLinesAtOnceMatchTwoLineProducts() {
+        var rng = SeededGenerator(label: "two-lines")
+        for _ in 0..<8 {
+            let f = rng.fp12()
+            let (a0, a1, a3, b0, b1, b3) = (rng.fp2(), rng.fp2(), rng.fp2(), rng.fp2(), rng.fp2(), rng.fp2())
+            let twice = f.mulByLine(a0, a1, a3).mulByLine(b0, b1, b3)
+            #expect(f.mulByLines(a0, a1, a3, b0, b1, b3) == twice)
+            #expect(f.mulByLines(b0, b1, b3, a0, a1, a3) == twice)
+            // A coefficient in the wrong place is not the same product.
+            #expect(f.mulByLines(a0, a3, a1, b0, b1, b3) != twice)
+        }
+    }
+
     @Test func cyclotomicSquaringMatchesSquaring() {
         var rng = SeededGenerator(label: "cyclotomic")
         let f = rng.fp12()
