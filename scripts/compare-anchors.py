@@ -76,7 +76,7 @@ def main():
         "batch64": ours(*verify_args(T1, "valid_t1"), "--batch", "64", "--iterations", "15"),
         "prove": ours("prove", "--iterations", "3"),
     }
-    a = anchors()
+    a_first = anchors()
     log("zksettle-bench (second pass) ...")
     second = {
         "pairing": ours("pairing", "--iterations", "200"),
@@ -86,28 +86,47 @@ def main():
         "prove": ours("prove", "--iterations", "3"),
     }
 
+    # The anchors get a second pass too, after ours: noise hits both sides, and each side keeps
+    # its better pass.
+    a_second = anchors()
+
     def best(key, field):
         return min(first[key][field], second[key][field])
 
-    mcl_pair = a["mcl"]["pairing"]["median_ms"]
-    mcl_prod4 = a["mcl"]["pairing_product_4"]["median_ms"]
-    ark = a["arkworks_verify"]
-    ark7 = [v for k, v in ark.items() if k.startswith("public_7")][0]["verify_snarkjs_json"]["median_ms"]
-    ark1 = [v for k, v in ark.items() if k.startswith("public_1")][0]["verify_snarkjs_json"]["median_ms"]
+    def anchor_best(path):
+        values = []
+        for a in (a_first, a_second):
+            for step in path:
+                a = a[step] if not callable(step) else step(a)
+            values.append(a)
+        return min(values)
+
+    def public(n):
+        return lambda ark: [v for k, v in ark.items() if k.startswith(f"public_{n}")][0]
+
+    mcl_pair = anchor_best(["mcl", "pairing", "median_ms"])
+    mcl_prod4 = anchor_best(["mcl", "pairing_product_4", "median_ms"])
+    ark7 = anchor_best(["arkworks_verify", public(7), "verify_snarkjs_json", "median_ms"])
+    ark1 = anchor_best(["arkworks_verify", public(1), "verify_snarkjs_json", "median_ms"])
+    ark_prove = anchor_best(["arkworks_prove", "transfer_v1", "prove_median_ms"])
     rows = [
-        ("one pairing", best("pairing", "ms_per_op"), "mcl pairing", mcl_pair, "≤ 2.0"),
-        ("4-pair product (4 Miller loops + 1 final exp)", best("pairing", "ms_pairing_product_4"), "mcl 4-pair product", mcl_prod4, "—"),
-        ("Groth16 verify, 1 public input, snarkjs JSON", best("verify1", "ms_per_proof"), "arkworks verify_snarkjs, 1 public", ark1, "≤ 1.0"),
-        ("Groth16 verify, 7 public inputs, snarkjs JSON", best("verify7", "ms_per_proof"), "arkworks verify_snarkjs, 7 public", ark7, "≤ 1.0"),
-        ("batch of 64, 7 public inputs, per proof", best("batch64", "ms_per_proof"), "arkworks single verify, 7 public", ark7, "≤ 0.33"),
+        ("one pairing", best("pairing", "ms_per_op"), "mcl pairing", mcl_pair, "≤ 1.6"),
+        ("4-pair product (4 Miller loops + 1 final exp)", best("pairing", "ms_pairing_product_4"), "mcl 4-pair product", mcl_prod4, "≤ 1.6"),
+        ("Groth16 verify, 1 public input, snarkjs JSON", best("verify1", "ms_per_proof"), "arkworks verify_snarkjs, 1 public", ark1, "≤ 0.75"),
+        ("Groth16 verify, 7 public inputs, snarkjs JSON", best("verify7", "ms_per_proof"), "arkworks verify_snarkjs, 7 public", ark7, "≤ 0.75"),
+        ("batch of 64, 7 public inputs, per proof (wall)", best("batch64", "ms_per_proof"), "arkworks single verify, 7 public", ark7, "≤ 0.2"),
         (f"prove a transfer, witness included ({first['prove']['constraints']:,} constraints)", best("prove", "ms_per_proof"),
-         "arkworks prove transfer_v1.circom (12,362), wasm witness included", a["arkworks_prove"]["transfer_v1"]["prove_median_ms"], "≤ 1.5"),
+         "arkworks prove transfer_v1.circom (12,362), wasm witness included", ark_prove, "≤ 1.5"),
     ]
     print("| measurement | ZKSettle ms | anchor | anchor ms | ratio | target |")
     print("|---|---:|---|---:|---:|---|")
     for name, ms, anchor, ams, target in rows:
         print(f"| {name} | {ms:.3f} | {anchor} | {ams:.3f} | {ms / ams:.2f} | {target} |")
-    result = {"ours_first": first, "ours_second": second, "anchors": a,
+    cores = first["batch64"]["cores"]
+    core_ms = best("batch64", "ms_per_proof") * cores
+    print(f"\nbatch of 64: {core_ms:.3f} ms of core time per proof (wall per proof × {cores} cores; target ≤ 0.45)")
+    result = {"ours_first": first, "ours_second": second, "anchors": a_first, "anchors_second": a_second,
+              "batch64_core_ms_per_proof": round(core_ms, 4),
               "ratios": {name: round(ms / ams, 3) for name, ms, _, ams, _ in rows}}
     with open(os.path.join(ROOT, ".build", "compare-anchors.json"), "w") as f:
         json.dump(result, f, indent=1)

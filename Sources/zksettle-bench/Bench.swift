@@ -16,8 +16,13 @@ struct Bench: ParsableCommand {
 enum Timer {
     static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 
-    /// Median milliseconds of one call of `body`, taken over `samples` samples of `inner` calls.
+    /// Median milliseconds of one call of `body`, taken over `samples` samples of `inner` calls,
+    /// after a warm-up of at least one call and up to 100 ms. Without it the first figure a
+    /// process measured was sometimes 1.5× the rest on this machine (a pairing of 1.27 ms in the
+    /// same run whose parts summed to 0.79 ms), the core still waking up.
     static func median(samples: Int, inner: Int = 1, _ body: () -> Void) -> Double {
+        let warmStart = now()
+        repeat { body() } while now() - warmStart < 100_000_000
         var times: [Double] = []
         for _ in 0..<max(samples, 1) {
             let t0 = now()
