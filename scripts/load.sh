@@ -12,6 +12,9 @@
 # node's data directory) and HAProxy in front, and loads them through it. After the load's own
 # JSON, one more line: {"server_cpu_seconds": …, "nodes": N} (utime + stime of every node, from
 # /proc, so the load generator's CPU does not count).
+#
+# ZKSETTLE_LOAD_PERF=FILE records the first node with perf during the load; then
+# `python3 scripts/perf-stages.py FILE MS` splits MS of server CPU per transfer by stage.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/server-lib.sh
@@ -67,6 +70,15 @@ cpu() {  # utime + stime of every node, in clock ticks
   echo "$total"
 }
 before=$(cpu)
+PERF_PID=
+if [ -n "${ZKSETTLE_LOAD_PERF:-}" ]; then
+  # Profile the first node alone during the load (DWARF call graphs; scripts/perf-stages.py
+  # turns the file into CPU per transfer by stage).
+  perf record -F 999 --call-graph dwarf,16384 -p "${PIDS[0]}" -o "$ZKSETTLE_LOAD_PERF" 2>/dev/null &
+  PERF_PID=$!
+  sleep 0.5
+fi
 "$BIN/zksettle-bench" load --server "http://127.0.0.1:$PORT" --transfers "$N" --concurrency "$C" --admin-token-file "$DATA/admin-token"
 after=$(cpu)
+if [ -n "$PERF_PID" ]; then kill -INT "$PERF_PID"; wait "$PERF_PID" || true; fi
 python3 -c "import json; print(json.dumps({'server_cpu_seconds': round(($after - $before) / $(getconf CLK_TCK), 2), 'nodes': $NODES}))"
