@@ -23,9 +23,9 @@ public protocol FieldParameters: Sendable {
 
 /// An element of a prime field, stored as 4 limbs in Montgomery form (value · 2^256 mod m).
 ///
-/// Products, squares, reductions, inversions and exponentiations go through GMP's `mpn_*`
-/// layer on stack buffers (no heap allocation); additions are inline Swift, which is cheaper
-/// than a call for four limbs. Modelled on gnark-crypto's `fp.Element`.
+/// Products, squares and reductions go through GMP's `mpn_*` layer on stack buffers (no heap
+/// allocation), and inversions and exponentiations are built on them; additions are inline
+/// Swift, which is cheaper than a call for four limbs. Modelled on gnark-crypto's `fp.Element`.
 @frozen
 public struct PrimeField<P: FieldParameters>: Sendable, Hashable, CustomStringConvertible {
     /// The Montgomery representation, always fully reduced (< m).
