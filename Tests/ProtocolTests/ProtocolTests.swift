@@ -186,6 +186,24 @@ import Testing
         #expect(key.publicKey == hex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"))
         #expect(key.sign([]) == hex("e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b"))
     }
+
+    @Test func oneKeySignsFromManyThreadsAtOnce() async {
+        // The key keeps one OpenSSL key for all its signatures (the server signs receipts and
+        // vouchers concurrently): Ed25519 is deterministic, so every thread gets the same bytes.
+        let key = Ed25519Key.generate()
+        let messages = (0..<16).map { i in Array("receipt \(i)".utf8) }
+        let expected = messages.map { key.sign($0) }
+        let results = await withTaskGroup(of: (Int, [UInt8]).self) { group in
+            for _ in 0..<8 {
+                for (i, m) in messages.enumerated() { group.addTask { (i, key.sign(m)) } }
+            }
+            return await group.reduce(into: [(Int, [UInt8])]()) { $0.append($1) }
+        }
+        #expect(results.count == 128)
+        #expect(results.allSatisfy { expected[$0.0] == $0.1 })
+        #expect(results.allSatisfy { Ed25519Key.verify(publicKey: key.publicKey, message: messages[$0.0], signature: $0.1) })
+        #expect(!Ed25519Key.verify(publicKey: key.publicKey, message: messages[1], signature: expected[0]))
+    }
 }
 
 /// `ServerAnswer.params` reads the server's minimum fee strictly (issue 14, point 4).
