@@ -11,8 +11,6 @@ public protocol FieldParameters: Sendable {
     static var montR: Limbs { get }
     /// R^2 mod m (converts into Montgomery form).
     static var montR2: Limbs { get }
-    /// R^3 mod m (fixes up an inverse computed on a Montgomery value).
-    static var montR3: Limbs { get }
     /// -m^-1 mod 2^64 (the Montgomery reduction factor).
     static var montInv: UInt { get }
     /// Decimal modulus, for messages and tests.
@@ -277,9 +275,6 @@ public enum FpParameters: FieldParameters {
     @inlinable public static var montR2: Limbs {
         Limbs(0xf32c_fc5b_538a_fa89, 0xb5e7_1911_d445_01fb, 0x47ab_1eff_0a41_7ff6, 0x06d8_9f71_cab8_351f)
     }
-    @inlinable public static var montR3: Limbs {
-        Limbs(0xb1cd_6daf_da15_30df, 0x62f2_10e6_a728_3db6, 0xef7f_0b0c_0ada_0afb, 0x20fd_6e90_2d59_2544)
-    }
     @inlinable public static var montInv: UInt { 0x87d2_0782_e486_6389 }
     public static var modulusDecimal: String {
         "21888242871839275222246405745257275088696311157297823662689037894645226208583"
@@ -297,9 +292,6 @@ public enum FrParameters: FieldParameters {
     }
     @inlinable public static var montR2: Limbs {
         Limbs(0x1bb8_e645_ae21_6da7, 0x53fe_3ab1_e35c_59e3, 0x8c49_833d_53bb_8085, 0x0216_d0b1_7f4e_44a5)
-    }
-    @inlinable public static var montR3: Limbs {
-        Limbs(0x5e94_d8e1_b4bf_0040, 0x2a48_9cbe_1cfb_b6b8, 0x893c_c664_a19f_cfed, 0x0cf8_594b_7fcc_657c)
     }
     @inlinable public static var montInv: UInt { 0xc2e1_f593_efff_ffff }
     public static var modulusDecimal: String {
