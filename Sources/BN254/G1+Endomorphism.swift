@@ -23,6 +23,12 @@ public enum G1Endomorphism {
     }()
 }
 
+extension AffinePoint where C == G1Curve {
+    /// φ(x, y) = (β·x, y); infinity stays infinity.
+    @inlinable
+    public func endomorphism() -> Self { isInfinity ? self : Self(x: x * G1Endomorphism.beta, y: y) }
+}
+
 extension JacobianPoint where C == G1Curve {
     /// φ(P) = (β·X, Y, Z): β·x in affine terms, since x = X/Z².
     @inlinable
@@ -66,7 +72,7 @@ extension JacobianPoint where C == G1Curve {
             for _ in 1..<4 { t = t + twice; jacobianTables.append(t) }
         }
         let tables = batchAffine(jacobianTables)
-        let phiTables = tables.map { $0.isInfinity ? $0 : G1Affine(x: $0.x * G1Endomorphism.beta, y: $0.y) }
+        let phiTables = tables.map { $0.endomorphism() }
         let digitsA = live.map { wnaf([UInt(weights[$0].a)], width: 4) }
         let digitsB = live.map { wnaf([UInt(weights[$0].b)], width: 4) }
         let length = (digitsA + digitsB).map(\.count).max() ?? 0

@@ -158,6 +158,8 @@ import TestSupport
         var rng = SeededGenerator(label: "glv")
         let p = rng.g1()
         #expect(p.endomorphism() == p.multiplied(by: lambda))
+        #expect(G1Jacobian(p.affine.endomorphism()) == p.endomorphism())
+        #expect(G1Affine.infinity.endomorphism().isInfinity)
     }
 
     @Test func glvMultiplicationIsTheScalarMultiplication() {
