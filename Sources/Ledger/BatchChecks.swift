@@ -59,6 +59,11 @@ extension BatchCommit {
         else { throw fail("vouchers are not one per deposit, in order, for the deposit's amount") }
         var nonces = Set<[UInt8]>()
         for v in batch.vouchers where !nonces.insert(v.voucher.nonce).inserted { throw .voucherAlreadyUsed(v.voucher.id) }
+        // The frontier's shape (its nodes are the writer's own hashes; a reader checks them
+        // against the root before it appends from them, and `db verify` against the leaves).
+        if let f = batch.frontier, h.leafCount >= 0, f.count != Int(h.leafCount).nonzeroBitCount {
+            throw fail("a frontier of \(f.count) nodes for \(h.leafCount) leaves (one per set bit)")
+        }
     }
 
     /// Checks that the batch extends the stored chain whose last header is `last` (nil: an

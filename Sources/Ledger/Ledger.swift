@@ -150,12 +150,21 @@ public struct BatchCommit: Sendable {
     public var payouts: [(transferID: TransferID, recipient: String, amount: UInt64)]
     /// The vouchers this batch's deposits used, recorded in the same transaction.
     public var vouchers: [VoucherRecord]
+    /// The frontier of the batch's tree after it (`MerkleTree.frontier`, one node per set bit
+    /// of `header.leafCount`), stored with the header (issue 16): a writer that learns this
+    /// batch from the ledger appends after it without replaying the tree's leaves. Not in the
+    /// header's hash: `db verify` checks it against the leaves, and a reader against the root.
+    /// Nil: not stored (a hand-made batch).
+    public var frontier: [Fr]?
 
     public init(header: BatchHeader, transfers: [SettledTransfer], leaves: [LeafRecord], nullifiers: [NullifierRecord],
-                payouts: [(transferID: TransferID, recipient: String, amount: UInt64)], vouchers: [VoucherRecord] = []) {
+                payouts: [(transferID: TransferID, recipient: String, amount: UInt64)], vouchers: [VoucherRecord] = [], frontier: [Fr]? = nil) {
         self.header = header; self.transfers = transfers; self.leaves = leaves
-        self.nullifiers = nullifiers; self.payouts = payouts; self.vouchers = vouchers
+        self.nullifiers = nullifiers; self.payouts = payouts; self.vouchers = vouchers; self.frontier = frontier
     }
+
+    /// The frontier as the ledger stores it (nil: none).
+    public var frontierBytes: [UInt8]? { frontier.map(MerkleTree.encodeFrontier) }
 }
 
 /// What the server needs at start to rebuild its in-memory state.
@@ -254,16 +263,21 @@ public protocol LedgerReader: LedgerListing, AnyObject, Sendable {
 }
 
 /// The batches committed after some batch, as a writer needs them to catch up: their headers
-/// in order, their leaves' commitments in leaf order, their nullifiers and voucher nonces.
+/// in order, the last one's tree as its stored frontier or (when none is stored) the leaves'
+/// commitments in leaf order, their nullifiers and voucher nonces.
 public struct LedgerChanges: Sendable {
     public var headers: [BatchHeader]
-    /// (global leaf index, commitment), ascending and gap-free.
+    /// (global leaf index, commitment), ascending and gap-free; empty when `frontier` is given.
     public var leaves: [(index: Int64, commitment: Fr)]
+    /// The frontier stored with the last header (issue 16): its tree after it, without the
+    /// leaves. Nil when that batch has none stored (written before schema 5); then `leaves`.
+    public var frontier: [Fr]?
     public var nullifiers: [Fr]
     public var voucherNonces: [[UInt8]]
 
-    public init(headers: [BatchHeader] = [], leaves: [(index: Int64, commitment: Fr)] = [], nullifiers: [Fr] = [], voucherNonces: [[UInt8]] = []) {
-        self.headers = headers; self.leaves = leaves; self.nullifiers = nullifiers; self.voucherNonces = voucherNonces
+    public init(headers: [BatchHeader] = [], leaves: [(index: Int64, commitment: Fr)] = [], frontier: [Fr]? = nil, nullifiers: [Fr] = [],
+                voucherNonces: [[UInt8]] = []) {
+        self.headers = headers; self.leaves = leaves; self.frontier = frontier; self.nullifiers = nullifiers; self.voucherNonces = voucherNonces
     }
 }
 

@@ -6,9 +6,12 @@ import Protocol
 /// storage engine loads its own tables into these shapes; the checks are the same for all).
 public struct LedgerAuditRows: Sendable {
     public struct Batch: Sendable { public var number: Int64; public var previousHash: [UInt8]; public var hash: [UInt8]; public var root: [UInt8]; public var leafCount: Int64; public var transferCount: Int64; public var createdAt: Int64; public var tree: Int64
-        public init(number: Int64, previousHash: [UInt8], hash: [UInt8], root: [UInt8], leafCount: Int64, transferCount: Int64, createdAt: Int64, tree: Int64) {
+        /// The stored frontier of its tree after it (nil: none stored).
+        public var frontier: [UInt8]?
+        public init(number: Int64, previousHash: [UInt8], hash: [UInt8], root: [UInt8], leafCount: Int64, transferCount: Int64, createdAt: Int64, tree: Int64,
+                    frontier: [UInt8]? = nil) {
             self.number = number; self.previousHash = previousHash; self.hash = hash; self.root = root; self.leafCount = leafCount
-            self.transferCount = transferCount; self.createdAt = createdAt; self.tree = tree
+            self.transferCount = transferCount; self.createdAt = createdAt; self.tree = tree; self.frontier = frontier
         }
     }
     public struct Leaf: Sendable { public var index: Int64; public var commitment: [UInt8]; public var encryptedOutput: [UInt8]; public var transferID: [UInt8]; public var batch: Int64
@@ -171,6 +174,10 @@ public struct LedgerAuditor {
             previousCount = b.leafCount
             if let root = roots[b.number], tree.root != root {
                 fault(.batchRoot, batch: b.number, "stored root \(root.hexString) but the leaves give \(tree.root.hexString) after \(b.leafCount) leaves of tree \(treeNumber)")
+            }
+            // The frontier other writers append from (issue 16) must be the leaves' own.
+            if let stored = b.frontier, stored != MerkleTree.encodeFrontier(tree.frontier) {
+                fault(.frontier, batch: b.number, "the stored frontier (\(stored.count / 32) nodes) is not the frontier of tree \(treeNumber)'s first \(b.leafCount) leaves")
             }
         }
         if Int64(leaves.count) != treeNumber * capacity + previousCount {

@@ -16,6 +16,8 @@ public struct LedgerFault: Sendable, Equatable, CustomStringConvertible {
         case chain = "chain"
         /// A batch root is not the root of the tree of the stored leaves after that batch.
         case batchRoot = "batch_root"
+        /// A batch's stored frontier is not its tree's frontier after it (issue 16).
+        case frontier = "frontier"
         /// A batch's leaf_count goes backwards or past the stored leaves or its tree's capacity,
         /// or leaves follow the last batch.
         case leafCount = "leaf_count"

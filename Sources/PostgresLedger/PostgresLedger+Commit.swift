@@ -37,9 +37,9 @@ extension PostgresLedger {
     private static func insert(_ batch: BatchCommit, _ s: ConnectionSlot.Session) throws {
         let h = batch.header
         try s.run("""
-            INSERT INTO batches (number, previous_hash, hash, tree, root, leaf_count, transfer_count, created_at)
+            INSERT INTO batches (number, previous_hash, hash, tree, root, leaf_count, transfer_count, created_at, frontier)
             VALUES (\(h.number), \(bytes(h.previousHash)), \(bytes(h.hash)), \(h.tree), \(fr(h.root)), \(h.leafCount),
-                    \(Int64(batch.transfers.count)), \(h.createdAt))
+                    \(Int64(batch.transfers.count)), \(h.createdAt), \(batch.frontierBytes.map(bytes)))
             """)
         let t = batch.transfers
         do {

@@ -66,13 +66,22 @@ extension PostgresLedger {
             let last = try s.rows("SELECT COALESCE(max(number), 0) FROM batches")[0].decode(Int64.self)
             guard last > batch else { return changes }
             changes.headers = try Self.headers(s, from: batch + 1, limit: Int(last - batch))
-            changes.leaves = try s.rows("""
-                SELECT leaf_index, commitment FROM leaves
-                WHERE leaf_index >= (SELECT COALESCE(min(leaf_index0), 9223372036854775807) FROM transfers WHERE batch > \(batch))
-                ORDER BY leaf_index
-                """).map { row in
-                let (i, c) = try row.decode((Int64, ByteBuffer).self)
-                return (i, try Self.fr(c, "leaves.commitment"))
+            if let head = changes.headers.last,
+               let stored = try s.rows("SELECT frontier FROM batches WHERE number = \(head.number)").first?.decode(ByteBuffer?.self) {
+                do { changes.frontier = try MerkleTree.decodeFrontier(Array(buffer: stored), count: Int(head.leafCount)) } catch {
+                    throw LedgerError.corrupt("the frontier of batch \(head.number): \(error)")
+                }
+            }
+            // With the frontier the leaves are not needed (issue 16: no replay); else they are.
+            if changes.frontier == nil {
+                changes.leaves = try s.rows("""
+                    SELECT leaf_index, commitment FROM leaves
+                    WHERE leaf_index >= (SELECT COALESCE(min(leaf_index0), 9223372036854775807) FROM transfers WHERE batch > \(batch))
+                    ORDER BY leaf_index
+                    """).map { row in
+                    let (i, c) = try row.decode((Int64, ByteBuffer).self)
+                    return (i, try Self.fr(c, "leaves.commitment"))
+                }
             }
             changes.nullifiers = try s.rows("SELECT nullifier FROM nullifiers WHERE batch > \(batch)").map { try Self.fr($0.decode(ByteBuffer.self), "nullifiers.nullifier") }
             changes.voucherNonces = try s.rows("SELECT nonce FROM vouchers WHERE batch > \(batch)").map { Array(buffer: try $0.decode(ByteBuffer.self)) }
@@ -246,10 +255,12 @@ extension PostgresLedger {
 
     private static func auditRows(_ s: ConnectionSlot.Session) throws -> LedgerAuditRows {
         var rows = LedgerAuditRows()
-        for row in try s.rows("SELECT number, previous_hash, hash, root, leaf_count, transfer_count, created_at, tree FROM batches ORDER BY number") {
-            let (n, prev, hash, root, leafCount, transferCount, createdAt, tree) = try row.decode((Int64, ByteBuffer, ByteBuffer, ByteBuffer, Int64, Int64, Int64, Int64).self)
+        for row in try s.rows("SELECT number, previous_hash, hash, root, leaf_count, transfer_count, created_at, tree, frontier FROM batches ORDER BY number") {
+            let (n, prev, hash, root, leafCount, transferCount, createdAt, tree, frontier) =
+                try row.decode((Int64, ByteBuffer, ByteBuffer, ByteBuffer, Int64, Int64, Int64, Int64, ByteBuffer?).self)
             rows.batches.append(.init(number: n, previousHash: Array(buffer: prev), hash: Array(buffer: hash), root: Array(buffer: root),
-                                      leafCount: leafCount, transferCount: transferCount, createdAt: createdAt, tree: tree))
+                                      leafCount: leafCount, transferCount: transferCount, createdAt: createdAt, tree: tree,
+                                      frontier: frontier.map { Array(buffer: $0) }))
         }
         for row in try s.rows("SELECT batch, position, id FROM transfers ORDER BY batch, position") {
             let (b, p, id) = try row.decode((Int64, Int64, ByteBuffer).self)

@@ -27,6 +27,9 @@ import Protocol
 /// A connection that fails is dropped and made again on next use, so a node survives a
 /// database restart: calls in flight fail with `LedgerError.storage`, later ones reconnect.
 public final class PostgresLedger: Ledger, @unchecked Sendable {
+    /// The newest schema version this build applies (the migrations' count).
+    public static var supportedSchemaVersion: Int64 { PostgresSchema.currentVersion }
+
     public let treeCapacity: Int
     public let readOnly: Bool
     /// The URL without its password (for logs and messages).

@@ -12,7 +12,7 @@ import PostgresNIO
 /// append-only (UPDATE, DELETE and TRUNCATE refused); a payout changes once, pending → paid; a
 /// voucher is used once.
 enum PostgresSchema {
-    static let migrations: [String] = [v1]
+    static let migrations: [String] = [v1, v2]
     static var currentVersion: Int64 { Int64(migrations.count) }
 
     static func migrate(_ slot: ConnectionSlot) throws {
@@ -192,5 +192,12 @@ enum PostgresSchema {
             RETURN NEW;
         END $$;
         CREATE TRIGGER payouts_update BEFORE UPDATE OR DELETE ON payouts FOR EACH ROW EXECUTE FUNCTION zksettle_payouts_update();
+        """
+
+    /// Version 2 (issue 16): each batch stores its tree's frontier after it (one 32-byte node
+    /// per set bit of `leaf_count`, bottom up), so a node that learns another's batch appends
+    /// after it without replaying leaves. NULL for the batches written before.
+    static let v2 = """
+        ALTER TABLE batches ADD COLUMN frontier bytea CHECK (frontier IS NULL OR length(frontier) % 32 = 0);
         """
 }

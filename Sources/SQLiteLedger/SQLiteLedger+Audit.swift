@@ -22,10 +22,14 @@ extension SQLiteLedger {
         for problem in try SQLiteLedger.integrityProblems(db) {
             rows.storageFaults.append(LedgerFault(problem.hasPrefix("foreign_key_check") ? .foreignKey : .sqliteIntegrity, problem))
         }
-        try db.withStatement("SELECT number, previous_hash, hash, root, leaf_count, transfer_count, created_at, \(hasTrees ? "tree" : "0") FROM batches ORDER BY number") { s in
+        try db.withStatement("""
+            SELECT number, previous_hash, hash, root, leaf_count, transfer_count, created_at, \(hasTrees ? "tree" : "0"), \(hasFrontiers ? "frontier" : "NULL")
+            FROM batches ORDER BY number
+            """) { s in
             while try s.step() {
                 rows.batches.append(.init(number: s.int64(0), previousHash: s.blob(1), hash: s.blob(2), root: s.blob(3),
-                                          leafCount: s.int64(4), transferCount: s.int64(5), createdAt: s.int64(6), tree: s.int64(7)))
+                                          leafCount: s.int64(4), transferCount: s.int64(5), createdAt: s.int64(6), tree: s.int64(7),
+                                          frontier: s.isNull(8) ? nil : s.blob(8)))
             }
         }
         try db.withStatement("SELECT batch, position, id FROM transfers ORDER BY batch, position") { s in

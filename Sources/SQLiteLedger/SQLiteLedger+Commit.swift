@@ -64,10 +64,11 @@ extension SQLiteLedger {
         let number = header.number
         let rootBytes = header.root.bigEndianBytes
         try db.withStatement("""
-            INSERT INTO batches (number, previous_hash, hash, root, leaf_count, transfer_count, created_at, tree)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO batches (number, previous_hash, hash, root, leaf_count, transfer_count, created_at, tree, frontier)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """) { s in
             try s.bind(8, header.tree)
+            if let f = batch.frontierBytes { try s.bind(9, blob: f) } else { try s.bindNull(9) }
             try s.bind(1, number); try s.bind(2, blob: header.previousHash); try s.bind(3, blob: header.hash)
             try s.bind(4, blob: rootBytes); try s.bind(5, header.leafCount)
             try s.bind(6, Int64(batch.transfers.count)); try s.bind(7, header.createdAt)

@@ -249,15 +249,27 @@ extension SQLiteLedger {
             let last = try db.scalar("SELECT COALESCE(max(number), 0) FROM batches")
             guard last > batch else { return changes }
             changes.headers = try Self.headers(db, from: batch + 1, limit: Int(last - batch), trees: hasTrees)
-            // The new leaves start at the first leaf of the first new transfer (transfers are
+            if hasFrontiers, let head = changes.headers.last {
+                changes.frontier = try db.withStatement("SELECT frontier FROM batches WHERE number = ?") { s -> [Fr]? in
+                    try s.bind(1, head.number)
+                    guard try s.step(), !s.isNull(0) else { return nil }
+                    do { return try MerkleTree.decodeFrontier(s.blob(0), count: Int(head.leafCount)) } catch {
+                        throw LedgerError.corrupt("the frontier of batch \(head.number): \(error)")
+                    }
+                }
+            }
+            // With the frontier, the leaves are not needed (issue 16: no replay). Else the new
+            // leaves start at the first leaf of the first new transfer (transfers are
             // indexed by batch; leaves by index only).
-            try db.withStatement("""
-                SELECT leaf_index, commitment FROM leaves
-                WHERE leaf_index >= (SELECT COALESCE(min(leaf_index0), 9223372036854775807) FROM transfers WHERE batch > ?)
-                ORDER BY leaf_index
-                """) { s in
-                try s.bind(1, batch)
-                while try s.step() { changes.leaves.append((s.int64(0), try Self.fr(s, 1, "leaves.commitment"))) }
+            if changes.frontier == nil {
+                try db.withStatement("""
+                    SELECT leaf_index, commitment FROM leaves
+                    WHERE leaf_index >= (SELECT COALESCE(min(leaf_index0), 9223372036854775807) FROM transfers WHERE batch > ?)
+                    ORDER BY leaf_index
+                    """) { s in
+                    try s.bind(1, batch)
+                    while try s.step() { changes.leaves.append((s.int64(0), try Self.fr(s, 1, "leaves.commitment"))) }
+                }
             }
             try db.withStatement("SELECT nullifier FROM nullifiers WHERE batch > ?") { s in
                 try s.bind(1, batch)

@@ -16,7 +16,7 @@
 /// - a deposit voucher is used once (`vouchers` primary key), by one transfer of its batch.
 enum LedgerSchema {
     /// Migration steps; index + 1 is the `user_version` after the step.
-    static let migrations: [String] = [v1, v2, v3, v4]
+    static let migrations: [String] = [v1, v2, v3, v4, v5]
 
     static var currentVersion: Int64 { Int64(migrations.count) }
 
@@ -217,5 +217,12 @@ enum LedgerSchema {
         BEGIN SELECT RAISE(ABORT, 'leaf index is not the next free index'); END;
         CREATE TRIGGER leaves_no_update BEFORE UPDATE ON leaves BEGIN SELECT RAISE(ABORT, 'leaves are append-only'); END;
         CREATE TRIGGER leaves_no_delete BEFORE DELETE ON leaves BEGIN SELECT RAISE(ABORT, 'leaves are append-only'); END;
+        """
+
+    /// Version 5 (issue 16): each batch stores its tree's frontier after it (one 32-byte node
+    /// per set bit of `leaf_count`, bottom up), so a writer that learns the batch appends after
+    /// it without replaying the tree's leaves. NULL for the batches written before.
+    static let v5 = """
+        ALTER TABLE batches ADD COLUMN frontier BLOB CHECK (frontier IS NULL OR length(frontier) % 32 = 0);
         """
 }

@@ -40,6 +40,8 @@ public final class SQLiteLedger: Ledger, @unchecked Sendable {
     /// Whether the file has schema 3's voucher tables (a read-only open of an older file has
     /// no used voucher).
     let hasVouchers: Bool
+    /// Whether the file has schema 5's `batches.frontier` (issue 16).
+    let hasFrontiers: Bool
 
     let writer: SQLiteConnection?
     let writerLock = NSLock()
@@ -78,6 +80,7 @@ public final class SQLiteLedger: Ledger, @unchecked Sendable {
         try Self.checkSchema(r, path: path)
         let version = try guarded { try r.scalar("PRAGMA user_version") }
         hasVouchers = version >= 3
+        hasFrontiers = version >= 5
         let trees = version >= 4
         hasTrees = trees
         let stored = trees ? try Self.storedTreeCapacity(r) : nil

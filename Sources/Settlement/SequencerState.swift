@@ -128,13 +128,32 @@ public struct SequencerState: Sendable {
     }
 
     /// Learns batches another writer committed after `lastHeader` (issue 16: nodes sharing one
-    /// ledger): appends their leaves (starting the next tree where they do), adds their
-    /// nullifiers and vouchers, and takes their headers and roots. O(new leaves × depth).
-    /// Throws if the changes do not continue this state (a leaf out of place); the caller then
-    /// reloads the whole state.
+    /// ledger): takes the last batch's tree from the frontier stored with it, checked against
+    /// its root (about depth hashes, whatever the number of new leaves), or without a stored
+    /// frontier appends their leaves (starting the next tree where they do); adds their
+    /// nullifiers and vouchers, and takes their headers and roots. Throws if the changes do not
+    /// continue this state (a leaf out of place, a frontier that is not the root's); the caller
+    /// then reloads the whole state.
+    ///
+    /// From a frontier the tree is pruned (`MerkleTree.holdsAllNodes` false): it appends and has
+    /// its root, but serves no path; the service then serves the open tree from the ledger.
     public mutating func catchUp(_ changes: LedgerChanges) throws(LedgerError) {
+        if let frontier = changes.frontier, let last = changes.headers.last {
+            guard last.tree > treeNumber || (last.tree == treeNumber && last.leafCount >= Int64(tree.count)) else {
+                throw .corrupt("batch \(last.number) ends tree \(last.tree) at \(last.leafCount) leaves, behind this state's tree \(treeNumber) at \(tree.count)")
+            }
+            let restored: MerkleTree
+            do { restored = try MerkleTree(frontier: frontier, count: Int(last.leafCount)) } catch {
+                throw .corrupt("the frontier stored with batch \(last.number): \(error)")
+            }
+            guard restored.root == last.root else {
+                throw .corrupt("the frontier stored with batch \(last.number) does not give its root")
+            }
+            tree = restored
+            treeNumber = last.tree
+        }
         var pending: [Fr] = []
-        for leaf in changes.leaves {
+        for leaf in changes.leaves where changes.frontier == nil {
             let (t, position) = TreeCapacity.locate(leaf.index, capacity: treeCapacity)
             if t != treeNumber {
                 guard t == treeNumber + 1, tree.count + pending.count == treeCapacity, position == 0 else {
@@ -277,7 +296,8 @@ public struct SequencerState: Sendable {
         lastHeader = header
         rootWindow.append(root)
         if rootWindow.count > windowSize { rootWindow.removeFirst(rootWindow.count - windowSize) }
-        let commit = BatchCommit(header: header, transfers: transfers, leaves: leaves, nullifiers: nullifiers, payouts: payouts, vouchers: vouchers)
+        let commit = BatchCommit(header: header, transfers: transfers, leaves: leaves, nullifiers: nullifiers, payouts: payouts, vouchers: vouchers,
+                                 frontier: tree.frontier)
         return (commit, decisions.map { $0! })
     }
 }

@@ -46,13 +46,22 @@ extension SettlementService {
     /// Runs `body` on tree `number`: the open tree under the lock (no copy), or a closed tree
     /// rebuilt from the ledger's leaves (blocking: call it off the cooperative pool). Closed
     /// trees never change, so the last one rebuilt is kept for the next call.
+    ///
+    /// On a shared ledger the sequencer may hold the open tree pruned (it learned other nodes'
+    /// batches from their stored frontiers, issue 16); the open tree is then served from a copy
+    /// that follows the ledger's leaves, appending only those it lacks, when a reader asks.
     public func withTree<T>(_ number: Int64?, _ body: (MerkleTree, Int64) throws -> T) throws -> T {
         lock.lock()
         let open = state.treeNumber
         let t = number ?? open
         if t == open {
-            defer { lock.unlock() }
-            return try body(state.tree, t)
+            if state.tree.holdsAllNodes {
+                defer { lock.unlock() }
+                return try body(state.tree, t)
+            }
+            let (count, root) = (state.tree.count, state.tree.root)
+            lock.unlock()
+            return try body(try servedOpenTree(t, count: count, root: root), t)
         }
         lock.unlock()
         guard t >= 0, t < open else { throw NoSuchTree(tree: t, open: open) }
@@ -64,6 +73,26 @@ extension SettlementService {
         let tree = try MerkleTree(leaves: leaves)
         closedTree = (t, tree)
         return try body(tree, t)
+    }
+
+    /// The open tree `t` with at least `count` leaves, its nodes all held: the last one served,
+    /// extended by the leaves the ledger has beyond it and checked against `root` (the state's
+    /// root at `count`). A newer copy than asked is served as it is: every state it had was
+    /// committed.
+    func servedOpenTree(_ t: Int64, count: Int, root: Fr) throws -> MerkleTree {
+        openTreeLock.lock(); defer { openTreeLock.unlock() }
+        var tree = MerkleTree()
+        if let cached = openTree, cached.number == t {
+            if cached.tree.count >= count { return cached.tree }
+            tree = cached.tree
+        }
+        let have = tree.count
+        let leaves = try ledger.leafCommitments(from: t * Int64(treeCapacity) + Int64(have), limit: count - have)
+        guard leaves.count == count - have else { throw LedgerError.corrupt("tree \(t) has \(have + leaves.count) leaves stored, its state \(count)") }
+        try tree.append(contentsOf: leaves)
+        guard tree.root == root else { throw LedgerError.corrupt("the stored leaves of tree \(t) do not give its root after \(count) leaves") }
+        openTree = (t, tree)
+        return tree
     }
 
     /// The authentication path of a leaf (global index) in its tree, with the tree's number,

@@ -66,6 +66,9 @@ public final class SettlementService: @unchecked Sendable {
     // The last closed tree rebuilt for a path or subtree page (`withTree`).
     let closedTreeLock = NSLock()
     var closedTree: (number: Int64, tree: MerkleTree)?
+    // The open tree with all its nodes, when the sequencer holds it pruned (`servedOpenTree`).
+    let openTreeLock = NSLock()
+    var openTree: (number: Int64, tree: MerkleTree)?
 
     // Metrics (swift-metrics; the server bootstraps a Prometheus backend).
     private let settledCounter = Counter(label: "zksettle_transfers_settled_total")

@@ -54,7 +54,9 @@ struct LedgerBench: ParsableCommand {
         var commitMs: [Double] = [], cpuMs: [Double] = []
         var ledger: (any Ledger)!
         let url = database ?? ProcessInfo.processInfo.environment["ZKSETTLE_DATABASE"]
+        var followers = try Followers()
         for _ in 0..<(url == nil ? max(1, rounds) : 1) {
+            followers = try Followers()
             if let url {
                 ledger = try PostgresLedger(url: url, readers: 1)
                 guard try ledger.counts().batches == 0 else { throw ValidationError("--database must name an empty database (it would mix the benchmark's batches into a ledger)") }
@@ -69,13 +71,16 @@ struct LedgerBench: ParsableCommand {
                 try ledger.commit(commit)
                 commitMs.append(Double(Timer.now() - t0) / 1e6)
                 cpuMs.append(Double(threadCPUNanoseconds() - c0) / 1e6)
+                try followers.learn(commit, from: ledger)
             }
         }
+        let catchUp = try followers.medians(reaching: commits.last!.header.root)
         let t0 = Timer.now()
         let faults = try ledger.audit(receiptPublicKey: key.publicKey, depositPublicKey: nil)
         let auditMs = Double(Timer.now() - t0) / 1e6
         guard faults.isEmpty else { throw ValidationError("internal error: the audit found \(faults)") }
-        report(path: paths.last!, base: base, engine: url == nil ? "sqlite" : "postgresql", batches: commits.count, commitMs: commitMs, cpuMs: cpuMs, sequencerMs: sequencerMs, auditMs: auditMs)
+        report(path: paths.last!, base: base, engine: url == nil ? "sqlite" : "postgresql", batches: commits.count, commitMs: commitMs, cpuMs: cpuMs,
+               sequencerMs: sequencerMs, auditMs: auditMs, catchUp: catchUp)
     }
 
     /// Every batch, built before timing as the sequencer builds them (Poseidon and signatures
@@ -117,7 +122,8 @@ struct LedgerBench: ParsableCommand {
 
     /// One JSON object: commit times (median, p90, extremes, CPU), the sequencer's and the
     /// audit's, and the file sizes.
-    func report(path: String, base: URL, engine: String, batches: Int, commitMs: [Double], cpuMs: [Double], sequencerMs: [Double], auditMs: Double) {
+    func report(path: String, base: URL, engine: String, batches: Int, commitMs: [Double], cpuMs: [Double], sequencerMs: [Double], auditMs: Double,
+                catchUp: (readMs: Double, frontierMs: Double, replayMs: Double)) {
         func size(_ p: String) -> Int { (try? FileManager.default.attributesOfItem(atPath: p)[.size] as? Int) ?? 0 }
         let bytes = size(path), walBytes = size(path + "-wal")
         let sorted = commitMs.sorted()
@@ -136,6 +142,9 @@ struct LedgerBench: ParsableCommand {
             "ms_commit_max": round4(sorted.last!),
             "ms_sequencer_apply_median": round4(sequencerMs.sorted()[sequencerMs.count / 2]),
             "ms_audit_all": round4(auditMs),
+            "ms_catch_up_read_median": round4(catchUp.readMs),
+            "ms_catch_up_from_frontier_median": round4(catchUp.frontierMs),
+            "ms_catch_up_replaying_leaves_median": round4(catchUp.replayMs),
             "file_bytes": bytes,
             "wal_bytes": walBytes,
             "durability": engine == "sqlite" ? "WAL, synchronous=FULL" : "synchronous_commit=on",
@@ -149,4 +158,43 @@ func threadCPUNanoseconds() -> UInt64 {
     var ts = timespec()
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
     return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+}
+
+/// What another node spends to learn each committed batch (issue 16), batch by batch after its
+/// commit (outside the commit's timing): the ledger read (`changes(after:)`: header, stored
+/// frontier, nullifiers), the catch-up from that frontier, and, for comparison, the catch-up by
+/// replaying the batch's leaves (as before frontiers were stored; the leaves given from memory,
+/// so that figure is the Poseidon work alone). Both followers must end at the last root.
+struct Followers {
+    var byFrontier: SequencerState, byReplay: SequencerState
+    var readMs: [Double] = [], frontierMs: [Double] = [], replayMs: [Double] = []
+
+    init() throws {
+        let empty = LedgerSnapshot(leaves: [], spentNullifiers: [], recentHeaders: [])
+        byFrontier = try SequencerState(snapshot: empty)
+        byReplay = try SequencerState(snapshot: empty)
+    }
+
+    mutating func learn(_ commit: BatchCommit, from ledger: any Ledger) throws {
+        let t0 = Timer.now()
+        let changes = try ledger.changes(after: commit.header.number - 1)
+        let t1 = Timer.now()
+        guard changes.frontier != nil, changes.headers == [commit.header] else {
+            throw ValidationError("internal error: batch \(commit.header.number) was read back without its frontier")
+        }
+        try byFrontier.catchUp(changes)
+        let t2 = Timer.now()
+        try byReplay.catchUp(LedgerChanges(headers: [commit.header], leaves: commit.leaves.map { ($0.index, $0.commitment) },
+                                           nullifiers: changes.nullifiers, voucherNonces: changes.voucherNonces))
+        let t3 = Timer.now()
+        readMs.append(Double(t1 - t0) / 1e6); frontierMs.append(Double(t2 - t1) / 1e6); replayMs.append(Double(t3 - t2) / 1e6)
+    }
+
+    func medians(reaching root: Fr) throws -> (readMs: Double, frontierMs: Double, replayMs: Double) {
+        guard byFrontier.currentRoot == root, byReplay.currentRoot == root else {
+            throw ValidationError("internal error: a follower did not reach the last batch's root")
+        }
+        func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
+        return (median(readMs), median(frontierMs), median(replayMs))
+    }
 }

@@ -149,6 +149,82 @@ import Testing
     }
 }
 
+extension MerkleTreeTests {
+    /// A tree restored from the frontier of any leaf count has the full tree's root, the same
+    /// frontier, and appends to the same roots and nodes, at every split of the leaves.
+    @Test func aTreeRestoredFromItsFrontierAppendsLikeTheFullTree() throws {
+        var rng = SeededGenerator(label: "frontier-16")
+        let leaves = (0..<150).map { _ in Fr(rng.next()) }
+        let counts = Array(0...70) + [95, 96, 127, 128, 129]
+        for n in counts {
+            let full = try MerkleTree(leaves: leaves[..<n])
+            #expect(full.frontier.count == n.nonzeroBitCount)
+            var pruned = try MerkleTree(frontier: full.frontier, count: n)
+            #expect(pruned.count == n)
+            #expect(pruned.root == full.root, "root at \(n) leaves")
+            #expect(pruned.frontier == full.frontier)
+            #expect(pruned.holdsAllNodes == (n <= 1))  // offsets are all 0 only for 0 or 1 leaf
+            // Append in two uneven steps: roots and the right-edge nodes agree.
+            var grown = full
+            for step in [1, 3, 17] where n + step <= leaves.count {
+                let more = Array(leaves[(pruned.count)..<(pruned.count + step)])
+                try pruned.append(contentsOf: more)
+                try grown.append(contentsOf: more)
+                #expect(pruned.root == grown.root, "root at \(n) + \(step)")
+                #expect(pruned.frontier == grown.frontier)
+                let last = grown.count - 1
+                #expect(pruned.node(height: 0, index: last) == grown.node(height: 0, index: last))
+                #expect(pruned.node(height: 5, index: last >> 5) == grown.node(height: 5, index: last >> 5))
+            }
+        }
+        // A full tree: one frontier node, the root.
+        #expect(try MerkleTree.root(frontier: [MerkleTree.zeros[MerkleTree.depth]], count: MerkleTree.capacity) == MerkleTree.zeros[MerkleTree.depth])
+    }
+
+    @Test func aPrunedTreeServesNoPathAndFollowsAndRevertsThroughTheFullOnes() throws {
+        var rng = SeededGenerator(label: "frontier-17")
+        let leaves = (0..<40).map { _ in Fr(rng.next()) }
+        let before = try MerkleTree(leaves: leaves[..<21])
+        let pruned = try MerkleTree(frontier: before.frontier, count: 21)
+        #expect(!pruned.holdsAllNodes && before.holdsAllNodes)
+        #expect(throws: MerkleTreeError.pruned) { try pruned.path(20) }
+        // A full reader adopting a pruned writer takes it whole; the writer's appends follow.
+        var reader = try MerkleTree(leaves: leaves[..<13])
+        var writer = pruned
+        try writer.append(contentsOf: Array(leaves[21..<30]))
+        reader.adoptAppended(from: writer)
+        let thirty = try MerkleTree(leaves: leaves[..<30])
+        #expect(reader.count == 30 && reader.root == thirty.root)
+        // Reverting a pruned writer to its earlier self.
+        writer.revert(to: pruned)
+        #expect(writer.count == 21 && writer.root == before.root)
+        try writer.append(contentsOf: Array(leaves[21..<40]))
+        let all = try MerkleTree(leaves: leaves)
+        #expect(writer.root == all.root)
+    }
+
+    @Test func storedFrontiersDecodeOnlyWhenTheyFitTheLeafCount() throws {
+        var rng = SeededGenerator(label: "frontier-18")
+        let tree = try MerkleTree(leaves: (0..<37).map { _ in Fr(rng.next()) })  // 37 = 0b100101: three nodes
+        let bytes = MerkleTree.encodeFrontier(tree.frontier)
+        #expect(bytes.count == 96)
+        #expect(try MerkleTree.decodeFrontier(bytes, count: 37) == tree.frontier)
+        #expect(throws: MerkleTreeError.self) { try MerkleTree.decodeFrontier(bytes, count: 39) }  // 0b100111: four nodes
+        #expect(try MerkleTree.decodeFrontier(bytes, count: 38).count == 3)  // 0b100110: three, as bytes (a reader then checks the root)
+        #expect(throws: MerkleTreeError.self) { try MerkleTree.decodeFrontier(Array(bytes.dropLast()), count: 37) }
+        #expect(throws: MerkleTreeError.self) { try MerkleTree.decodeFrontier(bytes, count: -1) }
+        #expect(throws: MerkleTreeError.self) { try MerkleTree.decodeFrontier(bytes, count: MerkleTree.capacity + 1) }
+        var nonCanonical = bytes
+        for i in 0..<32 { nonCanonical[i] = 0xff }  // ≥ r
+        #expect(throws: MerkleTreeError.self) { try MerkleTree.decodeFrontier(nonCanonical, count: 37) }
+        #expect(throws: MerkleTreeError.badFrontier(count: 37, nodes: 2)) { try MerkleTree(frontier: Array(tree.frontier.prefix(2)), count: 37) }
+        // A wrong node gives a different root: what a writer checks against the batch's root.
+        var wrong = tree.frontier
+        wrong[1] = wrong[1] + .one
+        #expect(try MerkleTree.root(frontier: wrong, count: 37) != tree.root)
+    }
+}
+
 @Suite struct NoteTests {
     @Test func keysCommitmentsAndNullifiersFollowTheFormulas() {
         var rng = SeededGenerator(label: "note")

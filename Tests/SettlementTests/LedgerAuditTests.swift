@@ -52,6 +52,23 @@ import Testing
         #expect(faults.filter { $0.kind == .batchRoot }.compactMap(\.batch).min() == 2, "\(faults)")
     }
 
+    /// A stored frontier (issue 16: what other writers append from) that is not the leaves' own
+    /// is named, and only it: the frontier is outside the header's hash.
+    @Test func aChangedFrontierIsNamed() throws {
+        var fx = try LedgerFixture(label: "audit-frontier")
+        let path = try Self.soundLedger(&fx)
+        let faults = try Self.auditCopy(of: path, key: fx.key, """
+            DROP TRIGGER batches_no_update;
+            UPDATE batches SET frontier = (SELECT frontier FROM batches WHERE number = 2) WHERE number = 4;
+            """)
+        #expect(faults.map(\.kind) == [.frontier] && faults.first?.batch == 4, "\(faults)")
+        let dropped = try Self.auditCopy(of: path, key: fx.key, """
+            DROP TRIGGER batches_no_update;
+            UPDATE batches SET frontier = NULL WHERE number = 4;
+            """)
+        #expect(dropped == [], "a batch without a stored frontier (written before schema 5) is sound")
+    }
+
     @Test func aChangedHeaderBreaksItsHash() throws {
         var fx = try LedgerFixture(label: "audit-header")
         let path = try Self.soundLedger(&fx)

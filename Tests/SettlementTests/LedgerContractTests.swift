@@ -79,7 +79,9 @@ enum Engine: String, CustomStringConvertible, Sendable {
 
         let changes = try ledger.changes(after: 1)
         #expect(changes.headers == [b2.header])
-        #expect(changes.leaves.map(\.index) == b2.leaves.map(\.index))
+        // The last batch's tree as its stored frontier, not its leaves (issue 16).
+        #expect(b2.frontier != nil && changes.frontier == b2.frontier)
+        #expect(changes.leaves.isEmpty)
         #expect(Set(changes.nullifiers) == Set(b2.nullifiers.map(\.nullifier)))
         #expect(try ledger.changes(after: 2).headers.isEmpty)
 
@@ -171,6 +173,7 @@ enum Engine: String, CustomStringConvertible, Sendable {
         let counts = try nodeA.counts()
         #expect(counts.batches == 26)
         #expect(counts.leaves > 64, "the trees rolled over at least twice")
+        #expect(!a.state.tree.holdsAllNodes && !b.state.tree.holdsAllNodes, "both learned the other's batches from stored frontiers")
         #expect(try nodeB.audit(receiptPublicKey: nil, depositPublicKey: nil) == [])
         let reloaded = try SequencerState(snapshot: try nodeB.loadSnapshot(recentRootWindow: 100))
         try a.state.catchUp(try nodeA.changes(after: a.state.lastHeader?.number ?? 0))
@@ -255,6 +258,25 @@ enum Engine: String, CustomStringConvertible, Sendable {
         #expect(try ledger.audit(receiptPublicKey: fx.key.publicKey, depositPublicKey: nil) == [])
     }
 
+    /// A database of schema 1 (before stored frontiers) migrates at the next start: its batches
+    /// keep no frontier, so a node catching up over them replays their leaves; each new batch
+    /// stores one, and catching up over it takes the frontier instead.
+    @Test(arguments: Engine.shared) func aSchema1DatabaseGainsFrontiersForItsNewBatchesOnly(engine: Engine) throws {
+        let store = try engine.newStore()
+        var fx = try LedgerFixture(label: "contract-pg-v1")
+        try engine.open(store).commit(fx.commitBatch(3))
+        try PostgresTestDatabase.execute(store, "ALTER TABLE batches DROP COLUMN frontier")
+        try PostgresTestDatabase.execute(store, "DELETE FROM schema_migrations WHERE version > 1")
+        let ledger = try engine.open(store)
+        #expect(try PostgresTestDatabase.integer(store, "SELECT count(*) FROM batches WHERE frontier IS NULL") == 1)
+        let before = try ledger.changes(after: 0)
+        #expect(before.frontier == nil && before.leaves.map(\.index) == Array(0..<6))
+        try ledger.commit(fx.commitBatch(2))
+        let after = try ledger.changes(after: 0)
+        #expect(after.frontier == fx.state.tree.frontier && after.leaves.isEmpty)
+        #expect(try ledger.audit(receiptPublicKey: fx.key.publicKey, depositPublicKey: nil) == [])
+    }
+
     /// Nodes that start together migrate once: each step runs under the advisory lock, and a
     /// node that comes second finds it applied.
     @Test(arguments: Engine.shared) func nodesStartingTogetherMigrateOnce(engine: Engine) async throws {
@@ -272,7 +294,9 @@ enum Engine: String, CustomStringConvertible, Sendable {
         var fx = try LedgerFixture(label: "contract-migrate-once", snapshot: try ledger.loadSnapshot(recentRootWindow: 100))
         try ledger.commit(fx.batch([fx.transfer()]).0!)
         #expect(try ledger.counts().batches == 1)
-        #expect(try PostgresTestDatabase.integer(store, "SELECT count(*) FROM schema_migrations") == 1)
+        // Each step applied once, all of them.
+        #expect(try PostgresTestDatabase.integer(store, "SELECT count(*) FROM schema_migrations") == PostgresLedger.supportedSchemaVersion)
+        #expect(try PostgresTestDatabase.integer(store, "SELECT count(DISTINCT version) FROM schema_migrations") == PostgresLedger.supportedSchemaVersion)
         #expect(try PostgresTestDatabase.integer(store, "SELECT count(*) FROM settings WHERE name = 'tree_capacity'") == 1)
     }
 }

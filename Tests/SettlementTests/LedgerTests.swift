@@ -21,14 +21,14 @@ import Testing
             try ledger.commit(commit!)
         }
         // The file says which schema it holds, and runs in WAL mode.
-        #expect(try rawQuery(path, "PRAGMA user_version") == ["4"])
+        #expect(try rawQuery(path, "PRAGMA user_version") == ["5"])
         #expect(try rawQuery(path, "PRAGMA journal_mode") == ["wal"])
         #expect(try rawQuery(path, "SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'batches'").contains("batches_by_root"))
         #expect(Set(try rawQuery(path, "SELECT name FROM sqlite_schema WHERE type = 'table'"))
                     .isSuperset(of: ["batches", "transfers", "nullifiers", "leaves", "roots", "payouts", "settings"]))
 
         let reopened = try SQLiteLedger(path: path)
-        #expect(try reopened.schemaVersion() == 4, "reopening runs no migration again")
+        #expect(try reopened.schemaVersion() == 5, "reopening runs no migration again")
         #expect(try reopened.batchNumber(ofRoot: fx.state.currentRoot) == 1)
         #expect(try reopened.batchNumber(ofRoot: fx.fr()) == nil)
         #expect(try reopened.counts() == LedgerCounts(batches: 1, transfers: 2, nullifiers: 4, leaves: 4, pendingPayouts: 0))
@@ -42,8 +42,33 @@ import Testing
         let path = try temporaryLedgerPath()
         _ = try SQLiteLedger(path: path)
         try rawSQL(path, "PRAGMA user_version = 7")
-        #expect(throws: LedgerError.schemaTooNew(found: 7, supported: 4)) { try SQLiteLedger(path: path) }
-        #expect(throws: LedgerError.schemaTooNew(found: 7, supported: 4)) { try SQLiteLedger(path: path, readOnly: true) }
+        #expect(throws: LedgerError.schemaTooNew(found: 7, supported: 5)) { try SQLiteLedger(path: path) }
+        #expect(throws: LedgerError.schemaTooNew(found: 7, supported: 5)) { try SQLiteLedger(path: path, readOnly: true) }
+    }
+
+    /// A file of schema version 4 (before stored frontiers, issue 16) migrates: its batches keep
+    /// no frontier, so a writer catching up over them replays their leaves; each new batch
+    /// stores one, and a writer catching up over it takes the frontier instead.
+    @Test func aVersion4FileGainsFrontiersForItsNewBatchesOnly() throws {
+        let path = try temporaryLedgerPath()
+        var fx = try LedgerFixture(label: "ledger-v4")
+        do {
+            let ledger = try SQLiteLedger(path: path)
+            try ledger.commit(fx.commitBatch(3))
+        }
+        try rawSQL(path, "ALTER TABLE batches DROP COLUMN frontier; PRAGMA user_version = 4")
+        let old = try SQLiteLedger(path: path, readOnly: true)
+        #expect(try old.changes(after: 0).frontier == nil && (try old.changes(after: 0).leaves.count) == 6, "a read-only v4 file answers with leaves")
+        let migrated = try SQLiteLedger(path: path)
+        #expect(try migrated.schemaVersion() == 5)
+        #expect(try rawQuery(path, "SELECT frontier IS NULL FROM batches") == ["1"])
+        let before = try migrated.changes(after: 0)
+        #expect(before.frontier == nil && before.leaves.map(\.index) == Array(0..<6))
+        let next = fx.commitBatch(2)
+        try migrated.commit(next)
+        let after = try migrated.changes(after: 0)
+        #expect(after.frontier == fx.state.tree.frontier && after.leaves.isEmpty)
+        #expect(try migrated.audit(receiptPublicKey: fx.key.publicKey) == [])
     }
 
     /// A file of schema version 1 (before the index of batch roots) gains the index when the
@@ -55,12 +80,12 @@ import Testing
             let ledger = try SQLiteLedger(path: path)
             try ledger.commit(fx.batch([fx.transfer()]).0!)
         }
-        try rawSQL(path, "DROP TABLE vouchers; DROP TABLE voucher_era; DROP INDEX batches_by_root; DROP TABLE settings; ALTER TABLE batches DROP COLUMN tree; PRAGMA user_version = 1")
+        try rawSQL(path, "ALTER TABLE batches DROP COLUMN frontier; DROP TABLE vouchers; DROP TABLE voucher_era; DROP INDEX batches_by_root; DROP TABLE settings; ALTER TABLE batches DROP COLUMN tree; PRAGMA user_version = 1")
         let old = try SQLiteLedger(path: path, readOnly: true)
         #expect(try old.schemaVersion() == 1)
         #expect(try old.batchNumber(ofRoot: fx.state.currentRoot) == 1, "a read-only v1 file answers, without the index")
         let migrated = try SQLiteLedger(path: path)
-        #expect(try migrated.schemaVersion() == 4)
+        #expect(try migrated.schemaVersion() == 5)
         #expect(try rawQuery(path, "SELECT name FROM sqlite_schema WHERE type = 'index' AND name = 'batches_by_root'") == ["batches_by_root"])
         #expect(try migrated.counts().transfers == 1)
         #expect(try migrated.audit(receiptPublicKey: fx.key.publicKey) == [])
@@ -76,13 +101,13 @@ import Testing
             try ledger.commit(fx.batch([fx.transfer(extAmount: 70), fx.transfer()]).0!)
         }
         // What a version-2 file holds: the deposit, no voucher tables.
-        try rawSQL(path, "DROP TABLE vouchers; DROP TABLE voucher_era; DROP TABLE settings; ALTER TABLE batches DROP COLUMN tree; PRAGMA user_version = 2")
+        try rawSQL(path, "ALTER TABLE batches DROP COLUMN frontier; DROP TABLE vouchers; DROP TABLE voucher_era; DROP TABLE settings; ALTER TABLE batches DROP COLUMN tree; PRAGMA user_version = 2")
         let old = try SQLiteLedger(path: path, readOnly: true)
         #expect(try old.counts().vouchersUsed == 0 && old.usedVoucher(nonce: [UInt8](repeating: 0, count: 16)) == nil,
                 "a read-only schema-2 file reads without voucher tables")
         #expect(try old.audit(receiptPublicKey: fx.key.publicKey) == [])
         let migrated = try SQLiteLedger(path: path)
-        #expect(try migrated.schemaVersion() == 4)
+        #expect(try migrated.schemaVersion() == 5)
         #expect(try rawQuery(path, "SELECT first_batch FROM voucher_era") == ["2"])
         #expect(try migrated.audit(receiptPublicKey: fx.key.publicKey, depositPublicKey: fx.depositKey.publicKey) == [])
         // A later deposit carries its voucher, recorded in its batch, signed by the deposit key.

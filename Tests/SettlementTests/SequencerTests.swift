@@ -63,6 +63,53 @@ import Testing
         #expect(again?.header == fromPublished.apply(items, now: 2, key: fx.key).commit?.header)
     }
 
+    /// A writer learns another's batches from the frontier stored with the last one (issue 16):
+    /// no leaf replayed, the same root and tree, and its next batch is the other writer's own;
+    /// across a tree rollover too. A frontier that does not give the batch's root, or a batch
+    /// behind the state, is refused (the service then reloads from the ledger).
+    @Test func catchingUpFromAStoredFrontierEqualsReplayingTheLeaves() throws {
+        let empty = LedgerSnapshot(treeCapacity: 32, leaves: [], spentNullifiers: [], recentHeaders: [])
+        var writer = try LedgerFixture(label: "seq-frontier", snapshot: empty)
+        var replay = try SequencerState(snapshot: empty)
+        var learner = try SequencerState(snapshot: empty)
+        var headers: [BatchHeader] = [], leaves: [(index: Int64, commitment: Fr)] = [], nullifiers: [Fr] = []
+        for n in [3, 5, 4, 4, 6, 10, 3] {  // 70 leaves in batches that fill trees 0 and 1 exactly; tree 2 open
+            let batch = writer.commitBatch(n)
+            #expect(batch.frontier == writer.state.tree.frontier)
+            headers.append(batch.header)
+            leaves += batch.leaves.map { ($0.index, $0.commitment) }
+            nullifiers += batch.nullifiers.map(\.nullifier)
+            if headers.count == 2 && learner.lastHeader == nil {
+                // Part way: one catch-up by frontier, one by leaves, from the same start.
+                try learner.catchUp(LedgerChanges(headers: headers, frontier: batch.frontier, nullifiers: nullifiers))
+                try replay.catchUp(LedgerChanges(headers: headers, leaves: leaves, nullifiers: nullifiers))
+                headers = []; leaves = []; nullifiers = []
+                #expect(learner.currentRoot == replay.currentRoot && learner.totalLeaves == replay.totalLeaves)
+            }
+        }
+        let last = try #require(headers.last)
+        var wrong = try #require(writer.state.tree.frontier)
+        wrong[0] = wrong[0] + .one
+        var refused = learner
+        #expect(throws: LedgerError.self) { try refused.catchUp(LedgerChanges(headers: headers, frontier: wrong, nullifiers: nullifiers)) }
+        #expect(throws: LedgerError.self) { try refused.catchUp(LedgerChanges(headers: headers, frontier: Array(wrong.dropFirst()), nullifiers: nullifiers)) }
+        try learner.catchUp(LedgerChanges(headers: headers, frontier: writer.state.tree.frontier, nullifiers: nullifiers))
+        try replay.catchUp(LedgerChanges(headers: headers, leaves: leaves, nullifiers: nullifiers))
+        #expect(learner.treeNumber == 2 && learner.treeNumber == writer.state.treeNumber)
+        #expect(learner.currentRoot == last.root && replay.currentRoot == last.root)
+        #expect(learner.spent == writer.state.spent && learner.rootWindow == writer.state.rootWindow)
+        #expect(!learner.tree.holdsAllNodes, "learned from the frontier, not the leaves")
+        // Its next batch is the one the writer would make.
+        let items = (0..<3).map { _ in writer.transfer() }
+        var fromWriter = writer.state
+        #expect(learner.apply(items, now: 9, key: writer.key).commit?.header == fromWriter.apply(items, now: 9, key: writer.key).commit?.header)
+        // A batch behind this state is refused.
+        var ahead = learner
+        let stale = LedgerChanges(headers: [BatchHeader(number: 99, previousHash: BatchHeader.genesisHash, tree: 2, root: .zero, leafCount: 2, transferIDs: [], createdAt: 0)],
+                                  frontier: [.zero], nullifiers: [])
+        #expect(throws: LedgerError.self) { try ahead.catchUp(stale) }
+    }
+
     @Test func applyInPlaceEqualsApplyingOnACopy() throws {
         var fx = try LedgerFixture(label: "seq-inplace")
         let items = [fx.transfer(), fx.transfer(), fx.transfer()]

@@ -142,6 +142,7 @@ import Testing
         }
         // Back to schema 2 as it shipped: no vouchers, no settings, no tree column.
         try rawSQL(path, """
+            ALTER TABLE batches DROP COLUMN frontier;
             DROP TABLE vouchers;
             DROP TABLE voucher_era;
             DROP TABLE settings;
@@ -152,7 +153,7 @@ import Testing
         #expect(try old.treeCapacity == 1 << 20 && old.batchHeader(1)?.tree == 0, "a read-only schema-2 file reads as tree 0")
         #expect(throws: LedgerError.treeCapacity(stored: 1 << 20, requested: 32)) { try SQLiteLedger(path: path, treeCapacity: 32) }
         let migrated = try SQLiteLedger(path: path)
-        #expect(try migrated.schemaVersion() == 4 && migrated.treeCapacity == 1 << 20)
+        #expect(try migrated.schemaVersion() == 5 && migrated.treeCapacity == 1 << 20)
         #expect(try migrated.counts().leaves == 6)
         #expect(try migrated.audit(receiptPublicKey: fx.key.publicKey) == [])
     }
