@@ -161,7 +161,7 @@ struct DBCommand: ParsableCommand {
 
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Recompute the tree and every root, the batch hash chain, nullifier uniqueness and transfer/batch consistency.",
+            abstract: "Recompute the tree and every root and stored frontier, the batch hash chain, nullifier uniqueness and transfer/batch consistency.",
             discussion: """
                 Prints `ledger OK` or each fault by name (batch_root, chain, nullifier_duplicate, …) and
                 exits 1 when there is any. --proofs also re-verifies every stored proof with the batch
