@@ -60,28 +60,56 @@ extension PostgresLedger {
         try reader().session { s in try s.rows("SELECT COALESCE(max(number), 0) FROM batches")[0].decode(Int64.self) }
     }
 
+    /// One statement, so one snapshot and one round trip without a transaction around it: each
+    /// new batch's header fields, transfer ids, stored frontier, nullifiers and voucher nonces
+    /// (each by its batch index). A node asks this under the writer lock when another node
+    /// committed first, and before every fresh public read. When the last batch has no stored
+    /// frontier (written before schema 2) the leaves are needed too: `changesReplayingLeaves`.
     public func changes(after batch: Int64) throws -> LedgerChanges {
+        let rows = try reader().session { s in
+            try s.rows("""
+                SELECT b.number, b.previous_hash, b.tree, b.root, b.leaf_count, b.created_at,
+                       COALESCE((SELECT array_agg(t.id ORDER BY t.position) FROM transfers t WHERE t.batch = b.number), '{}'),
+                       b.frontier,
+                       COALESCE((SELECT array_agg(n.nullifier) FROM nullifiers n WHERE n.batch = b.number), '{}'),
+                       COALESCE((SELECT array_agg(v.nonce) FROM vouchers v WHERE v.batch = b.number), '{}')
+                FROM batches b WHERE b.number > \(batch) ORDER BY b.number
+                """)
+        }
+        var changes = LedgerChanges()
+        var lastFrontier: ByteBuffer?
+        for row in rows {
+            let (n, prev, tree, root, leafCount, createdAt, ids, frontier, nullifiers, nonces) =
+                try row.decode((Int64, ByteBuffer, Int64, ByteBuffer, Int64, Int64, [ByteBuffer], ByteBuffer?, [ByteBuffer], [ByteBuffer]).self)
+            changes.headers.append(BatchHeader(number: n, previousHash: Array(buffer: prev), tree: tree, root: try Self.fr(root, "batches.root"),
+                                               leafCount: leafCount, transferIDs: try ids.map(Self.transferID), createdAt: createdAt))
+            for nf in nullifiers { changes.nullifiers.append(try Self.fr(nf, "nullifiers.nullifier")) }
+            for nonce in nonces { changes.voucherNonces.append(Array(buffer: nonce)) }
+            lastFrontier = frontier
+        }
+        guard let head = changes.headers.last else { return changes }
+        guard let lastFrontier else { return try changesReplayingLeaves(after: batch) }
+        do { changes.frontier = try MerkleTree.decodeFrontier(Array(buffer: lastFrontier), count: Int(head.leafCount)) } catch {
+            throw LedgerError.corrupt("the frontier of batch \(head.number): \(error)")
+        }
+        return changes
+    }
+
+    /// `changes(after:)` with the new leaves, in one snapshot, for a last batch without a
+    /// stored frontier.
+    func changesReplayingLeaves(after batch: Int64) throws -> LedgerChanges {
         try read { s in
             var changes = LedgerChanges()
             let last = try s.rows("SELECT COALESCE(max(number), 0) FROM batches")[0].decode(Int64.self)
             guard last > batch else { return changes }
             changes.headers = try Self.headers(s, from: batch + 1, limit: Int(last - batch))
-            if let head = changes.headers.last,
-               let stored = try s.rows("SELECT frontier FROM batches WHERE number = \(head.number)").first?.decode(ByteBuffer?.self) {
-                do { changes.frontier = try MerkleTree.decodeFrontier(Array(buffer: stored), count: Int(head.leafCount)) } catch {
-                    throw LedgerError.corrupt("the frontier of batch \(head.number): \(error)")
-                }
-            }
-            // With the frontier the leaves are not needed (issue 16: no replay); else they are.
-            if changes.frontier == nil {
-                changes.leaves = try s.rows("""
-                    SELECT leaf_index, commitment FROM leaves
-                    WHERE leaf_index >= (SELECT COALESCE(min(leaf_index0), 9223372036854775807) FROM transfers WHERE batch > \(batch))
-                    ORDER BY leaf_index
-                    """).map { row in
-                    let (i, c) = try row.decode((Int64, ByteBuffer).self)
-                    return (i, try Self.fr(c, "leaves.commitment"))
-                }
+            changes.leaves = try s.rows("""
+                SELECT leaf_index, commitment FROM leaves
+                WHERE leaf_index >= (SELECT COALESCE(min(leaf_index0), 9223372036854775807) FROM transfers WHERE batch > \(batch))
+                ORDER BY leaf_index
+                """).map { row in
+                let (i, c) = try row.decode((Int64, ByteBuffer).self)
+                return (i, try Self.fr(c, "leaves.commitment"))
             }
             changes.nullifiers = try s.rows("SELECT nullifier FROM nullifiers WHERE batch > \(batch)").map { try Self.fr($0.decode(ByteBuffer.self), "nullifiers.nullifier") }
             changes.voucherNonces = try s.rows("SELECT nonce FROM vouchers WHERE batch > \(batch)").map { Array(buffer: try $0.decode(ByteBuffer.self)) }
