@@ -174,8 +174,13 @@ public struct LedgerSnapshot: Sendable {
     public var tree: Int64
     /// Leaves per tree, fixed when the ledger was created (a power of two, 2^5…2^20).
     public var treeCapacity: Int
-    /// The open tree's leaf commitments, by position (global index − tree × capacity).
+    /// The open tree's leaf commitments, by position (global index − tree × capacity); empty
+    /// when `frontier` is given.
     public var leaves: [Fr]
+    /// The open tree as the frontier stored with the last batch (issue 16: a node starts
+    /// without replaying the open tree's leaves), when it was asked for and is stored; its
+    /// leaf count is the last header's. Nil: the tree is `leaves`.
+    public var frontier: [Fr]?
     /// Every spent nullifier.
     public var spentNullifiers: [Fr]
     /// The newest headers, oldest first (at most `recentRootWindow`), for the accepted roots.
@@ -183,11 +188,14 @@ public struct LedgerSnapshot: Sendable {
     /// The nonces of every used deposit voucher.
     public var usedVouchers: [[UInt8]]
 
-    public init(tree: Int64 = 0, treeCapacity: Int = TreeCapacity.maximum, leaves: [Fr], spentNullifiers: [Fr], recentHeaders: [BatchHeader],
-                usedVouchers: [[UInt8]] = []) {
-        self.tree = tree; self.treeCapacity = treeCapacity; self.leaves = leaves; self.spentNullifiers = spentNullifiers; self.recentHeaders = recentHeaders
-        self.usedVouchers = usedVouchers
+    public init(tree: Int64 = 0, treeCapacity: Int = TreeCapacity.maximum, leaves: [Fr], frontier: [Fr]? = nil, spentNullifiers: [Fr],
+                recentHeaders: [BatchHeader], usedVouchers: [[UInt8]] = []) {
+        self.tree = tree; self.treeCapacity = treeCapacity; self.leaves = leaves; self.frontier = frontier
+        self.spentNullifiers = spentNullifiers; self.recentHeaders = recentHeaders; self.usedVouchers = usedVouchers
     }
+
+    /// Leaves in the open tree.
+    public var treeLeafCount: Int { frontier == nil ? leaves.count : Int(recentHeaders.last?.leafCount ?? 0) }
 }
 
 /// Counts for operators.
@@ -232,8 +240,10 @@ public protocol LedgerListing {
 public protocol LedgerReader: LedgerListing, AnyObject, Sendable {
     /// Leaves per commitment tree (`TreeCapacity`), fixed for the ledger's life.
     var treeCapacity: Int { get }
-    /// State to rebuild the tree, the spent set and the root window on start.
-    func loadSnapshot(recentRootWindow: Int) throws -> LedgerSnapshot
+    /// State to rebuild the tree, the spent set and the root window on start: the open tree's
+    /// leaves, or with `treeFromFrontier` the frontier stored with the last batch when there is
+    /// one (the leaves are then counted, not read).
+    func loadSnapshot(recentRootWindow: Int, treeFromFrontier: Bool) throws -> LedgerSnapshot
     func settledTransfer(_ id: TransferID) throws -> SettledTransfer?
     /// The first batch whose root is `root` (nil: the tree never had that root after a batch).
     /// Indexed: admission asks it for roots older than the recent window.
@@ -337,6 +347,11 @@ func bigEndian(_ v: UInt64, _ n: Int) -> [UInt8] {
 }
 
 extension LedgerReader {
+    /// `loadSnapshot` with the open tree's leaves.
+    public func loadSnapshot(recentRootWindow: Int) throws -> LedgerSnapshot {
+        try loadSnapshot(recentRootWindow: recentRootWindow, treeFromFrontier: false)
+    }
+
     /// When each batch in `numbers` settled (its header's `createdAt`, ms since 1970), from one
     /// read of the headers `min…max` (a page of leaves or spends covers a contiguous run of
     /// batches). A number with no batch is absent from the answer.

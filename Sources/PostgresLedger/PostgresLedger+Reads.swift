@@ -31,28 +31,44 @@ extension PostgresLedger {
         }
     }
 
-    public func loadSnapshot(recentRootWindow: Int) throws -> LedgerSnapshot {
+    public func loadSnapshot(recentRootWindow: Int, treeFromFrontier: Bool) throws -> LedgerSnapshot {
         let capacity = Int64(treeCapacity)
         return try read { s in
             let total = try s.rows("SELECT COALESCE(max(leaf_index), -1) + 1 FROM leaves")[0].decode(Int64.self)
             let tree = total == 0 ? 0 : (total - 1) / capacity
             let first = tree * capacity
+            var frontier: [Fr]? = nil
+            if treeFromFrontier,
+               let row = try s.rows("SELECT number, frontier, leaf_count FROM batches ORDER BY number DESC LIMIT 1").first {
+                let (number, bytes, count) = try row.decode((Int64, ByteBuffer?, Int64).self)
+                if let bytes {
+                    do { frontier = try MerkleTree.decodeFrontier(Array(buffer: bytes), count: Int(count)) } catch {
+                        throw LedgerError.corrupt("the frontier of batch \(number): \(error)")
+                    }
+                }
+            }
             var leaves: [Fr] = []
-            for row in try s.rows("SELECT leaf_index, commitment FROM leaves WHERE leaf_index >= \(first) ORDER BY leaf_index") {
-                let (index, c) = try row.decode((Int64, ByteBuffer).self)
-                guard index == first + Int64(leaves.count) else { throw LedgerError.corrupt("leaf \(first + Int64(leaves.count)) is missing (next stored leaf is \(index))") }
-                leaves.append(try Self.fr(c, "leaves.commitment"))
+            var stored = total - first  // leaves of the open tree (counted when not read)
+            if frontier == nil {
+                for row in try s.rows("SELECT leaf_index, commitment FROM leaves WHERE leaf_index >= \(first) ORDER BY leaf_index") {
+                    let (index, c) = try row.decode((Int64, ByteBuffer).self)
+                    guard index == first + Int64(leaves.count) else { throw LedgerError.corrupt("leaf \(first + Int64(leaves.count)) is missing (next stored leaf is \(index))") }
+                    leaves.append(try Self.fr(c, "leaves.commitment"))
+                }
+                stored = Int64(leaves.count)
+            } else if try s.rows("SELECT count(*) FROM leaves WHERE leaf_index >= \(first)")[0].decode(Int64.self) != stored {
+                throw LedgerError.corrupt("tree \(tree)'s leaves up to \(total - 1) are not all stored")
             }
             let spent = try s.rows("SELECT nullifier FROM nullifiers").map { try Self.fr($0.decode(ByteBuffer.self), "nullifiers.nullifier") }
             let last = try s.rows("SELECT COALESCE(max(number), 0) FROM batches")[0].decode(Int64.self)
             let window = Int64(max(1, recentRootWindow))
             let headers = try Self.headers(s, from: max(1, last - window + 1), limit: Int(window))
-            if let h = headers.last, h.tree != tree || h.leafCount != Int64(leaves.count) {
-                throw LedgerError.corrupt("the last batch (\(h.number)) ends tree \(h.tree) at \(h.leafCount) leaves, but the stored leaves end tree \(tree) at \(leaves.count)")
+            if let h = headers.last, h.tree != tree || h.leafCount != stored {
+                throw LedgerError.corrupt("the last batch (\(h.number)) ends tree \(h.tree) at \(h.leafCount) leaves, but the stored leaves end tree \(tree) at \(stored)")
             }
             let vouchers = try s.rows("SELECT nonce FROM vouchers").map { Array(buffer: try $0.decode(ByteBuffer.self)) }
-            return LedgerSnapshot(tree: tree, treeCapacity: treeCapacity, leaves: leaves, spentNullifiers: spent, recentHeaders: headers,
-                                  usedVouchers: vouchers)
+            return LedgerSnapshot(tree: tree, treeCapacity: treeCapacity, leaves: leaves, frontier: frontier, spentNullifiers: spent,
+                                  recentHeaders: headers, usedVouchers: vouchers)
         }
     }
 

@@ -168,6 +168,12 @@ public struct MerkleTree: Sendable {
         }
     }
 
+    /// Whether `adoptAppended(from: other)` can copy `other`'s new nodes: `other` is this tree
+    /// with leaves appended and holds every node right of this tree's edge.
+    public func canAdoptAppended(from other: MerkleTree) -> Bool {
+        other.count >= count && (0...Self.depth).allSatisfy { other.offsets[$0] <= count >> $0 }
+    }
+
     /// Replaces the nodes at `height` from index `lo` on with `other`'s (both hold `lo`).
     private mutating func copyEdge(height h: Int, from lo: Int, of other: MerkleTree) {
         let mine = lo - offsets[h], theirs = lo - other.offsets[h]
@@ -219,11 +225,14 @@ public enum MerkleTreeError: Error, Equatable, CustomStringConvertible, Sendable
     case badFrontier(count: Int, nodes: Int)
     /// A path asked of a tree restored from its frontier, which holds no leaves before it.
     case pruned
+    /// A stored frontier that does not give the root of the batch it was stored with.
+    case frontierNotRoot(count: Int)
 
     public var description: String {
         switch self {
         case .badFrontier(let n, let k): return "a frontier of a tree of \(n) leaves has \(n.nonzeroBitCount) nodes, not \(k) (or one is not canonical)"
         case .pruned: return "this tree was restored from its frontier and holds no path"
+        case .frontierNotRoot(let n): return "the stored frontier of a tree of \(n) leaves does not give its batch's root"
         case .full(let c): return "the commitment tree is full (\(c) leaves)"
         case .noSuchLeaf(let i, let n): return "no leaf \(i): the tree has \(n) leaves"
         }

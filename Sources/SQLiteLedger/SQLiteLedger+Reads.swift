@@ -9,19 +9,36 @@ import SQLite
 extension SQLiteLedger {
     /// Only the open tree's leaves are loaded (the tree of the last leaf): closed trees are
     /// never appended to again, and their roots are anchors through `batchNumber(ofRoot:)`.
-    public func loadSnapshot(recentRootWindow: Int) throws -> LedgerSnapshot {
+    public func loadSnapshot(recentRootWindow: Int, treeFromFrontier: Bool) throws -> LedgerSnapshot {
         let capacity = Int64(treeCapacity)
         return try read { db in
             let total = try db.scalar("SELECT COALESCE(max(leaf_index), -1) + 1 FROM leaves")
             let tree = total == 0 ? 0 : (total - 1) / capacity
             let first = tree * capacity
-            var leaves: [Fr] = []
-            try db.withStatement("SELECT leaf_index, commitment FROM leaves WHERE leaf_index >= ? ORDER BY leaf_index") { s in
-                try s.bind(1, first)
-                while try s.step() {
-                    guard s.int64(0) == first + Int64(leaves.count) else { throw LedgerError.corrupt("leaf \(first + Int64(leaves.count)) is missing (next stored leaf is \(s.int64(0)))") }
-                    leaves.append(try Self.fr(s, 1, "leaves.commitment"))
+            let lastNumber = try db.scalar("SELECT COALESCE(max(number), 0) FROM batches")
+            var frontier: [Fr]? = nil
+            if treeFromFrontier, hasFrontiers, lastNumber > 0 {
+                frontier = try db.withStatement("SELECT frontier, leaf_count FROM batches WHERE number = ?") { s -> [Fr]? in
+                    try s.bind(1, lastNumber)
+                    guard try s.step(), !s.isNull(0) else { return nil }
+                    do { return try MerkleTree.decodeFrontier(s.blob(0), count: Int(s.int64(1))) } catch {
+                        throw LedgerError.corrupt("the frontier of batch \(lastNumber): \(error)")
+                    }
                 }
+            }
+            var leaves: [Fr] = []
+            var stored = total - first  // leaves of the open tree (counted when not read)
+            if frontier == nil {
+                try db.withStatement("SELECT leaf_index, commitment FROM leaves WHERE leaf_index >= ? ORDER BY leaf_index") { s in
+                    try s.bind(1, first)
+                    while try s.step() {
+                        guard s.int64(0) == first + Int64(leaves.count) else { throw LedgerError.corrupt("leaf \(first + Int64(leaves.count)) is missing (next stored leaf is \(s.int64(0)))") }
+                        leaves.append(try Self.fr(s, 1, "leaves.commitment"))
+                    }
+                }
+                stored = Int64(leaves.count)
+            } else if try db.scalar("SELECT count(*) FROM leaves WHERE leaf_index >= \(first)") != stored {
+                throw LedgerError.corrupt("tree \(tree)'s leaves up to \(total - 1) are not all stored")
             }
             var spent: [Fr] = []
             try db.withStatement("SELECT nullifier FROM nullifiers") { s in
@@ -29,8 +46,8 @@ extension SQLiteLedger {
             }
             let last = try db.scalar("SELECT COALESCE(max(number), 0) FROM batches")
             let headers = try Self.headers(db, from: max(1, last - Int64(max(1, recentRootWindow)) + 1), limit: max(1, recentRootWindow), trees: hasTrees)
-            if let h = headers.last, h.tree != tree || h.leafCount != Int64(leaves.count) {
-                throw LedgerError.corrupt("the last batch (\(h.number)) ends tree \(h.tree) at \(h.leafCount) leaves, but the stored leaves end tree \(tree) at \(leaves.count)")
+            if let h = headers.last, h.tree != tree || h.leafCount != stored {
+                throw LedgerError.corrupt("the last batch (\(h.number)) ends tree \(h.tree) at \(h.leafCount) leaves, but the stored leaves end tree \(tree) at \(stored)")
             }
             var vouchers: [[UInt8]] = []
             if hasVouchers {
@@ -38,8 +55,8 @@ extension SQLiteLedger {
                     while try s.step() { vouchers.append(s.blob(0)) }
                 }
             }
-            return LedgerSnapshot(tree: tree, treeCapacity: treeCapacity, leaves: leaves, spentNullifiers: spent, recentHeaders: headers,
-                                  usedVouchers: vouchers)
+            return LedgerSnapshot(tree: tree, treeCapacity: treeCapacity, leaves: leaves, frontier: frontier, spentNullifiers: spent,
+                                  recentHeaders: headers, usedVouchers: vouchers)
         }
     }
 

@@ -62,8 +62,15 @@ public struct SequencerState: Sendable {
         self.olderRoots = olderRoots
         treeCapacity = snapshot.treeCapacity
         treeNumber = snapshot.tree
-        guard snapshot.leaves.count <= treeCapacity else { throw .full(capacity: treeCapacity) }
-        tree = try MerkleTree(leaves: snapshot.leaves)
+        guard snapshot.treeLeafCount <= treeCapacity else { throw .full(capacity: treeCapacity) }
+        if let frontier = snapshot.frontier, let last = snapshot.recentHeaders.last {
+            // Issue 16: the open tree from the frontier stored with the last batch, checked
+            // against that batch's root (pruned: the service serves paths from a full copy).
+            tree = try MerkleTree(frontier: frontier, count: Int(last.leafCount))
+            guard tree.root == last.root else { throw .frontierNotRoot(count: Int(last.leafCount)) }
+        } else {
+            tree = try MerkleTree(leaves: snapshot.leaves)
+        }
         spent = Set(snapshot.spentNullifiers)
         usedVouchers = Set(snapshot.usedVouchers)
         lastHeader = snapshot.recentHeaders.last

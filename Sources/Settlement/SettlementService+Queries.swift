@@ -59,9 +59,9 @@ extension SettlementService {
                 defer { lock.unlock() }
                 return try body(state.tree, t)
             }
-            let (count, root) = (state.tree.count, state.tree.root)
+            let latest = state.tree  // shares storage until the sequencer next publishes
             lock.unlock()
-            return try body(try servedOpenTree(t, count: count, root: root), t)
+            return try body(try servedOpenTree(t, latest: latest), t)
         }
         lock.unlock()
         guard t >= 0, t < open else { throw NoSuchTree(tree: t, open: open) }
@@ -75,16 +75,23 @@ extension SettlementService {
         return try body(tree, t)
     }
 
-    /// The open tree `t` with at least `count` leaves, its nodes all held: the last one served,
-    /// extended by the leaves the ledger has beyond it and checked against `root` (the state's
-    /// root at `count`). A newer copy than asked is served as it is: every state it had was
+    /// The open tree `t` with at least `latest`'s leaves, its nodes all held: the last one
+    /// served, extended by `latest`'s nodes when it holds them (the sequencer appended after its
+    /// frontier: no hashing), else by the leaves the ledger has beyond it, checked against
+    /// `latest`'s root. A newer copy than asked is served as it is: every state it had was
     /// committed.
-    func servedOpenTree(_ t: Int64, count: Int, root: Fr) throws -> MerkleTree {
+    func servedOpenTree(_ t: Int64, latest: MerkleTree) throws -> MerkleTree {
         openTreeLock.lock(); defer { openTreeLock.unlock() }
+        let count = latest.count, root = latest.root
         var tree = MerkleTree()
         if let cached = openTree, cached.number == t {
             if cached.tree.count >= count { return cached.tree }
             tree = cached.tree
+            if tree.canAdoptAppended(from: latest) {
+                tree.adoptAppended(from: latest)
+                openTree = (t, tree)
+                return tree
+            }
         }
         let have = tree.count
         let leaves = try ledger.leafCommitments(from: t * Int64(treeCapacity) + Int64(have), limit: count - have)

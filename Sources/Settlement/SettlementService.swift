@@ -90,7 +90,7 @@ public final class SettlementService: @unchecked Sendable {
         self.logger = logger
         rootHistory = config.acceptsHistoricalRoots ? RootHistory(ledger: ledger, capacity: config.rootCacheCapacity) : nil
         readers = BlockingPool(threads: config.readThreads, name: "zksettle-read")
-        let snapshot = try ledger.loadSnapshot(recentRootWindow: config.rootWindow)
+        let snapshot = try ledger.loadSnapshot(recentRootWindow: config.rootWindow, treeFromFrontier: true)
         state = try SequencerState(snapshot: snapshot, windowSize: config.rootWindow, olderRoots: rootHistory?.membership)
         treeCapacity = state.treeCapacity
         working = state
@@ -99,7 +99,7 @@ public final class SettlementService: @unchecked Sendable {
         _ = pool
         _ = lane
         logger.info("ledger loaded", metadata: [
-            "tree": "\(snapshot.tree)", "tree_leaves": "\(snapshot.leaves.count)", "tree_capacity": "\(snapshot.treeCapacity)", "nullifiers": "\(snapshot.spentNullifiers.count)",
+            "tree": "\(snapshot.tree)", "tree_leaves": "\(snapshot.treeLeafCount)", "tree_from_frontier": "\(snapshot.frontier != nil)", "tree_capacity": "\(snapshot.treeCapacity)", "nullifiers": "\(snapshot.spentNullifiers.count)",
             "last_batch": "\(snapshot.recentHeaders.last?.number ?? 0)", "root": "\(state.currentRoot)",
         ])
     }
@@ -113,6 +113,25 @@ public final class SettlementService: @unchecked Sendable {
         t.name = "zksettle-sequencer"
         sequencerThread = t
         t.start()
+        warmServedOpenTree()
+    }
+
+    /// The sequencer started from the open tree's stored frontier (issue 16: no leaf replayed
+    /// before settling starts); the copy that serves paths and subtree pages is built from the
+    /// ledger's leaves now, on a reader thread, instead of on the first wallet's request.
+    private func warmServedOpenTree() {
+        guard lock.withLock({ !state.tree.holdsAllNodes }) else { return }
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        Task { [self, logger] in
+            do {
+                let leaves = try await readers.run { try self.withTree(nil) { tree, _ in tree.count } }
+                logger.info("open tree ready for readers", metadata: [
+                    "leaves": "\(leaves)", "seconds": "\(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)",
+                ])
+            } catch {
+                logger.error("building the open tree for readers failed (the next read retries)", metadata: ["error": "\(error)"])
+            }
+        }
     }
 
     // MARK: Intake
@@ -421,7 +440,7 @@ public final class SettlementService: @unchecked Sendable {
     /// that fails, falls back to the last durable state in memory.
     private func reloadState() {
         do {
-            let snapshot = try ledger.loadSnapshot(recentRootWindow: config.rootWindow)
+            let snapshot = try ledger.loadSnapshot(recentRootWindow: config.rootWindow, treeFromFrontier: true)
             let fresh = try SequencerState(snapshot: snapshot, windowSize: config.rootWindow, olderRoots: rootHistory?.membership)
             lock.lock(); state = fresh; working = fresh; lock.unlock()
             logger.notice("state reloaded from the ledger", metadata: [

@@ -197,7 +197,7 @@ import Wallet
         let alice = Peer()
         struct Before: @unchecked Sendable {
             let receipt: Data, payID: String, root: Fr, notes: Data, acceptedRoots: [String]
-            let spend: SpendableNote, spendRoot: Fr, spentNullifier: String
+            let spend: SpendableNote, spendRoot: Fr, spentNullifier: String, path3: Data
         }
         let before = try await TestServer.run(in: dir, receiptKey: key) { client, _ in
             let (dep, notes) = try deposit(7, to: alice, root: try await client.root())
@@ -212,7 +212,8 @@ import Wallet
             return Before(receipt: reply.body, payID: pay.id.hex, root: try await client.root(),
                           notes: try await client.get("/v1/notes?from=0&limit=100").body,
                           acceptedRoots: tree["accepted_roots"] as? [String] ?? [],
-                          spend: spend, spendRoot: spendRoot, spentNullifier: spend.nullifier.decimalString)
+                          spend: spend, spendRoot: spendRoot, spentNullifier: spend.nullifier.decimalString,
+                          path3: try await client.get("/v1/tree/path/3").body)
         }
         try await TestServer.run(in: dir, receiptKey: key) { client, server in
             // Every leaf, root and receipt is there.
@@ -231,6 +232,16 @@ import Wallet
             let reply = try await client.post(again)
             #expect(reply.status == 409 && reply.errorCode == "double_spend", "\(reply.json)")
             #expect(try server.ledger.counts().transfers == 2)
+            // The restarted sequencer holds the open tree as the stored frontier (issue 16); paths
+            // are served as before, and for leaves settled after the restart too.
+            #expect(try await client.get("/v1/tree/path/3").body == before.path3)
+            let (dep, _) = try deposit(5, to: alice, root: try await client.root())
+            let settled = try await client.post(dep)
+            #expect(settled.status == 200, "\(settled.json)")
+            let newLeaf = try leafIndices(settled)[1]
+            let path = try await client.get("/v1/tree/path/\(newLeaf)").json
+            let root = try await client.get("/v1/tree").json["root"] as? String
+            #expect(root != nil && path["root"] as? String == root, "\(path)")
         }
     }
 }

@@ -74,6 +74,14 @@ enum Engine: String, CustomStringConvertible, Sendable {
 
         let snapshot = try ledger.loadSnapshot(recentRootWindow: 100)
         #expect(try MerkleTree(leaves: snapshot.leaves).root == b2.header.root)
+        // The open tree as the last batch's stored frontier (issue 16): no leaf read, and the
+        // state started from it settles the next batch exactly as one started from the leaves.
+        let fromFrontier = try ledger.loadSnapshot(recentRootWindow: 100, treeFromFrontier: true)
+        #expect(fromFrontier.frontier == b2.frontier && fromFrontier.leaves.isEmpty && fromFrontier.treeLeafCount == snapshot.leaves.count)
+        var started = try SequencerState(snapshot: fromFrontier), replayed = try SequencerState(snapshot: snapshot)
+        #expect(!started.tree.holdsAllNodes && started.currentRoot == b2.header.root)
+        let next = [fx.transfer(), fx.transfer()]
+        #expect(started.apply(next, now: fx.clock + 1, key: fx.key).commit?.header == replayed.apply(next, now: fx.clock + 1, key: fx.key).commit?.header)
         #expect(snapshot.recentHeaders == [b1.header, b2.header])
         #expect(Set(snapshot.spentNullifiers) == Set((b1.nullifiers + b2.nullifiers).map(\.nullifier)))
 
