@@ -48,6 +48,14 @@ public struct BatchHeader: Sendable, Equatable {
     }
 
     public static let genesisHash = [UInt8](repeating: 0, count: 32)
+
+    /// The frontier stored with this batch, decoded for its `leafCount` (`corrupt` unless it is
+    /// one canonical node per set bit): what every engine's reads of `batches.frontier` call.
+    public func storedFrontier(_ bytes: [UInt8]) throws(LedgerError) -> [Fr] {
+        do { return try MerkleTree.decodeFrontier(bytes, count: Int(leafCount)) } catch {
+            throw .corrupt("the frontier of batch \(number): \(error)")
+        }
+    }
 }
 
 /// A transfer as the ledger keeps it once settled.

@@ -37,15 +37,13 @@ extension PostgresLedger {
             let total = try s.rows("SELECT COALESCE(max(leaf_index), -1) + 1 FROM leaves")[0].decode(Int64.self)
             let tree = total == 0 ? 0 : (total - 1) / capacity
             let first = tree * capacity
+            let last = try s.rows("SELECT COALESCE(max(number), 0) FROM batches")[0].decode(Int64.self)
+            let window = Int64(max(1, recentRootWindow))
+            let headers = try Self.headers(s, from: max(1, last - window + 1), limit: Int(window))
             var frontier: [Fr]? = nil
-            if treeFromFrontier,
-               let row = try s.rows("SELECT number, frontier, leaf_count FROM batches ORDER BY number DESC LIMIT 1").first {
-                let (number, bytes, count) = try row.decode((Int64, ByteBuffer?, Int64).self)
-                if let bytes {
-                    do { frontier = try MerkleTree.decodeFrontier(Array(buffer: bytes), count: Int(count)) } catch {
-                        throw LedgerError.corrupt("the frontier of batch \(number): \(error)")
-                    }
-                }
+            if treeFromFrontier, let h = headers.last,
+               let bytes = try s.rows("SELECT frontier FROM batches WHERE number = \(h.number)").first?.decode(ByteBuffer?.self) {
+                frontier = try h.storedFrontier(Array(buffer: bytes))
             }
             var leaves: [Fr] = []
             var stored = total - first  // leaves of the open tree (counted when not read)
@@ -60,9 +58,6 @@ extension PostgresLedger {
                 throw LedgerError.corrupt("tree \(tree)'s leaves up to \(total - 1) are not all stored")
             }
             let spent = try s.rows("SELECT nullifier FROM nullifiers").map { try Self.fr($0.decode(ByteBuffer.self), "nullifiers.nullifier") }
-            let last = try s.rows("SELECT COALESCE(max(number), 0) FROM batches")[0].decode(Int64.self)
-            let window = Int64(max(1, recentRootWindow))
-            let headers = try Self.headers(s, from: max(1, last - window + 1), limit: Int(window))
             if let h = headers.last, h.tree != tree || h.leafCount != stored {
                 throw LedgerError.corrupt("the last batch (\(h.number)) ends tree \(h.tree) at \(h.leafCount) leaves, but the stored leaves end tree \(tree) at \(stored)")
             }
@@ -105,9 +100,7 @@ extension PostgresLedger {
         }
         guard let head = changes.headers.last else { return changes }
         guard let lastFrontier else { return try changesReplayingLeaves(after: batch) }
-        do { changes.frontier = try MerkleTree.decodeFrontier(Array(buffer: lastFrontier), count: Int(head.leafCount)) } catch {
-            throw LedgerError.corrupt("the frontier of batch \(head.number): \(error)")
-        }
+        changes.frontier = try head.storedFrontier(Array(buffer: lastFrontier))
         return changes
     }
 

@@ -15,17 +15,9 @@ extension SQLiteLedger {
             let total = try db.scalar("SELECT COALESCE(max(leaf_index), -1) + 1 FROM leaves")
             let tree = total == 0 ? 0 : (total - 1) / capacity
             let first = tree * capacity
-            let lastNumber = try db.scalar("SELECT COALESCE(max(number), 0) FROM batches")
-            var frontier: [Fr]? = nil
-            if treeFromFrontier, hasFrontiers, lastNumber > 0 {
-                frontier = try db.withStatement("SELECT frontier, leaf_count FROM batches WHERE number = ?") { s -> [Fr]? in
-                    try s.bind(1, lastNumber)
-                    guard try s.step(), !s.isNull(0) else { return nil }
-                    do { return try MerkleTree.decodeFrontier(s.blob(0), count: Int(s.int64(1))) } catch {
-                        throw LedgerError.corrupt("the frontier of batch \(lastNumber): \(error)")
-                    }
-                }
-            }
+            let last = try db.scalar("SELECT COALESCE(max(number), 0) FROM batches")
+            let headers = try Self.headers(db, from: max(1, last - Int64(max(1, recentRootWindow)) + 1), limit: max(1, recentRootWindow), trees: hasTrees)
+            let frontier = treeFromFrontier ? try storedFrontier(db, of: headers.last) : nil
             var leaves: [Fr] = []
             var stored = total - first  // leaves of the open tree (counted when not read)
             if frontier == nil {
@@ -44,8 +36,6 @@ extension SQLiteLedger {
             try db.withStatement("SELECT nullifier FROM nullifiers") { s in
                 while try s.step() { spent.append(try Self.fr(s, 0, "nullifiers.nullifier")) }
             }
-            let last = try db.scalar("SELECT COALESCE(max(number), 0) FROM batches")
-            let headers = try Self.headers(db, from: max(1, last - Int64(max(1, recentRootWindow)) + 1), limit: max(1, recentRootWindow), trees: hasTrees)
             if let h = headers.last, h.tree != tree || h.leafCount != stored {
                 throw LedgerError.corrupt("the last batch (\(h.number)) ends tree \(h.tree) at \(h.leafCount) leaves, but the stored leaves end tree \(tree) at \(stored)")
             }
@@ -256,6 +246,17 @@ extension SQLiteLedger {
 }
 
 extension SQLiteLedger {
+    /// The frontier stored with `header`'s batch (nil: no header, a file before schema 5, or a
+    /// batch written before it).
+    private func storedFrontier(_ db: SQLiteConnection, of header: BatchHeader?) throws -> [Fr]? {
+        guard hasFrontiers, let header else { return nil }
+        return try db.withStatement("SELECT frontier FROM batches WHERE number = ?") { s -> [Fr]? in
+            try s.bind(1, header.number)
+            guard try s.step(), !s.isNull(0) else { return nil }
+            return try header.storedFrontier(s.blob(0))
+        }
+    }
+
     public func lastBatchNumber() throws -> Int64 {
         try read { db in try db.scalar("SELECT COALESCE(max(number), 0) FROM batches") }
     }
@@ -266,15 +267,7 @@ extension SQLiteLedger {
             let last = try db.scalar("SELECT COALESCE(max(number), 0) FROM batches")
             guard last > batch else { return changes }
             changes.headers = try Self.headers(db, from: batch + 1, limit: Int(last - batch), trees: hasTrees)
-            if hasFrontiers, let head = changes.headers.last {
-                changes.frontier = try db.withStatement("SELECT frontier FROM batches WHERE number = ?") { s -> [Fr]? in
-                    try s.bind(1, head.number)
-                    guard try s.step(), !s.isNull(0) else { return nil }
-                    do { return try MerkleTree.decodeFrontier(s.blob(0), count: Int(head.leafCount)) } catch {
-                        throw LedgerError.corrupt("the frontier of batch \(head.number): \(error)")
-                    }
-                }
-            }
+            changes.frontier = try storedFrontier(db, of: changes.headers.last)
             // With the frontier, the leaves are not needed (issue 16: no replay). Else the new
             // leaves start at the first leaf of the first new transfer (transfers are
             // indexed by batch; leaves by index only).

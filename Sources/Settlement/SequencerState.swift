@@ -64,10 +64,9 @@ public struct SequencerState: Sendable {
         treeNumber = snapshot.tree
         guard snapshot.treeLeafCount <= treeCapacity else { throw .full(capacity: treeCapacity) }
         if let frontier = snapshot.frontier, let last = snapshot.recentHeaders.last {
-            // Issue 16: the open tree from the frontier stored with the last batch, checked
-            // against that batch's root (pruned: the service serves paths from a full copy).
-            tree = try MerkleTree(frontier: frontier, count: Int(last.leafCount))
-            guard tree.root == last.root else { throw .frontierNotRoot(count: Int(last.leafCount)) }
+            // Issue 16: the open tree from the frontier stored with the last batch (pruned: the
+            // service serves paths from a full copy).
+            tree = try Self.tree(frontier: frontier, after: last)
         } else {
             tree = try MerkleTree(leaves: snapshot.leaves)
         }
@@ -149,14 +148,9 @@ public struct SequencerState: Sendable {
             guard last.tree > treeNumber || (last.tree == treeNumber && last.leafCount >= Int64(tree.count)) else {
                 throw .corrupt("batch \(last.number) ends tree \(last.tree) at \(last.leafCount) leaves, behind this state's tree \(treeNumber) at \(tree.count)")
             }
-            let restored: MerkleTree
-            do { restored = try MerkleTree(frontier: frontier, count: Int(last.leafCount)) } catch {
+            do { tree = try Self.tree(frontier: frontier, after: last) } catch {
                 throw .corrupt("the frontier stored with batch \(last.number): \(error)")
             }
-            guard restored.root == last.root else {
-                throw .corrupt("the frontier stored with batch \(last.number) does not give its root")
-            }
-            tree = restored
             treeNumber = last.tree
         }
         var pending: [Fr] = []
@@ -187,6 +181,14 @@ public struct SequencerState: Sendable {
                 throw .corrupt("batch \(last.number) ends tree \(last.tree) at \(last.leafCount) leaves, the leaves end tree \(treeNumber) at \(tree.count)")
             }
         }
+    }
+
+    /// The tree of `header`'s batch from the frontier stored with it, which must give the
+    /// batch's root (a frontier from the ledger is checked before anything appends after it).
+    static func tree(frontier: [Fr], after header: BatchHeader) throws(MerkleTreeError) -> MerkleTree {
+        let tree = try MerkleTree(frontier: frontier, count: Int(header.leafCount))
+        guard tree.root == header.root else { throw .frontierNotRoot(count: Int(header.leafCount)) }
+        return tree
     }
 
     private mutating func appendLeaves(_ leaves: [Fr]) throws(LedgerError) {
