@@ -72,3 +72,16 @@ struct LedgerFixture {
     }
 }
 
+/// Takes a SQLite ledger back to an older schema as it shipped, undoing each later migration
+/// step (the migration tests' starting points): 5 added `batches.frontier`; 4 `settings` and
+/// `batches.tree`; 3 the voucher tables; 2 the index of batch roots.
+func downgradeLedger(_ path: String, toSchema version: Int) throws {
+    let undo: [Int: String] = [
+        5: "ALTER TABLE batches DROP COLUMN frontier;",
+        4: "DROP TABLE settings; ALTER TABLE batches DROP COLUMN tree;",
+        3: "DROP TABLE vouchers; DROP TABLE voucher_era;",
+        2: "DROP INDEX batches_by_root;",
+    ]
+    let steps = stride(from: 5, to: version, by: -1).map { undo[$0]! }
+    try rawSQL(path, (steps + ["PRAGMA user_version = \(version)"]).joined(separator: " "))
+}

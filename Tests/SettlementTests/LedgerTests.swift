@@ -56,7 +56,7 @@ import Testing
             let ledger = try SQLiteLedger(path: path)
             try ledger.commit(fx.commitBatch(3))
         }
-        try rawSQL(path, "ALTER TABLE batches DROP COLUMN frontier; PRAGMA user_version = 4")
+        try downgradeLedger(path, toSchema: 4)
         let old = try SQLiteLedger(path: path, readOnly: true)
         #expect(try old.changes(after: 0).frontier == nil && (try old.changes(after: 0).leaves.count) == 6, "a read-only v4 file answers with leaves")
         let migrated = try SQLiteLedger(path: path)
@@ -80,7 +80,7 @@ import Testing
             let ledger = try SQLiteLedger(path: path)
             try ledger.commit(fx.batch([fx.transfer()]).0!)
         }
-        try rawSQL(path, "ALTER TABLE batches DROP COLUMN frontier; DROP TABLE vouchers; DROP TABLE voucher_era; DROP INDEX batches_by_root; DROP TABLE settings; ALTER TABLE batches DROP COLUMN tree; PRAGMA user_version = 1")
+        try downgradeLedger(path, toSchema: 1)
         let old = try SQLiteLedger(path: path, readOnly: true)
         #expect(try old.schemaVersion() == 1)
         #expect(try old.batchNumber(ofRoot: fx.state.currentRoot) == 1, "a read-only v1 file answers, without the index")
@@ -101,7 +101,7 @@ import Testing
             try ledger.commit(fx.batch([fx.transfer(extAmount: 70), fx.transfer()]).0!)
         }
         // What a version-2 file holds: the deposit, no voucher tables.
-        try rawSQL(path, "ALTER TABLE batches DROP COLUMN frontier; DROP TABLE vouchers; DROP TABLE voucher_era; DROP TABLE settings; ALTER TABLE batches DROP COLUMN tree; PRAGMA user_version = 2")
+        try downgradeLedger(path, toSchema: 2)
         let old = try SQLiteLedger(path: path, readOnly: true)
         #expect(try old.counts().vouchersUsed == 0 && old.usedVoucher(nonce: [UInt8](repeating: 0, count: 16)) == nil,
                 "a read-only schema-2 file reads without voucher tables")

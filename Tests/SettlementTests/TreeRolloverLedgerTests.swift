@@ -141,14 +141,7 @@ import Testing
             try ledger.commit(fx.commitBatch(3))
         }
         // Back to schema 2 as it shipped: no vouchers, no settings, no tree column.
-        try rawSQL(path, """
-            ALTER TABLE batches DROP COLUMN frontier;
-            DROP TABLE vouchers;
-            DROP TABLE voucher_era;
-            DROP TABLE settings;
-            ALTER TABLE batches DROP COLUMN tree;
-            PRAGMA user_version = 2;
-            """)
+        try downgradeLedger(path, toSchema: 2)
         let old = try SQLiteLedger(path: path, readOnly: true)
         #expect(try old.treeCapacity == 1 << 20 && old.batchHeader(1)?.tree == 0, "a read-only schema-2 file reads as tree 0")
         #expect(throws: LedgerError.treeCapacity(stored: 1 << 20, requested: 32)) { try SQLiteLedger(path: path, treeCapacity: 32) }
