@@ -66,25 +66,30 @@ extension BatchCommit {
         }
     }
 
-    /// Checks that the batch extends the stored chain whose last header is `last` (nil: an
-    /// empty ledger): the next number, the previous hash, the same tree or the next one once the
-    /// last is full, leaves from the next free index, and the header's leaf count.
-    public func checkExtends(last: (number: Int64, hash: [UInt8], leafCount: Int64, tree: Int64)?, capacity treeCapacity: Int) throws(LedgerError) {
+    /// Checks that the batch extends the stored chain of its lane whose last header is `last`
+    /// (nil: the lane is empty) on a ledger of `openTrees` lanes (`OpenTrees`; 1: the one
+    /// chain): the lane's next number, the previous hash, the same tree or the lane's next one
+    /// once the last is full, leaves from the next free index of the tree, and the header's
+    /// leaf count.
+    public func checkExtends(last: (number: Int64, hash: [UInt8], leafCount: Int64, tree: Int64)?, lane: Int = 0, openTrees: Int = 1,
+                             capacity treeCapacity: Int) throws(LedgerError) {
         let header = self.header
-        let expectedNumber = (last?.number ?? 0) + 1
+        let k = Int64(openTrees)
+        let expectedNumber = OpenTrees.nextBatch(after: last?.number, lane: lane, openTrees: openTrees)
         if header.number != expectedNumber { throw .batchOutOfOrder(expected: expectedNumber, got: header.number) }
         if header.previousHash != (last?.hash ?? BatchHeader.genesisHash) { throw .previousHashMismatch(batch: header.number) }
         // Leaves are numbered globally: tree t holds indices t × capacity ..< (t+1) × capacity.
-        // A batch stays in the last batch's tree, or starts the next one once that is full.
+        // A batch stays in its lane's last tree, or starts the lane's next one once that is full.
         let capacity = Int64(treeCapacity)
-        let lastTree = last?.tree ?? 0, lastCount = last?.leafCount ?? 0
+        let lastTree = last?.tree ?? Int64(lane), lastCount = last?.leafCount ?? 0
         let firstLeaf = lastTree * capacity + lastCount
-        let startsTree = header.tree == lastTree + 1 && lastCount == capacity
+        let startsTree = header.tree == lastTree + k && lastCount == capacity
         if header.tree != lastTree && !startsTree {
-            throw .inconsistentBatch("batch of tree \(header.tree) after a batch of tree \(lastTree) with \(lastCount) of \(capacity) leaves")
+            throw .inconsistentBatch("batch of tree \(header.tree) after a batch of tree \(lastTree) with \(lastCount) of \(capacity) leaves (lane \(lane) of \(openTrees))")
         }
-        if let first = leaves.first?.index, first != firstLeaf {
-            throw first < firstLeaf ? .leafAlreadyPresent(first) : .leafIndexGap(expected: firstLeaf, got: first)
+        if let first = leaves.first?.index, first != (startsTree ? header.tree * capacity : firstLeaf) {
+            let expected = startsTree ? header.tree * capacity : firstLeaf
+            throw first < expected ? .leafAlreadyPresent(first) : .leafIndexGap(expected: expected, got: first)
         }
         let countBefore = startsTree ? 0 : lastCount
         if header.leafCount != countBefore + Int64(leaves.count) || header.leafCount > capacity {

@@ -49,6 +49,9 @@ public struct BatchHeader: Sendable, Equatable {
 
     public static let genesisHash = [UInt8](repeating: 0, count: 32)
 
+    /// The lane of this batch on a ledger of `openTrees` open trees (`OpenTrees`).
+    public func lane(openTrees: Int) -> Int { OpenTrees.lane(ofBatch: number, openTrees: openTrees) }
+
     /// The frontier stored with this batch, decoded for its `leafCount` (`corrupt` unless it is
     /// one canonical node per set bit): what every engine's reads of `batches.frontier` call.
     public func storedFrontier(_ bytes: [UInt8]) throws(LedgerError) -> [Fr] {
@@ -248,6 +251,9 @@ public protocol LedgerListing {
 public protocol LedgerReader: LedgerListing, AnyObject, Sendable {
     /// Leaves per commitment tree (`TreeCapacity`), fixed for the ledger's life.
     var treeCapacity: Int { get }
+    /// Trees that accept leaves at once (`OpenTrees`), fixed for the ledger's life: 1 but on a
+    /// PostgreSQL ledger made with more.
+    var openTrees: Int { get }
     /// State to rebuild the tree, the spent set and the root window on start: the open tree's
     /// leaves, or with `treeFromFrontier` the frontier stored with the last batch when there is
     /// one (the leaves are then counted, not read).
@@ -305,14 +311,19 @@ public protocol LedgerWriter: AnyObject, Sendable {
     /// Writes a whole batch atomically; durable when it returns. Throws and writes nothing if
     /// any row conflicts (a nullifier or leaf index already present, a broken header chain).
     func commit(_ batch: BatchCommit) throws
-    /// One writer at a time across every process that shares the ledger (issue 16): takes the
-    /// ledger's writer lock, calls `prepare` with the number of the last stored batch (0 for
-    /// none), commits the batch it returns (nil: nothing to write) and releases the lock. A
-    /// writer whose state is older than that batch catches up (`changes(after:)`) inside
-    /// `prepare`, so the batch it builds extends the stored chain and the database, not the
-    /// writer's memory, decides which of two transfers spending one nullifier came first.
-    /// Throws `prepare`'s error, or the commit's, and writes nothing then.
-    func commit(after prepare: (_ lastBatch: Int64) throws -> BatchCommit?) throws
+    /// One writer at a time in lane `lane` across every process that shares the ledger (issue
+    /// 16): takes the lane's writer lock, calls `prepare` with the number of the lane's last
+    /// stored batch (0 for none), commits the batch it returns (nil: nothing to write) and
+    /// releases the lock. A writer whose state is older than that batch catches up
+    /// (`changes(after:)`) inside `prepare`, so the batch it builds extends the stored chain and
+    /// the database, not the writer's memory, decides which of two transfers spending one
+    /// nullifier came first. Throws `prepare`'s error, or the commit's, and writes nothing then.
+    ///
+    /// A ledger of one open tree has one lane, 0 (`commit(after:)`). With several (`OpenTrees`),
+    /// writers of different lanes commit at once, and a nullifier or voucher another lane stored
+    /// first fails the whole batch (`nullifierAlreadySpent`, `voucherAlreadyUsed`): nothing is
+    /// written, and the writer learns the spent nullifiers and builds its batch again.
+    func commit(lane: Int, after prepare: (_ lastBatchOfLane: Int64) throws -> BatchCommit?) throws
     /// Marks a pending payout paid; false if there is no such pending payout.
     func markPayoutPaid(_ id: Int64, at time: Int64) throws -> Bool
 }
@@ -349,9 +360,42 @@ public enum TreeCapacity {
     }
 }
 
+/// Open trees (issue 16, "parallel trees"): a ledger made with K open trees has K lanes, each
+/// with its own hash chain, writer lock and open tree, so K writers commit at once. Lane l
+/// holds trees l, l + K, l + 2K, … (a full tree is followed by the lane's next) and batches
+/// l + 1, l + 1 + K, l + 1 + 2K, …: batch n's lane is (n − 1) mod K, and its header names the
+/// hash of batch n − K (the genesis hash for n ≤ K). Numbers need no counter shared between
+/// lanes, and within a lane they are gap-free, as leaf indices are within a tree; across lanes
+/// they say nothing about order. Leaf indices stay global (tree × capacity + position).
+/// Nullifiers and vouchers stay unique across every lane (one table, one key). With K = 1
+/// this is the single chain and the trees 0, 1, 2, … of every ledger before.
+public enum OpenTrees {
+    /// 64 lanes: far past what the plan in SCALING.md needs (10–16).
+    public static let maximum = 64
+
+    /// Nil if `k` is valid, else why not.
+    public static func problem(_ k: Int) -> String? {
+        (1...maximum).contains(k) ? nil : "the number of open trees must be between 1 and \(maximum), not \(k)"
+    }
+
+    public static func lane(ofBatch number: Int64, openTrees: Int) -> Int { Int((number - 1) % Int64(openTrees)) }
+    public static func lane(ofTree tree: Int64, openTrees: Int) -> Int { Int(tree % Int64(openTrees)) }
+    /// The number of the batch after `number` in its lane, or the lane's first.
+    public static func nextBatch(after number: Int64?, lane: Int, openTrees: Int) -> Int64 {
+        number.map { $0 + Int64(openTrees) } ?? Int64(lane + 1)
+    }
+}
+
 @inline(__always)
 func bigEndian(_ v: UInt64, _ n: Int) -> [UInt8] {
     (0..<n).map { UInt8(truncatingIfNeeded: v >> UInt64(8 * (n - 1 - $0))) }
+}
+
+extension LedgerWriter {
+    /// The one writer of a ledger of one open tree (lane 0 of one with more).
+    public func commit(after prepare: (_ lastBatch: Int64) throws -> BatchCommit?) throws {
+        try commit(lane: 0, after: prepare)
+    }
 }
 
 extension LedgerReader {

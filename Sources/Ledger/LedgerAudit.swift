@@ -8,10 +8,12 @@ public struct LedgerAuditRows: Sendable {
     public struct Batch: Sendable { public var number: Int64; public var previousHash: [UInt8]; public var hash: [UInt8]; public var root: [UInt8]; public var leafCount: Int64; public var transferCount: Int64; public var createdAt: Int64; public var tree: Int64
         /// The stored frontier of its tree after it (nil: none stored).
         public var frontier: [UInt8]?
+        /// The lane the engine stored for it (nil: the engine stores none; `OpenTrees`).
+        public var lane: Int64?
         public init(number: Int64, previousHash: [UInt8], hash: [UInt8], root: [UInt8], leafCount: Int64, transferCount: Int64, createdAt: Int64, tree: Int64,
-                    frontier: [UInt8]? = nil) {
+                    frontier: [UInt8]? = nil, lane: Int64? = nil) {
             self.number = number; self.previousHash = previousHash; self.hash = hash; self.root = root; self.leafCount = leafCount
-            self.transferCount = transferCount; self.createdAt = createdAt; self.tree = tree; self.frontier = frontier
+            self.transferCount = transferCount; self.createdAt = createdAt; self.tree = tree; self.frontier = frontier; self.lane = lane
         }
     }
     public struct Leaf: Sendable { public var index: Int64; public var commitment: [UInt8]; public var encryptedOutput: [UInt8]; public var transferID: [UInt8]; public var batch: Int64
@@ -71,6 +73,8 @@ public struct LedgerAuditor {
     let depositPublicKey: [UInt8]?
     /// Leaves per tree.
     let capacity: Int64
+    /// Lanes (`OpenTrees`): one hash chain and one run of trees each.
+    let openTrees: Int64
     var faults: [LedgerFault] = []
 
     typealias BatchRow = LedgerAuditRows.Batch
@@ -80,9 +84,10 @@ public struct LedgerAuditor {
     typealias VoucherRow = LedgerAuditRows.VoucherRow
     typealias TransferRow = LedgerAuditRows.Transfer
 
-    public init(rows: LedgerAuditRows, receiptPublicKey: [UInt8]?, depositPublicKey: [UInt8]?, capacity: Int) {
+    public init(rows: LedgerAuditRows, receiptPublicKey: [UInt8]?, depositPublicKey: [UInt8]?, capacity: Int, openTrees: Int = 1) {
         self.rows = rows; self.receiptPublicKey = receiptPublicKey; self.depositPublicKey = depositPublicKey
         self.capacity = Int64(capacity)
+        self.openTrees = Int64(max(1, openTrees))
     }
 
     mutating func fault(_ kind: LedgerFault.Kind, batch: Int64? = nil, _ detail: String) {
@@ -109,15 +114,24 @@ public struct LedgerAuditor {
         return faults
     }
 
-    /// Numbers 1…n, each previous hash the stored hash before it, each stored hash recomputed.
+    /// Each lane's numbers gap-free (1, 2, 3, … with one open tree; lane l of K: l + 1,
+    /// l + 1 + K, …), each previous hash the stored hash of the lane's batch before, each stored
+    /// hash recomputed.
     mutating func checkChain(_ batches: [BatchRow], _ roots: [Int64: Fr], _ idsByBatch: [Int64: [(position: Int64, id: [UInt8])]]) {
-        var previousHash = BatchHeader.genesisHash
-        for (k, b) in batches.enumerated() {
-            if b.number != Int64(k + 1) { fault(.batchNumbering, batch: b.number, "batch \(b.number) stored where \(k + 1) was expected") }
-            if b.previousHash != previousHash {
-                fault(.chain, batch: b.number, "previous_hash is not the stored hash of batch \(b.number - 1)")
+        var lastOfLane: [Int64: (number: Int64, hash: [UInt8])] = [:]
+        for b in batches {
+            let lane = (b.number - 1) % openTrees
+            let expected = lastOfLane[lane].map { $0.number + openTrees } ?? lane + 1
+            if b.number < 1 || b.number != expected {
+                fault(.batchNumbering, batch: b.number, "batch \(b.number) stored where \(expected) was expected\(openTrees > 1 ? " in lane \(lane)" : "")")
             }
-            previousHash = b.hash
+            if b.previousHash != (lastOfLane[lane]?.hash ?? BatchHeader.genesisHash) {
+                fault(.chain, batch: b.number, "previous_hash is not the stored hash of batch \(b.number - openTrees)")
+            }
+            if let stored = b.lane, stored != lane {
+                fault(.batchNumbering, batch: b.number, "batch \(b.number) is stored in lane \(stored); its number puts it in lane \(lane) of \(openTrees)")
+            }
+            lastOfLane[lane] = (b.number, b.hash)
             let ids = idsByBatch[b.number] ?? []
             if Int64(ids.count) != b.transferCount {
                 fault(.transferCount, batch: b.number, "transfer_count is \(b.transferCount) but \(ids.count) transfers name this batch")
@@ -137,51 +151,71 @@ public struct LedgerAuditor {
 
     /// Rebuilds the trees batch by batch (issue 14: one tree per `capacity` leaves, a batch in
     /// one tree); each batch root must be its tree's root after its leaf_count, a batch stays in
-    /// its predecessor's tree or starts the next one once that is full.
+    /// its lane's last tree or starts the lane's next one (tree + K) once that is full, and each
+    /// tree's leaves run from its first index with no gap (`OpenTrees`; with one open tree,
+    /// every leaf from 0).
     mutating func checkTree(_ batches: [BatchRow], _ roots: [Int64: Fr], _ leaves: [LeafRow]) {
-        for (i, leaf) in leaves.enumerated() where leaf.index != Int64(i) {
-            fault(.leafSequence, "leaf \(i) is missing (the next stored leaf is \(leaf.index))")
-            break
+        // Each tree's leaves: where they start in `leaves` (sorted by index) and how many.
+        var runs: [Int64: (start: Int, count: Int64)] = [:]
+        var gapReported = Set<Int64>()
+        for (i, leaf) in leaves.enumerated() {
+            let t = leaf.index / capacity, position = leaf.index % capacity
+            if let run = runs[t] {
+                if leaf.index != t * capacity + run.count, gapReported.insert(t).inserted {
+                    fault(.leafSequence, "leaf \(t * capacity + run.count) of tree \(t) is missing (the next stored leaf is \(leaf.index))")
+                }
+                runs[t]!.count += 1
+            } else {
+                if position != 0 { fault(.leafSequence, "leaf \(t * capacity) of tree \(t) is missing (its first stored leaf is \(leaf.index))"); gapReported.insert(t) }
+                runs[t] = (i, 1)
+            }
         }
         var commitments: [Fr] = []
         commitments.reserveCapacity(leaves.count)
         for leaf in leaves { commitments.append(fr(leaf.commitment, "commitment of leaf \(leaf.index)", batch: leaf.batch) ?? .zero) }
 
-        var tree = MerkleTree()
-        var treeNumber: Int64 = 0
-        var previousCount: Int64 = 0  // leaves in tree `treeNumber`
+        struct Lane { var treeNumber: Int64; var tree = MerkleTree(); var previousCount: Int64 = 0; var broken = false }
+        var lanes: [Int64: Lane] = [:]
+        var accounted: [Int64: Int64] = [:]  // tree → leaves its last batch counts
         for b in batches {
-            if b.tree != treeNumber {
-                guard b.tree == treeNumber + 1, previousCount == capacity else {
-                    fault(.tree, batch: b.number, "batch of tree \(b.tree) follows tree \(treeNumber) with \(previousCount) of \(capacity) leaves")
-                    return
+            let laneNumber = (b.number - 1) % openTrees
+            var lane = lanes[laneNumber] ?? Lane(treeNumber: laneNumber)
+            defer { lanes[laneNumber] = lane }
+            if lane.broken { continue }
+            if b.tree != lane.treeNumber {
+                guard b.tree == lane.treeNumber + openTrees, lane.previousCount == capacity else {
+                    fault(.tree, batch: b.number, "batch of tree \(b.tree) follows tree \(lane.treeNumber) with \(lane.previousCount) of \(capacity) leaves\(openTrees > 1 ? " in lane \(laneNumber)" : "")")
+                    lane.broken = true
+                    continue
                 }
-                treeNumber = b.tree
-                tree = MerkleTree()
-                previousCount = 0
+                lane.treeNumber = b.tree
+                lane.tree = MerkleTree()
+                lane.previousCount = 0
             }
-            let base = treeNumber * capacity
-            guard b.leafCount >= previousCount, b.leafCount <= capacity, base + b.leafCount <= Int64(commitments.count) else {
-                fault(.leafCount, batch: b.number, "leaf_count \(b.leafCount) of tree \(treeNumber) after \(previousCount) (capacity \(capacity)), with \(commitments.count) leaves stored")
+            let run = runs[lane.treeNumber] ?? (leaves.count, 0)
+            guard b.leafCount >= lane.previousCount, b.leafCount <= capacity, b.leafCount <= run.count else {
+                fault(.leafCount, batch: b.number, "leaf_count \(b.leafCount) of tree \(lane.treeNumber) after \(lane.previousCount) (capacity \(capacity)), with \(run.count) of its leaves stored")
                 continue
             }
-            for i in Int(base + previousCount)..<Int(base + b.leafCount) where leaves[i].batch != b.number {
+            let range = (run.start + Int(lane.previousCount))..<(run.start + Int(b.leafCount))
+            for i in range where leaves[i].batch != b.number {
                 fault(.leafBatch, batch: b.number, "leaf \(leaves[i].index) lies in batch \(b.number)'s range but names batch \(leaves[i].batch)")
             }
-            do { try tree.append(contentsOf: Array(commitments[Int(base + previousCount)..<Int(base + b.leafCount)])) } catch {
-                fault(.leafCount, batch: b.number, "\(error)"); return
+            do { try lane.tree.append(contentsOf: Array(commitments[range])) } catch {
+                fault(.leafCount, batch: b.number, "\(error)"); lane.broken = true; continue
             }
-            previousCount = b.leafCount
-            if let root = roots[b.number], tree.root != root {
-                fault(.batchRoot, batch: b.number, "stored root \(root.hexString) but the leaves give \(tree.root.hexString) after \(b.leafCount) leaves of tree \(treeNumber)")
+            lane.previousCount = b.leafCount
+            accounted[lane.treeNumber] = b.leafCount
+            if let root = roots[b.number], lane.tree.root != root {
+                fault(.batchRoot, batch: b.number, "stored root \(root.hexString) but the leaves give \(lane.tree.root.hexString) after \(b.leafCount) leaves of tree \(lane.treeNumber)")
             }
             // The frontier other writers append from (issue 16) must be the leaves' own.
-            if let stored = b.frontier, stored != MerkleTree.encodeFrontier(tree.frontier) {
-                fault(.frontier, batch: b.number, "the stored frontier (\(stored.count / 32) nodes) is not the frontier of tree \(treeNumber)'s first \(b.leafCount) leaves")
+            if let stored = b.frontier, stored != MerkleTree.encodeFrontier(lane.tree.frontier) {
+                fault(.frontier, batch: b.number, "the stored frontier (\(stored.count / 32) nodes) is not the frontier of tree \(lane.treeNumber)'s first \(b.leafCount) leaves")
             }
         }
-        if Int64(leaves.count) != treeNumber * capacity + previousCount {
-            fault(.leafCount, batch: batches.last?.number, "\(leaves.count) leaves stored, the last batch accounts for \(treeNumber * capacity + previousCount)")
+        for (t, run) in runs.sorted(by: { $0.key < $1.key }) where run.count != (accounted[t] ?? 0) {
+            fault(.leafCount, batch: batches.last?.number, "\(run.count) leaves of tree \(t) stored, its batches account for \(accounted[t] ?? 0)")
         }
     }
 
@@ -230,7 +264,12 @@ public struct LedgerAuditor {
                                           nullifiers: Pair(values[3]!, values[4]!), commitments: Pair(values[5]!, values[6]!))
         let id = TransferID(bytes: t.id)
         if TransferID(inputs) != id { fault(.transferID, batch: t.batch, "transfer \(hexID) is not the hash of its public inputs") }
-        if inputs.root != MerkleTree.emptyRoot, !(context.firstBatchWithRoot[inputs.root].map { $0 < t.batch } ?? false) {
+        // A root of the transfer's own lane must come from an earlier batch; one of another lane
+        // must exist (numbers of different lanes say nothing about order: `OpenTrees`).
+        let anchored = context.firstBatchWithRoot[inputs.root].map { first in
+            first < t.batch || (first - 1) % openTrees != (t.batch - 1) % openTrees
+        } ?? false
+        if inputs.root != MerkleTree.emptyRoot, !anchored {
             fault(.anchor, batch: t.batch, "transfer \(hexID) is proved against root \(inputs.root.hexString), which the tree did not have before batch \(t.batch)")
         }
         let outputs = checkExtData(t, inputs, hexID: hexID, &context)
@@ -271,10 +310,9 @@ public struct LedgerAuditor {
     mutating func checkWrittenRows(_ t: TransferRow, outputs: [[UInt8]], hexID: String, _ context: TransferContext) {
         let leaves = context.leaves
         for (j, index) in [t.leaf0, t.leaf1].enumerated() {
-            guard index >= 0, index < Int64(leaves.count), leaves[Int(index)].index == index else {
+            guard let leaf = Self.leaf(index, in: leaves) else {
                 fault(.transferLeaves, batch: t.batch, "transfer \(hexID): leaf \(index) is not stored"); continue
             }
-            let leaf = leaves[Int(index)]
             if leaf.commitment != t.inputs[5 + j] || leaf.transferID != t.id || leaf.batch != t.batch
                 || (outputs.count == 2 && leaf.encryptedOutput != outputs[j]) {
                 fault(.transferLeaves, batch: t.batch, "transfer \(hexID): leaf \(index) is not its output \(j) (commitment, ciphertext, transfer or batch differ)")
@@ -292,6 +330,19 @@ public struct LedgerAuditor {
                 fault(.receiptSignature, batch: t.batch, "transfer \(hexID): the receipt signature does not verify")
             }
         }
+    }
+
+    /// The leaf at global index `index` among `leaves` (sorted by index): at its own offset
+    /// when every leaf from 0 is stored (one open tree), else found by bisection.
+    static func leaf(_ index: Int64, in leaves: [LeafRow]) -> LeafRow? {
+        guard index >= 0 else { return nil }
+        if index < Int64(leaves.count), leaves[Int(index)].index == index { return leaves[Int(index)] }
+        var lo = 0, hi = leaves.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if leaves[mid].index < index { lo = mid + 1 } else { hi = mid }
+        }
+        return lo < leaves.count && leaves[lo].index == index ? leaves[lo] : nil
     }
 
     /// Vouchers, payouts and nullifier rows that no transfer accounts for, and nullifiers two

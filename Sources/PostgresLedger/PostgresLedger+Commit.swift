@@ -8,23 +8,34 @@ import Protocol
 /// The one write of the pipeline, in one transaction under the writer lock; each table's rows
 /// in one statement (`unnest` of arrays), not one round trip per row.
 extension PostgresLedger {
+    /// Commits a batch built elsewhere, in the lane its number names.
     public func commit(_ batch: BatchCommit) throws {
-        try commit(after: { _ in batch })
+        try commit(lane: batch.header.lane(openTrees: openTrees), after: { _ in batch })
     }
 
-    public func commit(after prepare: (_ lastBatch: Int64) throws -> BatchCommit?) throws {
+    public func commit(lane: Int, after prepare: (_ lastBatchOfLane: Int64) throws -> BatchCommit?) throws {
         guard !readOnly else { throw LedgerError.readOnly }
-        let wrote = try writer.transaction("BEGIN") { s -> Bool in
-            // One writer at a time across every node, until this transaction ends.
-            try s.run("SELECT pg_advisory_xact_lock(\(Self.writerLockKey))")
-            let last = try s.rows("SELECT number, hash, leaf_count, tree FROM batches ORDER BY number DESC LIMIT 1").first.map { row in
+        guard (0..<openTrees).contains(lane) else {
+            throw LedgerError.storage("lane \(lane) does not exist: this ledger has \(openTrees) open tree\(openTrees == 1 ? "" : "s") (lanes 0 to \(openTrees - 1))")
+        }
+        let slot = lane == 0 ? writer : laneWriters[lane - 1]
+        let wrote = try slot.transaction("BEGIN") { s -> Bool in
+            // One writer at a time in this lane across every node, until this transaction ends.
+            // Lane 0 keeps the one-key lock every node before open trees took; the others take
+            // (key, lane), a key space of its own in PostgreSQL.
+            if lane == 0 {
+                try s.run("SELECT pg_advisory_xact_lock(\(Self.writerLockKey))")
+            } else {
+                try s.run("SELECT pg_advisory_xact_lock(CAST(\(Self.writerLockKey) AS integer), CAST(\(Int64(lane)) AS integer))")
+            }
+            let last = try s.rows("SELECT number, hash, leaf_count, tree FROM batches WHERE lane = \(Int64(lane)) ORDER BY number DESC LIMIT 1").first.map { row in
                 let (number, hash, leafCount, tree) = try row.decode((Int64, ByteBuffer, Int64, Int64).self)
                 return (number: number, hash: Array(buffer: hash), leafCount: leafCount, tree: tree)
             }
             guard let batch = try prepare(last?.number ?? 0) else { return false }
             try batch.checkConsistency()
-            try batch.checkExtends(last: last, capacity: treeCapacity)
-            try Self.insert(batch, s)
+            try batch.checkExtends(last: last, lane: lane, openTrees: openTrees, capacity: treeCapacity)
+            try Self.insert(batch, lane: lane, s)
             try FaultInjection.reach(.insideCommit)  // rows written, COMMIT not sent (fault tests)
             return true
         }
@@ -34,12 +45,12 @@ extension PostgresLedger {
     private static func bytes(_ b: [UInt8]) -> ByteBuffer { ByteBuffer(bytes: b) }
     private static func fr(_ x: Fr) -> ByteBuffer { ByteBuffer(bytes: x.bigEndianBytes) }
 
-    private static func insert(_ batch: BatchCommit, _ s: ConnectionSlot.Session) throws {
+    private static func insert(_ batch: BatchCommit, lane: Int, _ s: ConnectionSlot.Session) throws {
         let h = batch.header
         try s.run("""
-            INSERT INTO batches (number, previous_hash, hash, tree, root, leaf_count, transfer_count, created_at, frontier)
+            INSERT INTO batches (number, previous_hash, hash, tree, root, leaf_count, transfer_count, created_at, frontier, lane)
             VALUES (\(h.number), \(bytes(h.previousHash)), \(bytes(h.hash)), \(h.tree), \(fr(h.root)), \(h.leafCount),
-                    \(Int64(batch.transfers.count)), \(h.createdAt), \(batch.frontierBytes.map(bytes)))
+                    \(Int64(batch.transfers.count)), \(h.createdAt), \(batch.frontierBytes.map(bytes)), \(Int64(lane)))
             """)
         let t = batch.transfers
         do {
@@ -76,9 +87,10 @@ extension PostgresLedger {
                 FROM unnest(\(n.map { fr($0.nullifier) }), \(n.map { bytes($0.transferID.bytes) })) AS u(nf, t)
                 """)
         } catch let e as LedgerError where e.description.contains("nullifiers_pkey") {
-            // The sequencer learned every committed nullifier under the writer lock, so this
-            // is a bug or a hand-made batch; the whole batch is refused, nothing written. The
-            // server's detail names the key: "Key (nullifier)=(\\x…) already exists."
+            // One open tree: the sequencer learned every committed nullifier under the writer
+            // lock, so this is a bug or a hand-made batch. Several: another lane spent it first.
+            // Either way the whole batch is refused, nothing written. The server's detail
+            // names the key: "Key (nullifier)=(\\x…) already exists."
             let detail = e.description
             if let start = detail.range(of: "=(\\x"), let nf = try? Fr(bigEndian: Hex.decode(String(detail[start.upperBound...].prefix(64))) ?? []) {
                 throw LedgerError.nullifierAlreadySpent(nf)

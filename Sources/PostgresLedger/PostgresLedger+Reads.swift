@@ -286,18 +286,19 @@ extension PostgresLedger {
 extension PostgresLedger {
     public func audit(receiptPublicKey: [UInt8]?, depositPublicKey: [UInt8]?) throws -> [LedgerFault] {
         let rows = try read { s in try Self.auditRows(s) }
-        var auditor = LedgerAuditor(rows: rows, receiptPublicKey: receiptPublicKey, depositPublicKey: depositPublicKey, capacity: treeCapacity)
+        var auditor = LedgerAuditor(rows: rows, receiptPublicKey: receiptPublicKey, depositPublicKey: depositPublicKey, capacity: treeCapacity,
+                                    openTrees: openTrees)
         return auditor.run()
     }
 
     private static func auditRows(_ s: ConnectionSlot.Session) throws -> LedgerAuditRows {
         var rows = LedgerAuditRows()
-        for row in try s.rows("SELECT number, previous_hash, hash, root, leaf_count, transfer_count, created_at, tree, frontier FROM batches ORDER BY number") {
-            let (n, prev, hash, root, leafCount, transferCount, createdAt, tree, frontier) =
-                try row.decode((Int64, ByteBuffer, ByteBuffer, ByteBuffer, Int64, Int64, Int64, Int64, ByteBuffer?).self)
+        for row in try s.rows("SELECT number, previous_hash, hash, root, leaf_count, transfer_count, created_at, tree, frontier, lane FROM batches ORDER BY number") {
+            let (n, prev, hash, root, leafCount, transferCount, createdAt, tree, frontier, lane) =
+                try row.decode((Int64, ByteBuffer, ByteBuffer, ByteBuffer, Int64, Int64, Int64, Int64, ByteBuffer?, Int64).self)
             rows.batches.append(.init(number: n, previousHash: Array(buffer: prev), hash: Array(buffer: hash), root: Array(buffer: root),
                                       leafCount: leafCount, transferCount: transferCount, createdAt: createdAt, tree: tree,
-                                      frontier: frontier.map { Array(buffer: $0) }))
+                                      frontier: frontier.map { Array(buffer: $0) }, lane: lane))
         }
         for row in try s.rows("SELECT batch, position, id FROM transfers ORDER BY batch, position") {
             let (b, p, id) = try row.decode((Int64, Int64, ByteBuffer).self)

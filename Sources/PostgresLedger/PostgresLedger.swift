@@ -31,12 +31,17 @@ public final class PostgresLedger: Ledger, @unchecked Sendable {
     public static var supportedSchemaVersion: Int64 { PostgresSchema.currentVersion }
 
     public let treeCapacity: Int
+    /// Open trees (`OpenTrees`), fixed when the ledger was made: each lane has its writer lock.
+    public let openTrees: Int
     public let readOnly: Bool
     /// The URL without its password (for logs and messages).
     public let displayURL: String
     let configuration: PostgresConnection.Configuration
     let logger: Logger
     let writer: ConnectionSlot
+    /// The writer connections of lanes 1…K−1 (lane 0 writes on `writer`): one transaction at a
+    /// time per connection, so each lane needs its own for K commits at once.
+    let laneWriters: [ConnectionSlot]
     let readers: [ConnectionSlot]
     private let nextReader = NSLock()
     private var readerCursor = 0
@@ -47,13 +52,16 @@ public final class PostgresLedger: Ledger, @unchecked Sendable {
 
     /// Opens (and, read-write, migrates) the ledger at `url`. `treeCapacity` as for
     /// `SQLiteLedger`: the capacity a new ledger is made with; an existing one must match.
+    /// `openTrees`: likewise, the open trees (`OpenTrees`) a new ledger is made with (default
+    /// 1); an existing ledger must match, and one that has batches and never recorded it has 1.
     /// `readers`: connections for reads (the server's read threads share them).
     /// `statementTimeout`: the longest any statement may go unanswered before its connection is
     /// dropped and the call fails (`ConnectionSlot`); a node's statements take milliseconds,
     /// while an auditor reading a large ledger whole passes more.
-    public init(url: String, readOnly: Bool = false, treeCapacity requested: Int? = nil, readers: Int = 4,
+    public init(url: String, readOnly: Bool = false, treeCapacity requested: Int? = nil, openTrees requestedTrees: Int? = nil, readers: Int = 4,
                 statementTimeout: TimeInterval = 20, logger: Logger = Logger(label: "zksettle.postgres")) throws {
         if let requested, TreeCapacity.problem(requested) != nil { throw LedgerError.treeCapacity(stored: nil, requested: requested) }
+        if let requestedTrees, let problem = OpenTrees.problem(requestedTrees) { throw LedgerError.storage(problem) }
         let parsed = try PostgresURL(url)
         configuration = parsed.configuration
         displayURL = parsed.display
@@ -65,14 +73,20 @@ public final class PostgresLedger: Ledger, @unchecked Sendable {
         }
         if readOnly {
             treeCapacity = try Self.storedCapacity(writer, display: displayURL)
+            openTrees = try Self.fixOpenTrees(writer, requested: nil, readOnly: true)
         } else {
             try PostgresSchema.migrate(writer)
             treeCapacity = try Self.fixTreeCapacity(writer, requested: requested)
+            openTrees = try Self.fixOpenTrees(writer, requested: requestedTrees, readOnly: false)
+        }
+        laneWriters = readOnly ? [] : (1..<openTrees).map { _ in
+            ConnectionSlot(configuration: parsed.configuration, logger: logger, writer: true, timeout: statementTimeout)
         }
     }
 
     deinit {
         writer.close()
+        for w in laneWriters { w.close() }
         for r in readers { r.close() }
     }
 
@@ -111,6 +125,34 @@ public final class PostgresLedger: Ledger, @unchecked Sendable {
             let capacity = requested ?? TreeCapacity.maximum
             try s.run("INSERT INTO settings (name, value) VALUES ('tree_capacity', \(Int64(capacity)))")
             return capacity
+        }
+    }
+
+    /// The stored number of open trees (1 for a ledger that never recorded one), or for a new
+    /// ledger the requested one, recorded. A ledger with batches that never recorded it was made
+    /// with one open tree and keeps it.
+    private static func fixOpenTrees(_ slot: ConnectionSlot, requested: Int?, readOnly: Bool) throws -> Int {
+        func stored(_ s: ConnectionSlot.Session) throws -> Int? {
+            guard let row = try s.rows("SELECT value FROM settings WHERE name = 'open_trees'").first else { return nil }
+            let k = Int(try row.decode(Int64.self))
+            if let problem = OpenTrees.problem(k) { throw LedgerError.corrupt("settings.open_trees: \(problem)") }
+            return k
+        }
+        func mismatch(_ stored: Int, _ requested: Int) -> LedgerError {
+            .storage("this ledger was made with \(stored) open tree\(stored == 1 ? "" : "s"), not \(requested): the number is fixed for a ledger's life (leave the option out, or give \(stored))")
+        }
+        if readOnly { return try slot.session { s in try stored(s) ?? 1 } }
+        return try slot.transaction("BEGIN") { s in
+            try s.run("SELECT pg_advisory_xact_lock(\(migrationLockKey))")
+            if let k = try stored(s) {
+                if let requested, requested != k { throw mismatch(k, requested) }
+                return k
+            }
+            let hasBatches = try !s.rows("SELECT 1 FROM batches LIMIT 1").isEmpty
+            let k = hasBatches ? 1 : (requested ?? 1)
+            if let requested, requested != k { throw mismatch(k, requested) }
+            try s.run("INSERT INTO settings (name, value) VALUES ('open_trees', \(Int64(k)))")
+            return k
         }
     }
 

@@ -12,7 +12,7 @@ import PostgresNIO
 /// append-only (UPDATE, DELETE and TRUNCATE refused); a payout changes once, pending → paid; a
 /// voucher is used once.
 enum PostgresSchema {
-    static let migrations: [String] = [v1, v2]
+    static let migrations: [String] = [v1, v2, v3]
     static var currentVersion: Int64 { Int64(migrations.count) }
 
     static func migrate(_ slot: ConnectionSlot) throws {
@@ -199,5 +199,48 @@ enum PostgresSchema {
     /// after it without replaying leaves. NULL for the batches written before.
     static let v2 = """
         ALTER TABLE batches ADD COLUMN frontier bytea CHECK (frontier IS NULL OR length(frontier) % 32 = 0);
+        """
+
+    /// Version 3 (issue 16, parallel trees): a ledger of K open trees (`settings.open_trees`,
+    /// 1 when absent) has K lanes (`OpenTrees`). Each batch records its lane, (number − 1) mod K,
+    /// indexed with its number so that a writer finds its lane's last batch in one probe. The
+    /// chain is checked per lane: a batch's tree is of its lane, and its header names the hash
+    /// of batch number − K (the genesis hash for number ≤ K); with the primary key that keeps
+    /// each lane's numbers gap-free. Leaves are contiguous per tree: a statement's leaves lie in
+    /// one tree, follow the leaf before them in it (or, at a tree's first leaf, the last leaf of
+    /// the lane's previous tree, which must be full), and nothing of that tree lies beyond. With
+    /// K = 1 both rules are the ones of version 1.
+    static let v3 = """
+        ALTER TABLE batches ADD COLUMN lane bigint NOT NULL DEFAULT 0 CHECK (lane >= 0);
+        CREATE INDEX batches_by_lane ON batches (lane, number);
+
+        CREATE OR REPLACE FUNCTION zksettle_batches_chain() RETURNS trigger LANGUAGE plpgsql AS $$
+        DECLARE k bigint := COALESCE((SELECT value FROM settings WHERE name = 'open_trees'), 1);
+        BEGIN
+            IF NEW.lane <> (NEW.number - 1) % k OR NEW.tree % k <> NEW.lane
+               OR NEW.previous_hash IS DISTINCT FROM (CASE WHEN NEW.number <= k
+                    THEN '\\x0000000000000000000000000000000000000000000000000000000000000000'::bytea
+                    ELSE (SELECT hash FROM batches WHERE number = NEW.number - k) END) THEN
+                RAISE EXCEPTION 'batch header does not extend its lane''s chain';
+            END IF;
+            RETURN NEW;
+        END $$;
+
+        CREATE OR REPLACE FUNCTION zksettle_leaves_contiguous() RETURNS trigger LANGUAGE plpgsql AS $$
+        DECLARE lo bigint; hi bigint; n bigint; cap bigint; k bigint; t bigint;
+        BEGIN
+            SELECT min(leaf_index), max(leaf_index), count(*) INTO lo, hi, n FROM new_rows;
+            IF n = 0 THEN RETURN NULL; END IF;
+            cap := COALESCE((SELECT value FROM settings WHERE name = 'tree_capacity'), 1048576);
+            k := COALESCE((SELECT value FROM settings WHERE name = 'open_trees'), 1);
+            t := lo / cap;
+            IF hi / cap <> t OR hi - lo + 1 <> n
+               OR (lo % cap <> 0 AND NOT EXISTS (SELECT 1 FROM leaves WHERE leaf_index = lo - 1))
+               OR (lo % cap = 0 AND t >= k AND NOT EXISTS (SELECT 1 FROM leaves WHERE leaf_index = (t - k + 1) * cap - 1))
+               OR EXISTS (SELECT 1 FROM leaves WHERE leaf_index > hi AND leaf_index < (t + 1) * cap) THEN
+                RAISE EXCEPTION 'leaves % to % are not the next free indices of tree %', lo, hi, t;
+            END IF;
+            RETURN NULL;
+        END $$;
         """
 }

@@ -14,8 +14,9 @@ extension SQLiteLedger {
     /// One process writes a SQLite ledger: the writer lock and the IMMEDIATE transaction are
     /// the writer lock of `commit(after:)`. The last stored header is read inside the
     /// transaction, `prepare` builds on it, and the batch is checked against it and inserted.
-    public func commit(after prepare: (_ lastBatch: Int64) throws -> BatchCommit?) throws {
+    public func commit(lane: Int, after prepare: (_ lastBatch: Int64) throws -> BatchCommit?) throws {
         guard let writer else { throw LedgerError.readOnly }
+        guard lane == 0 else { throw LedgerError.storage("a SQLite ledger has one open tree (lane 0), not lane \(lane): several open trees need --database") }
         writerLock.lock(); defer { writerLock.unlock() }
         var prepareError: Error?  // the caller's own error, passed on as it is
         try guarded {

@@ -34,6 +34,8 @@ public final class SQLiteLedger: Ledger, @unchecked Sendable {
     /// Leaves per commitment tree (`TreeCapacity`, issue 14), from the `settings` table: fixed
     /// when the ledger is created. A file older than schema 4 had one tree of 2^20 leaves.
     public let treeCapacity: Int
+    /// One: a SQLite file has one writer, so one open tree (`OpenTrees` needs PostgreSQL).
+    public var openTrees: Int { 1 }
     /// Whether the file has the `tree` column of schema 4 (a read-only open of an older file
     /// reads every batch as tree 0).
     let hasTrees: Bool

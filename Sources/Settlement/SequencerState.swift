@@ -55,13 +55,23 @@ public struct SequencerState: Sendable {
     /// Leaves per tree (`TreeCapacity`): a batch that would pass it is closed, and the next
     /// batch starts the next tree.
     public let treeCapacity: Int
+    /// The lane this state writes, of `openTrees` (`OpenTrees`): its batches are numbered
+    /// lane + 1, lane + 1 + openTrees, …, and a full tree is followed by tree + openTrees.
+    /// Lane 0 of 1 on every ledger of one open tree.
+    public let lane: Int
+    public let openTrees: Int
 
+    /// The state of `snapshot`, which is of lane `lane` of `openTrees` (its tree, its headers).
     public init(snapshot: LedgerSnapshot, windowSize: Int = SequencerState.defaultRootWindow,
-                olderRoots: RootMembership? = nil) throws(MerkleTreeError) {
+                olderRoots: RootMembership? = nil, lane: Int = 0, openTrees: Int = 1) throws(MerkleTreeError) {
+        precondition(openTrees >= 1 && (0..<openTrees).contains(lane), "lane \(lane) of \(openTrees)")
         self.windowSize = windowSize
         self.olderRoots = olderRoots
+        self.lane = lane
+        self.openTrees = openTrees
         treeCapacity = snapshot.treeCapacity
         treeNumber = snapshot.tree
+        precondition(OpenTrees.lane(ofTree: treeNumber, openTrees: openTrees) == lane, "tree \(treeNumber) is not of lane \(lane) of \(openTrees)")
         guard snapshot.treeLeafCount <= treeCapacity else { throw .full(capacity: treeCapacity) }
         if let frontier = snapshot.frontier, let last = snapshot.recentHeaders.last {
             // Issue 16: the open tree from the frontier stored with the last batch (pruned: the
@@ -74,14 +84,14 @@ public struct SequencerState: Sendable {
         usedVouchers = Set(snapshot.usedVouchers)
         lastHeader = snapshot.recentHeaders.last
         var roots = snapshot.recentHeaders.map(\.root)
-        if (snapshot.recentHeaders.first?.number ?? 1) == 1 { roots.insert(MerkleTree.zeros[MerkleTree.depth], at: 0) }
+        if (snapshot.recentHeaders.first?.number ?? 1) <= Int64(openTrees) { roots.insert(MerkleTree.zeros[MerkleTree.depth], at: 0) }
         rootWindow = Array(roots.suffix(windowSize))
     }
 
     public var currentRoot: Fr { tree.root }
     /// Leaves settled in all trees: the next leaf's global index.
     public var totalLeaves: Int64 { treeNumber * Int64(treeCapacity) + Int64(tree.count) }
-    public var nextBatchNumber: Int64 { (lastHeader?.number ?? 0) + 1 }
+    public var nextBatchNumber: Int64 { OpenTrees.nextBatch(after: lastHeader?.number, lane: lane, openTrees: openTrees) }
     /// The empty tree's root: the first anchor of every ledger.
     public static var emptyRoot: Fr { MerkleTree.emptyRoot }
     /// A root among the recent window (no lookup).
@@ -157,7 +167,7 @@ public struct SequencerState: Sendable {
         for leaf in changes.leaves where changes.frontier == nil {
             let (t, position) = TreeCapacity.locate(leaf.index, capacity: treeCapacity)
             if t != treeNumber {
-                guard t == treeNumber + 1, tree.count + pending.count == treeCapacity, position == 0 else {
+                guard t == treeNumber + Int64(openTrees), tree.count + pending.count == treeCapacity, position == 0 else {
                     throw .corrupt("leaf \(leaf.index) of tree \(t) follows tree \(treeNumber) with \(tree.count + pending.count) of \(treeCapacity) leaves")
                 }
                 try appendLeaves(pending)
@@ -248,8 +258,8 @@ public struct SequencerState: Sendable {
             }
             if startCount + newLeaves.count + 2 > treeCapacity {
                 if newLeaves.isEmpty {
-                    // The open tree is full: this batch starts the next one (issue 14).
-                    treeNumber += 1
+                    // The open tree is full: this batch starts the lane's next one (issue 14).
+                    treeNumber += Int64(openTrees)
                     tree = MerkleTree()
                     startCount = 0
                 } else if stops {

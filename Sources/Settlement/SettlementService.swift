@@ -88,6 +88,11 @@ public final class SettlementService: @unchecked Sendable {
         self.verifyingKey = verifyingKey
         self.receiptKey = receiptKey
         self.logger = logger
+        // A node settles into one open tree for now; a ledger made with several (its lanes,
+        // `OpenTrees`) is written by `commit(lane:after:)`, which no node calls yet.
+        guard ledger.openTrees == 1 else {
+            throw LedgerError.storage("this ledger has \(ledger.openTrees) open trees, and this node settles into one: a node that writes several lanes is not built yet (SCALING.md, plan 3)")
+        }
         rootHistory = config.acceptsHistoricalRoots ? RootHistory(ledger: ledger, capacity: config.rootCacheCapacity) : nil
         readers = BlockingPool(threads: config.readThreads, name: "zksettle-read")
         let snapshot = try ledger.loadSnapshot(recentRootWindow: config.rootWindow, treeFromFrontier: true)

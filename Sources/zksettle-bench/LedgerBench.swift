@@ -38,6 +38,18 @@ struct LedgerBench: ParsableCommand {
     @Option(help: "An empty PostgreSQL database to commit into instead of a SQLite file: postgres://USER@HOST:PORT/DB (env ZKSETTLE_DATABASE). One round.")
     var database: String?
 
+    @Option(help: ArgumentHelp("Make the PostgreSQL ledger with K open trees and commit the --batches split across K lanes, one writer thread and connection each, at once; reports the transfers/s of all lanes together (wall time). K = 1 is the same path with one writer.", valueName: "K"))
+    var openTrees: Int?
+
+    func validate() throws {
+        if let k = openTrees {
+            if let problem = OpenTrees.problem(k) { throw ValidationError(problem) }
+            if k > 1, (database ?? ProcessInfo.processInfo.environment["ZKSETTLE_DATABASE"]) == nil {
+                throw ValidationError("--open-trees above 1 needs --database: a SQLite file has one writer")
+            }
+        }
+    }
+
     func run() throws {
         let base = dir.map { URL(fileURLWithPath: $0, isDirectory: true) }
             ?? FileManager.default.temporaryDirectory.appendingPathComponent("zksettle-ledger-bench-\(UUID().uuidString)")
@@ -49,6 +61,7 @@ struct LedgerBench: ParsableCommand {
         }
 
         let key = Ed25519Key.generate()
+        if let openTrees { return try runLanes(openTrees, key: key, base: base, paths: &paths) }
         let (commits, sequencerMs) = try makeBatches(key: key)
 
         var commitMs: [Double] = [], cpuMs: [Double] = []
@@ -85,18 +98,19 @@ struct LedgerBench: ParsableCommand {
 
     /// Every batch, built before timing as the sequencer builds them (Poseidon and signatures
     /// are not the ledger's cost), with the sequencer's own time per batch.
-    func makeBatches(key: Ed25519Key) throws -> (commits: [BatchCommit], sequencerMs: [Double]) {
+    func makeBatches(key: Ed25519Key, lane: Int = 0, of openTrees: Int = 1, count: Int? = nil) throws -> (commits: [BatchCommit], sequencerMs: [Double]) {
         var rng = SystemRandomNumberGenerator()
         func fr() -> Fr { Fr(reducingBigEndian: (0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) }) }
         let spender = SpendingKey(fr())
         let proof = Proof(unchecked: G1Affine.generator, G2Affine.generator, G1Affine.generator)
         let proofJSON = Array(SnarkJS.encode(proof))
-        var state = try SequencerState(snapshot: LedgerSnapshot(leaves: [], spentNullifiers: [], recentHeaders: []))
+        var state = try SequencerState(snapshot: LedgerSnapshot(tree: Int64(lane), leaves: [], spentNullifiers: [], recentHeaders: []), lane: lane,
+                                       openTrees: openTrees)
         var clock = Int64(Date().timeIntervalSince1970 * 1000)
 
         var commits: [BatchCommit] = []
         var sequencerMs: [Double] = []
-        for _ in 0..<max(1, batches) {
+        for _ in 0..<max(1, count ?? batches) {
             var items: [VerifiedTransfer] = []
             for i in 0..<max(1, batchSize) {
                 let withdrawal = withdrawalEvery > 0 && i % withdrawalEvery == 0
@@ -118,6 +132,88 @@ struct LedgerBench: ParsableCommand {
             commits.append(commit)
         }
         return (commits, sequencerMs)
+    }
+
+    /// `--open-trees K`: the batches split across K lanes, built before timing, then committed
+    /// by K threads at once (each its lane's writer, on its own connection), the wall time of
+    /// all of them measured; then the audit. One JSON object.
+    func runLanes(_ k: Int, key: Ed25519Key, base: URL, paths: inout [String]) throws {
+        let perLane = max(1, (max(1, batches) + k - 1) / k)
+        var built: [[BatchCommit]] = []
+        var sequencerMs: [Double] = []
+        for lane in 0..<k {
+            let (commits, ms) = try makeBatches(key: key, lane: lane, of: k, count: perLane)
+            built.append(commits)
+            sequencerMs += ms
+        }
+        let ledger: any Ledger
+        let engine: String
+        if let url = database ?? ProcessInfo.processInfo.environment["ZKSETTLE_DATABASE"] {
+            let pg = try PostgresLedger(url: url, openTrees: k, readers: 1)
+            guard try pg.counts().batches == 0 else { throw ValidationError("--database must name an empty database (it would mix the benchmark's batches into a ledger)") }
+            ledger = pg
+            engine = "postgresql"
+            paths.append(url)
+        } else {
+            paths.append(base.appendingPathComponent("ledger-\(UUID().uuidString).sqlite").path)
+            ledger = try SQLiteLedger(path: paths.last!)
+            engine = "sqlite"
+        }
+        // K writer threads (not the cooperative pool, nor `concurrentPerform`, which would
+        // run no more writers than cores: a commit mostly waits on PostgreSQL's WAL flush).
+        final class Results: @unchecked Sendable {
+            let lock = NSLock()
+            var commitMs: [Double] = []
+            var failure: String?
+        }
+        let results = Results()
+        let done = DispatchGroup()
+        let t0 = Timer.now()
+        for lane in 0..<k {
+            done.enter()
+            let mine = built[lane]
+            let thread = Thread {
+                var ms: [Double] = []
+                do {
+                    for commit in mine {
+                        let c0 = Timer.now()
+                        try ledger.commit(lane: lane, after: { _ in commit })
+                        ms.append(Double(Timer.now() - c0) / 1e6)
+                    }
+                } catch {
+                    results.lock.withLock { results.failure = "lane \(lane): \(error)" }
+                }
+                results.lock.withLock { results.commitMs += ms }
+                done.leave()
+            }
+            thread.start()
+        }
+        done.wait()
+        let wallSeconds = Double(Timer.now() - t0) / 1e9
+        if let failure = results.failure { throw ValidationError("a commit failed: \(failure)") }
+        let a0 = Timer.now()
+        let faults = try ledger.audit(receiptPublicKey: key.publicKey, depositPublicKey: nil)
+        let auditMs = Double(Timer.now() - a0) / 1e6
+        guard faults.isEmpty else { throw ValidationError("internal error: the audit found \(faults)") }
+        let sorted = results.commitMs.sorted()
+        func pct(_ p: Double) -> Double { round4(sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]) }
+        let transfers = Double(k * perLane * max(1, batchSize))
+        emit([
+            "benchmark": "ledger_commit_open_trees",
+            "engine": engine,
+            "open_trees": k,
+            "transfers_per_second_all_lanes": round4(transfers / wallSeconds),
+            "seconds_wall": round4(wallSeconds),
+            "transfers_per_batch": batchSize,
+            "batches": k * perLane,
+            "batches_per_lane": perLane,
+            "ms_commit_median": pct(0.5),
+            "ms_commit_p90": pct(0.9),
+            "ms_commit_max": round4(sorted.last!),
+            "ms_sequencer_apply_median": round4(sequencerMs.sorted()[sequencerMs.count / 2]),
+            "ms_audit_all": round4(auditMs),
+            "durability": engine == "sqlite" ? "WAL, synchronous=FULL" : "synchronous_commit=on",
+        ])
     }
 
     /// One JSON object: commit times (median, p90, extremes, CPU), the sequencer's and the

@@ -28,10 +28,10 @@ enum Engine: String, CustomStringConvertible, Sendable {
         }
     }
 
-    func open(_ store: String, readOnly: Bool = false, treeCapacity: Int? = nil) throws -> any Ledger {
+    func open(_ store: String, readOnly: Bool = false, treeCapacity: Int? = nil, openTrees: Int? = nil) throws -> any Ledger {
         switch self {
         case .sqlite: return try SQLiteLedger(path: store, readOnly: readOnly, treeCapacity: treeCapacity)
-        case .postgres: return try PostgresLedger(url: store, readOnly: readOnly, treeCapacity: treeCapacity, readers: 2)
+        case .postgres: return try PostgresLedger(url: store, readOnly: readOnly, treeCapacity: treeCapacity, openTrees: openTrees, readers: 2)
         }
     }
 }
@@ -273,6 +273,7 @@ enum Engine: String, CustomStringConvertible, Sendable {
         let store = try engine.newStore()
         var fx = try LedgerFixture(label: "contract-pg-v1")
         try engine.open(store).commit(fx.commitBatch(3))
+        try PostgresTestDatabase.execute(store, "ALTER TABLE batches DROP COLUMN lane")  // schema 3's column (and its index)
         try PostgresTestDatabase.execute(store, "ALTER TABLE batches DROP COLUMN frontier")
         try PostgresTestDatabase.execute(store, "DELETE FROM schema_migrations WHERE version > 1")
         let ledger = try engine.open(store)

@@ -22,8 +22,9 @@ struct LedgerFixture {
     let spender: SpendingKey
     var clock: Int64 = 1_700_000_000_000
 
-    init(label: String, snapshot: LedgerSnapshot = LedgerSnapshot(leaves: [], spentNullifiers: [], recentHeaders: [])) throws {
-        state = try SequencerState(snapshot: snapshot)
+    init(label: String, snapshot: LedgerSnapshot = LedgerSnapshot(leaves: [], spentNullifiers: [], recentHeaders: []), lane: Int = 0,
+         openTrees: Int = 1) throws {
+        state = try SequencerState(snapshot: snapshot, lane: lane, openTrees: openTrees)
         rng = SeededGenerator(label: label)
         spender = SpendingKey(Self.randomFr(&rng))
     }
