@@ -177,7 +177,7 @@ let package = Package(
         .testTarget(name: "Groth16Tests", dependencies: ["Groth16", "BN254", "Primitives", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "SettlementTests", dependencies: ["Settlement", "Ledger", "SQLiteLedger", "PostgresLedger", "SQLite", "Protocol", "Primitives", "Groth16", "BN254",
                                                            "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "SettlementHTTPTests", dependencies: ["SettlementHTTP", "Settlement", "Ledger", "SQLiteLedger", "Protocol", "Primitives",
+        .testTarget(name: "SettlementHTTPTests", dependencies: ["SettlementHTTP", "Settlement", "Ledger", "SQLiteLedger", "PostgresLedger", "Protocol", "Primitives",
                                                                "Groth16", "BN254", "TestSupport", "SettlementClient", "Wallet", "Circuits",
                                                                "Groth16Prover", "DevelopmentKeys", "zksettle-server", "zksettle-admin",
                                                                .product(name: "Prometheus", package: "swift-prometheus"),

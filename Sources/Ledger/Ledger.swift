@@ -195,7 +195,13 @@ public struct LedgerSnapshot: Sendable {
     /// Every spent nullifier.
     public var spentNullifiers: [Fr]
     /// The newest headers, oldest first (at most `recentRootWindow`), for the accepted roots.
+    /// With several open trees they are of every lane; `tree` and `frontier` are then of lane
+    /// `lane`, whose last header is `lanes[lane].header`.
     public var recentHeaders: [BatchHeader]
+    /// Every lane's last batch and open tree (`OpenTrees`), by lane; empty with one open tree.
+    public var lanes: [LaneTip] = []
+    /// The lane of `tree` (0 with one open tree).
+    public var lane = 0
     /// The nonces of every used deposit voucher.
     public var usedVouchers: [[UInt8]]
 
@@ -205,8 +211,23 @@ public struct LedgerSnapshot: Sendable {
         self.spentNullifiers = spentNullifiers; self.recentHeaders = recentHeaders; self.usedVouchers = usedVouchers
     }
 
+    /// The last batch of the snapshot's tree's lane.
+    public var lastHeader: BatchHeader? { lanes.isEmpty ? recentHeaders.last : lanes[lane].header }
     /// Leaves in the open tree.
-    public var treeLeafCount: Int { frontier == nil ? leaves.count : Int(recentHeaders.last?.leafCount ?? 0) }
+    public var treeLeafCount: Int { frontier == nil ? leaves.count : Int(lastHeader?.leafCount ?? 0) }
+}
+
+/// Where one lane of a ledger of several open trees stands: its last batch (nil: none yet) and
+/// the frontier stored with it, its open tree after it (`MerkleTree(frontier:count:)`). A
+/// writer moves to the lane from this alone, without reading its leaves.
+public struct LaneTip: Sendable, Equatable {
+    public var header: BatchHeader?
+    public var frontier: [Fr]
+
+    public init(header: BatchHeader? = nil, frontier: [Fr] = []) { self.header = header; self.frontier = frontier }
+
+    /// The lane's last batch number (0: none).
+    public var number: Int64 { header?.number ?? 0 }
 }
 
 /// Counts for operators.
@@ -257,7 +278,9 @@ public protocol LedgerReader: LedgerListing, AnyObject, Sendable {
     /// State to rebuild the tree, the spent set and the root window on start: the open tree's
     /// leaves, or with `treeFromFrontier` the frontier stored with the last batch when there is
     /// one (the leaves are then counted, not read).
-    func loadSnapshot(recentRootWindow: Int, treeFromFrontier: Bool) throws -> LedgerSnapshot
+    /// With several open trees, the tree (always from its frontier) is lane `lane`'s open tree,
+    /// and the snapshot names every lane's last batch and frontier (`lanes`).
+    func loadSnapshot(recentRootWindow: Int, treeFromFrontier: Bool, lane: Int) throws -> LedgerSnapshot
     func settledTransfer(_ id: TransferID) throws -> SettledTransfer?
     /// The first batch whose root is `root` (nil: the tree never had that root after a batch).
     /// Indexed: admission asks it for roots older than the recent window.
@@ -284,6 +307,13 @@ public protocol LedgerReader: LedgerListing, AnyObject, Sendable {
     /// The number of the last stored batch (0 for none): one indexed read, what a node asks to
     /// learn whether others committed since.
     func lastBatchNumber() throws -> Int64
+    /// The number of each lane's last stored batch (0 for none), by lane (`OpenTrees`): one
+    /// indexed probe per lane. `[lastBatchNumber()]` with one open tree.
+    func laneHeads() throws -> [Int64]
+    /// `changes(after:)` of one lane: what lane `lane` committed after its batch `after`, the
+    /// tree as the frontier stored with the lane's last batch. Lane 0 of one open tree is
+    /// `changes(after:)`.
+    func changes(lane: Int, after batch: Int64) throws -> LedgerChanges
 }
 
 /// The batches committed after some batch, as a writer needs them to catch up: their headers
@@ -324,6 +354,10 @@ public protocol LedgerWriter: AnyObject, Sendable {
     /// first fails the whole batch (`nullifierAlreadySpent`, `voucherAlreadyUsed`): nothing is
     /// written, and the writer learns the spent nullifiers and builds its batch again.
     func commit(lane: Int, after prepare: (_ lastBatchOfLane: Int64) throws -> BatchCommit?) throws
+    /// `commit(lane:after:)` in the first of `lanes` whose writer lock is free (a node takes any
+    /// free tree), or, when every one is taken, in `lanes[0]` once its lock is free. `prepare`
+    /// gets the lane and its last batch number.
+    func commit(anyOf lanes: [Int], after prepare: (_ lane: Int, _ lastBatchOfLane: Int64) throws -> BatchCommit?) throws
     /// Marks a pending payout paid; false if there is no such pending payout.
     func markPayoutPaid(_ id: Int64, at time: Int64) throws -> Bool
 }
@@ -401,7 +435,12 @@ extension LedgerWriter {
 extension LedgerReader {
     /// `loadSnapshot` with the open tree's leaves.
     public func loadSnapshot(recentRootWindow: Int) throws -> LedgerSnapshot {
-        try loadSnapshot(recentRootWindow: recentRootWindow, treeFromFrontier: false)
+        try loadSnapshot(recentRootWindow: recentRootWindow, treeFromFrontier: false, lane: 0)
+    }
+
+    /// `loadSnapshot` of lane 0.
+    public func loadSnapshot(recentRootWindow: Int, treeFromFrontier: Bool) throws -> LedgerSnapshot {
+        try loadSnapshot(recentRootWindow: recentRootWindow, treeFromFrontier: treeFromFrontier, lane: 0)
     }
 
     /// When each batch in `numbers` settled (its header's `createdAt`, ms since 1970), from one

@@ -39,6 +39,16 @@ public enum LedgerError: Error, Equatable, CustomStringConvertible, Sendable {
     /// for a ledger's life), or the one asked for is not valid.
     case treeCapacity(stored: Int?, requested: Int)
 
+    /// A row another writer stored first (several open trees: another lane's commit): a
+    /// nullifier, a voucher or the transfer itself. Nothing of the batch was written; the
+    /// writer learns what was stored and builds its batch again.
+    public var isStoredFirstElsewhere: Bool {
+        switch self {
+        case .nullifierAlreadySpent, .voucherAlreadyUsed, .transferAlreadySettled: return true
+        default: return false
+        }
+    }
+
     public var description: String {
         switch self {
         case .batchOutOfOrder(let e, let g): return "batch \(g) does not follow the ledger's last batch (expected \(e))"

@@ -14,20 +14,43 @@ extension PostgresLedger {
     }
 
     public func commit(lane: Int, after prepare: (_ lastBatchOfLane: Int64) throws -> BatchCommit?) throws {
+        _ = try commit(lane: lane, waiting: true, after: prepare)
+    }
+
+    public func commit(anyOf lanes: [Int], after prepare: (_ lane: Int, _ lastBatchOfLane: Int64) throws -> BatchCommit?) throws {
+        guard let first = lanes.first else { return }
+        if lanes.count > 1 {
+            for lane in lanes where try commit(lane: lane, waiting: false, after: { try prepare(lane, $0) }) { return }
+        }
+        _ = try commit(lane: first, waiting: true, after: { try prepare(first, $0) })
+    }
+
+    /// One commit in `lane` under its writer lock; without `waiting`, only if the lock is free
+    /// now (false, and nothing called or written, when it is not).
+    private func commit(lane: Int, waiting: Bool, after prepare: (_ lastBatchOfLane: Int64) throws -> BatchCommit?) throws -> Bool {
         guard !readOnly else { throw LedgerError.readOnly }
         guard (0..<openTrees).contains(lane) else {
             throw LedgerError.storage("lane \(lane) does not exist: this ledger has \(openTrees) open tree\(openTrees == 1 ? "" : "s") (lanes 0 to \(openTrees - 1))")
         }
         let slot = lane == 0 ? writer : laneWriters[lane - 1]
-        let wrote = try slot.transaction("BEGIN") { s -> Bool in
+        let outcome = try slot.transaction("BEGIN") { s -> Bool? in
             // One writer at a time in this lane across every node, until this transaction ends.
             // Lane 0 keeps the one-key lock every node before open trees took; the others take
             // (key, lane), a key space of its own in PostgreSQL.
-            if lane == 0 {
+            let taken: Bool
+            switch (lane, waiting) {
+            case (0, true):
                 try s.run("SELECT pg_advisory_xact_lock(\(Self.writerLockKey))")
-            } else {
+                taken = true
+            case (0, false):
+                taken = try s.rows("SELECT pg_try_advisory_xact_lock(\(Self.writerLockKey))")[0].decode(Bool.self)
+            case (_, true):
                 try s.run("SELECT pg_advisory_xact_lock(CAST(\(Self.writerLockKey) AS integer), CAST(\(Int64(lane)) AS integer))")
+                taken = true
+            case (_, false):
+                taken = try s.rows("SELECT pg_try_advisory_xact_lock(CAST(\(Self.writerLockKey) AS integer), CAST(\(Int64(lane)) AS integer))")[0].decode(Bool.self)
             }
+            guard taken else { return nil }
             let last = try s.rows("SELECT number, hash, leaf_count, tree FROM batches WHERE lane = \(Int64(lane)) ORDER BY number DESC LIMIT 1").first.map { row in
                 let (number, hash, leafCount, tree) = try row.decode((Int64, ByteBuffer, Int64, Int64).self)
                 return (number: number, hash: Array(buffer: hash), leafCount: leafCount, tree: tree)
@@ -39,7 +62,8 @@ extension PostgresLedger {
             try FaultInjection.reach(.insideCommit)  // rows written, COMMIT not sent (fault tests)
             return true
         }
-        if wrote { try FaultInjection.reach(.afterCommit) }  // durable, nobody told yet (fault tests)
+        if outcome == true { try FaultInjection.reach(.afterCommit) }  // durable, nobody told yet (fault tests)
+        return outcome != nil
     }
 
     private static func bytes(_ b: [UInt8]) -> ByteBuffer { ByteBuffer(bytes: b) }
@@ -69,6 +93,11 @@ extension PostgresLedger {
                 ORDER BY position
                 """)
         } catch let e as LedgerError where e.description.contains("transfers_pkey") {
+            // The same transfer committed by another lane first; the detail names its id.
+            let detail = e.description
+            if let start = detail.range(of: "=(\\x"), let id = Hex.decode(String(detail[start.upperBound...].prefix(64))), id.count == 32 {
+                throw LedgerError.transferAlreadySettled(TransferID(bytes: id))
+            }
             throw LedgerError.storage("a transfer of batch \(h.number) is already settled: \(e)")
         }
         let l = batch.leaves

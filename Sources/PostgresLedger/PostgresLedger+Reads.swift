@@ -31,8 +31,10 @@ extension PostgresLedger {
         }
     }
 
-    public func loadSnapshot(recentRootWindow: Int, treeFromFrontier: Bool) throws -> LedgerSnapshot {
+    public func loadSnapshot(recentRootWindow: Int, treeFromFrontier: Bool, lane: Int) throws -> LedgerSnapshot {
         let capacity = Int64(treeCapacity)
+        if openTrees > 1 { return try loadLaneSnapshot(recentRootWindow: recentRootWindow, lane: lane) }
+        guard lane == 0 else { throw LedgerError.storage("lane \(lane) does not exist: this ledger has one open tree") }
         return try read { s in
             let total = try s.rows("SELECT COALESCE(max(leaf_index), -1) + 1 FROM leaves")[0].decode(Int64.self)
             let tree = total == 0 ? 0 : (total - 1) / capacity
@@ -67,6 +69,55 @@ extension PostgresLedger {
         }
     }
 
+    /// `loadSnapshot` on a ledger of several open trees: every lane's last batch and stored
+    /// frontier, lane `lane`'s open tree from it (its leaves counted, not read), the newest
+    /// headers of all lanes, every spent nullifier and used voucher.
+    func loadLaneSnapshot(recentRootWindow: Int, lane: Int) throws -> LedgerSnapshot {
+        guard (0..<openTrees).contains(lane) else { throw LedgerError.storage("lane \(lane) does not exist: this ledger has \(openTrees) open trees") }
+        let capacity = Int64(treeCapacity)
+        return try read { s in
+            let heads = try Self.laneHeads(s, openTrees: openTrees)
+            let window = Int64(max(1, recentRootWindow))
+            let recent = try Self.headers(s, from: max(1, (heads.max() ?? 0) - window + 1), limit: Int(window))
+            var tips: [LaneTip] = []
+            for (l, number) in heads.enumerated() {
+                guard number > 0 else { tips.append(LaneTip()); continue }
+                guard let h = try Self.headers(s, from: number, limit: 1).first, h.number == number else {
+                    throw LedgerError.corrupt("lane \(l)'s last batch \(number) cannot be read")
+                }
+                guard let bytes = try s.rows("SELECT frontier FROM batches WHERE number = \(number)").first?.decode(ByteBuffer?.self) else {
+                    throw LedgerError.corrupt("batch \(number), the last of lane \(l), stores no frontier")
+                }
+                tips.append(LaneTip(header: h, frontier: try h.storedFrontier(Array(buffer: bytes))))
+            }
+            if let h = tips[lane].header {
+                let first = h.tree * capacity
+                let stored = try s.rows("SELECT count(*) FROM leaves WHERE leaf_index >= \(first) AND leaf_index < \(first + capacity)")[0].decode(Int64.self)
+                if stored != h.leafCount {
+                    throw LedgerError.corrupt("batch \(h.number) ends tree \(h.tree) at \(h.leafCount) leaves, but \(stored) of its leaves are stored")
+                }
+            }
+            let spent = try s.rows("SELECT nullifier FROM nullifiers").map { try Self.fr($0.decode(ByteBuffer.self), "nullifiers.nullifier") }
+            let vouchers = try s.rows("SELECT nonce FROM vouchers").map { Array(buffer: try $0.decode(ByteBuffer.self)) }
+            var snapshot = LedgerSnapshot(tree: tips[lane].header?.tree ?? Int64(lane), treeCapacity: treeCapacity, leaves: [],
+                                          frontier: tips[lane].frontier, spentNullifiers: spent, recentHeaders: recent, usedVouchers: vouchers)
+            snapshot.lanes = tips
+            snapshot.lane = lane
+            return snapshot
+        }
+    }
+
+    static func laneHeads(_ s: ConnectionSlot.Session, openTrees: Int) throws -> [Int64] {
+        // One index probe per lane (a GROUP BY would read the whole index).
+        try s.rows("""
+            SELECT (SELECT COALESCE(max(number), 0) FROM batches WHERE lane = l) FROM generate_series(0, \(Int64(openTrees - 1))) AS l ORDER BY l
+            """).map { try $0.decode(Int64.self) }
+    }
+
+    public func laneHeads() throws -> [Int64] {
+        try reader().session { s in try Self.laneHeads(s, openTrees: openTrees) }
+    }
+
     public func lastBatchNumber() throws -> Int64 {
         try reader().session { s in try s.rows("SELECT COALESCE(max(number), 0) FROM batches")[0].decode(Int64.self) }
     }
@@ -77,6 +128,17 @@ extension PostgresLedger {
     /// committed first, and before every fresh public read. When the last batch has no stored
     /// frontier (written before schema 2) the leaves are needed too: `changesReplayingLeaves`.
     public func changes(after batch: Int64) throws -> LedgerChanges {
+        try changes(lane: nil, after: batch)
+    }
+
+    public func changes(lane: Int, after batch: Int64) throws -> LedgerChanges {
+        guard (0..<openTrees).contains(lane) else { throw LedgerError.storage("lane \(lane) does not exist: this ledger has \(openTrees) open tree\(openTrees == 1 ? "" : "s")") }
+        return try changes(lane: openTrees == 1 ? nil : lane, after: batch)
+    }
+
+    /// The batches after `batch`, of one lane (nil: all, one open tree).
+    private func changes(lane: Int?, after batch: Int64) throws -> LedgerChanges {
+        let laneFilter = lane.map { "b.lane = \($0) AND " } ?? ""
         let rows = try reader().session { s in
             try s.rows("""
                 SELECT b.number, b.previous_hash, b.tree, b.root, b.leaf_count, b.created_at,
@@ -84,7 +146,7 @@ extension PostgresLedger {
                        b.frontier,
                        COALESCE((SELECT array_agg(n.nullifier) FROM nullifiers n WHERE n.batch = b.number), '{}'),
                        COALESCE((SELECT array_agg(v.nonce) FROM vouchers v WHERE v.batch = b.number), '{}')
-                FROM batches b WHERE b.number > \(batch) ORDER BY b.number
+                FROM batches b WHERE \(unescaped: laneFilter)b.number > \(batch) ORDER BY b.number
                 """)
         }
         var changes = LedgerChanges()
@@ -99,7 +161,11 @@ extension PostgresLedger {
             lastFrontier = frontier
         }
         guard let head = changes.headers.last else { return changes }
-        guard let lastFrontier else { return try changesReplayingLeaves(after: batch) }
+        guard let lastFrontier else {
+            // Only a ledger of one open tree has batches from before stored frontiers.
+            if let lane { throw LedgerError.corrupt("batch \(head.number), the last of lane \(lane), stores no frontier") }
+            return try changesReplayingLeaves(after: batch)
+        }
         changes.frontier = try head.storedFrontier(Array(buffer: lastFrontier))
         return changes
     }

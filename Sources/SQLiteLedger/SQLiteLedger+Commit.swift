@@ -11,12 +11,17 @@ extension SQLiteLedger {
         try commit(after: { _ in batch })
     }
 
+    public func commit(anyOf lanes: [Int], after prepare: (_ lane: Int, _ lastBatchOfLane: Int64) throws -> BatchCommit?) throws {
+        guard let lane = lanes.first else { return }
+        try commit(lane: lane, after: { try prepare(lane, $0) })
+    }
+
     /// One process writes a SQLite ledger: the writer lock and the IMMEDIATE transaction are
     /// the writer lock of `commit(after:)`. The last stored header is read inside the
     /// transaction, `prepare` builds on it, and the batch is checked against it and inserted.
     public func commit(lane: Int, after prepare: (_ lastBatch: Int64) throws -> BatchCommit?) throws {
         guard let writer else { throw LedgerError.readOnly }
-        guard lane == 0 else { throw LedgerError.storage("a SQLite ledger has one open tree (lane 0), not lane \(lane): several open trees need --database") }
+        guard lane == 0 else { throw Self.oneLane(lane) }
         writerLock.lock(); defer { writerLock.unlock() }
         var prepareError: Error?  // the caller's own error, passed on as it is
         try guarded {

@@ -57,23 +57,32 @@ public struct SequencerState: Sendable {
     public let treeCapacity: Int
     /// The lane this state writes, of `openTrees` (`OpenTrees`): its batches are numbered
     /// lane + 1, lane + 1 + openTrees, …, and a full tree is followed by tree + openTrees.
-    /// Lane 0 of 1 on every ledger of one open tree.
-    public let lane: Int
+    /// Lane 0 of 1 on every ledger of one open tree. With several lanes a writer moves to
+    /// whichever lane's lock it got (`switchLane`); `tree`, `treeNumber` and `lastHeader` are
+    /// the current lane's, while the spent set, the vouchers and the roots are of every lane.
+    public private(set) var lane: Int
     public let openTrees: Int
+    /// Where each other lane stood when this state last learned it (by lane; empty with one
+    /// open tree). The current lane's entry is stale: its tip is `tip(of: lane)`.
+    public private(set) var tips: [LaneTip]
 
-    /// The state of `snapshot`, which is of lane `lane` of `openTrees` (its tree, its headers).
+    /// The state of `snapshot`, whose tree is of lane `lane` of `openTrees` (default: the
+    /// snapshot's lane, of its lanes' count; an empty snapshot of one lane needs them given).
     public init(snapshot: LedgerSnapshot, windowSize: Int = SequencerState.defaultRootWindow,
-                olderRoots: RootMembership? = nil, lane: Int = 0, openTrees: Int = 1) throws(MerkleTreeError) {
+                olderRoots: RootMembership? = nil, lane: Int? = nil, openTrees: Int? = nil) throws(MerkleTreeError) {
+        let openTrees = openTrees ?? max(1, snapshot.lanes.count), lane = lane ?? snapshot.lane
         precondition(openTrees >= 1 && (0..<openTrees).contains(lane), "lane \(lane) of \(openTrees)")
+        precondition(snapshot.lanes.isEmpty || (snapshot.lanes.count == openTrees && snapshot.lane == lane), "a snapshot of lane \(snapshot.lane) of \(snapshot.lanes.count)")
         self.windowSize = windowSize
         self.olderRoots = olderRoots
         self.lane = lane
         self.openTrees = openTrees
+        tips = snapshot.lanes
         treeCapacity = snapshot.treeCapacity
         treeNumber = snapshot.tree
         precondition(OpenTrees.lane(ofTree: treeNumber, openTrees: openTrees) == lane, "tree \(treeNumber) is not of lane \(lane) of \(openTrees)")
         guard snapshot.treeLeafCount <= treeCapacity else { throw .full(capacity: treeCapacity) }
-        if let frontier = snapshot.frontier, let last = snapshot.recentHeaders.last {
+        if let frontier = snapshot.frontier, let last = snapshot.lastHeader {
             // Issue 16: the open tree from the frontier stored with the last batch (pruned: the
             // service serves paths from a full copy).
             tree = try Self.tree(frontier: frontier, after: last)
@@ -82,10 +91,35 @@ public struct SequencerState: Sendable {
         }
         spent = Set(snapshot.spentNullifiers)
         usedVouchers = Set(snapshot.usedVouchers)
-        lastHeader = snapshot.recentHeaders.last
+        lastHeader = snapshot.lastHeader
         var roots = snapshot.recentHeaders.map(\.root)
         if (snapshot.recentHeaders.first?.number ?? 1) <= Int64(openTrees) { roots.insert(MerkleTree.zeros[MerkleTree.depth], at: 0) }
         rootWindow = Array(roots.suffix(windowSize))
+    }
+
+    /// Where lane `l` stands as this state knows it.
+    public func tip(of l: Int) -> LaneTip {
+        l == lane ? LaneTip(header: lastHeader, frontier: tree.frontier) : tips[l]
+    }
+
+    /// Moves the writer to lane `l` (several open trees): its open tree from the tip this state
+    /// last learned (`catchUp(_:lane:)`), checked against the tip's root, about depth hashes.
+    /// The tree is pruned: the state writes, and serves no path.
+    public mutating func switchLane(to l: Int) throws(LedgerError) {
+        precondition((0..<openTrees).contains(l), "lane \(l) of \(openTrees)")
+        guard l != lane else { return }
+        let target = tips[l]
+        var next = MerkleTree()
+        if let header = target.header {
+            do { next = try Self.tree(frontier: target.frontier, after: header) } catch {
+                throw .corrupt("the frontier of batch \(header.number), the last of lane \(l): \(error)")
+            }
+        }
+        tips[lane] = tip(of: lane)
+        tree = next
+        treeNumber = target.header?.tree ?? Int64(l)
+        lastHeader = target.header
+        lane = l
     }
 
     public var currentRoot: Fr { tree.root }
@@ -125,6 +159,8 @@ public struct SequencerState: Sendable {
         for nonce in voucherNonces { usedVouchers.insert(nonce) }
         rootWindow = working.rootWindow
         lastHeader = working.lastHeader
+        lane = working.lane
+        tips = working.tips
     }
 
     /// Undoes an `apply` whose batch was not written (another node extended the ledger first):
@@ -141,6 +177,8 @@ public struct SequencerState: Sendable {
         for nonce in voucherNonces { usedVouchers.remove(nonce) }
         rootWindow = published.rootWindow
         lastHeader = published.lastHeader
+        lane = published.lane
+        tips = published.tips
     }
 
     /// Learns batches another writer committed after `lastHeader` (issue 16: nodes sharing one
@@ -191,6 +229,27 @@ public struct SequencerState: Sendable {
                 throw .corrupt("batch \(last.number) ends tree \(last.tree) at \(last.leafCount) leaves, the leaves end tree \(treeNumber) at \(tree.count)")
             }
         }
+    }
+
+    /// `catchUp` of lane `l`'s batches (`LedgerChanges` of that lane, several open trees): the
+    /// current lane's as `catchUp`; another's sets its tip (checked against its root when the
+    /// writer moves there) and adds its nullifiers, vouchers and roots. Throws if the batches do
+    /// not follow the lane's tip as this state knows it.
+    public mutating func catchUp(_ changes: LedgerChanges, lane l: Int) throws(LedgerError) {
+        if l == lane { return try catchUp(changes) }
+        if let first = changes.headers.first, let last = changes.headers.last {
+            let known = tips[l]
+            guard first.number == OpenTrees.nextBatch(after: known.header?.number, lane: l, openTrees: openTrees),
+                  first.previousHash == (known.header?.hash ?? BatchHeader.genesisHash) else {
+                throw .corrupt("lane \(l)'s batches from \(first.number) do not follow its batch \(known.number)")
+            }
+            guard let frontier = changes.frontier else { throw .corrupt("batch \(last.number), the last of lane \(l), came without its frontier") }
+            tips[l] = LaneTip(header: last, frontier: frontier)
+        }
+        for nf in changes.nullifiers { spent.insert(nf) }
+        for nonce in changes.voucherNonces { usedVouchers.insert(nonce) }
+        for header in changes.headers { rootWindow.append(header.root) }
+        if rootWindow.count > windowSize { rootWindow.removeFirst(rootWindow.count - windowSize) }
     }
 
     /// The tree of `header`'s batch from the frontier stored with it, which must give the

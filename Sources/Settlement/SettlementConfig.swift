@@ -42,6 +42,10 @@ public struct SettlementConfig: Sendable {
     /// first), so it is admitted and the sequencer decides, in the database's order. Alone
     /// on its ledger, a node refuses it at once: the one in flight is ahead of it.
     public var sharedLedger = false
+    /// On a ledger of several open trees (`OpenTrees`), the lane this node writes first (nil:
+    /// one at random); it moves to any free lane per batch. Nodes pinned to distinct lanes
+    /// seldom wait on each other's lock.
+    public var firstLane: Int?
 
     // Spam (issue 14, point 4). A client is a source address (an IPv6 client its /64).
     /// The lowest fee a transfer that spends notes (ext amount ≤ 0) may pay (0: free transfers

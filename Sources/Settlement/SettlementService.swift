@@ -88,14 +88,12 @@ public final class SettlementService: @unchecked Sendable {
         self.verifyingKey = verifyingKey
         self.receiptKey = receiptKey
         self.logger = logger
-        // A node settles into one open tree for now; a ledger made with several (its lanes,
-        // `OpenTrees`) is written by `commit(lane:after:)`, which no node calls yet.
-        guard ledger.openTrees == 1 else {
-            throw LedgerError.storage("this ledger has \(ledger.openTrees) open trees, and this node settles into one: a node that writes several lanes is not built yet (SCALING.md, plan 3)")
-        }
         rootHistory = config.acceptsHistoricalRoots ? RootHistory(ledger: ledger, capacity: config.rootCacheCapacity) : nil
         readers = BlockingPool(threads: config.readThreads, name: "zksettle-read")
-        let snapshot = try ledger.loadSnapshot(recentRootWindow: config.rootWindow, treeFromFrontier: true)
+        // Several open trees: nodes start in lanes chosen at random, so that they seldom ask for
+        // one lane's lock at once (each moves to any free lane per batch anyway).
+        let startLane = ledger.openTrees > 1 ? (config.firstLane ?? Int.random(in: 0..<ledger.openTrees)) % ledger.openTrees : 0
+        let snapshot = try ledger.loadSnapshot(recentRootWindow: config.rootWindow, treeFromFrontier: true, lane: startLane)
         state = try SequencerState(snapshot: snapshot, windowSize: config.rootWindow, olderRoots: rootHistory?.membership)
         treeCapacity = state.treeCapacity
         working = state
@@ -105,7 +103,8 @@ public final class SettlementService: @unchecked Sendable {
         _ = lane
         logger.info("ledger loaded", metadata: [
             "tree": "\(snapshot.tree)", "tree_leaves": "\(snapshot.treeLeafCount)", "tree_from_frontier": "\(snapshot.frontier != nil)", "tree_capacity": "\(snapshot.treeCapacity)", "nullifiers": "\(snapshot.spentNullifiers.count)",
-            "last_batch": "\(snapshot.recentHeaders.last?.number ?? 0)", "root": "\(state.currentRoot)",
+            "last_batch": "\(snapshot.lastHeader?.number ?? 0)", "root": "\(state.currentRoot)",
+            "open_trees": "\(ledger.openTrees)", "lane": "\(state.lane)",
         ])
     }
 
@@ -298,29 +297,59 @@ public final class SettlementService: @unchecked Sendable {
     /// One batch; returns how many of `items` (a prefix) it decided.
     ///
     /// The batch is built on what this node knows, outside the ledger's writer lock, and the
-    /// lock is held only to write it (`commit(after:)`). If another node committed in between
-    /// (a shared ledger), the batch is undone, that node's batches are learned (`catchUp`) and
-    /// the batch is built again under the lock: the database's order decides every conflict and
-    /// the chain never forks, and the lock is held for the write alone when nodes do not race.
+    /// lock is held only to write it (`commit(anyOf:after:)`). If another node committed in
+    /// between (a shared ledger), the batch is undone, that node's batches are learned
+    /// (`catchUp`) and the batch is built again under the lock: the database's order decides
+    /// every conflict and the chain never forks, and the lock is held for the write alone when
+    /// nodes do not race.
+    ///
+    /// With several open trees the node writes in whichever lane's lock is free, its own first
+    /// (moving to another lane rebuilds the batch there from that lane's stored frontier), and
+    /// a nullifier, voucher or transfer another lane stored first refuses the whole batch in
+    /// the database: the node then learns every lane's new batches and builds it again, until
+    /// it lands (each round decides at least the conflicting transfers).
     private func applyAndCommitOnce(_ all: [VerifiedTransfer]) -> Int {
         let now = Int64(Date().timeIntervalSince1970 * 1000)
-        let base = working.lastHeader?.number ?? 0
+        var base = working.lastHeader?.number ?? 0
+        var appliedLane = working.lane
         var applied = working.apply(upToTreeEnd: all, now: now, key: receiptKey)
         var decisions = applied.decisions
         var decided = applied.decided
         var committed: BatchCommit?
         let t0 = DispatchTime.now().uptimeNanoseconds
+        var storedElsewhere = 0
+        /// Back to the published state (the last durable one, with what was learned since).
+        func undo() {
+            if let undone = applied.commit {
+                working.revert(to: lock.withLock { state }, nullifiers: undone.nullifiers.map(\.nullifier),
+                               voucherNonces: undone.vouchers.map(\.voucher.nonce))
+            }
+        }
         do {
-            try ledger.commit { lastBatch in
-                if lastBatch == base { return applied.commit }
-                if let undone = applied.commit {
-                    working.revert(to: lock.withLock { state }, nullifiers: undone.nullifiers.map(\.nullifier),
-                                   voucherNonces: undone.vouchers.map(\.voucher.nonce))
+            while true {
+                do {
+                    try ledger.commit(anyOf: laneOrder()) { lane, lastBatch in
+                        if lane == appliedLane && lastBatch == base { return applied.commit }
+                        undo()
+                        try catchUp(lane: lane, after: working.tip(of: lane).number, to: lastBatch)
+                        try working.switchLane(to: lane)
+                        base = working.lastHeader?.number ?? 0
+                        appliedLane = lane
+                        applied = working.apply(upToTreeEnd: all, now: now, key: receiptKey)
+                        rebuiltCounter.increment()
+                        return applied.commit
+                    }
+                    break
+                } catch let e as LedgerError where e.isStoredFirstElsewhere && ledger.openTrees > 1 && storedElsewhere < 2 * config.maxBatch {
+                    // Another lane stored it first; nothing was written.
+                    storedElsewhere += 1
+                    undo()
+                    try catchUpAllLanes()
+                    base = working.lastHeader?.number ?? 0
+                    appliedLane = working.lane
+                    applied = working.apply(upToTreeEnd: all, now: now, key: receiptKey)
+                    rebuiltCounter.increment()
                 }
-                try catchUp(after: base, to: lastBatch)
-                applied = working.apply(upToTreeEnd: all, now: now, key: receiptKey)
-                rebuiltCounter.increment()
-                return applied.commit
             }
             decisions = applied.decisions
             decided = applied.decided
@@ -371,14 +400,32 @@ public final class SettlementService: @unchecked Sendable {
         return decided
     }
 
-    /// Learns what other nodes committed after batch `mine` (up to `lastBatch`), in the working
-    /// state and in the published one. Called under the ledger's writer lock.
-    private func catchUp(after mine: Int64, to lastBatch: Int64) throws {
-        let changes = try ledger.changes(after: mine)
-        try working.catchUp(changes)
+    /// The lanes this node asks for, in order: its current one first, then the others from
+    /// the next on (one open tree: lane 0).
+    private func laneOrder() -> [Int] {
+        let k = ledger.openTrees, first = working.lane
+        return (0..<k).map { (first + $0) % k }
+    }
+
+    /// Learns what other nodes committed in lane `lane` after its batch `mine` (up to
+    /// `lastBatch`), in the working state and in the published one. Called under the lane's
+    /// writer lock. (One open tree: lane 0, the whole ledger.)
+    private func catchUp(lane: Int, after mine: Int64, to lastBatch: Int64) throws {
+        guard lastBatch > mine else { return }
+        let changes = try ledger.openTrees == 1 ? ledger.changes(after: mine) : ledger.changes(lane: lane, after: mine)
+        try working.catchUp(changes, lane: lane)
         lock.withLock { state.adopt(committed: working, nullifiers: changes.nullifiers, voucherNonces: changes.voucherNonces) }
         catchUpCounter.increment()
-        logger.debug("caught up with the ledger", metadata: ["from_batch": "\(mine)", "to_batch": "\(lastBatch)", "leaves": "\(changes.leaves.count)"])
+        logger.debug("caught up with the ledger", metadata: ["lane": "\(lane)", "from_batch": "\(mine)", "to_batch": "\(lastBatch)", "leaves": "\(changes.leaves.count)"])
+    }
+
+    /// Learns every lane's new batches (one indexed probe per lane, then a read per lane that
+    /// moved).
+    private func catchUpAllLanes() throws {
+        let heads = try ledger.laneHeads()
+        for (lane, head) in heads.enumerated() {
+            try catchUp(lane: lane, after: working.tip(of: lane).number, to: head)
+        }
     }
 
     /// On a shared ledger, makes the published state at least as new as the last batch stored
@@ -389,8 +436,9 @@ public final class SettlementService: @unchecked Sendable {
     public func catchUpWithLedger() async {
         guard config.sharedLedger else { return }
         let ledger = self.ledger
-        guard let head = try? await readers.run({ try ledger.lastBatchNumber() }) else { return }
-        if head <= lock.withLock({ state.lastHeader?.number ?? 0 }) { return }
+        guard let heads = try? await readers.run({ try ledger.laneHeads() }) else { return }
+        let behind = lock.withLock { heads.enumerated().contains { lane, head in head > state.tip(of: lane).number } }
+        if !behind { return }
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
             sequencerCondition.lock()
             if sequencerStopping || sequencerThread == nil {
@@ -406,10 +454,8 @@ public final class SettlementService: @unchecked Sendable {
 
     /// The sequencer, between batches: learns what other nodes committed since its last batch.
     private func catchUpBetweenBatches() {
-        let mine = working.lastHeader?.number ?? 0
         do {
-            let head = try ledger.lastBatchNumber()
-            if head > mine { try catchUp(after: mine, to: head) }
+            try catchUpAllLanes()
         } catch {
             logger.error("catching up with the ledger failed; reloading the state", metadata: ["error": "\(error)"])
             reloadState()
@@ -445,7 +491,7 @@ public final class SettlementService: @unchecked Sendable {
     /// that fails, falls back to the last durable state in memory.
     private func reloadState() {
         do {
-            let snapshot = try ledger.loadSnapshot(recentRootWindow: config.rootWindow, treeFromFrontier: true)
+            let snapshot = try ledger.loadSnapshot(recentRootWindow: config.rootWindow, treeFromFrontier: true, lane: working.lane)
             let fresh = try SequencerState(snapshot: snapshot, windowSize: config.rootWindow, olderRoots: rootHistory?.membership)
             lock.lock(); state = fresh; working = fresh; lock.unlock()
             logger.notice("state reloaded from the ledger", metadata: [

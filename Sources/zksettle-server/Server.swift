@@ -271,6 +271,12 @@ struct Server: AsyncParsableCommand {
         }
         do {
             let ledger = try PostgresLedger(url: url, treeCapacity: treeCapacity, readers: readers, logger: Logger(label: "zksettle.postgres"))
+            // The settlement pipeline writes several lanes, but the wallet-facing reads (notes,
+            // nullifiers, subtrees, paths) still page one open tree: serving a ledger of several
+            // would hand wallets a global order that concurrent lanes fill out of order.
+            guard ledger.openTrees == 1 else {
+                throw ServerError("\(ledger.displayURL) has \(ledger.openTrees) open trees; this node serves wallets one open tree at a time, and wallet sync of several is not built yet (SCALING.md, plan 3)")
+            }
             var keys: [(name: String, bytes: [UInt8])] = [("parameters (circuit, verifying key, receipt key)", Array(fingerprint.utf8))]
             if let depositKey { keys.append(("deposit key", depositKey.publicKey)) }
             try ledger.bindKeys(keys)
