@@ -277,15 +277,18 @@ struct StatsCommand: ParsableCommand {
     func run() throws {
         let source = try ledger.open()
         let c = try source.counts()
-        let last = c.batches > 0 ? try source.batchHeader(c.batches) : nil
+        // With several open trees batch numbers interleave by lane and are not their count.
+        let local = source as? any LedgerReader
+        let lastNumber = try local?.lastBatchNumber() ?? c.batches
+        let last = lastNumber > 0 ? try source.batchHeader(lastNumber) : nil
         // Rates from the batches of the last hour (read back from the newest).
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         var lastMinute = 0, lastHour = 0
-        var from = c.batches
+        var from = lastNumber
         scan: while from >= 1 {
             let start = max(1, from - 499)
             let headers = try source.batchHeaders(from: start, limit: Int(from - start + 1))
-            for h in headers.reversed() {
+            for h in headers.reversed() where h.number <= from {
                 if h.createdAt < now - 3_600_000 { break scan }
                 lastHour += h.transferIDs.count
                 if h.createdAt >= now - 60_000 { lastMinute += h.transferIDs.count }
@@ -297,16 +300,19 @@ struct StatsCommand: ParsableCommand {
             out["transfers_last_minute"] = lastMinute
             out["transfers_last_hour"] = lastHour
             out["last_batch"] = last?.json ?? NSNull()
+            if let local { out["open_trees"] = local.openTrees }
             Terminal.printJSON(out)
             return
         }
-        Terminal.printTable(["WHAT", "VALUE"], [
+        var rows: [[String]] = [
             ["batches", String(c.batches)], ["transfers", String(c.transfers)], ["nullifiers spent", String(c.nullifiers)],
             ["leaves", String(c.leaves)], ["pending payouts", String(c.pendingPayouts)], ["deposit vouchers used", String(c.vouchersUsed)],
             ["fees accrued", String(c.feesAccrued)],
             ["transfers, last minute", String(lastMinute)], ["transfers, last hour", String(lastHour)],
             ["last batch", last.map { "\($0.number) at \(Terminal.isoTime($0.createdAt)), \($0.transferIDs.count) transfers" } ?? "none yet"],
             ["root", last.map { ledger.cell($0.root.decimalString, head: 16, tail: 8) } ?? "(empty tree)"],
-        ], rule: true)
+        ]
+        if let local { rows.append(["open trees", String(local.openTrees)]) }
+        Terminal.printTable(["WHAT", "VALUE"], rows, rule: true)
     }
 }

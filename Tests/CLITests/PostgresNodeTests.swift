@@ -90,4 +90,37 @@ import TestSupport
         let broken = try Executables.run("zksettle-admin", ["db", "verify", "--json", "--database", database])
         #expect(broken.status == 1 && broken.stdout.contains("batch_hash"), "\(broken.stdout) \(broken.stderr)")
     }
+
+    /// A ledger of several open trees (issue 16): the ledger benchmark writes three lanes at
+    /// once, the admin tool audits each lane's chain and tree and says how many there are, and
+    /// the server refuses to serve it to wallets until wallet sync pages each tree.
+    @Test(.enabled(if: enabled)) func aLedgerOfThreeOpenTreesIsAuditedAndNotYetServed() throws {
+        let database = try PostgresTestDatabase.fresh()
+        let bench = try Executables.run("zksettle-bench", ["ledger", "--open-trees", "3", "--batches", "9", "--batch-size", "4", "--database", database])
+        #expect(bench.status == 0, "\(bench.stderr)")
+        #expect(bench.stdout.contains("\"open_trees\" : 3"), "\(bench.stdout)")
+        let stats = try Executables.run("zksettle-admin", ["stats", "--json", "--database", database])
+        let object = try JSONSerialization.jsonObject(with: Data(stats.stdout.utf8)) as? [String: Any]
+        #expect(object?["open_trees"] as? Int == 3 && object?["batches"] as? Int == 9 && object?["transfers"] as? Int == 36, "\(stats.stdout)")
+        #expect((object?["last_batch"] as? [String: Any])?["number"] as? Int == 9, "\(stats.stdout)")
+        let verify = try Executables.run("zksettle-admin", ["db", "verify", "--json", "--database", database])
+        #expect(verify.status == 0, "\(verify.stdout) \(verify.stderr)")
+        // Lane 1's chain broken in the middle: batch 5's previous hash is no longer batch 2's.
+        try PostgresTestDatabase.execute(database, "ALTER TABLE batches DISABLE TRIGGER batches_append_only")
+        try PostgresTestDatabase.execute(database, "UPDATE batches SET previous_hash = hash WHERE number = 5")
+        let broken = try Executables.run("zksettle-admin", ["db", "verify", "--json", "--database", database])
+        #expect(broken.status == 1 && broken.stdout.contains("\"chain\""), "\(broken.stdout) \(broken.stderr)")
+
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("zksettle-pgnode-lanes-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let refused = try Self.start(dir.appendingPathComponent("data"), database: try PostgresTestDatabase.fresh(), log: dir.appendingPathComponent("ok.log"))
+        _ = refused.server?.stop(within: 10)
+        #expect(refused.server != nil, "a ledger of one open tree is served: \(refused.log)")
+        let lanes = try PostgresTestDatabase.fresh()
+        _ = try Executables.run("zksettle-bench", ["ledger", "--open-trees", "2", "--batches", "2", "--batch-size", "2", "--database", lanes])
+        let started = try Self.start(dir.appendingPathComponent("data"), database: lanes, log: dir.appendingPathComponent("lanes.log"))
+        _ = started.server?.stop(within: 10)
+        #expect(started.server == nil && started.log.contains("2 open trees"), "\(started.log)")
+    }
 }
