@@ -76,7 +76,7 @@ extension PostgresLedger {
         guard (0..<openTrees).contains(lane) else { throw LedgerError.storage("lane \(lane) does not exist: this ledger has \(openTrees) open trees") }
         let capacity = Int64(treeCapacity)
         return try read { s in
-            let heads = try Self.laneHeads(s, openTrees: openTrees)
+            let heads = try laneHeads(s)
             let window = Int64(max(1, recentRootWindow))
             let recent = try Self.headers(s, from: max(1, (heads.max() ?? 0) - window + 1), limit: Int(window))
             var tips: [LaneTip] = []
@@ -107,15 +107,18 @@ extension PostgresLedger {
         }
     }
 
-    static func laneHeads(_ s: ConnectionSlot.Session, openTrees: Int) throws -> [Int64] {
+    func laneHeads(_ s: ConnectionSlot.Session) throws -> [Int64] {
+        // Before schema 3 (a database no node has migrated, read by the admin tool) there is
+        // one lane and no lane column.
+        if schemaVersion < 3 { return [try s.rows("SELECT COALESCE(max(number), 0) FROM batches")[0].decode(Int64.self)] }
         // One index probe per lane (a GROUP BY would read the whole index).
-        try s.rows("""
+        return try s.rows("""
             SELECT (SELECT COALESCE(max(number), 0) FROM batches WHERE lane = l) FROM generate_series(0, \(Int64(openTrees - 1))) AS l ORDER BY l
             """).map { try $0.decode(Int64.self) }
     }
 
     public func laneHeads() throws -> [Int64] {
-        try reader().session { s in try Self.laneHeads(s, openTrees: openTrees) }
+        try reader().session { s in try laneHeads(s) }
     }
 
     public func lastBatchNumber() throws -> Int64 {
@@ -351,15 +354,17 @@ extension PostgresLedger {
 /// The audits: the rows loaded in one snapshot and checked by `LedgerAuditor`, as for SQLite.
 extension PostgresLedger {
     public func audit(receiptPublicKey: [UInt8]?, depositPublicKey: [UInt8]?) throws -> [LedgerFault] {
-        let rows = try read { s in try Self.auditRows(s) }
+        let rows = try read { s in try Self.auditRows(s, schema: schemaVersion) }
         var auditor = LedgerAuditor(rows: rows, receiptPublicKey: receiptPublicKey, depositPublicKey: depositPublicKey, capacity: treeCapacity,
                                     openTrees: openTrees)
         return auditor.run()
     }
 
-    private static func auditRows(_ s: ConnectionSlot.Session) throws -> LedgerAuditRows {
+    /// `schema`: the database's version; what later steps added is left out of an older one
+    /// (no stored frontiers before 2; every batch in lane 0 before 3).
+    private static func auditRows(_ s: ConnectionSlot.Session, schema: Int64) throws -> LedgerAuditRows {
         var rows = LedgerAuditRows()
-        for row in try s.rows("SELECT number, previous_hash, hash, root, leaf_count, transfer_count, created_at, tree, frontier, lane FROM batches ORDER BY number") {
+        for row in try s.rows("SELECT number, previous_hash, hash, root, leaf_count, transfer_count, created_at, tree, \(unescaped: schema >= 2 ? "frontier" : "NULL::bytea"), \(unescaped: schema >= 3 ? "lane" : "0::bigint") FROM batches ORDER BY number") {
             let (n, prev, hash, root, leafCount, transferCount, createdAt, tree, frontier, lane) =
                 try row.decode((Int64, ByteBuffer, ByteBuffer, ByteBuffer, Int64, Int64, Int64, Int64, ByteBuffer?, Int64).self)
             rows.batches.append(.init(number: n, previousHash: Array(buffer: prev), hash: Array(buffer: hash), root: Array(buffer: root),

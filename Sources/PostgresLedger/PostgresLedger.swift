@@ -33,6 +33,10 @@ public final class PostgresLedger: Ledger, @unchecked Sendable {
     public let treeCapacity: Int
     /// Open trees (`OpenTrees`), fixed when the ledger was made: each lane has its writer lock.
     public let openTrees: Int
+    /// The schema version the database has: the current one once opened read-write (migrated);
+    /// read-only, what it was left at (the reads of a database a node has not migrated yet
+    /// leave out what later steps added).
+    let schemaVersion: Int64
     public let readOnly: Bool
     /// The URL without its password (for logs and messages).
     public let displayURL: String
@@ -73,9 +77,11 @@ public final class PostgresLedger: Ledger, @unchecked Sendable {
         }
         if readOnly {
             treeCapacity = try Self.storedCapacity(writer, display: displayURL)
+            schemaVersion = try writer.session { s in try s.rows("SELECT COALESCE(max(version), 0) FROM schema_migrations")[0].decode(Int64.self) }
             openTrees = try Self.fixOpenTrees(writer, requested: nil, readOnly: true)
         } else {
             try PostgresSchema.migrate(writer)
+            schemaVersion = PostgresSchema.currentVersion
             treeCapacity = try Self.fixTreeCapacity(writer, requested: requested)
             openTrees = try Self.fixOpenTrees(writer, requested: requestedTrees, readOnly: false)
         }

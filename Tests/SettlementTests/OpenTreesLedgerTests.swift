@@ -142,6 +142,11 @@ import Testing
         for sql in ["ALTER TABLE settings DISABLE TRIGGER USER", "DELETE FROM settings WHERE name = 'open_trees'", "ALTER TABLE settings ENABLE TRIGGER USER"] {
             try PostgresTestDatabase.execute(old, sql)
         }
+        // Read-only (the admin tool before any node of this build migrated it): one lane, audited.
+        let unmigrated = try engine.open(old, readOnly: true)
+        #expect(unmigrated.openTrees == 1)
+        #expect(try unmigrated.laneHeads() == [1])
+        #expect(try unmigrated.audit(receiptPublicKey: fx.key.publicKey, depositPublicKey: nil) == [])
         #expect(throws: LedgerError.self) { try engine.open(old, openTrees: 2) }
         let migrated = try engine.open(old)
         #expect(migrated.openTrees == 1)
