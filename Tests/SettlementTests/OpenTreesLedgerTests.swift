@@ -100,6 +100,48 @@ import Testing
         #expect(try ledger.audit(receiptPublicKey: nil, depositPublicKey: nil) == [])
     }
 
+    /// A writer takes any free lane: with lane 0's lock held by another writer in the middle of
+    /// its commit, `commit(anyOf: [0, 1])` writes in lane 1 at once instead of waiting.
+    @Test(arguments: Engine.shared) func aWriterTakesAFreeLaneWhenItsOwnIsHeld(engine: Engine) throws {
+        let store = try engine.newStore()
+        let holder = try engine.open(store, treeCapacity: Self.capacity, openTrees: 2), other = try engine.open(store)
+        final class Held: @unchecked Sendable {
+            var fixture: LedgerFixture
+            var error: Error?
+            let inside = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0), done = DispatchSemaphore(value: 0)
+            init(_ f: LedgerFixture) { fixture = f }
+        }
+        let held = Held(try Self.laneFixture("open-trees-free-lane", lane: 0, of: 2))
+        Thread {
+            do {
+                try holder.commit(lane: 0, after: { _ in
+                    held.inside.signal()
+                    held.release.wait()
+                    return held.fixture.batch([held.fixture.transfer()]).0
+                })
+            } catch { held.error = error }
+            held.done.signal()
+        }.start()
+        held.inside.wait()
+        // Were the other writer to wait for lane 0 after all, this lets the holder go after 20 s,
+        // so that the test fails on its expectations instead of hanging.
+        DispatchQueue.global().asyncAfter(deadline: .now() + 20) { held.release.signal() }
+        var one = try Self.laneFixture("open-trees-free-lane", lane: 1, of: 2)
+        var asked: [Int] = []
+        try other.commit(anyOf: [0, 1], after: { lane, last in
+            asked.append(lane)
+            #expect(last == 0)
+            return lane == 1 ? one.batch([one.transfer()]).0 : nil
+        })
+        #expect(asked == [1], "lane 0 was busy: only lane 1 was prepared")
+        #expect(try other.counts().batches == 1 && other.batchHeader(2)?.tree == 1)
+        held.release.signal()
+        held.done.wait()
+        #expect(held.error == nil)
+        #expect(try other.counts().batches == 2)
+        #expect(try other.audit(receiptPublicKey: nil, depositPublicKey: nil) == [])
+    }
+
     /// Nullifiers stay unique across lanes in the committing transaction: a batch spending one
     /// another lane stored first is refused whole, and its lane's chain is unchanged.
     @Test(arguments: Engine.shared) func aNullifierSpentInAnotherLaneRefusesTheWholeBatch(engine: Engine) throws {
