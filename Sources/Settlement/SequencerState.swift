@@ -62,8 +62,9 @@ public struct SequencerState: Sendable {
     /// the current lane's, while the spent set, the vouchers and the roots are of every lane.
     public private(set) var lane: Int
     public let openTrees: Int
-    /// Where each other lane stood when this state last learned it (by lane; empty with one
-    /// open tree). The current lane's entry is stale: its tip is `tip(of: lane)`.
+    /// Where each other lane stood when this state last learned it, by lane (a state made from
+    /// an empty snapshot starts with every lane empty). The current lane's entry is stale: its
+    /// tip is `tip(of: lane)`.
     public private(set) var tips: [LaneTip]
 
     /// The state of `snapshot`, whose tree is of lane `lane` of `openTrees` (default: the
@@ -77,7 +78,7 @@ public struct SequencerState: Sendable {
         self.olderRoots = olderRoots
         self.lane = lane
         self.openTrees = openTrees
-        tips = snapshot.lanes
+        tips = snapshot.lanes.isEmpty ? Array(repeating: LaneTip(), count: openTrees) : snapshot.lanes
         treeCapacity = snapshot.treeCapacity
         treeNumber = snapshot.tree
         precondition(OpenTrees.lane(ofTree: treeNumber, openTrees: openTrees) == lane, "tree \(treeNumber) is not of lane \(lane) of \(openTrees)")
