@@ -412,6 +412,15 @@ public enum OpenTrees {
         (1...maximum).contains(k) ? nil : "the number of open trees must be between 1 and \(maximum), not \(k)"
     }
 
+    /// Throws unless `lane` is one of a ledger of `openTrees` open trees (what every engine's
+    /// lane-taking call checks first).
+    public static func check(lane: Int, of openTrees: Int) throws(LedgerError) {
+        guard !(0..<openTrees).contains(lane) else { return }
+        throw .storage(openTrees == 1
+            ? "lane \(lane) does not exist: this ledger has one open tree (lane 0); several need a PostgreSQL ledger made with them"
+            : "lane \(lane) does not exist: this ledger has \(openTrees) open trees (lanes 0 to \(openTrees - 1))")
+    }
+
     public static func lane(ofBatch number: Int64, openTrees: Int) -> Int { Int((number - 1) % Int64(openTrees)) }
     public static func lane(ofTree tree: Int64, openTrees: Int) -> Int { Int(tree % Int64(openTrees)) }
     /// The number of the batch after `number` in its lane, or the lane's first.

@@ -29,9 +29,7 @@ extension PostgresLedger {
     /// now (false, and nothing called or written, when it is not).
     private func commit(lane: Int, waiting: Bool, after prepare: (_ lastBatchOfLane: Int64) throws -> BatchCommit?) throws -> Bool {
         guard !readOnly else { throw LedgerError.readOnly }
-        guard (0..<openTrees).contains(lane) else {
-            throw LedgerError.storage("lane \(lane) does not exist: this ledger has \(openTrees) open tree\(openTrees == 1 ? "" : "s") (lanes 0 to \(openTrees - 1))")
-        }
+        try OpenTrees.check(lane: lane, of: openTrees)
         let slot = lane == 0 ? writer : laneWriters[lane - 1]
         let outcome = try slot.transaction("BEGIN") { s -> Bool? in
             // One writer at a time in this lane across every node, until this transaction ends.

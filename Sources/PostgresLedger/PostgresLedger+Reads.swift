@@ -32,9 +32,9 @@ extension PostgresLedger {
     }
 
     public func loadSnapshot(recentRootWindow: Int, treeFromFrontier: Bool, lane: Int) throws -> LedgerSnapshot {
-        let capacity = Int64(treeCapacity)
+        try OpenTrees.check(lane: lane, of: openTrees)
         if openTrees > 1 { return try loadLaneSnapshot(recentRootWindow: recentRootWindow, lane: lane) }
-        guard lane == 0 else { throw LedgerError.storage("lane \(lane) does not exist: this ledger has one open tree") }
+        let capacity = Int64(treeCapacity)
         return try read { s in
             let total = try s.rows("SELECT COALESCE(max(leaf_index), -1) + 1 FROM leaves")[0].decode(Int64.self)
             let tree = total == 0 ? 0 : (total - 1) / capacity
@@ -42,11 +42,7 @@ extension PostgresLedger {
             let last = try s.rows("SELECT COALESCE(max(number), 0) FROM batches")[0].decode(Int64.self)
             let window = Int64(max(1, recentRootWindow))
             let headers = try Self.headers(s, from: max(1, last - window + 1), limit: Int(window))
-            var frontier: [Fr]? = nil
-            if treeFromFrontier, let h = headers.last,
-               let bytes = try s.rows("SELECT frontier FROM batches WHERE number = \(h.number)").first?.decode(ByteBuffer?.self) {
-                frontier = try h.storedFrontier(Array(buffer: bytes))
-            }
+            let frontier = try treeFromFrontier ? headers.last.flatMap { try Self.storedFrontier(s, of: $0) } : nil
             var leaves: [Fr] = []
             var stored = total - first  // leaves of the open tree (counted when not read)
             if frontier == nil {
@@ -72,8 +68,7 @@ extension PostgresLedger {
     /// `loadSnapshot` on a ledger of several open trees: every lane's last batch and stored
     /// frontier, lane `lane`'s open tree from it (its leaves counted, not read), the newest
     /// headers of all lanes, every spent nullifier and used voucher.
-    func loadLaneSnapshot(recentRootWindow: Int, lane: Int) throws -> LedgerSnapshot {
-        guard (0..<openTrees).contains(lane) else { throw LedgerError.storage("lane \(lane) does not exist: this ledger has \(openTrees) open trees") }
+    private func loadLaneSnapshot(recentRootWindow: Int, lane: Int) throws -> LedgerSnapshot {
         let capacity = Int64(treeCapacity)
         return try read { s in
             let heads = try laneHeads(s)
@@ -85,10 +80,10 @@ extension PostgresLedger {
                 guard let h = try Self.headers(s, from: number, limit: 1).first, h.number == number else {
                     throw LedgerError.corrupt("lane \(l)'s last batch \(number) cannot be read")
                 }
-                guard let bytes = try s.rows("SELECT frontier FROM batches WHERE number = \(number)").first?.decode(ByteBuffer?.self) else {
+                guard let frontier = try Self.storedFrontier(s, of: h) else {
                     throw LedgerError.corrupt("batch \(number), the last of lane \(l), stores no frontier")
                 }
-                tips.append(LaneTip(header: h, frontier: try h.storedFrontier(Array(buffer: bytes))))
+                tips.append(LaneTip(header: h, frontier: frontier))
             }
             if let h = tips[lane].header {
                 let first = h.tree * capacity
@@ -105,6 +100,12 @@ extension PostgresLedger {
             snapshot.lane = lane
             return snapshot
         }
+    }
+
+    /// The frontier stored with `header`'s batch (nil: written before schema 2).
+    static func storedFrontier(_ s: ConnectionSlot.Session, of header: BatchHeader) throws -> [Fr]? {
+        guard let bytes = try s.rows("SELECT frontier FROM batches WHERE number = \(header.number)").first?.decode(ByteBuffer?.self) else { return nil }
+        return try header.storedFrontier(Array(buffer: bytes))
     }
 
     func laneHeads(_ s: ConnectionSlot.Session) throws -> [Int64] {
@@ -135,7 +136,7 @@ extension PostgresLedger {
     }
 
     public func changes(lane: Int, after batch: Int64) throws -> LedgerChanges {
-        guard (0..<openTrees).contains(lane) else { throw LedgerError.storage("lane \(lane) does not exist: this ledger has \(openTrees) open tree\(openTrees == 1 ? "" : "s")") }
+        try OpenTrees.check(lane: lane, of: openTrees)
         return try changes(lane: openTrees == 1 ? nil : lane, after: batch)
     }
 

@@ -21,7 +21,7 @@ extension SQLiteLedger {
     /// transaction, `prepare` builds on it, and the batch is checked against it and inserted.
     public func commit(lane: Int, after prepare: (_ lastBatch: Int64) throws -> BatchCommit?) throws {
         guard let writer else { throw LedgerError.readOnly }
-        guard lane == 0 else { throw Self.oneLane(lane) }
+        try OpenTrees.check(lane: lane, of: 1)
         writerLock.lock(); defer { writerLock.unlock() }
         var prepareError: Error?  // the caller's own error, passed on as it is
         try guarded {

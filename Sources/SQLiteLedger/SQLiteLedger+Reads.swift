@@ -10,7 +10,7 @@ extension SQLiteLedger {
     /// Only the open tree's leaves are loaded (the tree of the last leaf): closed trees are
     /// never appended to again, and their roots are anchors through `batchNumber(ofRoot:)`.
     public func loadSnapshot(recentRootWindow: Int, treeFromFrontier: Bool, lane: Int) throws -> LedgerSnapshot {
-        guard lane == 0 else { throw Self.oneLane(lane) }
+        try OpenTrees.check(lane: lane, of: 1)
         let capacity = Int64(treeCapacity)
         return try read { db in
             let total = try db.scalar("SELECT COALESCE(max(leaf_index), -1) + 1 FROM leaves")
@@ -265,13 +265,8 @@ extension SQLiteLedger {
     public func laneHeads() throws -> [Int64] { [try lastBatchNumber()] }
 
     public func changes(lane: Int, after batch: Int64) throws -> LedgerChanges {
-        guard lane == 0 else { throw Self.oneLane(lane) }
+        try OpenTrees.check(lane: lane, of: 1)
         return try changes(after: batch)
-    }
-
-    /// A SQLite ledger has one lane (`OpenTrees`).
-    static func oneLane(_ lane: Int) -> LedgerError {
-        .storage("a SQLite ledger has one open tree (lane 0), not lane \(lane): several open trees need --database")
     }
 
     public func changes(after batch: Int64) throws -> LedgerChanges {
