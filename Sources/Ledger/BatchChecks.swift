@@ -82,14 +82,13 @@ extension BatchCommit {
         // A batch stays in its lane's last tree, or starts the lane's next one once that is full.
         let capacity = Int64(treeCapacity)
         let lastTree = last?.tree ?? Int64(lane), lastCount = last?.leafCount ?? 0
-        let firstLeaf = lastTree * capacity + lastCount
         let startsTree = header.tree == lastTree + k && lastCount == capacity
         if header.tree != lastTree && !startsTree {
             throw .inconsistentBatch("batch of tree \(header.tree) after a batch of tree \(lastTree) with \(lastCount) of \(capacity) leaves (lane \(lane) of \(openTrees))")
         }
-        if let first = leaves.first?.index, first != (startsTree ? header.tree * capacity : firstLeaf) {
-            let expected = startsTree ? header.tree * capacity : firstLeaf
-            throw first < expected ? .leafAlreadyPresent(first) : .leafIndexGap(expected: expected, got: first)
+        let firstLeaf = startsTree ? header.tree * capacity : lastTree * capacity + lastCount
+        if let first = leaves.first?.index, first != firstLeaf {
+            throw first < firstLeaf ? .leafAlreadyPresent(first) : .leafIndexGap(expected: firstLeaf, got: first)
         }
         let countBefore = startsTree ? 0 : lastCount
         if header.leafCount != countBefore + Int64(leaves.count) || header.leafCount > capacity {
