@@ -121,16 +121,8 @@ public final class PostgresLedger: Ledger, @unchecked Sendable {
 
     /// The stored capacity, or the requested one (default 2^20) recorded for a new ledger.
     private static func fixTreeCapacity(_ slot: ConnectionSlot, requested: Int?) throws -> Int {
-        try slot.transaction("BEGIN") { s in
-            try s.run("SELECT pg_advisory_xact_lock(\(migrationLockKey))")
-            if let row = try s.rows("SELECT value FROM settings WHERE name = 'tree_capacity'").first {
-                let stored = Int(try row.decode(Int64.self))
-                if let requested, requested != stored { throw LedgerError.treeCapacity(stored: stored, requested: requested) }
-                return stored
-            }
-            let capacity = requested ?? TreeCapacity.maximum
-            try s.run("INSERT INTO settings (name, value) VALUES ('tree_capacity', \(Int64(capacity)))")
-            return capacity
+        try fixSetting(slot, "tree_capacity", requested: requested, initial: { _ in requested ?? TreeCapacity.maximum }) { stored, requested in
+            LedgerError.treeCapacity(stored: stored, requested: requested)
         }
     }
 
@@ -138,27 +130,40 @@ public final class PostgresLedger: Ledger, @unchecked Sendable {
     /// ledger the requested one, recorded. A ledger with batches that never recorded it was made
     /// with one open tree and keeps it.
     private static func fixOpenTrees(_ slot: ConnectionSlot, requested: Int?, readOnly: Bool) throws -> Int {
-        func stored(_ s: ConnectionSlot.Session) throws -> Int? {
-            guard let row = try s.rows("SELECT value FROM settings WHERE name = 'open_trees'").first else { return nil }
-            let k = Int(try row.decode(Int64.self))
+        func check(_ k: Int) throws {
             if let problem = OpenTrees.problem(k) { throw LedgerError.corrupt("settings.open_trees: \(problem)") }
-            return k
         }
-        func mismatch(_ stored: Int, _ requested: Int) -> LedgerError {
-            .storage("this ledger was made with \(stored) open tree\(stored == 1 ? "" : "s"), not \(requested): the number is fixed for a ledger's life (leave the option out, or give \(stored))")
-        }
-        if readOnly { return try slot.session { s in try stored(s) ?? 1 } }
-        return try slot.transaction("BEGIN") { s in
-            try s.run("SELECT pg_advisory_xact_lock(\(migrationLockKey))")
-            if let k = try stored(s) {
-                if let requested, requested != k { throw mismatch(k, requested) }
+        if readOnly {
+            return try slot.session { s in
+                guard let row = try s.rows("SELECT value FROM settings WHERE name = 'open_trees'").first else { return 1 }
+                let k = Int(try row.decode(Int64.self))
+                try check(k)
                 return k
             }
-            let hasBatches = try !s.rows("SELECT 1 FROM batches LIMIT 1").isEmpty
-            let k = hasBatches ? 1 : (requested ?? 1)
-            if let requested, requested != k { throw mismatch(k, requested) }
-            try s.run("INSERT INTO settings (name, value) VALUES ('open_trees', \(Int64(k)))")
-            return k
+        }
+        return try fixSetting(slot, "open_trees", requested: requested, check: check,
+                              initial: { s in try s.rows("SELECT 1 FROM batches LIMIT 1").isEmpty ? (requested ?? 1) : 1 }) { stored, requested in
+            LedgerError.storage("this ledger was made with \(stored) open tree\(stored == 1 ? "" : "s"), not \(requested): the number is fixed for a ledger's life (leave the option out, or give \(stored))")
+        }
+    }
+
+    /// A setting fixed when the ledger is made, under the migration lock (nodes opening a new
+    /// ledger at once record it once): the stored value, or on a ledger without it `initial`,
+    /// recorded. A requested value other than the one kept is `mismatch(kept, requested)`.
+    private static func fixSetting(_ slot: ConnectionSlot, _ name: String, requested: Int?, check: (Int) throws -> Void = { _ in },
+                                   initial: (ConnectionSlot.Session) throws -> Int, mismatch: (Int, Int) -> LedgerError) throws -> Int {
+        try slot.transaction("BEGIN") { s in
+            try s.run("SELECT pg_advisory_xact_lock(\(migrationLockKey))")
+            if let row = try s.rows("SELECT value FROM settings WHERE name = \(name)").first {
+                let stored = Int(try row.decode(Int64.self))
+                try check(stored)
+                if let requested, requested != stored { throw mismatch(stored, requested) }
+                return stored
+            }
+            let value = try initial(s)
+            if let requested, requested != value { throw mismatch(value, requested) }
+            try s.run("INSERT INTO settings (name, value) VALUES (\(name), \(Int64(value)))")
+            return value
         }
     }
 
