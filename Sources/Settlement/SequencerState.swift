@@ -220,10 +220,7 @@ public struct SequencerState: Sendable {
             pending.append(leaf.commitment)
         }
         try appendLeaves(pending)
-        for nf in changes.nullifiers { spent.insert(nf) }
-        for nonce in changes.voucherNonces { usedVouchers.insert(nonce) }
-        for header in changes.headers { rootWindow.append(header.root) }
-        if rootWindow.count > windowSize { rootWindow.removeFirst(rootWindow.count - windowSize) }
+        learnSpendsAndRoots(changes)
         if let last = changes.headers.last {
             lastHeader = last
             if last.tree != treeNumber || Int64(tree.count) != last.leafCount {
@@ -247,6 +244,12 @@ public struct SequencerState: Sendable {
             guard let frontier = changes.frontier else { throw .corrupt("batch \(last.number), the last of lane \(l), came without its frontier") }
             tips[l] = LaneTip(header: last, frontier: frontier)
         }
+        learnSpendsAndRoots(changes)
+    }
+
+    /// What any lane's batches tell every writer: their nullifiers and vouchers are spent, and
+    /// their roots are recent anchors.
+    private mutating func learnSpendsAndRoots(_ changes: LedgerChanges) {
         for nf in changes.nullifiers { spent.insert(nf) }
         for nonce in changes.voucherNonces { usedVouchers.insert(nonce) }
         for header in changes.headers { rootWindow.append(header.root) }

@@ -412,7 +412,7 @@ public final class SettlementService: @unchecked Sendable {
     /// writer lock. (One open tree: lane 0, the whole ledger.)
     private func catchUp(lane: Int, after mine: Int64, to lastBatch: Int64) throws {
         guard lastBatch > mine else { return }
-        let changes = try ledger.openTrees == 1 ? ledger.changes(after: mine) : ledger.changes(lane: lane, after: mine)
+        let changes = try ledger.changes(lane: lane, after: mine)
         try working.catchUp(changes, lane: lane)
         lock.withLock { state.adopt(committed: working, nullifiers: changes.nullifiers, voucherNonces: changes.voucherNonces) }
         catchUpCounter.increment()
