@@ -70,14 +70,7 @@ struct LedgerBench: ParsableCommand {
         var followers = try Followers()
         for _ in 0..<(url == nil ? max(1, rounds) : 1) {
             followers = try Followers()
-            if let url {
-                ledger = try PostgresLedger(url: url, readers: 1)
-                guard try ledger.counts().batches == 0 else { throw ValidationError("--database must name an empty database (it would mix the benchmark's batches into a ledger)") }
-                paths.append(url)
-            } else {
-                paths.append(base.appendingPathComponent("ledger-\(UUID().uuidString).sqlite").path)
-                ledger = try SQLiteLedger(path: paths.last!)
-            }
+            ledger = try openLedger(url, openTrees: nil, base: base, paths: &paths)
             for commit in commits {
                 let c0 = threadCPUNanoseconds()
                 let t0 = Timer.now()
@@ -88,10 +81,7 @@ struct LedgerBench: ParsableCommand {
             }
         }
         let catchUp = try followers.medians(reaching: commits.last!.header.root)
-        let t0 = Timer.now()
-        let faults = try ledger.audit(receiptPublicKey: key.publicKey, depositPublicKey: nil)
-        let auditMs = Double(Timer.now() - t0) / 1e6
-        guard faults.isEmpty else { throw ValidationError("internal error: the audit found \(faults)") }
+        let auditMs = try auditedMs(ledger, key: key)
         report(path: paths.last!, base: base, engine: url == nil ? "sqlite" : "postgresql", batches: commits.count, commitMs: commitMs, cpuMs: cpuMs,
                sequencerMs: sequencerMs, auditMs: auditMs, catchUp: catchUp)
     }
@@ -134,6 +124,27 @@ struct LedgerBench: ParsableCommand {
         return (commits, sequencerMs)
     }
 
+    /// An empty ledger: the PostgreSQL database `url` (made with `openTrees` when new; refused
+    /// when it holds batches), or a new SQLite file in `base`. Its path joins `paths`.
+    func openLedger(_ url: String?, openTrees: Int?, base: URL, paths: inout [String]) throws -> any Ledger {
+        guard let url else {
+            paths.append(base.appendingPathComponent("ledger-\(UUID().uuidString).sqlite").path)
+            return try SQLiteLedger(path: paths.last!)
+        }
+        let ledger = try PostgresLedger(url: url, openTrees: openTrees, readers: 1)
+        guard try ledger.counts().batches == 0 else { throw ValidationError("--database must name an empty database (it would mix the benchmark's batches into a ledger)") }
+        paths.append(url)
+        return ledger
+    }
+
+    /// The audit of everything committed, which must find nothing; its time in ms.
+    func auditedMs(_ ledger: any Ledger, key: Ed25519Key) throws -> Double {
+        let t0 = Timer.now()
+        let faults = try ledger.audit(receiptPublicKey: key.publicKey, depositPublicKey: nil)
+        guard faults.isEmpty else { throw ValidationError("internal error: the audit found \(faults)") }
+        return Double(Timer.now() - t0) / 1e6
+    }
+
     /// `--open-trees K`: the batches split across K lanes, built before timing, then committed
     /// by K threads at once (each its lane's writer, on its own connection), the wall time of
     /// all of them measured; then the audit. One JSON object.
@@ -146,19 +157,9 @@ struct LedgerBench: ParsableCommand {
             built.append(commits)
             sequencerMs += ms
         }
-        let ledger: any Ledger
-        let engine: String
-        if let url = database ?? ProcessInfo.processInfo.environment["ZKSETTLE_DATABASE"] {
-            let pg = try PostgresLedger(url: url, openTrees: k, readers: 1)
-            guard try pg.counts().batches == 0 else { throw ValidationError("--database must name an empty database (it would mix the benchmark's batches into a ledger)") }
-            ledger = pg
-            engine = "postgresql"
-            paths.append(url)
-        } else {
-            paths.append(base.appendingPathComponent("ledger-\(UUID().uuidString).sqlite").path)
-            ledger = try SQLiteLedger(path: paths.last!)
-            engine = "sqlite"
-        }
+        let url = database ?? ProcessInfo.processInfo.environment["ZKSETTLE_DATABASE"]
+        let ledger = try openLedger(url, openTrees: k, base: base, paths: &paths)
+        let engine = url == nil ? "sqlite" : "postgresql"
         // K writer threads (not the cooperative pool, nor `concurrentPerform`, which would
         // run no more writers than cores: a commit mostly waits on PostgreSQL's WAL flush).
         final class Results: @unchecked Sendable {
@@ -191,12 +192,9 @@ struct LedgerBench: ParsableCommand {
         done.wait()
         let wallSeconds = Double(Timer.now() - t0) / 1e9
         if let failure = results.failure { throw ValidationError("a commit failed: \(failure)") }
-        let a0 = Timer.now()
-        let faults = try ledger.audit(receiptPublicKey: key.publicKey, depositPublicKey: nil)
-        let auditMs = Double(Timer.now() - a0) / 1e6
-        guard faults.isEmpty else { throw ValidationError("internal error: the audit found \(faults)") }
+        let auditMs = try auditedMs(ledger, key: key)
         let sorted = results.commitMs.sorted()
-        func pct(_ p: Double) -> Double { round4(sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]) }
+        func pct(_ p: Double) -> Double { percentile(sorted, p) }
         let transfers = Double(k * perLane * max(1, batchSize))
         emit([
             "benchmark": "ledger_commit_open_trees",
@@ -223,7 +221,7 @@ struct LedgerBench: ParsableCommand {
         func size(_ p: String) -> Int { (try? FileManager.default.attributesOfItem(atPath: p)[.size] as? Int) ?? 0 }
         let bytes = size(path), walBytes = size(path + "-wal")
         let sorted = commitMs.sorted()
-        func pct(_ p: Double) -> Double { round4(sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]) }
+        func pct(_ p: Double) -> Double { percentile(sorted, p) }
         emit([
             "benchmark": "ledger_commit",
             "engine": engine,
@@ -248,6 +246,9 @@ struct LedgerBench: ParsableCommand {
         ])
     }
 }
+
+/// The `p` quantile of `sorted` (ascending), rounded as the JSON reports it.
+func percentile(_ sorted: [Double], _ p: Double) -> Double { round4(sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]) }
 
 /// CPU time of the calling thread (the rest of a commit's wall time is waiting: fsync, locks).
 func threadCPUNanoseconds() -> UInt64 {
