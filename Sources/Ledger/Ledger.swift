@@ -285,13 +285,16 @@ public protocol LedgerReader: LedgerListing, AnyObject, Sendable {
     /// The first batch whose root is `root` (nil: the tree never had that root after a batch).
     /// Indexed: admission asks it for roots older than the recent window.
     func batchNumber(ofRoot root: Fr) throws -> Int64?
-    func leaves(from index: Int64, limit: Int) throws -> [LeafRecord]
-    /// The commitments alone of leaves `index..<index+limit` (a closed tree rebuilt for a path
-    /// or subtree page: a million leaves' ciphertexts would be ~230 MB more to read).
-    func leafCommitments(from index: Int64, limit: Int) throws -> [Fr]
-    /// Spent nullifiers in settlement order from position `index` on, at most `limit` (see
-    /// `PublicSpend`): what `GET /v1/nullifiers` serves to every wallet alike.
-    func spends(from index: Int64, limit: Int) throws -> [PublicSpend]
+    /// Leaves from global index `index` up to (not including) `end`, in index order, at most
+    /// `limit`. A range within one tree (`tree × capacity ..< (tree + 1) × capacity`) is gap-free
+    /// up to the tree's last leaf; across trees of several lanes it is not (`OpenTrees`).
+    func leaves(from index: Int64, below end: Int64, limit: Int) throws -> [LeafRecord]
+    /// The commitments alone of leaves `index..<min(end, index+limit)` (a closed tree rebuilt for
+    /// a path or subtree page: a million leaves' ciphertexts would be ~230 MB more to read).
+    func leafCommitments(from index: Int64, below end: Int64, limit: Int) throws -> [Fr]
+    /// Spent nullifiers from position `index` up to `end`, at most `limit` (see `PublicSpend`):
+    /// what `GET /v1/nullifiers` serves to every wallet alike, one tree at a time.
+    func spends(from index: Int64, below end: Int64, limit: Int) throws -> [PublicSpend]
     /// The used voucher with this nonce, if any.
     func usedVoucher(nonce: [UInt8]) throws -> VoucherRecord?
     /// Every fault in the stored ledger (empty if sound): the chain, the trees, each transfer
@@ -442,6 +445,11 @@ extension LedgerWriter {
 }
 
 extension LedgerReader {
+    /// `leaves(from:below:limit:)` with no upper bound (one open tree: the global order).
+    public func leaves(from index: Int64, limit: Int) throws -> [LeafRecord] { try leaves(from: index, below: .max, limit: limit) }
+    public func leafCommitments(from index: Int64, limit: Int) throws -> [Fr] { try leafCommitments(from: index, below: .max, limit: limit) }
+    public func spends(from index: Int64, limit: Int) throws -> [PublicSpend] { try spends(from: index, below: .max, limit: limit) }
+
     /// `loadSnapshot` with the open tree's leaves.
     public func loadSnapshot(recentRootWindow: Int) throws -> LedgerSnapshot {
         try loadSnapshot(recentRootWindow: recentRootWindow, treeFromFrontier: false, lane: 0)

@@ -263,11 +263,11 @@ extension PostgresLedger {
         }
     }
 
-    public func leaves(from index: Int64, limit: Int) throws -> [LeafRecord] {
+    public func leaves(from index: Int64, below end: Int64, limit: Int) throws -> [LeafRecord] {
         try reader().session { s in
             try s.rows("""
                 SELECT leaf_index, commitment, encrypted_output, transfer_id, batch FROM leaves
-                WHERE leaf_index >= \(index) ORDER BY leaf_index LIMIT \(Int64(max(0, limit)))
+                WHERE leaf_index >= \(index) AND leaf_index < \(end) ORDER BY leaf_index LIMIT \(Int64(max(0, limit)))
                 """).map { row in
                 let (i, c, e, t, b) = try row.decode((Int64, ByteBuffer, ByteBuffer, ByteBuffer, Int64).self)
                 return LeafRecord(index: i, commitment: try Self.fr(c, "leaves.commitment"), encryptedOutput: Array(buffer: e),
@@ -276,27 +276,27 @@ extension PostgresLedger {
         }
     }
 
-    public func leafCommitments(from index: Int64, limit: Int) throws -> [Fr] {
+    public func leafCommitments(from index: Int64, below end: Int64, limit: Int) throws -> [Fr] {
         try reader().session { s in
-            try s.rows("SELECT commitment FROM leaves WHERE leaf_index >= \(index) ORDER BY leaf_index LIMIT \(Int64(max(0, limit)))")
+            try s.rows("SELECT commitment FROM leaves WHERE leaf_index >= \(index) AND leaf_index < \(end) ORDER BY leaf_index LIMIT \(Int64(max(0, limit)))")
                 .map { try Self.fr($0.decode(ByteBuffer.self), "leaves.commitment") }
         }
     }
 
-    public func spends(from index: Int64, limit: Int) throws -> [PublicSpend] {
+    public func spends(from index: Int64, below end: Int64, limit: Int) throws -> [PublicSpend] {
         let first = max(0, index) & ~1
         let transfers = Int64((max(0, limit) + Int(max(0, index) - first) + 1) / 2)
         return try reader().session { s in
             var out: [PublicSpend] = []
             for row in try s.rows("""
                 SELECT leaf_index0, nullifier0, nullifier1, id, batch, ext_data FROM transfers
-                WHERE leaf_index0 >= \(first) ORDER BY leaf_index0 LIMIT \(transfers)
+                WHERE leaf_index0 >= \(first) AND leaf_index0 < \(end) ORDER BY leaf_index0 LIMIT \(transfers)
                 """) {
                 let (leaf, n0, n1, idBytes, batch, ext) = try row.decode((Int64, ByteBuffer, ByteBuffer, ByteBuffer, Int64, ByteBuffer).self)
                 let id = try Self.transferID(idBytes)
                 let extData: ExtData
                 do { extData = try ExtData(canonicalEncoding: Array(buffer: ext)) } catch { throw LedgerError.corrupt("transfer \(id): \(error)") }
-                for (j, nf) in [n0, n1].enumerated() where leaf + Int64(j) >= index {
+                for (j, nf) in [n0, n1].enumerated() where leaf + Int64(j) >= index && leaf + Int64(j) < end {
                     out.append(PublicSpend(index: leaf + Int64(j), nullifier: try Self.fr(nf, "transfers.nullifier\(j)"), transferID: id,
                                            batch: batch, extAmount: extData.extAmount))
                 }

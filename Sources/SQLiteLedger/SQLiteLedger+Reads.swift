@@ -151,13 +151,13 @@ extension SQLiteLedger {
         }
     }
 
-    public func leaves(from index: Int64, limit: Int) throws -> [LeafRecord] {
+    public func leaves(from index: Int64, below end: Int64, limit: Int) throws -> [LeafRecord] {
         try read { db in
             try db.withStatement("""
                 SELECT leaf_index, commitment, encrypted_output, transfer_id, batch FROM leaves
-                WHERE leaf_index >= ? ORDER BY leaf_index LIMIT ?
+                WHERE leaf_index >= ? AND leaf_index < ? ORDER BY leaf_index LIMIT ?
                 """) { s in
-                try s.bind(1, index); try s.bind(2, Int64(max(0, limit)))
+                try s.bind(1, index); try s.bind(2, end); try s.bind(3, Int64(max(0, limit)))
                 var out: [LeafRecord] = []
                 while try s.step() {
                     out.append(LeafRecord(index: s.int64(0), commitment: try Self.fr(s, 1, "leaves.commitment"),
@@ -168,10 +168,10 @@ extension SQLiteLedger {
         }
     }
 
-    public func leafCommitments(from index: Int64, limit: Int) throws -> [Fr] {
+    public func leafCommitments(from index: Int64, below end: Int64, limit: Int) throws -> [Fr] {
         try read { db in
-            try db.withStatement("SELECT commitment FROM leaves WHERE leaf_index >= ? ORDER BY leaf_index LIMIT ?") { s in
-                try s.bind(1, index); try s.bind(2, Int64(max(0, limit)))
+            try db.withStatement("SELECT commitment FROM leaves WHERE leaf_index >= ? AND leaf_index < ? ORDER BY leaf_index LIMIT ?") { s in
+                try s.bind(1, index); try s.bind(2, end); try s.bind(3, Int64(max(0, limit)))
                 var out: [Fr] = []
                 out.reserveCapacity(max(0, limit))
                 while try s.step() { out.append(try Self.fr(s, 0, "leaves.commitment")) }
