@@ -52,7 +52,7 @@ extension SettlementService {
     /// that follows the ledger's leaves, appending only those it lacks, when a reader asks.
     public func withTree<T>(_ number: Int64?, _ body: (MerkleTree, Int64) throws -> T) throws -> T {
         lock.lock()
-        let open = state.treeNumber
+        let open = state.treeNumber, openTrees = state.openTrees
         let t = number ?? open
         if t == open {
             if state.tree.holdsAllNodes {
@@ -63,8 +63,17 @@ extension SettlementService {
             lock.unlock()
             return try body(try servedOpenTree(t, latest: latest), t)
         }
+        let laneTip = openTrees > 1 ? state.tip(of: OpenTrees.lane(ofTree: t, openTrees: openTrees)).header?.tree : nil
         lock.unlock()
-        guard t >= 0, t < open else { throw NoSuchTree(tree: t, open: open) }
+        guard t >= 0 else { throw NoSuchTree(tree: t, open: open) }
+        if openTrees > 1 {
+            // Another lane's tree: as far as the ledger holds it now, which may be ahead of
+            // what this node learned (wallets page the ledger, then ask for its nodes).
+            let tree = try followedTree(t, keep: 2 * openTrees)
+            guard tree.count > 0 || t < Int64(openTrees) || t <= laneTip ?? -1 else { throw NoSuchTree(tree: t, open: open) }
+            return try body(tree, t)
+        }
+        guard t < open else { throw NoSuchTree(tree: t, open: open) }
         closedTreeLock.lock(); defer { closedTreeLock.unlock() }
         if let cached = closedTree, cached.number == t { return try body(cached.tree, t) }
         let capacity = treeCapacity
@@ -73,6 +82,24 @@ extension SettlementService {
         let tree = try MerkleTree(leaves: leaves)
         closedTree = (t, tree)
         return try body(tree, t)
+    }
+
+    /// Tree `t` of a ledger of several open trees, not this node's open tree: the copy last
+    /// served, extended by the leaves the ledger stored in that tree since (none once it is
+    /// full). Several wallets syncing at once ask for the same few trees, so one copy per
+    /// open tree is kept (the lowest-numbered go first).
+    func followedTree(_ t: Int64, keep: Int) throws -> MerkleTree {
+        laneTreesLock.lock(); defer { laneTreesLock.unlock() }
+        var tree = laneTrees[t] ?? MerkleTree()
+        let capacity = treeCapacity
+        if tree.count < capacity {
+            let first = t * Int64(capacity)
+            let leaves = try ledger.leafCommitments(from: first + Int64(tree.count), below: first + Int64(capacity), limit: capacity - tree.count)
+            try tree.append(contentsOf: leaves)
+        }
+        laneTrees[t] = tree
+        while laneTrees.count > keep, let oldest = laneTrees.keys.min() { laneTrees[oldest] = nil }
+        return tree
     }
 
     /// The open tree `t` with at least `latest`'s leaves, its nodes all held: the last one
@@ -105,11 +132,11 @@ extension SettlementService {
     /// The authentication path of a leaf (global index) in its tree, with the tree's number,
     /// the leaf's position in it and the tree's current root. Blocking for a closed tree.
     public func path(leafIndex: Int64) throws -> (tree: Int64, position: Int, leaf: Fr, root: Fr, path: [Fr]) {
-        let total = lock.withLock { state.totalLeaves }
-        guard leafIndex >= 0, leafIndex < total else { throw MerkleTreeError.noSuchLeaf(index: Int(leafIndex), count: Int(total)) }
+        guard leafIndex >= 0 else { throw MerkleTreeError.noSuchLeaf(index: Int(leafIndex), count: 0) }
         let (t, position) = TreeCapacity.locate(leafIndex, capacity: treeCapacity)
         return try withTree(t) { tree, t in
-            (t, position, tree.node(height: 0, index: position), tree.root, try tree.path(position))
+            guard position < tree.count else { throw MerkleTreeError.noSuchLeaf(index: Int(leafIndex), count: Int(t) * treeCapacity + tree.count) }
+            return (t, position, tree.node(height: 0, index: position), tree.root, try tree.path(position))
         }
     }
 
@@ -130,6 +157,20 @@ extension SettlementService {
         lock.lock(); defer { lock.unlock() }
         return (state.currentRoot, Int(state.totalLeaves), state.lastHeader?.number ?? 0, state.rootWindow,
                 state.treeNumber, state.tree.count, state.treeCapacity)
+    }
+
+    /// Trees that accept leaves at once (`OpenTrees`): 1 but on a ledger made with more.
+    public var openTrees: Int { ledger.openTrees }
+
+    /// Each lane's open tree as this node last learned it (several open trees; one entry, the
+    /// open tree, with one): its number, leaves, last batch and root.
+    public var laneSummary: [(tree: Int64, leafCount: Int, lastBatch: Int64, root: Fr)] {
+        lock.lock(); defer { lock.unlock() }
+        return (0..<state.openTrees).map { l in
+            let tip = state.tip(of: l)
+            guard let h = tip.header else { return (Int64(l), 0, 0, MerkleTree.emptyRoot) }
+            return (h.tree, Int(h.leafCount), h.number, h.root)
+        }
     }
 
     public enum TransferStatus: Sendable {

@@ -69,6 +69,10 @@ public final class SettlementService: @unchecked Sendable {
     // The open tree with all its nodes, when the sequencer holds it pruned (`servedOpenTree`).
     let openTreeLock = NSLock()
     var openTree: (number: Int64, tree: MerkleTree)?
+    // Trees of other lanes (several open trees) as far as the ledger holds them, by number,
+    // followed by appending the leaves stored since (`followedTree`).
+    let laneTreesLock = NSLock()
+    var laneTrees: [Int64: MerkleTree] = [:]
 
     // Metrics (swift-metrics; the server bootstraps a Prometheus backend).
     private let settledCounter = Counter(label: "zksettle_transfers_settled_total")

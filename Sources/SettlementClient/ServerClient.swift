@@ -108,6 +108,14 @@ public final class ServerClient {
         }
     }
 
+    /// A page of tree `tree`'s notes from position `from` on (the same question from every
+    /// wallet): how wallets page a server of several open trees, and of one.
+    public func notes(tree: Int, from: Int, limit: Int) throws -> ServerAnswer.NotesPage {
+        try decode("/v1/notes?tree=\(tree)&from=\(from)&limit=\(limit)") { data throws(ServerAnswer.Malformed) in
+            try ServerAnswer.treeNotesPage(data, tree: tree, from: from, limit: limit)
+        }
+    }
+
     /// Published nodes at `height` (5 or 10) of complete subtrees from `from` on, and how many
     /// complete subtrees there are. The same question from every wallet.
     public func subtrees(height: Int, from: Int, limit: Int, tree: Int = 0) throws -> (roots: [Fr], complete: Int) {
@@ -121,6 +129,14 @@ public final class ServerClient {
     public func spends(from: Int, limit: Int) throws -> ServerAnswer.SpendsPage {
         try decode("/v1/nullifiers?from=\(from)&limit=\(limit)") { data throws(ServerAnswer.Malformed) in
             try ServerAnswer.spendsPage(data, from: from, limit: limit)
+        }
+    }
+
+    /// The spent nullifiers of the transfers whose outputs lie in tree `tree`, from position
+    /// `from` (even) of that tree on; `Spend.index` is global.
+    public func spends(tree: Int, from: Int, limit: Int, capacity: Int) throws -> ServerAnswer.SpendsPage {
+        try decode("/v1/nullifiers?tree=\(tree)&from=\(from)&limit=\(limit)") { data throws(ServerAnswer.Malformed) in
+            try ServerAnswer.spendsPage(data, from: from, limit: limit, tree: tree, capacity: capacity)
         }
     }
 

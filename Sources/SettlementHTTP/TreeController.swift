@@ -20,8 +20,10 @@ struct TreeController: Sendable {
 
     func tree() -> Response {
         let s = service.treeSummary
-        return jsonResponse(data: TreeAnswer(root: s.root, leafCount: s.leafCount, tree: s.tree, treeLeafCount: s.treeLeafCount,
-                                             treeCapacity: s.capacity, lastBatch: s.lastBatch, acceptedRoots: s.acceptedRoots).encode())
+        var answer = TreeAnswer(root: s.root, leafCount: s.leafCount, tree: s.tree, treeLeafCount: s.treeLeafCount,
+                                treeCapacity: s.capacity, lastBatch: s.lastBatch, acceptedRoots: s.acceptedRoots)
+        answer.openTrees = service.laneSummary.map { .init(tree: $0.tree, leafCount: $0.leafCount, lastBatch: $0.lastBatch, root: $0.root) }
+        return jsonResponse(data: answer.encode())
     }
 
     /// The path of a leaf (global index) in its own tree; a leaf of a closed tree is answered
@@ -34,25 +36,54 @@ struct TreeController: Sendable {
             p = try await service.read { _ in try service.path(leafIndex: index) }
         } catch let e as MerkleTreeError {
             throw APIError.notFound(e.description)
+        } catch let e as SettlementService.NoSuchTree {
+            throw APIError.notFound(e.description)
         }
         return jsonResponse(data: PathAnswer(leafIndex: index, tree: p.tree, position: p.position, commitment: p.leaf, root: p.root, path: p.path).encode())
     }
 
+    /// `tree=T&from=P`: positions P… of tree T, gap-free within the tree (every wallet pages
+    /// each tree so, issue 16). Without `tree` (one open tree only): leaves from global index
+    /// `from` in the order of the one tree that grows, as wallets before several trees asked.
     func notes(_ query: Hummingbird.Parameters) async throws -> Response {
         let from = try queryInt(query, "from", default: 0)
         let limit = try queryInt(query, "limit", default: 1000)
-        guard from >= 0, from <= Self.maxLeafIndex, limit >= 1, limit <= Self.maxNotesPerPage else {
-            throw APIError.malformed("from must be between 0 and \(Self.maxLeafIndex) (leaves are numbered across trees) and limit between 1 and \(Self.maxNotesPerPage)")
+        let capacity = service.treeCapacity, openTrees = service.openTrees
+        let tree = try requestedTree(query, capacity: capacity)
+        if let tree {
+            guard from >= 0, from <= capacity, limit >= 1, limit <= Self.maxNotesPerPage else {
+                throw APIError.malformed("from is a position in the tree, between 0 and \(capacity), and limit between 1 and \(Self.maxNotesPerPage)")
+            }
+        } else {
+            guard openTrees == 1 else { throw severalTrees("notes") }
+            guard from >= 0, from <= Self.maxLeafIndex, limit >= 1, limit <= Self.maxNotesPerPage else {
+                throw APIError.malformed("from must be between 0 and \(Self.maxLeafIndex) (leaves are numbered across trees) and limit between 1 and \(Self.maxNotesPerPage)")
+            }
         }
+        let first = Int64((tree ?? 0) * capacity + from), end = tree.map { Int64(($0 + 1) * capacity) } ?? .max
         let (leaves, times) = try await service.ledgerRead { ledger in
-            let leaves = try ledger.leaves(from: Int64(from), limit: limit)
+            let leaves = try ledger.leaves(from: first, below: end, limit: limit)
             return (leaves, try ledger.batchTimes(leaves.map(\.batch)))
         }
         let page = ServerAnswer.NotesPage(
             notes: leaves.map { .init(leafIndex: Int($0.index), commitment: $0.commitment, ciphertext: $0.encryptedOutput, batch: $0.batch,
                                       settledAt: times[$0.batch]) },
-            next: from + leaves.count, leafCount: service.leafCount, treeCapacity: service.treeCapacity)
-        return jsonResponse(data: ServerAnswer.encode(page))
+            next: from + leaves.count, leafCount: service.leafCount, treeCapacity: capacity, openTrees: openTrees)
+        return jsonResponse(data: ServerAnswer.encode(page, tree: tree, from: from))
+    }
+
+    /// The `tree` of a paged query (nil when not asked).
+    private func requestedTree(_ query: Hummingbird.Parameters, capacity: Int) throws -> Int? {
+        guard query.get("tree") != nil else { return nil }
+        let t = try queryInt(query, "tree", default: 0)
+        guard t >= 0, t <= Self.maxLeafIndex / capacity else { throw APIError.malformed("tree must be between 0 and \(Self.maxLeafIndex / capacity)") }
+        return t
+    }
+
+    /// A global page asked of a ledger whose trees grow at once: its order would skip leaves
+    /// that a concurrent commit fills later, so it is refused, saying what to ask instead.
+    private func severalTrees(_ what: String) -> APIError {
+        APIError.malformed("this server keeps \(service.openTrees) trees open at once: page the \(what) of each tree by position (tree=T&from=P); update zkwallet")
     }
 
     /// Nodes of the complete subtrees at one of `MerkleTree.publishedHeights` of one tree
@@ -95,11 +126,16 @@ struct TreeController: Sendable {
     func spends(_ query: Hummingbird.Parameters) async throws -> Response {
         let from = try queryInt(query, "from", default: 0)
         let limit = try queryInt(query, "limit", default: 1000)
-        guard from >= 0, from <= Self.maxLeafIndex, from % 2 == 0, limit >= 2, limit <= Self.maxSpendsPerPage, limit % 2 == 0 else {
-            throw APIError.malformed("from must be even, between 0 and \(Self.maxLeafIndex), and limit even, between 2 and \(Self.maxSpendsPerPage) (two nullifiers per transfer)")
+        let capacity = service.treeCapacity
+        let tree = try requestedTree(query, capacity: capacity)
+        let bound = tree == nil ? Self.maxLeafIndex : capacity
+        guard tree != nil || service.openTrees == 1 else { throw severalTrees("spent nullifiers") }
+        guard from >= 0, from <= bound, from % 2 == 0, limit >= 2, limit <= Self.maxSpendsPerPage, limit % 2 == 0 else {
+            throw APIError.malformed("from must be even, between 0 and \(bound)\(tree == nil ? "" : " (a position in the tree)"), and limit even, between 2 and \(Self.maxSpendsPerPage) (two nullifiers per transfer)")
         }
+        let first = Int64((tree ?? 0) * capacity + from), end = tree.map { Int64(($0 + 1) * capacity) } ?? .max
         let (spends, times) = try await service.ledgerRead { ledger in
-            let spends = try ledger.spends(from: Int64(from), limit: limit)
+            let spends = try ledger.spends(from: first, below: end, limit: limit)
             return (spends, try ledger.batchTimes(spends.map(\.batch)))
         }
         let whole = spends.prefix(spends.count & ~1)
@@ -109,7 +145,7 @@ struct TreeController: Sendable {
                                    settledAt: times[s.batch])
             },
             next: from + whole.count, count: service.leafCount)
-        return jsonResponse(data: ServerAnswer.encode(page, from: from))
+        return jsonResponse(data: ServerAnswer.encode(page, from: from, tree: tree))
     }
 
     func nullifier(_ text: String) async throws -> Response {

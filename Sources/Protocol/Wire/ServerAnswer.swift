@@ -37,9 +37,13 @@ public enum ServerAnswer {
         /// Leaves per tree (`tree_capacity`; 2^20 from a server that predates trees): a leaf's
         /// tree is its index / this, its position in the tree its index mod this.
         public var treeCapacity: Int = 1 << 20
+        /// Trees that accept leaves at once (`open_trees`; 1 from a server that predates
+        /// them). With more than one, a wallet pages each tree by position (`treeNotesPage`).
+        public var openTrees: Int = 1
 
-        public init(notes: [EncryptedLeaf], next: Int, leafCount: Int, treeCapacity: Int) {
+        public init(notes: [EncryptedLeaf], next: Int, leafCount: Int, treeCapacity: Int, openTrees: Int = 1) {
             self.notes = notes; self.next = next; self.leafCount = leafCount; self.treeCapacity = treeCapacity
+            self.openTrees = openTrees
         }
     }
 
@@ -103,6 +107,35 @@ public enum ServerAnswer {
         return NotesPage(notes: notes, next: next, leafCount: count, treeCapacity: capacity)
     }
 
+    /// The most trees a server may keep open at once (`OpenTrees.maximum`).
+    public static let maxOpenTrees = 64
+
+    /// `GET /v1/notes?tree=&from=&limit=`: positions `from..<next` of tree `tree`, in order with
+    /// no gap, at most `limit`, within the tree's capacity; each entry names its global leaf
+    /// index (`tree × tree_capacity + position`) and its tree. `next` is a position.
+    public static func treeNotesPage(_ data: Data, tree: Int, from: Int, limit: Int) throws(Malformed) -> NotesPage {
+        let o = try object(data, "/v1/notes")
+        let what = "/v1/notes of tree \(tree)"
+        guard int(o["tree"]) == tree, int(o["from"]) == from, let list = o["notes"] as? [Any], let next = int(o["next"]),
+              list.count <= limit, next == from + list.count, let capacity = int(o["tree_capacity"]), isTreeCapacity(capacity),
+              next <= capacity, let openTrees = int(o["open_trees"]), (1...maxOpenTrees).contains(openTrees) else {
+            throw Malformed("\(what): not a page of the tree from position \(from) of at most \(limit) leaves")
+        }
+        let base = tree * capacity
+        var notes: [EncryptedLeaf] = []
+        notes.reserveCapacity(list.count)
+        for (k, item) in list.enumerated() {
+            guard let n = item as? [String: Any], let i = int(n["leaf_index"]), i == base + from + k, int(n["tree"]) == tree,
+                  let cm = fr(n["commitment"]), let batch = int(n["batch"]), batch >= 1 else {
+                throw Malformed("\(what): entry \(from + k) is malformed or out of order")
+            }
+            let ct = (n["encrypted_output"] as? String).flatMap { Data(base64Encoded: $0) }.map { Array($0) } ?? []
+            let settledAt = try time(n["settled_at"], "\(what): entry \(from + k)")
+            notes.append(EncryptedLeaf(leafIndex: i, commitment: cm, ciphertext: ct, batch: Int64(batch), settledAt: settledAt))
+        }
+        return NotesPage(notes: notes, next: next, leafCount: int(o["leaf_count"]) ?? 0, treeCapacity: capacity, openTrees: openTrees)
+    }
+
     /// An optional time in ms since 1970: absent (an older server), or a whole number ≥ 0.
     static func time(_ v: Any?, _ what: String) throws(Malformed) -> Int64? {
         guard let v, !(v is NSNull) else { return nil }
@@ -112,7 +145,8 @@ public enum ServerAnswer {
 
     /// The server's side of `GET /v1/notes`: `{"notes": [{leaf_index, tree, commitment,
     /// encrypted_output (base64), batch, settled_at}], "next", "leaf_count", "tree_capacity"}`.
-    public static func encode(_ page: NotesPage) -> Data {
+    /// With `tree` (a page of one tree, `treeNotesPage`), `from` and `next` are positions in it.
+    public static func encode(_ page: NotesPage, tree: Int? = nil, from: Int = 0) -> Data {
         let capacity = page.treeCapacity
         let notes: [[String: Any]] = page.notes.map {
             var entry: [String: Any] = ["leaf_index": $0.leafIndex, "tree": $0.leafIndex / capacity, "commitment": $0.commitment.decimalString,
@@ -120,7 +154,10 @@ public enum ServerAnswer {
             if let t = $0.settledAt { entry["settled_at"] = t }
             return entry
         }
-        return JSONWriter.encode(["notes": notes, "next": page.next, "leaf_count": page.leafCount, "tree_capacity": capacity])
+        var body: [String: Any] = ["notes": notes, "next": page.next, "leaf_count": page.leafCount, "tree_capacity": capacity,
+                                   "open_trees": page.openTrees]
+        if let tree { body["tree"] = tree; body["from"] = from }
+        return JSONWriter.encode(body)
     }
 
     /// The shape of a canonical decimal field element: 1 to 77 digits, no leading zero. (Not
@@ -140,9 +177,13 @@ public enum ServerAnswer {
 
     /// `GET /v1/nullifiers?from=&limit=` (`from` even): positions `from..<next`, two per
     /// transfer, in order, at most `limit`.
-    public static func spendsPage(_ data: Data, from: Int, limit: Int) throws(Malformed) -> SpendsPage {
+    /// With `tree` (`GET /v1/nullifiers?tree=&from=&limit=`): the spends of the transfers whose
+    /// outputs lie in that tree, `from` and `next` positions in it (the answer names the tree);
+    /// each `Spend.index` is still global (`tree × capacity + position`).
+    public static func spendsPage(_ data: Data, from: Int, limit: Int, tree: Int? = nil, capacity: Int = 1 << 20) throws(Malformed) -> SpendsPage {
         let o = try object(data, "/v1/nullifiers")
-        guard int(o["from"]) == from, let nfs = o["nullifiers"] as? [Any], let ids = o["transfer_ids"] as? [Any],
+        let base = (tree ?? 0) * capacity
+        guard int(o["from"]) == from, tree == nil || (int(o["tree"]) == tree && (int(o["next"]) ?? .max) <= capacity), let nfs = o["nullifiers"] as? [Any], let ids = o["transfer_ids"] as? [Any],
               let batches = o["batches"] as? [Any], let exts = o["ext_amounts"] as? [Any],
               let next = int(o["next"]), let count = int(o["count"]), count >= 0,
               nfs.count <= limit, nfs.count == 2 * ids.count, batches.count == ids.count, exts.count == ids.count,
@@ -165,7 +206,7 @@ public enum ServerAnswer {
                 guard let nf = nfs[2 * k + j] as? String, isCanonicalDecimal(nf) else {
                     throw Malformed("/v1/nullifiers: position \(from + 2 * k + j) is not a canonical decimal")
                 }
-                out.append(Spend(index: from + 2 * k + j, nullifier: nf, transferID: id, batch: Int64(batch), extAmount: ext, settledAt: settledAt))
+                out.append(Spend(index: base + from + 2 * k + j, nullifier: nf, transferID: id, batch: Int64(batch), extAmount: ext, settledAt: settledAt))
             }
         }
         return SpendsPage(spends: out, next: next, count: count)
@@ -174,7 +215,7 @@ public enum ServerAnswer {
     /// The server's side of `GET /v1/nullifiers`: columns rather than objects (a wallet reads
     /// one entry per spent note in the network, and parsing a million small objects costs
     /// several times a million strings). `spends` are whole transfers, two entries each.
-    public static func encode(_ page: SpendsPage, from: Int) -> Data {
+    public static func encode(_ page: SpendsPage, from: Int, tree: Int? = nil) -> Data {
         let transfers = stride(from: 0, to: page.spends.count - 1, by: 2).map { page.spends[$0] }
         var body: [String: Any] = [
             "from": from, "next": page.next, "count": page.count,
@@ -183,6 +224,7 @@ public enum ServerAnswer {
             "ext_amounts": transfers.map { String($0.extAmount) },
         ]
         if transfers.allSatisfy({ $0.settledAt != nil }) { body["settled_at"] = transfers.map { $0.settledAt ?? 0 } }
+        if let tree { body["tree"] = tree }
         return JSONWriter.encode(body)
     }
 

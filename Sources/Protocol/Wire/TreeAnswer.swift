@@ -8,7 +8,20 @@ import Foundation
 ///
 /// `root` is the open tree's, `leaf_count` counts the leaves of every tree (leaves are numbered
 /// across trees), `accepted_roots` are the most recent roots (every past root is accepted).
+/// `open_trees` lists each tree that accepts leaves, as the answering node last learned it
+/// (`[{"tree", "leaf_count", "last_batch", "root"}]`; one entry, the open tree, on a ledger of
+/// one open tree); `root`, `tree` and `tree_leaf_count` are then the answering node's own lane's.
 public struct TreeAnswer: Sendable, Equatable {
+    public struct OpenTree: Sendable, Equatable {
+        public var tree: Int64
+        public var leafCount: Int
+        public var lastBatch: Int64
+        public var root: Fr
+        public init(tree: Int64, leafCount: Int, lastBatch: Int64, root: Fr) {
+            self.tree = tree; self.leafCount = leafCount; self.lastBatch = lastBatch; self.root = root
+        }
+    }
+
     public var root: Fr
     public var leafCount: Int
     public var tree: Int64 = 0
@@ -16,6 +29,7 @@ public struct TreeAnswer: Sendable, Equatable {
     public var treeCapacity: Int = 1 << 20
     public var lastBatch: Int64 = 0
     public var acceptedRoots: [Fr] = []
+    public var openTrees: [OpenTree] = []
 
     public init(root: Fr, leafCount: Int, tree: Int64, treeLeafCount: Int, treeCapacity: Int, lastBatch: Int64, acceptedRoots: [Fr]) {
         self.root = root; self.leafCount = leafCount; self.tree = tree; self.treeLeafCount = treeLeafCount
@@ -29,6 +43,7 @@ public struct TreeAnswer: Sendable, Equatable {
             "root": root.decimalString, "leaf_count": leafCount, "depth": MerkleTree.depth,
             "tree": tree, "tree_leaf_count": treeLeafCount, "tree_capacity": treeCapacity,
             "last_batch": lastBatch, "accepted_roots": acceptedRoots.map(\.decimalString),
+            "open_trees": openTrees.map { ["tree": $0.tree, "leaf_count": $0.leafCount, "last_batch": $0.lastBatch, "root": $0.root.decimalString] },
         ])
     }
 
@@ -45,6 +60,11 @@ public struct TreeAnswer: Sendable, Equatable {
         if let c = ServerAnswer.int(o["tree_capacity"]), ServerAnswer.isTreeCapacity(c) { out.treeCapacity = c }
         if let b = ServerAnswer.int(o["last_batch"]), b >= 0 { out.lastBatch = Int64(b) }
         out.acceptedRoots = (o["accepted_roots"] as? [Any])?.compactMap { ServerAnswer.fr($0) } ?? []
+        out.openTrees = ((o["open_trees"] as? [Any]) ?? []).prefix(ServerAnswer.maxOpenTrees).compactMap { item -> OpenTree? in
+            guard let e = item as? [String: Any], let t = ServerAnswer.int(e["tree"]), t >= 0, let n = ServerAnswer.int(e["leaf_count"]), n >= 0,
+                  let b = ServerAnswer.int(e["last_batch"]), b >= 0, let r = ServerAnswer.fr(e["root"]) else { return nil }
+            return OpenTree(tree: Int64(t), leafCount: n, lastBatch: Int64(b), root: r)
+        }
         return out
     }
 }
