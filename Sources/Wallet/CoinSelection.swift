@@ -33,10 +33,16 @@ extension PeerWallet {
     func selectInputs(covering amount: UInt64, key: SpendingKey, saveRequest: URL?,
                       mergeRefusal: (Int) -> String) throws -> (notes: [WalletDatabase.StoredNote], fee: UInt64, total: UInt64) {
         let fee = try transferFee()
-        var inputs = try inOneTree(try select(amount, fee: fee), key: key, saveRequest: saveRequest)
-        if inputs.count > 2 {
-            guard saveRequest == nil else { throw WalletError(mergeRefusal(inputs.count)) }
-            inputs = try merge(inputs, keepingLast: true, key: key)
+        var inputs = try select(amount, fee: fee)
+        let capacity = try treeCapacity()
+        let spread = Set(inputs.map { $0.leafIndex / capacity }).sorted()
+        if spread.count > 1 || inputs.count > 2 {
+            guard saveRequest == nil else {
+                throw WalletError(spread.count > 1
+                    ? "these notes lie in trees \(spread) and one transfer proves against one tree's root: run it once without --no-submit (the notes are gathered into one tree first), or send less"
+                    : mergeRefusal(inputs.count))
+            }
+            inputs = try gather(inputs, key: key)
         }
         let total = inputs.reduce(UInt64(0)) { $0 + $1.value }
         guard total >= amount + fee else { throw WalletError("insufficient funds: \(amount) and the server's fee of \(fee) needed, \(total) spendable after merging") }
@@ -71,55 +77,56 @@ extension PeerWallet {
         }
     }
 
-    /// `inputs`, all in one tree: one transfer proves against one tree's root (trees roll over
-    /// when full). If they lie in several, each note outside the open tree is first moved into
-    /// it by a transfer to this wallet (one proof each), and the wallet says so.
-    func inOneTree(_ inputs: [WalletDatabase.StoredNote], key: SpendingKey, saveRequest: URL?) throws -> [WalletDatabase.StoredNote] {
-        let capacity = try treeCapacity()
-        let trees = Set(inputs.map { $0.leafIndex / capacity })
-        guard trees.count > 1 else { return inputs }
-        guard saveRequest == nil else {
-            throw WalletError("these notes lie in trees \(trees.sorted()) and one transfer proves against one tree's root: run it once without --no-submit (the notes are moved into one tree first), or send less")
+    /// `notes` gathered into at most 2 notes of one tree: one transfer spends at most 2 notes
+    /// and proves against one tree's root (trees roll over when full, and several may grow at
+    /// once, issue 16). Until that holds, the two smallest notes sharing a tree are merged
+    /// (2 → 1), or when none share one the smallest is moved (1 → 1); each such transfer pays the
+    /// fee, and its note lands in a tree the server writes (the open one, or with several open
+    /// trees any of them). The wallet says so.
+    func gather(_ notes: [WalletDatabase.StoredNote], key: SpendingKey) throws -> [WalletDatabase.StoredNote] {
+        let capacity = try treeCapacity(), fee = try transferFee()
+        func trees(_ notes: [WalletDatabase.StoredNote]) -> [Int] { Set(notes.map { $0.leafIndex / capacity }).sorted() }
+        let spread = trees(notes)
+        if spread.count > 1 {
+            log("your funds lie in \(spread.count) commitment trees (\(spread.map(String.init).joined(separator: ", "))) and a transfer spends notes of one tree only: gathering them into one first")
         }
-        let open = (try syncedTree()?.leaves ?? 1) - 1
-        let target = max(open / capacity, trees.max()!)
-        let moving = inputs.filter { $0.leafIndex / capacity != target }
-        let fee = try transferFee()
-        log("your funds lie in \(trees.count) commitment trees (\(trees.sorted().map(String.init).joined(separator: ", "))) and a transfer spends notes of one tree only: moving \(moving.count) note\(moving.count == 1 ? "" : "s") into tree \(target) first")
-        return try inputs.map { n in
-            guard n.leafIndex / capacity != target else { return n }
-            guard n.value > fee else {
-                throw WalletError("note \(n.leafIndex) holds \(n.value), not more than the server's fee of \(fee) for moving it between trees: send less")
-            }
-            guard let moved = try payToSelf([n], value: n.value - fee, memo: "move", fee: fee, key: key)?.note else {
-                throw WalletError("moving note \(n.leafIndex) did not settle")
-            }
-            guard moved.leafIndex / capacity == target else {
-                throw WalletError("tree \(target) filled up while notes were moved into it; run the command again")
-            }
-            return moved
+        if notes.count > 2 {
+            log("your funds are spread over \(notes.count) notes and a transfer spends at most 2: merging them first, one transfer per note beyond 2")
         }
-    }
-
-    /// Merges `notes` into one note of this wallet by a chain of transfers (2 → 1 each), each
-    /// paying the server's fee.
-    func merge(_ notes: [WalletDatabase.StoredNote], keepingLast: Bool, key: SpendingKey) throws -> [WalletDatabase.StoredNote] {
-        let fee = try transferFee()
-        var acc = notes[0]
-        let chain = keepingLast ? notes.count - 2 : notes.count - 1
-        log("your funds are spread over \(notes.count) notes and a transfer spends at most 2: merging them first by a chain of \(chain) transfer\(chain == 1 ? "" : "s")")
-        for i in 1...chain {
-            let next = notes[i]
-            let (sum, overflow) = acc.value.addingReportingOverflow(next.value)
-            guard !overflow else { throw WalletError("the notes' total overflows 64 bits") }
-            guard sum >= fee else { throw WalletError("merging notes of \(sum) in all would not pay the server's fee of \(fee)") }
-            guard let merged = try payToSelf([acc, next], value: sum - fee, memo: "merge", fee: fee, key: key) else {
-                throw WalletError("merge transfer did not settle")
+        let limit = 4 * notes.count + 8
+        var notes = notes
+        var rounds = 0
+        while trees(notes).count > 1 || notes.count > 2 {
+            rounds += 1
+            guard rounds <= limit else {
+                throw WalletError("the gathered notes kept landing in different trees (the server writes several at once); run the command again")
             }
-            log("merged \(i + 1) of \(notes.count) notes (batch \(merged.settled.batch))" + (fee > 0 ? ", fee \(fee)" : ""))
-            acc = merged.note
+            let byTree = Dictionary(grouping: notes, by: { $0.leafIndex / capacity })
+            let chosen: [WalletDatabase.StoredNote]
+            if let shared = byTree.values.filter({ $0.count >= 2 }).min(by: { $0[0].leafIndex < $1[0].leafIndex }) {
+                chosen = Array(shared.sorted { $0.value < $1.value }.prefix(2))
+            } else {
+                chosen = [notes.min { $0.value < $1.value }!]
+            }
+            let names = chosen.map { String($0.leafIndex) }.joined(separator: " and ")
+            var sum: UInt64 = 0
+            for n in chosen {
+                let (v, overflow) = sum.addingReportingOverflow(n.value)
+                guard !overflow else { throw WalletError("the notes' total overflows 64 bits") }
+                sum = v
+            }
+            let merging = chosen.count == 2
+            guard sum > fee else {
+                throw WalletError("note\(merging ? "s" : "") \(names) hold\(merging ? "" : "s") \(sum), not more than the server's fee of \(fee) for \(merging ? "merging" : "moving") \(merging ? "them" : "it"): send less")
+            }
+            guard let done = try payToSelf(chosen, value: sum - fee, memo: merging ? "merge" : "move", fee: fee, key: key) else {
+                throw WalletError("\(merging ? "merging" : "moving") note\(merging ? "s" : "") \(names) did not settle")
+            }
+            log("\(merging ? "merged" : "moved") note\(merging ? "s" : "") \(names) into tree \(done.note.leafIndex / capacity) (batch \(done.settled.batch))" + (fee > 0 ? ", fee \(fee)" : ""))
+            let used = Set(chosen.map(\.leafIndex))
+            notes = notes.filter { !used.contains($0.leafIndex) } + [done.note]
         }
-        return keepingLast ? [acc, notes[notes.count - 1]] : [acc]
+        return notes.sorted { $0.value > $1.value }
     }
 
     /// Spends `inputs` into one note of `value` for this wallet (and a zero note): a merge, or

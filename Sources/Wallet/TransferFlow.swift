@@ -97,13 +97,13 @@ extension PeerWallet {
     /// against the current root, public to all.
     private func anchoredInputs(_ plan: TransferPlan) throws -> (root: Fr, inputs: [SpendableNote]) {
         let inputs = plan.inputs
-        if let last = inputs.map(\.leafIndex).max(), try (syncedTree()?.leaves ?? 0) <= last {
+        let capacity = try treeCapacity()
+        if try inputs.contains(where: { try !database.isChecked(leaf: $0.leafIndex, capacity: capacity) }) {
             try sync(quiet: true)
         }
         if inputs.isEmpty { return (try server.tree().root, []) }
         // One proof names one root, so all inputs lie in one tree (`inOneTree`); the circuit
         // sees each note's position in that tree.
-        let capacity = try treeCapacity()
         let trees = Set(inputs.map { $0.leafIndex / capacity })
         guard trees.count == 1, let t = trees.first else {
             throw WalletError("the notes of this transfer lie in trees \(trees.sorted()), and a transfer proves against one tree's root; nothing was sent")

@@ -6,7 +6,7 @@ import SQLite
 /// The wallet's state in one SQLite file (`wallet.sqlite` in the wallet directory). No
 /// secrets live here: the key file is separate (see `KeyFile`). Migrations are append-only.
 ///
-///     meta(key, value)             sync cursor ("next_leaf"), server URL, and the pinned
+///     meta(key, value)             the server's tree layout ("tree_capacity", "open_trees"), server URL, and the pinned
 ///                                  parameters ("params_fingerprint", "params_source",
 ///                                  "params_circuit_id", "params_verifying_key" as snarkjs JSON,
 ///                                  "params_receipt_key" hex, "params_pinned_at"); a fingerprint
@@ -21,6 +21,8 @@ import SQLite
 ///     leaf_groups(grp)             the 32 commitments of each group of leaves holding a note
 ///                                  of this wallet, and of the group at the tip
 ///     tree_nodes(height, idx)      published nodes of complete subtrees (heights 5 and 10)
+///     sync_trees(tree)             each tree's sync cursors: positions paged, checked (under
+///                                  which root, of which batch), nullifier positions read
 public final class WalletDatabase {
 
     public struct Failure: Error, CustomStringConvertible {
@@ -78,6 +80,20 @@ public final class WalletDatabase {
         ALTER TABLE notes ADD COLUMN settled_at INTEGER;
         ALTER TABLE transfers ADD COLUMN settled_at INTEGER;
         """,
+        // Version 5 (issue 16): sync cursors per tree, since several trees may grow at once and
+        // a global leaf order would skip leaves filled later. The meta cursors of version 4
+        // (one tree growing at a time) are carried over by `carryGlobalCursors`.
+        """
+        CREATE TABLE sync_trees(
+            tree INTEGER PRIMARY KEY,
+            next INTEGER NOT NULL DEFAULT 0,
+            tip_batch INTEGER NOT NULL DEFAULT 0,
+            checked INTEGER NOT NULL DEFAULT 0,
+            root TEXT,
+            root_batch INTEGER NOT NULL DEFAULT 0,
+            spend_next INTEGER NOT NULL DEFAULT 0,
+            CHECK (checked <= next AND (checked = 0 OR root IS NOT NULL)));
+        """,
     ]
 
     private let connection: SQLiteConnection
@@ -92,7 +108,12 @@ public final class WalletDatabase {
         try execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;")
         let version = try query("PRAGMA user_version") { $0.int(0) }.first ?? 0
         for (i, m) in Self.migrations.enumerated() where i >= version {
-            try execute("BEGIN; \(m) PRAGMA user_version = \(i + 1); COMMIT;")
+            try execute("BEGIN; \(m)")
+            // Version 5 carries version 4's cursors over in the same transaction.
+            if i == 4 {
+                do { try carryGlobalCursors() } catch { try? execute("ROLLBACK"); throw error }
+            }
+            try execute("PRAGMA user_version = \(i + 1); COMMIT;")
         }
     }
 

@@ -6,12 +6,17 @@ import SettlementClient
 
 /// Sync: what the wallet learns from the server, and how it learns it without telling.
 ///
-/// Every request here is one every wallet makes alike: pages of all notes (`/v1/notes`), the
-/// published subtree nodes (`/v1/tree/subtrees`), the header of the batch at the tip
-/// (`/v1/batches/{n}`), pages of all spent nullifiers (`/v1/nullifiers?from=`). None names a
-/// leaf index, commitment or nullifier of this wallet: the server learns only how far the
-/// wallet had synced before. Notes are found by trial decryption, checked against the tree
-/// (`WalletTree.verify`) before they count, and spends are matched locally.
+/// Every request here is one every wallet makes alike: pages of each tree's notes by position
+/// (`/v1/notes?tree=&from=`), the published subtree nodes (`/v1/tree/subtrees`), the header of
+/// the batch at a tree's tip (`/v1/batches/{n}`), pages of each tree's spent nullifiers
+/// (`/v1/nullifiers?tree=&from=`). None names a leaf index, commitment or nullifier of this
+/// wallet: the server learns only how far the wallet had synced before. Notes are found by trial
+/// decryption, checked against the tree (`WalletTree.verify`) before they count, and spends are
+/// matched locally.
+///
+/// Trees (issues 14 and 16): a server keeps `open_trees` trees (K) growing at once, tree l
+/// then l + K, l + 2K… once each is full. Leaf positions are gap-free within a tree and nowhere
+/// else, so the wallet keeps one cursor per tree (`TreeCursor`), never a global one.
 extension PeerWallet {
     public struct SyncReport: Sendable {
         public var scanned = 0
@@ -34,51 +39,39 @@ extension PeerWallet {
         public var freedNotes: Int
     }
 
-    /// The view for global indices (`absorb`, `rollBack`): tree 0's numbering is the global one.
-    var tree: WalletTree { WalletTree(database: database) }
-
     /// Leaves per tree on this wallet's server, as its notes pages said (2^20 until told).
     func treeCapacity() throws -> Int { Int(try database.meta("tree_capacity") ?? "") ?? MerkleTree.capacity }
 
-    /// The server's tree capacity, asked (one notes page from leaf 0, the question every wallet
-    /// asks first) if this wallet has not synced yet: a note's nullifier depends on its position
-    /// in its tree.
-    func knownTreeCapacity(_ server: ServerClient) throws -> Int {
-        if let known = Int(try database.meta("tree_capacity") ?? "") { return known }
-        let capacity = try server.notes(from: 0, limit: 1).treeCapacity
-        try database.setMeta("tree_capacity", String(capacity))
-        return capacity
+    /// The server's tree capacity and open trees, asked (one notes page of tree 0, the question
+    /// every wallet asks first) if this wallet has not synced yet: a note's nullifier depends on
+    /// its position in its tree.
+    func knownTreeLayout(_ server: ServerClient) throws -> (capacity: Int, openTrees: Int) {
+        if let capacity = Int(try database.meta("tree_capacity") ?? ""), let open = Int(try database.meta("open_trees") ?? "") {
+            return (capacity, open)
+        }
+        let page = try server.notes(tree: 0, from: 0, limit: 1)
+        try learnLayout(page)
+        return (page.treeCapacity, page.openTrees)
     }
+
+    func knownTreeCapacity(_ server: ServerClient) throws -> Int { try knownTreeLayout(server).capacity }
 
     /// The view of tree `t` (issue 14: trees roll over when full).
     func treeView(_ t: Int) throws -> WalletTree { WalletTree(database: database, tree: t, capacity: try treeCapacity()) }
 
-    /// The checked state of tree `t` to prove against: its leaf count and root. The open tree
-    /// (the one of the last synced leaf) as last checked; a closed tree full, under its last
-    /// root. Nil for a tree not synced and checked.
+    /// The checked state of tree `t` to prove against: its leaf count and root as last checked.
+    /// Nil for a tree not synced and checked.
     func anchor(tree t: Int) throws -> (leaves: Int, root: Fr)? {
-        guard let synced = try syncedTree(), synced.leaves > 0 else { return nil }
-        let capacity = try treeCapacity()
-        let open = (synced.leaves - 1) / capacity
-        if t == open { return (synced.leaves - t * capacity, synced.root) }
-        guard t < open, let root = try database.meta("tree_root:\(t)").flatMap({ try? Fr(decimal: $0) }) else { return nil }
-        return (capacity, root)
+        let c = try database.treeCursor(t)
+        guard c.checked > 0, let root = c.root else { return nil }
+        return (c.checked, root)
     }
 
-    /// Leaves the wallet has synced and checked, and their root (the anchor its transfers prove
-    /// against).
-    func syncedTree() throws -> (leaves: Int, root: Fr)? {
-        guard let n = Int(try database.meta("tree_leaves") ?? ""), let r = try database.meta("tree_root").flatMap({ try? Fr(decimal: $0) }) else {
-            return nil
-        }
-        return (n, r)
-    }
-
-    /// Pages through `/v1/notes` from the saved cursor, trial-decrypts every output on all
-    /// cores, records this wallet's notes (openings checked against their commitments) and
+    /// Pages through each tree's notes from its saved cursor, trial-decrypts every output on
+    /// all cores, records this wallet's notes (openings checked against their commitments) and
     /// keeps the leaves around them, saving the cursor after each page (an interrupted sync
-    /// resumes); then checks the tree against the tip batch's root, and learns spends from the
-    /// public nullifier list.
+    /// resumes); checks each tree with new leaves against the root of the batch at its tip; then
+    /// learns spends from each tree's public nullifier list.
     @discardableResult
     public func sync(pageSize: Int = 10_000, quiet: Bool = false) throws -> SyncReport {
         let start = Date()
@@ -88,32 +81,18 @@ extension PeerWallet {
         if let known = try database.meta("server"), (try? Self.normalizeServer(known)) != serverURL {
             log("note: this wallet last synced with \(known); now using \(serverURL)")
         }
-        var from = Int(try database.meta("next_leaf") ?? "0") ?? 0
-        var tipBatch = Int64(try database.meta("tip_batch") ?? "0") ?? 0
-        // The notes, then the tip batch's header; a batch that settled in between means one
-        // more round (at most a few).
-        var rounds = 0
-        while true {
-            try scanNotes(from: &from, tipBatch: &tipBatch, pageSize: pageSize, quiet: quiet, report: &report, server: server)
-            if from == 0 { break }
-            // Nothing new since the last checked tree, and nothing of ours waiting: done.
-            if try syncedTree()?.leaves == from, try database.uncheckedNotes(in: 0..<from).isEmpty {
-                break
-            }
-            let header = try server.batch(tipBatch)
-            let capacity = try treeCapacity()
-            let openTree = (from - 1) / capacity
-            if header.tree == openTree, openTree * capacity + header.leafCount == from {
-                try checkTrees(upTo: from, openTree: openTree, tipRoot: header.root, tipBatch: tipBatch, server: server)
-                break
-            }
-            rounds += 1
-            guard header.tree * capacity + header.leafCount > from, rounds < 5 else {
-                throw WalletTree.inconsistent("batch \(tipBatch) ends tree \(header.tree) at leaf \(header.leafCount), but its leaves were sent up to \(from)")
+        let (capacity, openTrees) = try knownTreeLayout(server)
+        // Each lane's trees in turn: a full tree's successor is K trees on. Full and checked
+        // trees cost no request.
+        for lane in 0..<openTrees {
+            var t = lane
+            while try syncTree(t, capacity: capacity, pageSize: pageSize, quiet: quiet, report: &report, server: server) == capacity {
+                t += openTrees
             }
         }
-        report.newlySpent = try syncSpends(upTo: from, server: server)
-        try resolvePendingTransfers(syncedLeaves: from, server: server, report: &report)
+        report.leafCount = try database.checkedLeaves()
+        report.newlySpent = try syncSpends(server: server)
+        try resolvePendingTransfers(server: server, report: &report)
         // Only now, the whole sync done: the server it synced with, and when (issue 19).
         try database.transaction {
             try database.setMeta("server", serverURL)
@@ -132,47 +111,37 @@ extension PeerWallet {
         return report
     }
 
-    /// Pages through `/v1/notes` from leaf `from` to the server's leaf count, taking in each
-    /// page; `from` and `tipBatch` follow the saved cursor.
-    private func scanNotes(from: inout Int, tipBatch: inout Int64, pageSize: Int, quiet: Bool, report: inout SyncReport,
-                           server: ServerClient) throws {
-        while true {
-            let page = try server.notes(from: from, limit: pageSize)
-            report.leafCount = page.leafCount
-            if from > page.leafCount {
-                throw WalletError("this wallet has synced \(from) leaves but the server holds \(page.leafCount): is --server the same server as before? (a fresh server needs a fresh wallet directory)")
-            }
+    /// Syncs tree `t`: pages its notes from the cursor to the end the server holds, then checks
+    /// the tree against the root of the batch of its last leaf. Returns the leaves checked.
+    private func syncTree(_ t: Int, capacity: Int, pageSize: Int, quiet: Bool, report: inout SyncReport, server: ServerClient) throws -> Int {
+        var c = try database.treeCursor(t)
+        while c.next < capacity {
+            let limit = min(pageSize, capacity - c.next)
+            let page = try server.notes(tree: t, from: c.next, limit: limit)
+            try learnLayout(page)
             if page.notes.isEmpty { break }
-            try takeIn(page, from: from, report: &report)
-            tipBatch = page.notes.last!.batch
+            try takeIn(page, cursor: &c, report: &report)
             report.scanned += page.notes.count
-            from = page.next
-            if !quiet { log("sync: \(from)/\(page.leafCount) leaves scanned, \(report.found) notes found") }
-            if from >= page.leafCount { break }
+            if !quiet { log("sync: tree \(t): \(c.next) leaves scanned, \(report.found) notes found") }
+            if page.notes.count < limit { break }  // the tree's end when the server read it
         }
+        let base = t * capacity
+        if c.next == c.checked, try database.uncheckedNotes(in: base..<base + c.next).isEmpty { return c.checked }
+        try check(&c, capacity: capacity, server: server)
+        return c.checked
     }
 
-    /// Records one page of leaves from `from`: this wallet's notes among them, the leaves
-    /// around them, the batch that filled each tree, and the cursor.
-    private func takeIn(_ page: ServerAnswer.NotesPage, from: Int, report: inout SyncReport) throws {
-        // The tree capacity is fixed for a server's ledger: another one means another server.
+    /// Records `page` of a tree's leaves at the cursor: this wallet's notes among them, the
+    /// leaves around them, and the cursor.
+    private func takeIn(_ page: ServerAnswer.NotesPage, cursor c: inout TreeCursor, report: inout SyncReport) throws {
         let capacity = page.treeCapacity
-        if let known = try database.meta("tree_capacity") {
-            guard known == String(capacity) else {
-                throw WalletError("the server now says its trees hold \(capacity) leaves, where it said \(known): is --server the same server as before? (a fresh server needs a fresh wallet directory)")
-            }
-        } else {
-            // First told here. A wallet that synced before trees existed synced tree 0
-            // of 2^20 leaves; a server with smaller trees is another server.
-            guard from == 0 || capacity == MerkleTree.capacity else {
-                throw WalletError("the server says its trees hold \(capacity) leaves, but this wallet synced \(from) leaves of a tree of 2^20: is --server the same server as before?")
-            }
-            try database.setMeta("tree_capacity", String(capacity))
-        }
-        // (The decoder refused a page with a gap or leaves out of order.)
+        // (The decoder refused a page with a gap, leaves out of order or of another tree.)
         let vk = viewingKey
         let owner = vk.ownerKey
         let found = Self.trialDecrypt(page.notes, viewingKey: vk)
+        var next = c
+        next.next = page.next
+        next.tipBatch = page.notes.last!.batch
         try database.transaction {
             for (leaf, pt) in found {
                 // Believe a note only if its opening matches the commitment in the tree.
@@ -185,80 +154,104 @@ extension PeerWallet {
                 report.found += 1
                 report.foundValue &+= pt.value
             }
-            try tree.absorb(page.notes.map(\.commitment), from: from)
-            // The batch that filled each tree: its root is that tree's last root.
-            for leaf in page.notes where (leaf.leafIndex + 1) % capacity == 0 {
-                try database.setMeta("tree_end_batch:\(leaf.leafIndex / capacity)", String(leaf.batch))
+            try WalletTree(database: database, tree: c.tree, capacity: capacity).absorb(page.notes.map(\.commitment), from: page.notes[0].leafIndex)
+            try database.setTreeCursor(next)
+        }
+        c = next
+    }
+
+    /// The tree capacity and open trees are fixed for a server's ledger: others mean another
+    /// server. Recorded when first told.
+    private func learnLayout(_ page: ServerAnswer.NotesPage) throws {
+        let fresh = "is --server the same server as before? (a fresh server needs a fresh wallet directory)"
+        if let known = try database.meta("tree_capacity") {
+            guard known == String(page.treeCapacity) else {
+                throw WalletError("the server now says its trees hold \(page.treeCapacity) leaves, where it said \(known): \(fresh)")
             }
-            try database.setMeta("next_leaf", String(page.next))
-            try database.setMeta("tip_batch", String(page.notes.last!.batch))
+        } else {
+            // A wallet that synced before trees existed synced tree 0 of 2^20 leaves; a server
+            // with smaller trees is another server.
+            guard try database.treeCursor(0).next == 0 || page.treeCapacity == MerkleTree.capacity else {
+                throw WalletError("the server says its trees hold \(page.treeCapacity) leaves, but this wallet synced leaves of a tree of 2^20: \(fresh)")
+            }
+            try database.setMeta("tree_capacity", String(page.treeCapacity))
+        }
+        if let known = try database.meta("open_trees") {
+            guard known == String(page.openTrees) else {
+                throw WalletError("the server now says it keeps \(page.openTrees) trees open at once, where it said \(known): \(fresh)")
+            }
+        } else {
+            try database.setMeta("open_trees", String(page.openTrees))
         }
     }
 
-    /// Checks every tree with leaves since the last check, up to leaf `from`: the closed ones
-    /// full, under the root of the batch that filled them; the open one under the tip's root.
-    /// All of it counts, or none: on an inconsistency the wallet forgets what it took in since
-    /// the last checked tree, so that the next sync (with honest answers) starts from solid ground.
-    private func checkTrees(upTo from: Int, openTree: Int, tipRoot: Fr, tipBatch: Int64, server: ServerClient) throws {
-        let capacity = try treeCapacity()
+    /// Checks tree `c.tree`'s `c.next` leaves against the root of the batch of its last leaf,
+    /// which must end the tree there. All of it counts, or none: on an inconsistency the wallet
+    /// forgets what it took in of this tree since its last check, so that the next sync (with
+    /// honest answers) starts from solid ground.
+    private func check(_ c: inout TreeCursor, capacity: Int, server: ServerClient) throws {
+        let view = WalletTree(database: database, tree: c.tree, capacity: capacity)
         do {
-            var checks: [(view: WalletTree, leaves: Int, root: Fr)] = []
-            for t in stride(from: (try syncedTree()?.leaves ?? 0) / capacity, to: openTree, by: 1) {
-                guard let b = Int64(try database.meta("tree_end_batch:\(t)") ?? "") else {
-                    throw WalletTree.inconsistent("tree \(t) is full but the batch that filled it was never sent")
-                }
-                let end = try server.batch(b)
-                guard end.tree == t, end.leafCount == capacity else {
-                    throw WalletTree.inconsistent("batch \(b) took tree \(t)'s last leaf but says it ends tree \(end.tree) at \(end.leafCount) leaves")
-                }
-                checks.append((try treeView(t), capacity, end.root))
+            let header = try server.batch(c.tipBatch)
+            guard header.tree == c.tree, header.leafCount == c.next else {
+                throw WalletTree.inconsistent("batch \(c.tipBatch) holds leaf \(c.next - 1) of tree \(c.tree) but says it ends tree \(header.tree) at \(header.leafCount) leaves")
             }
-            checks.append((try treeView(openTree), from - openTree * capacity, tipRoot))
-            for c in checks { try c.view.fetchPublished(leaves: c.leaves, server: server) }
+            try view.fetchPublished(leaves: c.next, server: server)
+            var checked = c
+            checked.checked = c.next
+            checked.root = header.root
+            checked.rootBatch = c.tipBatch
             try database.transaction {
-                for c in checks {
-                    try c.view.verify(leaves: c.leaves, expectedRoot: c.root)
-                    try database.setMeta("tree_root:\(c.view.tree)", c.root.decimalString)
-                }
-                try database.setMeta("tree_leaves", String(from))
-                try database.setMeta("tree_root", tipRoot.decimalString)
-                try database.setMeta("tree_batch", String(tipBatch))
+                try view.verify(leaves: c.next, expectedRoot: header.root)
+                try database.setTreeCursor(checked)
             }
+            c = checked
         } catch let e as WalletError where e.code == "inconsistent" {
-            try tree.rollBack(to: try syncedTree()?.leaves ?? 0)
-            try database.setMeta("tip_batch", try database.meta("tree_batch") ?? "0")
+            try database.transaction {
+                try view.rollBack(to: c.checked)
+                c.next = c.checked
+                c.tipBatch = c.rootBatch
+                try database.setTreeCursor(c)
+            }
             throw e
         }
     }
 
-    /// Pages through the public list of spent nullifiers from the saved cursor up to `leaves`
-    /// (the list is numbered like the leaves) and marks this wallet's notes spent where their
-    /// nullifiers appear. Returns how many were newly spent.
-    func syncSpends(upTo leaves: Int, server: ServerClient) throws -> Int {
-        var from = Int(try database.meta("next_spend") ?? "0") ?? 0
+    /// Pages through each tree's public list of spent nullifiers from its cursor up to the
+    /// tree's checked leaves (the list is numbered like the leaves of the transfers' outputs)
+    /// and marks this wallet's notes spent where their nullifiers appear. Returns how many were
+    /// newly spent.
+    func syncSpends(server: ServerClient) throws -> Int {
+        let capacity = try treeCapacity()
         var mine: [String: WalletDatabase.StoredNote] = [:]
         for n in try database.unspentNotes(includingUnverified: true) { mine[n.nullifier.decimalString] = n }
         var newlySpent = 0
         var spending: [(id: String, extAmount: Int64, outputs: [Int], settledAt: Int64?)] = []
-        while from < leaves {
-            let page = try server.spends(from: from, limit: min(20_000, (leaves - from + 1) & ~1))
-            if page.spends.isEmpty { throw WalletTree.inconsistent("the nullifier list ends at \(from) while the tree holds \(leaves) leaves") }
-            try database.transaction {
-                for s in page.spends {
-                    guard let n = mine.removeValue(forKey: s.nullifier) else { continue }
-                    guard s.index > n.leafIndex else {
-                        throw WalletTree.inconsistent("the note at leaf \(n.leafIndex) is listed as spent at position \(s.index), before it existed")
-                    }
-                    try database.markSpent(leafIndex: n.leafIndex, by: s.transferID)
-                    newlySpent += 1
-                    if !spending.contains(where: { $0.id == s.transferID }) {
-                        let first = s.index - s.index % 2
-                        spending.append((s.transferID, s.extAmount, [first, first + 1], s.settledAt))
-                    }
+        for var c in try database.treeCursors() where c.spendNext < c.checked {
+            while c.spendNext < c.checked {
+                let page = try server.spends(tree: c.tree, from: c.spendNext, limit: min(20_000, (c.checked - c.spendNext + 1) & ~1), capacity: capacity)
+                if page.spends.isEmpty {
+                    throw WalletTree.inconsistent("tree \(c.tree)'s nullifier list ends at \(c.spendNext) while the tree holds \(c.checked) leaves")
                 }
-                try database.setMeta("next_spend", String(page.next))
+                c.spendNext = page.next
+                try database.transaction {
+                    for s in page.spends {
+                        guard let n = mine.removeValue(forKey: s.nullifier) else { continue }
+                        // Within a tree, a note is spent after it settled; trees of several
+                        // lanes grow at once, so across trees positions say nothing of order.
+                        guard n.leafIndex / capacity != s.index / capacity || s.index > n.leafIndex else {
+                            throw WalletTree.inconsistent("the note at leaf \(n.leafIndex) is listed as spent at position \(s.index), before it existed")
+                        }
+                        try database.markSpent(leafIndex: n.leafIndex, by: s.transferID)
+                        newlySpent += 1
+                        if !spending.contains(where: { $0.id == s.transferID }) {
+                            let first = s.index - s.index % 2
+                            spending.append((s.transferID, s.extAmount, [first, first + 1], s.settledAt))
+                        }
+                    }
+                    try database.setTreeCursor(c)
+                }
             }
-            from = page.next
         }
         try recordSpends(spending)
         return newlySpent
@@ -270,7 +263,8 @@ extension PeerWallet {
     /// the sync has reached its leaves; one the server has no record of never reached it, and
     /// its notes are spendable again (`report.released`). Notes reserved by a transfer with no
     /// record (a wallet from before records were kept) are released the same way.
-    func resolvePendingTransfers(syncedLeaves: Int, server: ServerClient, report: inout SyncReport) throws {
+    func resolvePendingTransfers(server: ServerClient, report: inout SyncReport) throws {
+        let capacity = try treeCapacity()
         let pending = try database.transfers().filter { $0.status == .pending }
         let reserved = try database.unspentNotes(includingUnverified: true).filter { $0.pendingSpend != nil }
         for t in pending {
@@ -279,7 +273,7 @@ extension PeerWallet {
                 continue
             case .settled(let answer):
                 let receipt = answer.receipt
-                guard receipt.leafIndices.allSatisfy({ $0 < syncedLeaves }) else { continue }  // the next sync
+                guard try receipt.leafIndices.allSatisfy({ try database.isChecked(leaf: Int($0), capacity: capacity) }) else { continue }  // the next sync
                 // Believed only under the pinned receipt key, and only if the public nullifier
                 // list agrees: its inputs were marked spent by that list above, never by this
                 // answer. Otherwise it stays pending (a later sync, or the operator, settles it).

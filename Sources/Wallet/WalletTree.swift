@@ -223,18 +223,15 @@ public struct WalletTree {
         try database.markNotesChecked(in: range)
     }
 
-    /// Forgets what sync took in beyond the first `leaves` leaves (the last checked tree):
-    /// notes not yet checked, leaf groups past it, and the cursor. Found again, checked, by the
-    /// next sync.
+    /// Forgets what sync took in of this tree beyond its first `leaves` leaves (its last check):
+    /// notes not yet checked, and leaf groups past it. Found again, checked, by the next sync,
+    /// which pages the tree again from its cursor (set by the caller, in the same transaction).
     func rollBack(to leaves: Int) throws {
-        try database.transaction {
-            try database.deleteUncheckedNotes(from: leaves)
-            let g = leaves / Self.groupSize
-            try database.deleteLeafGroups(after: g)
-            if let l = try group(g) {
-                if leaves % Self.groupSize == 0 { try deleteGroup(g) } else { try setGroup(g, Array(l.prefix(leaves % Self.groupSize))) }
-            }
-            try database.setMeta("next_leaf", String(leaves))
+        try database.deleteUncheckedNotes(in: base + leaves..<base + capacity)
+        let g = groupBase + leaves / Self.groupSize
+        try database.deleteLeafGroups(in: g + 1..<groupBase + capacity / Self.groupSize)
+        if leaves < capacity, let l = try group(g) {
+            if leaves % Self.groupSize == 0 { try deleteGroup(g) } else { try setGroup(g, Array(l.prefix(leaves % Self.groupSize))) }
         }
     }
 

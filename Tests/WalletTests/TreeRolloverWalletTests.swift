@@ -1,5 +1,6 @@
 import Foundation
 import Protocol
+import SQLite
 import SQLiteLedger
 import Settlement
 import SettlementClient
@@ -49,6 +50,44 @@ import Wallet
             #expect(try a.balance().spendable == 45)
             #expect(try ledger.audit() == [])
             #expect(counts.leaves > 32, "tree 1 is in use")
+        }
+    }
+
+    /// Issue 16: a wallet that synced with one global cursor (wallet database version 4) gets
+    /// one cursor per tree from it, in the migration's transaction, and syncs on from there:
+    /// a full, checked tree is not asked again.
+    @Test func aWalletOfOneGlobalCursorCarriesItIntoOneCursorPerTree() async throws {
+        try await PrivateSyncTests.withServer(treeCapacity: 32) { server, wire, dir in
+            let before: [TreeCursor]
+            do {
+                let a = try PrivateSyncTests.wallet(dir, "a", server: server)
+                let filler = try PrivateSyncTests.wallet(dir, "filler", server: server)
+                _ = try a.deposit(100, voucher: testVoucher(100))                          // leaves 0, 1
+                for _ in 0..<15 { _ = try filler.deposit(1, voucher: testVoucher(1)) }  // leaves 2…31
+                _ = try a.deposit(50, voucher: testVoucher(50))                            // leaves 32, 33
+                try a.sync(quiet: true)
+                before = try a.database.treeCursors()
+                #expect(before.map(\.tree) == [0, 1] && before.map(\.checked) == [32, 2] && before.map(\.spendNext) == [32, 2])
+            }
+            // The same state as version 4 kept it.
+            let path = dir.appendingPathComponent("a/wallet.sqlite").path
+            let db = try SQLiteConnection(path: path, readOnly: false)
+            let t0 = before[0], t1 = before[1]
+            let meta = ["next_leaf": "34", "tree_leaves": "34", "tree_root": t1.root!.decimalString, "tip_batch": "\(t1.tipBatch)",
+                        "tree_batch": "\(t1.rootBatch)", "next_spend": "34", "tree_end_batch:0": "\(t0.tipBatch)",
+                        "tree_root:0": t0.root!.decimalString, "tree_root:1": t1.root!.decimalString]
+            try db.execute("DROP TABLE sync_trees; DELETE FROM meta WHERE key = 'open_trees'; PRAGMA user_version = 4;")
+            for (k, v) in meta { try db.execute("INSERT INTO meta(key, value) VALUES ('\(k)', '\(v)')") }
+
+            let a = try PeerWallet(directory: dir.appendingPathComponent("a"), passphrase: nil, server: server, log: { _ in })
+            #expect(try a.database.treeCursors() == before, "one cursor per tree, as the new layout keeps them")
+            #expect(try a.database.meta("next_leaf") == nil && a.database.meta("tree_root:0") == nil && a.database.meta("open_trees") == "1")
+            let asked = wire.requests.count
+            try a.sync(quiet: true)
+            let since = wire.requests.dropFirst(asked)
+            #expect(!since.contains { $0.contains("tree=0&") }, "tree 0 is full and checked: not asked again: \(since)")
+            #expect(since.contains { $0.hasPrefix("GET /v1/notes?tree=1&from=2&") }, "tree 1 from its cursor: \(since)")
+            #expect(try a.balance().spendable == 150)
         }
     }
 }

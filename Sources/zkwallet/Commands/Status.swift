@@ -22,7 +22,7 @@ struct Status: ParsableCommand {
             let b = try w.balance()
             let pendingTransfers = try db.transfers().filter { $0.status == .pending }
             let lastSynced = try db.meta("last_synced_at").flatMap { Int64($0) }
-            let leaves = try db.meta("tree_leaves").flatMap { Int($0) }
+            let leaves = try db.treeCursors().isEmpty ? nil : db.checkedLeaves()
             let setup = try w.pinnedSetup()
             let fingerprint = try w.expectedFingerprint, pinSource = try w.pinSource ?? "pinned"
             if output.json {
