@@ -87,6 +87,11 @@ struct Server: AsyncParsableCommand {
     /// `--tree-capacity`, else $ZKSETTLE_TREE_CAPACITY. (An optional option takes no default of its own.)
     var treeCapacity: Int? { treeCapacityOption ?? env("ZKSETTLE_TREE_CAPACITY").flatMap(Int.init) }
 
+    @Option(name: .customLong("open-trees"), help: "Commitment trees that accept leaves at once, each with its own writer, so that several nodes commit in parallel (env ZKSETTLE_OPEN_TREES; 1 to 64; needs --database). Fixed when the ledger is created: default 1 for a new ledger, the stored value for an existing one, which refuses another. Wallets page each tree on its own.")
+    var openTreesOption: Int?
+    /// `--open-trees`, else $ZKSETTLE_OPEN_TREES.
+    var openTrees: Int? { openTreesOption ?? env("ZKSETTLE_OPEN_TREES").flatMap(Int.init) }
+
     @Option(help: "Lowest fee a transfer that spends notes must pay (deposits are exempt), in the ledger's units; below it, 422 fee_too_low (env ZKSETTLE_MIN_FEE; 0 accepts free transfers: set it in production).")
     var minFee: UInt64 = env("ZKSETTLE_MIN_FEE").flatMap { UInt64($0) } ?? Self.defaults.minFee
 
@@ -150,6 +155,12 @@ struct Server: AsyncParsableCommand {
         guard probationQueue >= 1 else { throw ValidationError("--probation-queue must be at least 1") }
         guard idleTimeout >= 1, bodyTimeout >= 1 else { throw ValidationError("--idle-timeout and --body-timeout must be at least 1 second") }
         if let c = treeCapacity, let problem = TreeCapacity.problem(c) { throw ValidationError("--tree-capacity: \(problem)") }
+        if let k = openTrees {
+            if let problem = OpenTrees.problem(k) { throw ValidationError("--open-trees: \(problem)") }
+            if k > 1 && database == nil {
+                throw ValidationError("--open-trees \(k): several open trees need a PostgreSQL ledger (--database); the SQLite file has one writer and one open tree")
+            }
+        }
         if let url = databaseOption, URLComponents(string: url)?.password != nil {
             throw ValidationError("--database carries a password, which other users can read on the command line: put the URL in ZKSETTLE_DATABASE, or the password in PGPASSWORD")
         }
@@ -270,17 +281,13 @@ struct Server: AsyncParsableCommand {
             }
         }
         do {
-            let ledger = try PostgresLedger(url: url, treeCapacity: treeCapacity, readers: readers, logger: Logger(label: "zksettle.postgres"))
-            // The settlement pipeline writes several lanes, but the wallet-facing reads (notes,
-            // nullifiers, subtrees, paths) still page one open tree: serving a ledger of several
-            // would hand wallets a global order that concurrent lanes fill out of order.
-            guard ledger.openTrees == 1 else {
-                throw ServerError("\(ledger.displayURL) has \(ledger.openTrees) open trees; this node serves wallets one open tree at a time, and wallet sync of several is not built yet (SCALING.md, plan 3)")
-            }
+            let ledger = try PostgresLedger(url: url, treeCapacity: treeCapacity, openTrees: openTrees, readers: readers,
+                                            logger: Logger(label: "zksettle.postgres"))
             var keys: [(name: String, bytes: [UInt8])] = [("parameters (circuit, verifying key, receipt key)", Array(fingerprint.utf8))]
             if let depositKey { keys.append(("deposit key", depositKey.publicKey)) }
             try ledger.bindKeys(keys)
-            logger.notice("ledger: PostgreSQL", metadata: ["database": "\(ledger.displayURL)", "tree_capacity": "\(ledger.treeCapacity)"])
+            logger.notice("ledger: PostgreSQL", metadata: ["database": "\(ledger.displayURL)", "tree_capacity": "\(ledger.treeCapacity)",
+                                                          "open_trees": "\(ledger.openTrees)"])
             return ledger
         } catch let e as LedgerError {
             throw ServerError("the PostgreSQL ledger: \(e.description)")
