@@ -140,9 +140,12 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     /// The decoders of `serverAnswer`, by the input's first byte; each as the wallet calls it
     /// (from position 4, at most 4 entries, the nodes at height 5, batch 2).
     static let answerFrom = 4, answerLimit = 4
+    /// A page of one tree (issue 16) is asked of tree 1 of trees of 32 leaves (`answerCapacity`
+    /// for the nullifier list, which does not say it), when the input is not a global page.
+    static let answerTree = 1, answerCapacity = 32
 
     enum Answer {
-        case notes(ServerAnswer.NotesPage), spends(ServerAnswer.SpendsPage), subtrees([Fr], Int), batch(Fr, Int, Int), tree(Fr, Int), receipt(Receipt)
+        case notes(ServerAnswer.NotesPage), spends(ServerAnswer.SpendsPage), treeNotes(ServerAnswer.NotesPage), treeSpends(ServerAnswer.SpendsPage), subtrees([Fr], Int), batch(Fr, Int, Int), tree(Fr, Int), receipt(Receipt)
         case params(String, VerifyingKey, [UInt8])
     }
 
@@ -151,7 +154,9 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         let data = Data(bytes.dropFirst())
         switch kind % 7 {
         case 0: return (try? ServerAnswer.notesPage(data, from: answerFrom, limit: answerLimit)).map(Answer.notes)
+            ?? (try? ServerAnswer.treeNotesPage(data, tree: answerTree, from: answerFrom, limit: answerLimit)).map(Answer.treeNotes)
         case 1: return (try? ServerAnswer.spendsPage(data, from: answerFrom, limit: answerLimit)).map(Answer.spends)
+            ?? (try? ServerAnswer.spendsPage(data, from: answerFrom, limit: answerLimit, tree: answerTree, capacity: answerCapacity)).map(Answer.treeSpends)
         case 2: return (try? ServerAnswer.subtrees(data, height: 5, from: answerFrom, limit: answerLimit, tree: 0)).map { .subtrees($0.roots, $0.complete) }
         case 3: return (try? ServerAnswer.batch(data, number: 2)).map { .batch($0.root, $0.leafCount, $0.tree) }
         case 4: return (try? TreeAnswer.decode(data)).map { .tree($0.root, $0.leafCount) }
@@ -181,6 +186,21 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             }
             require((try? ServerAnswer.spendsPage(ServerAnswer.encode(page, from: answerFrom), from: answerFrom, limit: answerLimit)) == page,
                     "nullifier page: does not re-encode to itself")
+        case .treeNotes(let page):
+            let base = answerTree * page.treeCapacity
+            require(page.notes.count <= answerLimit && page.next == answerFrom + page.notes.count && page.next <= page.treeCapacity,
+                    "tree notes page: more than asked, next out of step, or past the tree's end")
+            require(page.notes.enumerated().allSatisfy { $0.element.leafIndex == base + answerFrom + $0.offset }, "tree notes page: a gap, leaves out of order or of another tree")
+            require(page.notes.allSatisfy { $0.batch >= 1 } && (1...ServerAnswer.maxOpenTrees).contains(page.openTrees), "tree notes page: a batch below 1 or an impossible number of open trees")
+            require(ServerAnswer.isTreeCapacity(page.treeCapacity), "tree notes page: a tree capacity that is not a power of two from 32 to 2^20")
+            require((try? ServerAnswer.treeNotesPage(ServerAnswer.encode(page, tree: answerTree, from: answerFrom), tree: answerTree, from: answerFrom,
+                                                     limit: answerLimit)) == page, "tree notes page: does not re-encode to itself")
+        case .treeSpends(let page):
+            require(page.spends.count <= answerLimit && page.next == answerFrom + page.spends.count && page.next <= answerCapacity,
+                    "tree nullifier page: more than asked, next out of step, or past the tree's end")
+            require(page.spends.enumerated().allSatisfy { $0.element.index == answerTree * answerCapacity + answerFrom + $0.offset }, "tree nullifier page: positions out of order")
+            require((try? ServerAnswer.spendsPage(ServerAnswer.encode(page, from: answerFrom, tree: answerTree), from: answerFrom, limit: answerLimit,
+                                                  tree: answerTree, capacity: answerCapacity)) == page, "tree nullifier page: does not re-encode to itself")
         case .subtrees(let roots, let complete):
             require(roots.count <= answerLimit && complete >= answerFrom + roots.count, "subtrees: more than asked, or fewer complete than sent")
         case .batch(_, let leaves, let tree):
@@ -240,6 +260,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             let answers: [(UInt8, String)] = [
                 (0, #"{"notes":[{"leaf_index":4,"tree":0,"commitment":"5","encrypted_output":"\#(ct)","batch":2},{"leaf_index":5,"tree":0,"commitment":"6","encrypted_output":"","batch":2}],"next":6,"leaf_count":6,"tree_capacity":1048576}"#),
                 (1, #"{"from":4,"next":6,"count":6,"nullifiers":["\#(nf)","12"],"transfer_ids":["\#(id)"],"batches":[2],"ext_amounts":["-7"]}"#),
+                (0, #"{"tree":1,"from":4,"notes":[{"leaf_index":36,"tree":1,"commitment":"5","encrypted_output":"\#(ct)","batch":3}],"next":5,"leaf_count":40,"tree_capacity":32,"open_trees":2}"#),
+                (1, #"{"tree":1,"from":4,"next":6,"count":40,"nullifiers":["\#(nf)","12"],"transfer_ids":["\#(id)"],"batches":[3],"ext_amounts":["0"]}"#),
                 (2, #"{"tree":0,"height":5,"from":4,"roots":["1","2"],"complete":6,"leaf_count":192}"#),
                 (3, #"{"number":2,"tree":0,"root":"42","leaf_count":4,"hash":"\#(id)"}"#),
                 (4, #"{"root":"42","leaf_count":4,"depth":20}"#),
