@@ -63,6 +63,17 @@ import Wallet
             #expect(try await client.get("/v1/params").json["tree_capacity"] as? Int == 32)
             let notes = try await client.get("/v1/notes?from=30&limit=4").json["notes"] as? [[String: Any]] ?? []
             #expect(notes.map { $0["tree"] as? Int } == [0, 0, 1, 1])
+            // Issue 16: the same leaves paged per tree, by position, never past a tree's end.
+            let end0 = try await client.get("/v1/notes?tree=0&from=30&limit=4").json
+            #expect((end0["notes"] as? [[String: Any]])?.map { $0["leaf_index"] as? Int } == [30, 31] && end0["next"] as? Int == 32
+                    && end0["tree"] as? Int == 0 && end0["open_trees"] as? Int == 1, "\(end0)")
+            let start1 = try await client.get("/v1/notes?tree=1&from=0&limit=10").json
+            #expect((start1["notes"] as? [[String: Any]])?.map { $0["leaf_index"] as? Int } == [32, 33, 34, 35] && start1["next"] as? Int == 4, "\(start1)")
+            let spends1 = try await client.get("/v1/nullifiers?tree=1&from=2&limit=10").json
+            #expect(spends1["tree"] as? Int == 1 && spends1["from"] as? Int == 2 && (spends1["nullifiers"] as? [String])?.count == 2, "\(spends1)")
+            for bad in ["/v1/notes?tree=-1", "/v1/notes?tree=0&from=33", "/v1/nullifiers?tree=0&from=1", "/v1/nullifiers?tree=x"] {
+                #expect(try await client.get(bad).status == 400, "\(bad)")
+            }
 
             // Tree 0's last root: the root of the batch that took leaf 31, and of the tree rebuilt
             // from the 32 leaves the server serves.
