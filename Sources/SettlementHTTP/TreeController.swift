@@ -49,16 +49,11 @@ struct TreeController: Sendable {
         let from = try queryInt(query, "from", default: 0)
         let limit = try queryInt(query, "limit", default: 1000)
         let capacity = service.treeCapacity, openTrees = service.openTrees
-        let tree = try requestedTree(query, capacity: capacity)
-        if let tree {
-            guard from >= 0, from <= capacity, limit >= 1, limit <= Self.maxNotesPerPage else {
-                throw APIError.malformed("from is a position in the tree, between 0 and \(capacity), and limit between 1 and \(Self.maxNotesPerPage)")
-            }
-        } else {
-            guard openTrees == 1 else { throw severalTrees("notes") }
-            guard from >= 0, from <= Self.maxLeafIndex, limit >= 1, limit <= Self.maxNotesPerPage else {
-                throw APIError.malformed("from must be between 0 and \(Self.maxLeafIndex) (leaves are numbered across trees) and limit between 1 and \(Self.maxNotesPerPage)")
-            }
+        let tree = try requestedTree(query)
+        guard tree != nil || openTrees == 1 else { throw severalTrees("notes") }
+        // (With a tree, a position past its end simply gives an empty page.)
+        guard from >= 0, from <= Self.maxLeafIndex, limit >= 1, limit <= Self.maxNotesPerPage else {
+            throw APIError.malformed("from must be between 0 and \(Self.maxLeafIndex) (a position in the tree with tree=, else a leaf index across trees) and limit between 1 and \(Self.maxNotesPerPage)")
         }
         let first = Int64((tree ?? 0) * capacity + from), end = tree.map { Int64(($0 + 1) * capacity) } ?? .max
         let (leaves, times) = try await service.ledgerRead { ledger in
@@ -72,11 +67,12 @@ struct TreeController: Sendable {
         return jsonResponse(data: ServerAnswer.encode(page, tree: tree, from: from))
     }
 
-    /// The `tree` of a paged query (nil when not asked).
-    private func requestedTree(_ query: Hummingbird.Parameters, capacity: Int) throws -> Int? {
+    /// The `tree` of a paged query (nil when not asked). A tree that does not exist has no
+    /// leaves: its pages are empty.
+    private func requestedTree(_ query: Hummingbird.Parameters) throws -> Int? {
         guard query.get("tree") != nil else { return nil }
         let t = try queryInt(query, "tree", default: 0)
-        guard t >= 0, t <= Self.maxLeafIndex / capacity else { throw APIError.malformed("tree must be between 0 and \(Self.maxLeafIndex / capacity)") }
+        guard t >= 0, t <= Self.maxLeafIndex else { throw APIError.malformed("tree must be between 0 and \(Self.maxLeafIndex)") }
         return t
     }
 
@@ -127,11 +123,10 @@ struct TreeController: Sendable {
         let from = try queryInt(query, "from", default: 0)
         let limit = try queryInt(query, "limit", default: 1000)
         let capacity = service.treeCapacity
-        let tree = try requestedTree(query, capacity: capacity)
-        let bound = tree == nil ? Self.maxLeafIndex : capacity
+        let tree = try requestedTree(query)
         guard tree != nil || service.openTrees == 1 else { throw severalTrees("spent nullifiers") }
-        guard from >= 0, from <= bound, from % 2 == 0, limit >= 2, limit <= Self.maxSpendsPerPage, limit % 2 == 0 else {
-            throw APIError.malformed("from must be even, between 0 and \(bound)\(tree == nil ? "" : " (a position in the tree)"), and limit even, between 2 and \(Self.maxSpendsPerPage) (two nullifiers per transfer)")
+        guard from >= 0, from <= Self.maxLeafIndex, from % 2 == 0, limit >= 2, limit <= Self.maxSpendsPerPage, limit % 2 == 0 else {
+            throw APIError.malformed("from must be even, between 0 and \(Self.maxLeafIndex) (a position in the tree with tree=), and limit even, between 2 and \(Self.maxSpendsPerPage) (two nullifiers per transfer)")
         }
         let first = Int64((tree ?? 0) * capacity + from), end = tree.map { Int64(($0 + 1) * capacity) } ?? .max
         let (spends, times) = try await service.ledgerRead { ledger in

@@ -71,8 +71,12 @@ import Wallet
             #expect((start1["notes"] as? [[String: Any]])?.map { $0["leaf_index"] as? Int } == [32, 33, 34, 35] && start1["next"] as? Int == 4, "\(start1)")
             let spends1 = try await client.get("/v1/nullifiers?tree=1&from=2&limit=10").json
             #expect(spends1["tree"] as? Int == 1 && spends1["from"] as? Int == 2 && (spends1["nullifiers"] as? [String])?.count == 2, "\(spends1)")
-            for bad in ["/v1/notes?tree=-1", "/v1/notes?tree=0&from=33", "/v1/nullifiers?tree=0&from=1", "/v1/nullifiers?tree=x"] {
+            for bad in ["/v1/notes?tree=-1", "/v1/notes?tree=2000000000000", "/v1/nullifiers?tree=0&from=1", "/v1/nullifiers?tree=x"] {
                 #expect(try await client.get(bad).status == 400, "\(bad)")
+            }
+            for empty in ["/v1/notes?tree=0&from=33", "/v1/notes?tree=7", "/v1/nullifiers?tree=0&from=40"] {
+                let page = try await client.get(empty)
+                #expect(page.status == 200 && ((page.json["notes"] ?? page.json["nullifiers"]) as? [Any])?.isEmpty == true, "\(empty)")
             }
 
             // Tree 0's last root: the root of the batch that took leaf 31, and of the tree rebuilt
