@@ -11,7 +11,8 @@
 #
 # Environment: ZKSETTLE_CLUSTER_PORT (HAProxy's port, default 8080), ZKSETTLE_BIN (default
 # .build/release), ZKSETTLE_CLUSTER_READY (a file to write the URLs to once everything answers,
-# for scripts), and any zksettle-server ZKSETTLE_* setting, which every node takes.
+# for scripts), and any zksettle-server ZKSETTLE_* setting, which every node takes
+# (ZKSETTLE_OPEN_TREES=K: K trees open at once; node k writes lane k - 1 first).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/postgres-lib.sh
@@ -53,7 +54,8 @@ NODE_PORTS=()
 start_node() {
   local k=$1 port
   port=$(free_port)
-  "$BIN/zksettle-server" --data "$WORK/node$k" --host 127.0.0.1 --port "$port" > "$WORK/node$k.log" 2>&1 &
+  # Node k writes lane k - 1 first (mod the open trees): writers spread evenly over the lanes.
+  "$BIN/zksettle-server" --data "$WORK/node$k" --host 127.0.0.1 --port "$port" --lane $((k - 1)) > "$WORK/node$k.log" 2>&1 &
   PIDS+=($!)
   NODE_PORTS+=("$port")
   wait_for_server "$port" "$!" "$WORK/node$k.log" " (node $k)"

@@ -65,13 +65,14 @@ def main():
     try:
         pg("create_database", str(pg_port), "zksettle")
         url = f"postgres://zksettle@127.0.0.1:{pg_port}/zksettle"
-        first = Server(args.bin, os.path.join(work, "node1", "data"), cache=args.cache, database=url, extra_args=["--flush-ms", "3"])
+        # Node k writes lane k - 1 first (with ZKSETTLE_OPEN_TREES=K > 1; one lane otherwise).
+        first = Server(args.bin, os.path.join(work, "node1", "data"), cache=args.cache, database=url, extra_args=["--flush-ms", "3", "--lane", "0"])
         first.start()
         nodes.append(first)
         for k in range(2, args.nodes + 1):
             data = os.path.join(work, f"node{k}", "data")
             shutil.copytree(first.data, data)
-            node = Server(args.bin, data, cache=None, database=url, extra_args=["--flush-ms", "3"])
+            node = Server(args.bin, data, cache=None, database=url, extra_args=["--flush-ms", "3", "--lane", str(k - 1)])
             node.start()
             nodes.append(node)
         port = free_port(rng)
@@ -202,7 +203,7 @@ def main():
         "kills_inside_commit": by_kind["inside-commit"], "kills_after_commit": by_kind["after-commit"],
         "database_restarts": database_restarts[0],
         "unexpected_exits": unexpected, "transfers": len(bodies), "clients": args.clients, "seconds": round(elapsed, 1),
-        "acknowledged": len(receipts), "lost": len(lost), "changed_after_receipt": len(changed),
+        "acknowledged": len(receipts), "trees_written": len({r["receipt"].get("tree") for r in receipts.values()}), "lost": len(lost), "changed_after_receipt": len(changed),
         "refused": {c: list(refused.values()).count(c) for c in set(refused.values())},
         "ledger_transfers": stats["transfers"], "settled_without_receipt": stats["transfers"] - len(receipts),
         "vouchers_used": stats["vouchers_used"], "retries": sum(attempts) - len(bodies),

@@ -8,6 +8,10 @@
 # pays alice 10 and alice withdraws 50 through HAProxy, alice syncs through node 3 (spendable
 # 30), and `zksettle-admin db verify --proofs --database` accepts the shared ledger. Balances
 # must be exact. Needs a release build. Exit status 0 when every check holds.
+#
+# With ZKSETTLE_OPEN_TREES=K (K > 1) the ledger has K open trees and node k writes lane k - 1
+# first: the wallets then sync and spend across trees, and the ledger must hold batches of at
+# least two trees.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${ZKSETTLE_BIN:-.build/release}
@@ -50,4 +54,7 @@ ALICE=$("$W" address --wallet "$WORK/alice" | tail -1)
 [ "$(spendable "$WORK/alice" "$NODE3")" = 30 ] || fail "alice's spendable balance through node 3 is not 100 - 30 + 10 - 50 = 30"
 [ "$(spendable "$WORK/bob" "$URL")" = 20 ] || fail "bob's spendable balance through HAProxy is not 30 - 10 = 20"
 "$BIN/zksettle-admin" db verify --proofs --data "$DATA" > "$WORK/verify.txt" 2>&1 || { cat "$WORK/verify.txt" >&2; fail "db verify refused the shared ledger"; }
-echo '{"cluster_wallets": "ok", "nodes": 3, "alice_spendable": 30, "bob_spendable": 20, "db_verify_ok": true}'
+TREES=$("$BIN/zksettle-admin" batches list --json --data "$DATA" | python3 -c 'import json,sys; d=json.load(sys.stdin); b=d["batches"] if isinstance(d, dict) else d; print(len({x["tree"] for x in b}))')
+OPEN=${ZKSETTLE_OPEN_TREES:-1}
+if [ "$OPEN" -gt 1 ] && [ "$TREES" -lt 2 ]; then fail "$OPEN open trees, but every batch went into one tree"; fi
+echo "{\"cluster_wallets\": \"ok\", \"nodes\": 3, \"open_trees\": $OPEN, \"trees_written\": $TREES, \"alice_spendable\": 30, \"bob_spendable\": 20, \"db_verify_ok\": true}"

@@ -52,14 +52,15 @@ def main():
 
     work = tempfile.mkdtemp(prefix="zksettle-storm-")
     data = os.path.join(work, "data")
-    server = Server(args.bin, data, cache=args.cache, database=args.database)
+    # Node k writes lane k - 1 first (with ZKSETTLE_OPEN_TREES=K > 1; one lane otherwise).
+    server = Server(args.bin, data, cache=args.cache, database=args.database, extra_args=["--lane", "0"] if args.database else [])
     server.start()
     nodes = [server]
     for k in range(1, args.nodes):
         # A node is a copy of the data directory (keys and secrets) and the same database.
         copy = os.path.join(work, f"data{k}")
         shutil.copytree(data, copy)
-        node = Server(args.bin, copy, cache=None, database=args.database)
+        node = Server(args.bin, copy, cache=None, database=args.database, extra_args=["--lane", str(k)])
         node.start()
         nodes.append(node)
     try:

@@ -92,6 +92,10 @@ struct Server: AsyncParsableCommand {
     /// `--open-trees`, else $ZKSETTLE_OPEN_TREES.
     var openTrees: Int? { openTreesOption ?? env("ZKSETTLE_OPEN_TREES").flatMap(Int.init) }
 
+    @Option(help: "With several open trees, the lane (tree mod --open-trees) this node writes first; it moves to whichever lane is free when that one is busy (env ZKSETTLE_LANE; default: random). Giving each node its own spreads writers evenly.")
+    var lane: Int?
+    var firstLane: Int? { lane ?? env("ZKSETTLE_LANE").flatMap(Int.init) }
+
     @Option(help: "Lowest fee a transfer that spends notes must pay (deposits are exempt), in the ledger's units; below it, 422 fee_too_low (env ZKSETTLE_MIN_FEE; 0 accepts free transfers: set it in production).")
     var minFee: UInt64 = env("ZKSETTLE_MIN_FEE").flatMap { UInt64($0) } ?? Self.defaults.minFee
 
@@ -155,6 +159,9 @@ struct Server: AsyncParsableCommand {
         guard probationQueue >= 1 else { throw ValidationError("--probation-queue must be at least 1") }
         guard idleTimeout >= 1, bodyTimeout >= 1 else { throw ValidationError("--idle-timeout and --body-timeout must be at least 1 second") }
         if let c = treeCapacity, let problem = TreeCapacity.problem(c) { throw ValidationError("--tree-capacity: \(problem)") }
+        if let l = firstLane, !(0..<OpenTrees.maximum).contains(l) {
+            throw ValidationError("--lane: a lane between 0 and \(OpenTrees.maximum - 1), taken modulo the ledger's open trees")
+        }
         if let k = openTrees {
             if let problem = OpenTrees.problem(k) { throw ValidationError("--open-trees: \(problem)") }
             if k > 1 && database == nil {
@@ -303,6 +310,7 @@ struct Server: AsyncParsableCommand {
         config.queueCapacity = queueCapacity
         config.minFee = minFee
         config.clientMaxInFlight = clientMaxInFlight
+        config.firstLane = firstLane
         config.clientRate = clientRate
         config.probationSeconds = probationSeconds
         config.probationQueue = probationQueue
