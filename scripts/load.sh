@@ -11,7 +11,8 @@
 # --database URL (an empty database) among the server flags starts N nodes (copies of the first
 # node's data directory) and HAProxy in front, and loads them through it. After the load's own
 # JSON, one more line: {"server_cpu_seconds": …, "nodes": N} (utime + stime of every node, from
-# /proc, so the load generator's CPU does not count).
+# /proc, so the load generator's CPU does not count). With --open-trees K among the flags the
+# ledger has K open trees, and node k writes lane k - 1 first.
 #
 # ZKSETTLE_LOAD_PERF=FILE records the first node with perf during the load; then
 # `python3 scripts/perf-stages.py FILE MS` splits MS of server CPU per transfer by stage.
@@ -46,7 +47,8 @@ PORTS=()
 for k in $(seq 1 "$NODES"); do
   dir=$DATA; [ "$k" -gt 1 ] && { dir="$DATA-node$k"; cp -a "$DATA" "$dir"; }
   port=$(( 20000 + RANDOM % 12000 ))  # below the ephemeral range (32768 on): no client port can hold it
-  "$BIN/zksettle-server" --data "$dir" --host 127.0.0.1 --port "$port" --log-level warning "$@" > "$dir.log" 2>&1 &
+  # Node k writes lane k - 1 first (with --open-trees K > 1; one lane otherwise).
+  "$BIN/zksettle-server" --data "$dir" --host 127.0.0.1 --port "$port" --log-level warning --lane $((k - 1)) "$@" > "$dir.log" 2>&1 &
   PIDS+=($!)
   PORTS+=("$port")
   wait_for_server "$port" "$!" "$dir.log" " (stale cached keys? remove $KEYS)"
