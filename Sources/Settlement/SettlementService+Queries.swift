@@ -69,7 +69,7 @@ extension SettlementService {
         if openTrees > 1 {
             // Another lane's tree: as far as the ledger holds it now, which may be ahead of
             // what this node learned (wallets page the ledger, then ask for its nodes).
-            let tree = try followedTree(t, keep: 2 * openTrees)
+            let tree = try followedTree(t, keep: openTrees + 1)
             guard tree.count > 0 || t < Int64(openTrees) || t <= laneTip ?? -1 else { throw NoSuchTree(tree: t, open: open) }
             return try body(tree, t)
         }
@@ -86,8 +86,9 @@ extension SettlementService {
 
     /// Tree `t` of a ledger of several open trees, not this node's open tree: the copy last
     /// served, extended by the leaves the ledger stored in that tree since (none once it is
-    /// full). Several wallets syncing at once ask for the same few trees, so one copy per
-    /// open tree is kept (the lowest-numbered go first).
+    /// full). Several wallets syncing at once ask for the same few trees, so a copy of each
+    /// open tree and of one more is kept (the lowest-numbered go first): up to 64 MB a tree of
+    /// 2^20 leaves, until subtree pages are stored with the batches (SCALING.md, plan 2).
     func followedTree(_ t: Int64, keep: Int) throws -> MerkleTree {
         laneTreesLock.lock(); defer { laneTreesLock.unlock() }
         var tree = laneTrees[t] ?? MerkleTree()

@@ -69,7 +69,7 @@ import Testing
         // to each node at once: one settles, the other is a double spend, whichever lanes
         // they were built in.
         let ledger = try PostgresLedger(url: url, readers: 1)
-        let tree0 = try MerkleTree(leaves: try ledger.leaves(from: 0, limit: 32).filter { $0.index < 32 }.map(\.commitment))  // tree 1 starts at 32
+        let tree0 = try MerkleTree(leaves: try ledger.leaves(from: 0, below: 32, limit: 32).map(\.commitment))  // tree 1 starts at 32
         let note = SpendableNote(note: made[0].1[0], key: alice.key, leafIndex: 0, path: try tree0.path(0))
         let spends = try ["bank:one", "bank:two"].map { to in
             try Keys.prover.prove(inputs: [note], outputs: [alice.note(0), alice.note(0)],
