@@ -16,14 +16,19 @@ import Testing
 @Suite(.serialized, .offCooperativePool) struct OpenTreesNodeTests {
     static let enabled = PostgresTestDatabase.url != nil
 
-    static func node(_ url: String, receiptKey: Ed25519Key, lane: Int) throws -> SettlementService {
+    /// A node of lane `lane` on the shared ledger at `url`, not started.
+    static func service(_ url: String, receiptKey: Ed25519Key, lane: Int) throws -> SettlementService {
         var config = SettlementConfig()
         config.acceptDeposits(of: depositKey)
         config.flushMilliseconds = 2
         config.sharedLedger = true
         config.firstLane = lane
-        let service = try SettlementService(config: config, ledger: try PostgresLedger(url: url, readers: 2), verifyingKey: Keys.verifyingKey,
-                                            receiptKey: receiptKey)
+        return try SettlementService(config: config, ledger: try PostgresLedger(url: url, readers: 2), verifyingKey: Keys.verifyingKey,
+                                     receiptKey: receiptKey)
+    }
+
+    static func node(_ url: String, receiptKey: Ed25519Key, lane: Int) throws -> SettlementService {
+        let service = try service(url, receiptKey: receiptKey, lane: lane)
         service.start()
         return service
     }

@@ -25,13 +25,7 @@ import Wallet
     /// A node of lane `lane` on the ledger at `url`, behind a live HTTP server, for `body`.
     static func withNode<T: Sendable>(_ url: String, lane: Int, receiptKey: Ed25519Key, provingKey: String,
                                       _ body: @Sendable (String, SettlementService) async throws -> T) async throws -> T {
-        var config = SettlementConfig()
-        config.acceptDeposits(of: depositKey)
-        config.flushMilliseconds = 2
-        config.sharedLedger = true
-        config.firstLane = lane
-        let service = try SettlementService(config: config, ledger: try PostgresLedger(url: url, readers: 2), verifyingKey: Keys.verifyingKey,
-                                            receiptKey: receiptKey)
+        let service = try OpenTreesNodeTests.service(url, receiptKey: receiptKey, lane: lane)
         let api = SettlementAPI(
             service: service,
             parameters: PublicParameters(circuitID: TransferCircuit.circuitID, verifyingKey: Keys.verifyingKey,
