@@ -122,7 +122,8 @@ extension SettlementService {
             }
         }
         let have = tree.count
-        let leaves = try ledger.leafCommitments(from: t * Int64(treeCapacity) + Int64(have), limit: count - have)
+        let first = t * Int64(treeCapacity)
+        let leaves = try ledger.leafCommitments(from: first + Int64(have), below: first + Int64(treeCapacity), limit: count - have)
         guard leaves.count == count - have else { throw LedgerError.corrupt("tree \(t) has \(have + leaves.count) leaves stored, its state \(count)") }
         try tree.append(contentsOf: leaves)
         guard tree.root == root else { throw LedgerError.corrupt("the stored leaves of tree \(t) do not give its root after \(count) leaves") }
