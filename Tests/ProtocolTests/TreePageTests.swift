@@ -43,6 +43,9 @@ import Testing
             let from = what == "past the tree's end" ? 31 : 4
             #expect(throws: ServerAnswer.Malformed.self, "\(what)") { try ServerAnswer.treeNotesPage(data, tree: 1, from: from, limit: 10) }
         }
+        let global = ServerAnswer.encode(ServerAnswer.NotesPage(notes: [Self.leaf(4)], next: 5, leafCount: 40, treeCapacity: 32))
+        let older = #expect(throws: ServerAnswer.Malformed.self, "a server older than the wallet") { try ServerAnswer.treeNotesPage(global, tree: 0, from: 4, limit: 10) }
+        #expect(older?.description.contains("older than this wallet") == true, "\(String(describing: older))")
         #expect(throws: ServerAnswer.Malformed.self, "more than the limit") { try ServerAnswer.treeNotesPage(Self.notes { _, _ in }, tree: 1, from: 4, limit: 1) }
     }
 

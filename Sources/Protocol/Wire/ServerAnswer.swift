@@ -116,6 +116,9 @@ public enum ServerAnswer {
     public static func treeNotesPage(_ data: Data, tree: Int, from: Int, limit: Int) throws(Malformed) -> NotesPage {
         let o = try object(data, "/v1/notes")
         let what = "/v1/notes of tree \(tree)"
+        if o["tree"] == nil, o["notes"] != nil {
+            throw Malformed("\(what): the server answered with its global page, not one tree's: it is older than this wallet (update the server, or use the zkwallet of its version)")
+        }
         guard int(o["tree"]) == tree, int(o["from"]) == from, let list = o["notes"] as? [Any], let next = int(o["next"]),
               list.count <= limit, next == from + list.count, let capacity = int(o["tree_capacity"]), isTreeCapacity(capacity),
               next <= capacity, let openTrees = int(o["open_trees"]), (1...maxOpenTrees).contains(openTrees) else {
