@@ -27,6 +27,7 @@ import Testing
             #expect(status.object["server"] as? String == server.url && status.object["server_source"] as? String == "remembered", "\(status.stdout)")
             #expect(status.object["development_keys"] as? Bool == true && (status.object["spendable"] as? NSNumber)?.intValue == 12, "\(status.stdout)")
             #expect((status.object["synced_leaves"] as? NSNumber)?.intValue == 2 && status.object["last_synced_with"] as? String == server.url)
+            #expect((status.object["synced_trees"] as? [[String: Any]])?.map { $0["leaves_checked"] as? Int } == [2], "\(status.object)")
             let syncedAt = try #require((status.object["last_synced_at_ms"] as? NSNumber)?.int64Value)
 
             // A sync that fails records nothing: "last synced" is still the good one.

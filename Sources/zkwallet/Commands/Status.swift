@@ -22,7 +22,8 @@ struct Status: ParsableCommand {
             let b = try w.balance()
             let pendingTransfers = try db.transfers().filter { $0.status == .pending }
             let lastSynced = try db.meta("last_synced_at").flatMap { Int64($0) }
-            let leaves = try db.treeCursors().isEmpty ? nil : db.checkedLeaves()
+            let cursors = try db.treeCursors()
+            let leaves = cursors.isEmpty ? nil : cursors.reduce(0) { $0 + $1.checked }
             let setup = try w.pinnedSetup()
             let fingerprint = try w.expectedFingerprint, pinSource = try w.pinSource ?? "pinned"
             if output.json {
@@ -33,6 +34,7 @@ struct Status: ParsableCommand {
                     "development_keys": Terminal.nullable(setup.map { $0 == .development }),
                     "setup": Terminal.nullable(setup?.name), "transcript_hash": Terminal.nullable(setup?.transcriptHash),
                     "synced_leaves": Terminal.nullable(leaves), "last_synced_at_ms": Terminal.nullable(lastSynced),
+                    "synced_trees": cursors.map { ["tree": $0.tree, "leaves_checked": $0.checked, "leaves_scanned": $0.next] },
                     "last_synced_with": Terminal.nullable(try db.meta("server")),
                     "spendable": b.spendable, "pending": b.pending, "spendable_notes": b.spendableNotes,
                     "pending_transfers": pendingTransfers.map { ["transfer_id": $0.id, "kind": $0.kind.rawValue, "amount": $0.amount] },
@@ -50,7 +52,7 @@ struct Status: ParsableCommand {
                 ["server", "\(w.serverURL) (\(w.serverSource))"],
                 ["parameters", fingerprint.map { Terminal.shortened($0, head: 16, tail: 8) + " (\(pinSource))" + keys }
                     ?? "not pinned yet (the first contact pins them)"],
-                ["synced", leaves.map { "\($0) leaves" + (lastSynced.map { ", last at \(Terminal.utcTime($0)) UTC" } ?? "") } ?? "never"],
+                ["synced", leaves.map { "\($0) leaves in \(cursors.count) tree\(cursors.count == 1 ? "" : "s")" + (lastSynced.map { ", last at \(Terminal.utcTime($0)) UTC" } ?? "") } ?? "never"],
                 ["balance", "\(b.spendable) spendable in \(b.spendableNotes) note\(b.spendableNotes == 1 ? "" : "s"), \(b.pending) pending"],
                 ["pending", pendingTransfers.isEmpty ? "no transfer awaiting its outcome"
                     : pendingTransfers.map { "\($0.kind.rawValue) \($0.amount) (\($0.id.prefix(12))…)" }.joined(separator: ", ") + ": `zkwallet sync` finds out"],
