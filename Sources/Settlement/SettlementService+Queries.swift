@@ -63,15 +63,19 @@ extension SettlementService {
             lock.unlock()
             return try body(try servedOpenTree(t, latest: latest), t)
         }
-        let laneTip = openTrees > 1 ? state.tip(of: OpenTrees.lane(ofTree: t, openTrees: openTrees)).header?.tree : nil
+        guard t >= 0 else { lock.unlock(); throw NoSuchTree(tree: t, open: open) }
+        // With several open trees: the open tree of `t`'s lane as this node learned it (the
+        // reads that call this catch up first); trees after it do not exist yet.
+        let laneOpen = openTrees > 1 ? state.tip(of: OpenTrees.lane(ofTree: t, openTrees: openTrees)).header?.tree
+            ?? Int64(OpenTrees.lane(ofTree: t, openTrees: openTrees)) : open
         lock.unlock()
-        guard t >= 0 else { throw NoSuchTree(tree: t, open: open) }
         if openTrees > 1 {
-            // Another lane's tree: as far as the ledger holds it now, which may be ahead of
-            // what this node learned (wallets page the ledger, then ask for its nodes).
-            let tree = try followedTree(t, keep: openTrees + 1)
-            guard tree.count > 0 || t < Int64(openTrees) || t <= laneTip ?? -1 else { throw NoSuchTree(tree: t, open: open) }
-            return try body(tree, t)
+            // Checked before the cache is touched: asking for trees that do not exist must
+            // not evict the copies wallets use.
+            guard t <= laneOpen else { throw NoSuchTree(tree: t, open: laneOpen) }
+            // Another lane's tree, or a closed one: as far as the ledger holds it now, which
+            // may be ahead of what this node learned (wallets page the ledger, then ask).
+            return try body(try followedTree(t, keep: openTrees + 1), t)
         }
         guard t < open else { throw NoSuchTree(tree: t, open: open) }
         closedTreeLock.lock(); defer { closedTreeLock.unlock() }

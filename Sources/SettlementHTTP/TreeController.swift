@@ -55,7 +55,7 @@ struct TreeController: Sendable {
         guard from >= 0, from <= Self.maxLeafIndex, limit >= 1, limit <= Self.maxNotesPerPage else {
             throw APIError.malformed("from must be between 0 and \(Self.maxLeafIndex) (a position in the tree with tree=, else a leaf index across trees) and limit between 1 and \(Self.maxNotesPerPage)")
         }
-        let first = Int64((tree ?? 0) * capacity + from), end = tree.map { Int64(($0 + 1) * capacity) } ?? .max
+        let (first, end) = Self.span(tree, from: from, capacity: capacity)
         let (leaves, times) = try await service.ledgerRead { ledger in
             let leaves = try ledger.leaves(from: first, below: end, limit: limit)
             return (leaves, try ledger.batchTimes(leaves.map(\.batch)))
@@ -65,6 +65,13 @@ struct TreeController: Sendable {
                                       settledAt: times[$0.batch]) },
             next: from + leaves.count, leafCount: service.leafCount, treeCapacity: capacity, openTrees: openTrees)
         return jsonResponse(data: ServerAnswer.encode(page, tree: tree, from: from))
+    }
+
+    /// The global indices a page from `from` reads: within tree `tree` (positions), or from
+    /// global index `from` on (no tree).
+    static func span(_ tree: Int?, from: Int, capacity: Int) -> (first: Int64, end: Int64) {
+        guard let tree else { return (Int64(from), .max) }
+        return (Int64(tree * capacity + from), Int64((tree + 1) * capacity))
     }
 
     /// The `tree` of a paged query (nil when not asked). A tree that does not exist has no
@@ -128,7 +135,7 @@ struct TreeController: Sendable {
         guard from >= 0, from <= Self.maxLeafIndex, from % 2 == 0, limit >= 2, limit <= Self.maxSpendsPerPage, limit % 2 == 0 else {
             throw APIError.malformed("from must be even, between 0 and \(Self.maxLeafIndex) (a position in the tree with tree=), and limit even, between 2 and \(Self.maxSpendsPerPage) (two nullifiers per transfer)")
         }
-        let first = Int64((tree ?? 0) * capacity + from), end = tree.map { Int64(($0 + 1) * capacity) } ?? .max
+        let (first, end) = Self.span(tree, from: from, capacity: capacity)
         let (spends, times) = try await service.ledgerRead { ledger in
             let spends = try ledger.spends(from: first, below: end, limit: limit)
             return (spends, try ledger.batchTimes(spends.map(\.batch)))

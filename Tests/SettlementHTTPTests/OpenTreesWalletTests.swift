@@ -115,5 +115,11 @@ import Wallet
         let old = try ServerClient(serverA)
         #expect(throws: (any Error).self) { _ = try old.notes(from: 0, limit: 10) }
         #expect(throws: (any Error).self) { _ = try old.spends(from: 0, limit: 10) }
+        // Lane 1 is still in tree 1, so tree 3 does not exist yet: not found, from either node;
+        // tree 2 (lane 0's open tree) is served by node B, which writes lane 1.
+        for server in [serverA, serverB] {
+            #expect(throws: (any Error).self) { _ = try ServerClient(server).subtrees(height: 5, from: 0, limit: 1, tree: 3) }
+        }
+        #expect(try ServerClient(serverB).subtrees(height: 5, from: 0, limit: 1, tree: 2).complete == 0)
     }
 }
