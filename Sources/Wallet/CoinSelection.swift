@@ -20,6 +20,19 @@ enum CoinSelection {
         for n in available.reversed() where sum < amount { chosen.append(n); sum &+= n.value }
         return chosen
     }
+
+    /// `cover`, but first one or two notes of a single tree (trees of `capacity` leaves) when
+    /// some tree's notes cover `amount` so: one transfer proves against one tree's root, and
+    /// notes of two trees would first be gathered into one, a transfer and a fee more. Among
+    /// trees that can, the fewest notes, then the smallest total.
+    static func cover(_ amount: UInt64, from available: [WalletDatabase.StoredNote], capacity: Int) -> [WalletDatabase.StoredNote]? {
+        let oneTree = Dictionary(grouping: available, by: { $0.leafIndex / capacity }).values
+            .compactMap { cover(amount, from: $0) }.filter { $0.count <= 2 }
+            .min { a, b in
+                (a.count, a.reduce(UInt64(0)) { $0 &+ $1.value }) < (b.count, b.reduce(UInt64(0)) { $0 &+ $1.value })
+            }
+        return oneTree ?? cover(amount, from: available)
+    }
 }
 
 extension PeerWallet {
@@ -53,7 +66,7 @@ extension PeerWallet {
     /// (which `send` merges first).
     func select(_ amount: UInt64) throws -> [WalletDatabase.StoredNote] {
         let available = try database.spendableNotes().sorted { $0.value < $1.value }
-        guard let chosen = CoinSelection.cover(amount, from: available) else {
+        guard let chosen = CoinSelection.cover(amount, from: available, capacity: try treeCapacity()) else {
             let total = available.reduce(UInt64(0)) { $0 &+ $1.value }
             let b = try balance()
             throw WalletError("insufficient funds: \(amount) needed, \(total) spendable" +

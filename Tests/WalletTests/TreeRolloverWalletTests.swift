@@ -90,4 +90,26 @@ import Wallet
             #expect(try a.balance().spendable == 150)
         }
     }
+
+    /// Coin selection prefers one or two notes of one tree: 70 from 20 (tree 0), 50 and 30
+    /// (tree 1) is paid by the two notes of tree 1, one transfer, where the two largest notes
+    /// (50 and 20) would have needed a move between trees first.
+    @Test func notesOfOneTreeArePreferredOverNotesOfTwo() async throws {
+        try await PrivateSyncTests.withServer(treeCapacity: 32) { server, wire, dir in
+            let a = try PrivateSyncTests.wallet(dir, "a", server: server)
+            let b = try PrivateSyncTests.wallet(dir, "b", server: server)
+            let filler = try PrivateSyncTests.wallet(dir, "filler", server: server)
+            _ = try a.deposit(20, voucher: testVoucher(20))                           // leaves 0, 1
+            for _ in 0..<15 { _ = try filler.deposit(1, voucher: testVoucher(1)) }  // leaves 2…31
+            _ = try a.deposit(50, voucher: testVoucher(50))                           // leaves 32, 33
+            _ = try a.deposit(30, voucher: testVoucher(30))                           // leaves 34, 35
+            try a.sync(quiet: true)
+            let before = wire.requests.filter { $0.hasPrefix("POST /v1/transfers") }.count
+            guard case .settled = try a.send(70, to: b.address, memo: "one tree") else { Issue.record("send"); return }
+            #expect(wire.requests.filter { $0.hasPrefix("POST /v1/transfers") }.count == before + 1, "one payment, no move")
+            try a.sync(quiet: true)
+            #expect(try a.balance().spendable == 30)
+            #expect(try a.database.notes().filter { !$0.spent }.map(\.value).sorted() == [10, 20], "the 20 of tree 0 untouched, 10 of change")
+        }
+    }
 }
