@@ -93,17 +93,7 @@ public enum ServerAnswer {
         }
         let capacity = o["tree_capacity"] == nil ? 1 << 20 : int(o["tree_capacity"]) ?? 0
         guard isTreeCapacity(capacity) else { throw Malformed("/v1/notes: tree_capacity is not a power of two from 32 to 2^20") }
-        var notes: [EncryptedLeaf] = []
-        notes.reserveCapacity(list.count)
-        for (k, item) in list.enumerated() {
-            guard let n = item as? [String: Any], let i = int(n["leaf_index"]), i == from + k, let cm = fr(n["commitment"]),
-                  let batch = int(n["batch"]), batch >= 1, n["tree"] == nil || int(n["tree"]) == i / capacity else {
-                throw Malformed("/v1/notes: entry \(from + k) is malformed or out of order")
-            }
-            let ct = (n["encrypted_output"] as? String).flatMap { Data(base64Encoded: $0) }.map { Array($0) } ?? []
-            let settledAt = try time(n["settled_at"], "/v1/notes: entry \(from + k)")
-            notes.append(EncryptedLeaf(leafIndex: i, commitment: cm, ciphertext: ct, batch: Int64(batch), settledAt: settledAt))
-        }
+        let notes = try leaves(list, from: from, firstIndex: from, tree: nil, capacity: capacity, what: "/v1/notes")
         return NotesPage(notes: notes, next: next, leafCount: count, treeCapacity: capacity)
     }
 
@@ -124,19 +114,28 @@ public enum ServerAnswer {
               next <= capacity, let openTrees = int(o["open_trees"]), (1...maxOpenTrees).contains(openTrees) else {
             throw Malformed("\(what): not a page of the tree from position \(from) of at most \(limit) leaves")
         }
-        let base = tree * capacity
+        let notes = try leaves(list, from: from, firstIndex: tree * capacity + from, tree: tree, capacity: capacity, what: what)
+        return NotesPage(notes: notes, next: next, leafCount: int(o["leaf_count"]) ?? 0, treeCapacity: capacity, openTrees: openTrees)
+    }
+
+    /// The entries of a notes page: entry k is leaf `firstIndex + k` (global), named `from + k`
+    /// in errors, of tree `tree` when a tree was asked for (it must say so), else of the tree
+    /// its index falls in (if it says one). A ciphertext that is not base64 is simply not the
+    /// wallet's (empty).
+    static func leaves(_ list: [Any], from: Int, firstIndex: Int, tree: Int?, capacity: Int, what: String) throws(Malformed) -> [EncryptedLeaf] {
         var notes: [EncryptedLeaf] = []
         notes.reserveCapacity(list.count)
         for (k, item) in list.enumerated() {
-            guard let n = item as? [String: Any], let i = int(n["leaf_index"]), i == base + from + k, int(n["tree"]) == tree,
-                  let cm = fr(n["commitment"]), let batch = int(n["batch"]), batch >= 1 else {
+            guard let n = item as? [String: Any], let i = int(n["leaf_index"]), i == firstIndex + k, let cm = fr(n["commitment"]),
+                  let batch = int(n["batch"]), batch >= 1,
+                  tree.map({ int(n["tree"]) == $0 }) ?? (n["tree"] == nil || int(n["tree"]) == i / capacity) else {
                 throw Malformed("\(what): entry \(from + k) is malformed or out of order")
             }
             let ct = (n["encrypted_output"] as? String).flatMap { Data(base64Encoded: $0) }.map { Array($0) } ?? []
             let settledAt = try time(n["settled_at"], "\(what): entry \(from + k)")
             notes.append(EncryptedLeaf(leafIndex: i, commitment: cm, ciphertext: ct, batch: Int64(batch), settledAt: settledAt))
         }
-        return NotesPage(notes: notes, next: next, leafCount: int(o["leaf_count"]) ?? 0, treeCapacity: capacity, openTrees: openTrees)
+        return notes
     }
 
     /// An optional time in ms since 1970: absent (an older server), or a whole number ≥ 0.
