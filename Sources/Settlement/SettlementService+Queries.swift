@@ -66,8 +66,8 @@ extension SettlementService {
         guard t >= 0 else { lock.unlock(); throw NoSuchTree(tree: t, open: open) }
         // With several open trees: the open tree of `t`'s lane as this node learned it (the
         // reads that call this catch up first); trees after it do not exist yet.
-        let laneOpen = openTrees > 1 ? state.tip(of: OpenTrees.lane(ofTree: t, openTrees: openTrees)).header?.tree
-            ?? Int64(OpenTrees.lane(ofTree: t, openTrees: openTrees)) : open
+        let lane = OpenTrees.lane(ofTree: t, openTrees: openTrees)
+        let laneOpen = lane == state.lane ? open : state.tips[lane].header?.tree ?? Int64(lane)
         lock.unlock()
         if openTrees > 1 {
             // Checked before the cache is touched: asking for trees that do not exist must
@@ -81,7 +81,7 @@ extension SettlementService {
         closedTreeLock.lock(); defer { closedTreeLock.unlock() }
         if let cached = closedTree, cached.number == t { return try body(cached.tree, t) }
         let capacity = treeCapacity
-        let leaves = try ledger.leafCommitments(from: t * Int64(capacity), limit: capacity)
+        let leaves = try commitments(ofTree: t, from: 0, limit: capacity)
         guard leaves.count == capacity else { throw LedgerError.corrupt("closed tree \(t) has \(leaves.count) of \(capacity) leaves") }
         let tree = try MerkleTree(leaves: leaves)
         closedTree = (t, tree)
@@ -97,14 +97,17 @@ extension SettlementService {
         laneTreesLock.lock(); defer { laneTreesLock.unlock() }
         var tree = laneTrees[t] ?? MerkleTree()
         let capacity = treeCapacity
-        if tree.count < capacity {
-            let first = t * Int64(capacity)
-            let leaves = try ledger.leafCommitments(from: first + Int64(tree.count), below: first + Int64(capacity), limit: capacity - tree.count)
-            try tree.append(contentsOf: leaves)
-        }
+        if tree.count < capacity { try tree.append(contentsOf: try commitments(ofTree: t, from: tree.count, limit: capacity - tree.count)) }
         laneTrees[t] = tree
         while laneTrees.count > keep, let oldest = laneTrees.keys.min() { laneTrees[oldest] = nil }
         return tree
+    }
+
+    /// The stored commitments of tree `t` from position `position`, at most `limit`, never
+    /// past the tree's end (blocking).
+    func commitments(ofTree t: Int64, from position: Int, limit: Int) throws -> [Fr] {
+        let first = t * Int64(treeCapacity)
+        return try ledger.leafCommitments(from: first + Int64(position), below: first + Int64(treeCapacity), limit: limit)
     }
 
     /// The open tree `t` with at least `latest`'s leaves, its nodes all held: the last one
@@ -126,8 +129,7 @@ extension SettlementService {
             }
         }
         let have = tree.count
-        let first = t * Int64(treeCapacity)
-        let leaves = try ledger.leafCommitments(from: first + Int64(have), below: first + Int64(treeCapacity), limit: count - have)
+        let leaves = try commitments(ofTree: t, from: have, limit: count - have)
         guard leaves.count == count - have else { throw LedgerError.corrupt("tree \(t) has \(have + leaves.count) leaves stored, its state \(count)") }
         try tree.append(contentsOf: leaves)
         guard tree.root == root else { throw LedgerError.corrupt("the stored leaves of tree \(t) do not give its root after \(count) leaves") }
